@@ -1,0 +1,43 @@
+# Boucle — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup lint db demo browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+db: setup
+	$(FLASK) db upgrade
+
+demo: db
+	@$(FLASK) bottles demo --if-empty
+
+run: demo
+	@$(FLASK) bottles demo-accounts
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Headless Chromium for the end-to-end tests comes from Debian (a test tool's own
+# browser download cannot work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium missing: sudo apt-get install chromium"; exit 1; fi; }
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: setup browser lint
+	$(BIN)/pytest -n 2 --dist loadfile tests
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,88 @@
+"""French first: locale selection and French formats for dates, numbers and money."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.numbers import format_currency, format_decimal, format_percent
+from flask import Flask, request, session
+from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_login import current_user
+
+PARIS = ZoneInfo("Europe/Paris")
+babel = Babel()
+
+
+def select_locale() -> str:
+    """The language chosen with the switch, else the user's, else French."""
+    chosen = session.get("lang")
+    if chosen in ("fr", "en"):
+        return chosen
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.language or "fr"
+    return "fr"
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def number(value: int | float | Decimal | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=_locale())
+
+
+def money(cents: int | None) -> str:
+    """Integer cents as euros in the person's locale, e.g. 1 234,50 €."""
+    if cents is None:
+        return "—"
+    return format_currency(Decimal(cents) / 100, "EUR", locale=_locale())
+
+
+def euros(value: float | Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return format_currency(Decimal(str(value)), "EUR", locale=_locale())
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + " %"
+    return format_percent(value, format=pattern, locale=_locale())
+
+
+def when(value: datetime | None, fmt: str = "short") -> str:
+    """A stored UTC time shown in Europe/Paris."""
+    if value is None:
+        return "—"
+    return format_datetime(value, fmt)
+
+
+def day(value: date | datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS).date()
+    return format_date(value, fmt)
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale,
+                   timezone_selector=lambda: "Europe/Paris")
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters.update(number=number, money=money, euros=euros, percent=percent,
+                                 when=when, day=day)
+
+    @app.get("/lang/<code>")
+    def switch_language(code: str):
+        from flask import redirect, url_for
+
+        if code in ("fr", "en"):
+            session["lang"] = code
+        target = request.referrer or url_for("bottles.home")
+        return redirect(target)

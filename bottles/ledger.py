@@ -1,0 +1,294 @@
+"""The ledger's write path: one event at a time, idempotent, never a negative stock.
+
+Operations take the actor and the time explicitly, append, flush, and never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bottles.models import (
+    BottleModel,
+    CollectionPoint,
+    Crate,
+    Event,
+    Movement,
+    StockLevel,
+    Washer,
+    Winemaker,
+    utcnow,
+)
+from bottles.rules import (
+    CRATE_TRANSITIONS,
+    STAGE_LABELS,
+    STOCK_SITE,
+    CrateState,
+    Kind,
+    LedgerError,
+    Move,
+    Site,
+    Stage,
+    check_moves,
+    next_crate_state,
+    reverse,
+    stock_deltas,
+)
+
+MAX_NOTE = 2000
+
+
+class LedgerConflict(LedgerError):
+    """An event id reused with a different content."""
+
+
+@dataclass
+class Draft:
+    """An event as a form, a scan or a journal row describes it, ids resolved."""
+
+    id: uuid.UUID
+    kind: Kind
+    occurred_at: datetime
+    actor_id: int | None
+    moves: list[Move] = field(default_factory=list)
+    crate_id: int | None = None
+    collection_point_id: int | None = None
+    washer_id: int | None = None
+    round_id: int | None = None
+    corrects_seq: int | None = None
+    note: str = ""
+    hours: Decimal | None = None
+    km: Decimal | None = None
+    water_l: Decimal | None = None
+    energy_kwh: Decimal | None = None
+
+    def sites(self) -> dict[Site, int | None]:
+        return {Site.COLLECTION_POINT: self.collection_point_id, Site.WASHER: self.washer_id}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    event: Event
+    created: bool
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else format(Decimal(value).normalize(), "f")
+
+
+def content_hash(draft: Draft) -> str:
+    """A digest of everything the event says, to tell a replay from a reused id."""
+    body = [
+        draft.kind.value, draft.occurred_at.isoformat(timespec="microseconds"), draft.actor_id,
+        draft.crate_id, draft.collection_point_id, draft.washer_id, draft.round_id,
+        draft.corrects_seq, draft.note, _dec(draft.hours), _dec(draft.km), _dec(draft.water_l),
+        _dec(draft.energy_kwh),
+        sorted([m.from_stage.value, m.to_stage.value, m.quantity, m.model_id, m.reason_id,
+                m.unit_price_cents, m.winemaker_id] for m in draft.moves),
+    ]
+    return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
+
+
+def moves_of(event: Event) -> list[Move]:
+    return [
+        Move(Stage(m.from_stage), Stage(m.to_stage), m.quantity, m.bottle_model_id, m.reason_id,
+             m.unit_price_cents, m.winemaker_id)
+        for m in event.movements
+    ]
+
+
+def record(session: Session, draft: Draft) -> Recorded:
+    """Append `draft` once: the same id and content again is a no-op, a changed one refused."""
+    if len(draft.note or "") > MAX_NOTE:
+        raise LedgerError(f"La note dépasse {MAX_NOTE} caractères.")
+    if draft.occurred_at.tzinfo is None:
+        raise LedgerError("La date de l'événement doit porter son fuseau horaire.")
+    existing = session.scalar(select(Event).where(Event.id == draft.id))
+    if draft.kind == Kind.CORRECTION:
+        _prepare_correction(session, draft)
+    digest = content_hash(draft)
+    if existing is not None:
+        if existing.content_hash != digest:
+            raise LedgerConflict(
+                "Cet identifiant d'événement a déjà servi pour un autre contenu : rien n'est "
+                "enregistré. Rechargez la page avant de recommencer."
+            )
+        return Recorded(existing, False)
+    check_moves(draft.kind, draft.moves)
+    event = Event(
+        id=draft.id, kind=draft.kind.value, occurred_at=draft.occurred_at,
+        recorded_at=utcnow(), actor_id=draft.actor_id, crate_id=draft.crate_id,
+        collection_point_id=draft.collection_point_id, washer_id=draft.washer_id,
+        round_id=draft.round_id, corrects_seq=draft.corrects_seq, note=draft.note or "",
+        hours=draft.hours, km=draft.km, water_l=draft.water_l, energy_kwh=draft.energy_kwh,
+        content_hash=digest,
+    )
+    event.movements = [
+        Movement(bottle_model_id=m.model_id, from_stage=m.from_stage.value,
+                 to_stage=m.to_stage.value, quantity=m.quantity, reason_id=m.reason_id,
+                 unit_price_cents=m.unit_price_cents, winemaker_id=m.winemaker_id)
+        for m in draft.moves
+    ]
+    session.add(event)
+    session.flush()
+    if draft.crate_id is not None and (draft.kind in CRATE_TRANSITIONS
+                                       or draft.kind == Kind.CORRECTION):
+        _move_crate(session, draft, event)
+    apply_stock(session, stock_deltas(draft.moves, draft.sites()))
+    session.flush()
+    return Recorded(event, True)
+
+
+def _prepare_correction(session: Session, draft: Draft) -> None:
+    """Fill a correction draft with the exact reverse of the event it corrects."""
+    target = session.get(Event, draft.corrects_seq) if draft.corrects_seq else None
+    if target is None:
+        raise LedgerError("L'événement à corriger n'existe pas.")
+    if target.kind == Kind.CORRECTION:
+        raise LedgerError("Une correction ne peut pas être corrigée ; enregistrez l'événement juste.")
+    if not draft.note.strip():
+        raise LedgerError("Une correction doit donner son motif.")
+    draft.moves = reverse(moves_of(target))
+    draft.crate_id = target.crate_id
+    draft.collection_point_id = target.collection_point_id
+    draft.washer_id = target.washer_id
+    draft.round_id = target.round_id
+    other = session.scalar(select(Event.seq).where(Event.corrects_seq == target.seq))
+    if other is not None and session.scalar(select(Event.id).where(Event.seq == other)) != draft.id:
+        raise LedgerError("Cet événement a déjà été corrigé.")
+
+
+def _move_crate(session: Session, draft: Draft, event: Event) -> None:
+    """Update the crate projection in the same transaction; a concurrent change loses."""
+    crate = session.get(Crate, draft.crate_id, with_for_update={"of": Crate},
+                        populate_existing=True)
+    if crate is None:
+        raise LedgerError("Caisse inconnue.")
+    if draft.kind == Kind.CORRECTION:
+        target = session.get(Event, draft.corrects_seq)
+        if target.kind not in CRATE_TRANSITIONS:
+            return
+        if crate.last_event_seq != target.seq:
+            raise LedgerError(
+                f"La caisse {crate.code} a bougé depuis cet événement : corrigez d'abord les "
+                "événements suivants."
+            )
+        history = session.scalars(
+            select(Event).where(Event.crate_id == crate.id).order_by(Event.seq)).all()
+        state = replay_crate([(e.seq, Kind(e.kind), e.corrects_seq, e.occurred_at,
+                               e.collection_point_id, e.washer_id) for e in history])
+        crate.state, crate.collection_point_id, crate.washer_id, crate.state_since = state[:4]
+        crate.last_event_seq = state[4]
+        return
+    current = CrateState(crate.state) if crate.state else None
+    crate_now = apply_crate(
+        (current, crate.collection_point_id, crate.washer_id,
+         crate.state_since, crate.last_event_seq),
+        draft.kind, event.seq, draft.occurred_at, draft.collection_point_id, draft.washer_id)
+    crate.state, crate.collection_point_id, crate.washer_id, crate.state_since = crate_now[:4]
+    crate.last_event_seq = crate_now[4]
+
+
+CrateProjection = tuple  # (state, collection_point_id, washer_id, since, last_event_seq)
+
+
+def apply_crate(current: CrateProjection, kind: Kind, seq: int, occurred_at: datetime,
+                point_id: int | None, washer_id: int | None) -> CrateProjection:
+    """The crate projection after one transition (pure)."""
+    state, cp, washer, _since, _last = current
+    new_state = next_crate_state(kind, CrateState(state) if state else None)
+    if kind in (Kind.CRATE_PLACED, Kind.CRATE_FULL, Kind.PICKUP):
+        cp = point_id or cp
+    if kind in (Kind.CRATE_PLACED, Kind.PICKUP):
+        washer = None
+    if kind in (Kind.RECEIPT, Kind.CRATE_REGISTERED):
+        cp, washer = None, washer_id
+    return (new_state.value, cp, washer, occurred_at, seq)
+
+
+def replay_crate(events: list[tuple]) -> CrateProjection:
+    """Replay (seq, kind, corrects_seq, occurred_at, point, washer) rows in seq order."""
+    stack: list[tuple[int, CrateProjection]] = []
+    current: CrateProjection = (None, None, None, None, None)
+    for seq, kind, corrects, occurred_at, point_id, washer_id in events:
+        if kind == Kind.CORRECTION:
+            if stack and stack[-1][0] == corrects:
+                stack.pop()
+                current = stack[-1][1] if stack else (None, None, None, None, None)
+            continue
+        if kind not in CRATE_TRANSITIONS:
+            continue
+        current = apply_crate(current, kind, seq, occurred_at, point_id, washer_id)
+        stack.append((seq, current))
+    return current
+
+
+def _insert_ignore(session: Session):
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StockLevel)
+
+
+def apply_stock(session: Session, deltas: dict[tuple, int]) -> None:
+    """Add `deltas` to the stock projection, refusing any stock that would go negative."""
+    if not deltas:
+        return
+    keys = sorted(deltas)
+    session.execute(
+        _insert_ignore(session).values(
+            [{"stage": s, "site_id": site, "model_id": m, "quantity": 0} for s, site, m in keys]
+        ).on_conflict_do_nothing(index_elements=["stage", "site_id", "model_id"])
+    )
+    for key in keys:
+        stage, site_id, model_id = key
+        level = session.execute(
+            select(StockLevel.id, StockLevel.quantity)
+            .where(StockLevel.stage == stage, StockLevel.site_id == site_id,
+                   StockLevel.model_id == model_id)
+            .with_for_update()
+        ).one()
+        if level.quantity + deltas[key] < 0:
+            raise LedgerError(_shortage_message(session, key, level.quantity, -deltas[key]))
+        session.execute(update(StockLevel).where(StockLevel.id == level.id)
+                        .values(quantity=StockLevel.quantity + deltas[key]))
+
+
+def _shortage_message(session: Session, key: tuple, have: int, need: int) -> str:
+    stage, site_id, model_id = key
+    site_kind = STOCK_SITE[Stage(stage)]
+    site_model = {Site.COLLECTION_POINT: CollectionPoint, Site.WASHER: Washer,
+                  Site.WINEMAKER: Winemaker}[site_kind]
+    site = session.get(site_model, site_id) if site_id else None
+    site_name = getattr(site, "name", None) or getattr(site, "estate", None) or "site inconnu"
+    model = session.get(BottleModel, model_id) if model_id else None
+    what = f" ({model.name})" if model else ""
+    return (
+        f"Stock insuffisant — {STAGE_LABELS[Stage(stage)]}{what} à {site_name} : "
+        f"{have} bouteilles disponibles, il en faudrait {need} ({need - have} de trop)."
+    )
+
+
+def install_append_only_guard(session_class: type[Session]) -> None:
+    """Refuse, in the ORM, any update or delete of events and movements."""
+
+    @sa_event.listens_for(session_class, "before_flush")
+    def _refuse_changes(session: Session, _ctx, _instances) -> None:
+        for obj in list(session.dirty) + list(session.deleted):
+            if isinstance(obj, Event | Movement) and (
+                obj in session.deleted or session.is_modified(obj, include_collections=False)
+            ):
+                raise LedgerError("Le journal des mouvements est en ajout seul.")
+
+    @sa_event.listens_for(session_class, "do_orm_execute")
+    def _refuse_bulk(state) -> None:
+        if (state.is_update or state.is_delete) and state.bind_mapper is not None and \
+                state.bind_mapper.class_ in (Event, Movement):
+            raise LedgerError("Le journal des mouvements est en ajout seul.")

@@ -1,0 +1,233 @@
+"""Pure rules of the ledger and of a crate's life (DESIGN.md §5, §6). No Flask, no session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    OUTSIDE = "outside"
+    AT_POINT = "at_point"
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+    SORTED = "sorted"
+    CLEAN = "clean"
+    SOLD = "sold"
+    REFUSED = "refused"
+    REJECTED = "rejected"
+    LOST = "lost"
+
+
+class Kind(StrEnum):
+    CRATE_REGISTERED = "crate_registered"
+    CRATE_RETIRED = "crate_retired"
+    CRATE_LOST = "crate_lost"
+    CRATE_PLACED = "crate_placed"
+    CRATE_FULL = "crate_full"
+    PICKUP = "pickup"
+    RECEIPT = "receipt"
+    SORTING = "sorting"
+    WASH = "wash"
+    SALE = "sale"
+    STOCKTAKE = "stocktake"
+    ROUND_CLOSED = "round_closed"
+    CORRECTION = "correction"
+
+
+class CrateState(StrEnum):
+    IN_POOL = "in_pool"
+    AT_POINT = "at_point"
+    FULL = "full"
+    IN_TRANSIT = "in_transit"
+    LOST = "lost"
+    RETIRED = "retired"
+
+
+class Site(StrEnum):
+    """Which site of an event a stage's stock belongs to."""
+
+    COLLECTION_POINT = "collection_point"
+    WASHER = "washer"
+    WINEMAKER = "winemaker"
+    NONE = "none"
+
+
+# Stages whose stock is held (and so may never go negative), and where.
+STOCK_SITE: dict[Stage, Site] = {
+    Stage.AT_POINT: Site.COLLECTION_POINT,
+    Stage.IN_TRANSIT: Site.COLLECTION_POINT,
+    Stage.RECEIVED: Site.WASHER,
+    Stage.SORTED: Site.WASHER,
+    Stage.CLEAN: Site.WASHER,
+    Stage.SOLD: Site.WINEMAKER,
+}
+# Before sorting, bottles are mixed: their stock is counted whatever model is named.
+MODELLED_STAGES = frozenset({Stage.SORTED, Stage.CLEAN, Stage.SOLD})
+SINKS = frozenset({Stage.REFUSED, Stage.REJECTED, Stage.LOST})
+
+# The movements each kind may carry (from, to); a correction carries the reverse.
+ALLOWED_MOVES: dict[Kind, frozenset[tuple[Stage, Stage]]] = {
+    Kind.CRATE_REGISTERED: frozenset(),
+    Kind.CRATE_RETIRED: frozenset(),
+    Kind.CRATE_LOST: frozenset({(Stage.AT_POINT, Stage.LOST), (Stage.IN_TRANSIT, Stage.LOST)}),
+    Kind.CRATE_PLACED: frozenset(),
+    Kind.CRATE_FULL: frozenset({(Stage.OUTSIDE, Stage.AT_POINT)}),
+    Kind.PICKUP: frozenset({(Stage.AT_POINT, Stage.IN_TRANSIT)}),
+    Kind.RECEIPT: frozenset({
+        (Stage.IN_TRANSIT, Stage.RECEIVED),
+        (Stage.IN_TRANSIT, Stage.LOST),
+        (Stage.OUTSIDE, Stage.RECEIVED),
+    }),
+    Kind.SORTING: frozenset({(Stage.RECEIVED, Stage.SORTED), (Stage.RECEIVED, Stage.REFUSED)}),
+    Kind.WASH: frozenset({(Stage.SORTED, Stage.CLEAN), (Stage.SORTED, Stage.REJECTED)}),
+    Kind.SALE: frozenset({(Stage.CLEAN, Stage.SOLD)}),
+    Kind.STOCKTAKE: frozenset(
+        {(stage, Stage.LOST) for stage in (Stage.RECEIVED, Stage.SORTED, Stage.CLEAN)}
+        | {(Stage.OUTSIDE, stage) for stage in (Stage.RECEIVED, Stage.SORTED, Stage.CLEAN)}
+    ),
+    Kind.ROUND_CLOSED: frozenset(),
+}
+# Kinds that must name a crate, and the crate life-cycle transition each makes.
+CRATE_TRANSITIONS: dict[Kind, dict[CrateState | None, CrateState]] = {
+    Kind.CRATE_REGISTERED: {None: CrateState.IN_POOL},
+    Kind.CRATE_PLACED: {CrateState.IN_POOL: CrateState.AT_POINT},
+    Kind.CRATE_FULL: {CrateState.AT_POINT: CrateState.FULL},
+    Kind.PICKUP: {CrateState.FULL: CrateState.IN_TRANSIT},
+    Kind.RECEIPT: {CrateState.IN_TRANSIT: CrateState.IN_POOL},
+    Kind.CRATE_RETIRED: {CrateState.IN_POOL: CrateState.RETIRED,
+                         CrateState.AT_POINT: CrateState.RETIRED},
+    Kind.CRATE_LOST: {state: CrateState.LOST for state in (
+        CrateState.IN_POOL, CrateState.AT_POINT, CrateState.FULL, CrateState.IN_TRANSIT)},
+}
+# Kinds that need a reason on some of their movements.
+REASON_NEEDED: frozenset[tuple[Stage, Stage]] = frozenset(
+    {(Stage.RECEIVED, Stage.REFUSED), (Stage.SORTED, Stage.REJECTED)}
+    | {(s, Stage.LOST) for s in Stage}
+    | {(Stage.OUTSIDE, s) for s in (Stage.RECEIVED, Stage.SORTED, Stage.CLEAN)}
+)
+# Movements that need a bottle model (after sorting everything is by model).
+MODEL_NEEDED = frozenset(MODELLED_STAGES)
+MAX_QUANTITY = 10_000_000
+MAX_UNIT_PRICE_CENTS = 1000
+
+STAGE_LABELS = {
+    Stage.OUTSIDE: "hors filière", Stage.AT_POINT: "au point de collecte",
+    Stage.IN_TRANSIT: "en transport", Stage.RECEIVED: "réceptionnées (non triées)",
+    Stage.SORTED: "triées (à laver)", Stage.CLEAN: "stock propre", Stage.SOLD: "vendues",
+    Stage.REFUSED: "écartées au tri", Stage.REJECTED: "rebuts de lavage",
+    Stage.LOST: "perdues",
+}
+CRATE_STATE_LABELS = {
+    CrateState.IN_POOL: "vide, au centre de lavage", CrateState.AT_POINT: "au point, en remplissage",
+    CrateState.FULL: "pleine, enlèvement demandé", CrateState.IN_TRANSIT: "en transport",
+    CrateState.LOST: "perdue", CrateState.RETIRED: "retirée du parc",
+}
+KIND_LABELS = {
+    Kind.CRATE_REGISTERED: "caisse enregistrée", Kind.CRATE_RETIRED: "caisse retirée",
+    Kind.CRATE_LOST: "caisse perdue", Kind.CRATE_PLACED: "caisse déposée au point",
+    Kind.CRATE_FULL: "caisse pleine", Kind.PICKUP: "enlèvement", Kind.RECEIPT: "réception",
+    Kind.SORTING: "tri", Kind.WASH: "lot de lavage", Kind.SALE: "vente",
+    Kind.STOCKTAKE: "inventaire", Kind.ROUND_CLOSED: "fin de tournée",
+    Kind.CORRECTION: "correction",
+}
+
+
+class LedgerError(ValueError):
+    """An event the ledger refuses; the message is for the person (French)."""
+
+
+@dataclass(frozen=True)
+class Move:
+    """One movement of a draft event, with codes already resolved to ids."""
+
+    from_stage: Stage
+    to_stage: Stage
+    quantity: int
+    model_id: int | None = None
+    reason_id: int | None = None
+    unit_price_cents: int | None = None
+    winemaker_id: int | None = None
+
+
+def check_moves(kind: Kind, moves: list[Move]) -> None:
+    """Refuse movements that the kind may not carry or that are malformed."""
+    if kind == Kind.CORRECTION:
+        return
+    allowed = ALLOWED_MOVES[kind]
+    if kind in (Kind.CRATE_FULL, Kind.PICKUP, Kind.RECEIPT, Kind.SORTING, Kind.WASH,
+                Kind.SALE, Kind.STOCKTAKE) and not moves:
+        raise LedgerError(f"Un événement « {KIND_LABELS[kind]} » doit compter des bouteilles.")
+    for move in moves:
+        pair = (move.from_stage, move.to_stage)
+        if pair not in allowed:
+            raise LedgerError(
+                f"Un événement « {KIND_LABELS[kind]} » ne peut pas déplacer des bouteilles "
+                f"de « {move.from_stage} » vers « {move.to_stage} »."
+            )
+        check_move(move)
+
+
+def check_move(move: Move) -> None:
+    """Refuse a malformed movement: quantity, model, reason, price."""
+    if not isinstance(move.quantity, int) or isinstance(move.quantity, bool):
+        raise LedgerError("La quantité doit être un nombre entier.")
+    if move.quantity <= 0:
+        raise LedgerError("La quantité doit être strictement positive.")
+    if move.quantity > MAX_QUANTITY:
+        raise LedgerError(f"Quantité {move.quantity} invraisemblable.")
+    if move.to_stage in MODEL_NEEDED and move.model_id is None:
+        raise LedgerError(f"Les bouteilles {STAGE_LABELS[move.to_stage]} doivent avoir un modèle.")
+    if (move.from_stage, move.to_stage) in REASON_NEEDED and move.reason_id is None:
+        raise LedgerError(
+            f"Un motif est obligatoire pour {STAGE_LABELS[move.from_stage]} → "
+            f"{STAGE_LABELS[move.to_stage]}."
+        )
+    if move.to_stage == Stage.SOLD:
+        if move.unit_price_cents is None:
+            raise LedgerError("Une vente doit avoir un prix unitaire.")
+        if not 0 <= move.unit_price_cents <= MAX_UNIT_PRICE_CENTS:
+            raise LedgerError("Le prix unitaire doit être entre 0 et 10 €.")
+        if move.winemaker_id is None:
+            raise LedgerError("Une vente doit nommer le vigneron acheteur.")
+
+
+def reverse(moves: list[Move]) -> list[Move]:
+    """The movements of a correction: each one turned back."""
+    return [
+        Move(m.to_stage, m.from_stage, m.quantity, m.model_id, m.reason_id,
+             m.unit_price_cents, m.winemaker_id)
+        for m in moves
+    ]
+
+
+def next_crate_state(kind: Kind, current: CrateState | None) -> CrateState:
+    """The crate's state after `kind`, or LedgerError saying why it cannot happen."""
+    table = CRATE_TRANSITIONS[kind]
+    if current in table:
+        return table[current]
+    if current is None:
+        raise LedgerError("Cette caisse n'est pas enregistrée.")
+    raise LedgerError(
+        f"Impossible : {KIND_LABELS[kind]} d'une caisse {CRATE_STATE_LABELS[current]}."
+    )
+
+
+def stock_key(stage: Stage, model_id: int | None, sites: dict[Site, int | None]) -> tuple:
+    """(stage, site id, model id) of the stock a movement side touches; 0 stands for none."""
+    site = STOCK_SITE.get(stage, Site.NONE)
+    site_id = sites.get(site) or 0 if site != Site.NONE else 0
+    model = (model_id or 0) if stage in MODELLED_STAGES else 0
+    return (stage.value, site_id, model)
+
+
+def stock_deltas(moves: list[Move], sites: dict[Site, int | None]) -> dict[tuple, int]:
+    """Net change each movement list makes to each held stock."""
+    deltas: dict[tuple, int] = {}
+    for move in moves:
+        winemaker_sites = {**sites, Site.WINEMAKER: move.winemaker_id or sites.get(Site.WINEMAKER)}
+        for stage, sign in ((move.from_stage, -1), (move.to_stage, 1)):
+            if stage in STOCK_SITE:
+                key = stock_key(stage, move.model_id, winemaker_sites)
+                deltas[key] = deltas.get(key, 0) + sign * move.quantity
+    return {k: v for k, v in deltas.items() if v}

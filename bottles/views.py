@@ -1,0 +1,117 @@
+"""Kernel pages: sign-in, each role's home, the crate page, error pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from bottles import codes, navigation
+from bottles.auth import ROLE_LABELS, may_see_point, may_see_washer, password_matches
+from bottles.db import db
+from bottles.forms import LoginForm
+from bottles.models import BottleModel, Crate, Reason, User, Washer, Winemaker
+from bottles.queries import corrected_seqs, crate_history
+from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, STAGE_LABELS, CrateState
+
+bp = Blueprint("bottles", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/bottles")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only local paths are followed after sign-in (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")) or url_for("bottles.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(
+            func.lower(User.username) == form.username.data.strip().lower()))
+        if password_matches(user, form.password.data) and user.active:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")) or url_for("bottles.home"))
+        flash("Identifiant ou mot de passe incorrect.", "error")
+        return render_template("bottles/login.html", form=form), 401
+    status = 400 if request.method == "POST" else 200
+    return render_template("bottles/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("bottles.login"))
+
+
+@bp.get("/")
+@login_required
+def home():
+    panels = [p for p in (panel(current_user) for panel in navigation.HOME_PANELS) if p]
+    return render_template("bottles/home.html", actions=navigation.actions_for(current_user.role),
+                           panels=panels, role_label=ROLE_LABELS.get(current_user.role, ""))
+
+
+def _crate_or_404(code: str) -> Crate:
+    try:
+        canonical = codes.normalise(code)
+    except codes.CrateCodeError as error:
+        abort(404, description=str(error))
+    crate = db.session.scalar(select(Crate).where(Crate.code == canonical))
+    if crate is None:
+        abort(404, description=f"Aucune caisse {canonical} dans le parc.")
+    if canonical != code:
+        abort(redirect(url_for("bottles.crate", code=canonical)))
+    return crate
+
+
+@bp.get("/c/<code>")
+@login_required
+def crate(code: str):
+    crate = _crate_or_404(code)
+    events = crate_history(db.session, crate.id)
+    corrected = corrected_seqs(db.session, [e.seq for e in events])
+    panels = [p for p in (panel(crate, current_user) for panel in navigation.CRATE_PANELS) if p]
+    return render_template(
+        "bottles/crate.html", crate=crate, events=events, corrected=corrected, panels=panels,
+        state_label=CRATE_STATE_LABELS.get(CrateState(crate.state)) if crate.state else "—",
+        kind_labels=KIND_LABELS, stage_labels=STAGE_LABELS,
+        names=_names(), may_see=_may_see_crate(crate))
+
+
+def _may_see_crate(crate: Crate) -> bool:
+    return may_see_point(current_user, crate.collection_point_id) or may_see_washer(
+        current_user, crate.washer_id)
+
+
+def _names() -> dict[str, dict[int, str]]:
+    """Display names of models, reasons, washers and winemakers, for history lines."""
+    return {
+        "model": dict(db.session.execute(select(BottleModel.id, BottleModel.name)).all()),
+        "reason": dict(db.session.execute(select(Reason.id, Reason.label_fr)).all()),
+        "washer": dict(db.session.execute(select(Washer.id, Washer.name)).all()),
+        "winemaker": dict(db.session.execute(select(Winemaker.id, Winemaker.estate)).all()),
+    }
+
+
+@bp.get("/c")
+@login_required
+def crate_lookup():
+    """A typed or scanned code (any form) leads to the crate page."""
+    raw = request.args.get("code", "")
+    try:
+        return redirect(url_for("bottles.crate", code=codes.normalise(raw)))
+    except codes.CrateCodeError as error:
+        flash(str(error), "error")
+        return render_template("bottles/lookup.html", raw=raw), 400

@@ -1,0 +1,11 @@
+"""Boucle package `collection_points` (see DESIGN.md §4)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from collection_points import models  # noqa: F401  (tables known to migrations)
+
+
+def init_app(app: Flask) -> None:
+    """Register this package's pages, commands and hooks on the app."""

@@ -1,0 +1,27 @@
+"""Composition root: the only module that imports every package."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+import bottles
+import collection_points
+import reports
+import washer
+from bottles import config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    instance = Path(os.environ.get("BOUCLE_INSTANCE", Path(__file__).parent / "instance"))
+    app = Flask(__name__, instance_path=str(instance.resolve()))
+    app.config.update(config.load(instance))
+    app.config.update(overrides or {})
+    bottles.init_app(app)
+    collection_points.init_app(app)
+    washer.init_app(app)
+    reports.init_app(app)
+    return app
+

@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import event as sa_event
@@ -88,7 +88,8 @@ def _dec(value: Decimal | None) -> str | None:
 def content_hash(draft: Draft) -> str:
     """A digest of everything the event says, to tell a replay from a reused id."""
     body = [
-        draft.kind.value, draft.occurred_at.isoformat(timespec="microseconds"), draft.actor_id,
+        draft.kind.value, draft.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        draft.actor_id,
         draft.crate_id, draft.collection_point_id, draft.washer_id, draft.round_id,
         draft.corrects_seq, draft.note, _dec(draft.hours), _dec(draft.km), _dec(draft.water_l),
         _dec(draft.energy_kwh),

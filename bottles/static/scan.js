@@ -1,0 +1,386 @@
+/* Boucle scan station: many crates in a row, one confirmation (DESIGN.md §7).
+ *
+ * CONTRACT (shared by collection_points and washer; keep it stable)
+ * -----------------------------------------------------------------
+ * Markup: render it with the Jinja macro `scan_station` of
+ * bottles/templates/bottles/scan_station.html; this script finds every
+ * element carrying `data-scan-station` and brings it to life.
+ *
+ * Ways in (all feed the same running list):
+ *   - the text field: a typed code or a keyboard-wedge scanner's keystrokes
+ *     ending with Enter; a full URL (…/c/CJ-00042-X?x) or a bare code, any
+ *     case, with or without hyphens, also a QWERTY scanner on an AZERTY
+ *     keyboard (same rules as bottles/codes.py `parse`);
+ *   - the in-page camera, through the browser's BarcodeDetector (QR codes);
+ *     its button stays hidden where the browser has no BarcodeDetector.
+ * Each code is checked here first: format and the Luhn mod 36 check
+ * character, exactly as bottles/codes.py (tests/bottles/test_scan_station.py
+ * compares both on thousands of codes). A code already in the list gets a
+ * "déjà scanné" warning and is not added twice. Feedback: a short high beep
+ * (WebAudio) + short vibration when added, two low beeps + long vibration
+ * for a duplicate or an invalid code.
+ *
+ * Each code gets its own event id (a uuid4) the moment it is scanned; the
+ * list (with the ids) is kept in localStorage, so a reload or a lost network
+ * loses nothing and a resend records nothing twice.
+ *
+ * ONE confirmation sends the whole list:
+ *   POST <data-endpoint>   (given by the including page)
+ *   headers: Content-Type: application/json, X-CSRFToken: <token>,
+ *            Accept: application/json
+ *   body: {"items": [{"code": "CJ-00042-X", "event_id": "<uuid4>",
+ *                     "count": 48 | null}, …],      // count only with with_count
+ *          "fields": {"<name>": "<value>", …}}      // named inputs of the page's
+ *                                                   // extra fields (the macro's caller block)
+ * The server answers (any 2xx or 4xx status) with JSON:
+ *   {"results": [{"code": "CJ-00042-X",
+ *                 "status": "recorded" | "already" | "refused",
+ *                 "message": "texte français"}, …],
+ *    "message": "résumé facultatif", "redirect": "/url facultative"}
+ * or the kernel's JSON error {"error": "texte français", "status": 4xx}
+ * (missing CSRF, not signed in, forbidden…), shown as is.
+ * "recorded" and "already" rows are done (greyed, kept visible); "refused"
+ * rows stay in the list with the reason, to fix or remove (✕).
+ */
+(function () {
+  "use strict";
+  if (window.BoucleScan) { return; }
+
+  var ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  var N = ALPHABET.length;
+  var BARE = /^([A-Z]{1,4})([0-9]{5})([0-9A-Z])$/;
+  var AZERTY = {"à": "0", "&": "1", "é": "2", "\"": "3", "'": "4", "(": "5",
+                "-": "6", "è": "7", "_": "8", "ç": "9", ")": "-"};
+
+  function luhnTotal(text, startFactor) {
+    var factor = startFactor, total = 0;
+    for (var i = text.length - 1; i >= 0; i--) {
+      var addend = factor * ALPHABET.indexOf(text.charAt(i));
+      factor = factor === 2 ? 1 : 2;
+      total += Math.floor(addend / N) + (addend % N);
+    }
+    return total;
+  }
+
+  function checkCharacter(payload) {
+    return ALPHABET.charAt((N - (luhnTotal(payload, 2) % N)) % N);
+  }
+
+  function isValid(payloadWithCheck) {
+    return luhnTotal(payloadWithCheck, 1) % N === 0;
+  }
+
+  function stripUrl(raw) {
+    var text = raw.trim();
+    var marker = text.toLowerCase().lastIndexOf("/c/");
+    if (marker >= 0) { text = text.slice(marker + 3); }
+    return text.split(/[?#\/]/)[0];
+  }
+
+  function azerty(raw) {
+    return raw.split("").map(function (c) { return AZERTY.hasOwnProperty(c) ? AZERTY[c] : c; }).join("");
+  }
+
+  /* {code: "CJ-00042-X"} or {error: "message français"}, like codes.parse. */
+  function parseBare(text) {
+    var compact = text.replace(/[\s\-]/g, "").toUpperCase();
+    var m = BARE.exec(compact);
+    if (!m) { return null; }
+    if (!isValid(m[1] + m[2] + m[3])) {
+      return {error: "Code « " + m[1] + "-" + m[2] + "-" + m[3] + " » : le caractère de contrôle " +
+                     "ne correspond pas. Vérifiez la saisie."};
+    }
+    return {code: m[1] + "-" + m[2] + "-" + m[3]};
+  }
+
+  function parse(raw) {
+    if (raw === null || raw === undefined || !String(raw).trim()) { return {error: "Aucun code saisi."}; }
+    raw = String(raw);
+    if (raw.length > 300) { return {error: "Saisie trop longue pour un code de caisse."}; }
+    var result = parseBare(stripUrl(raw));
+    if (result === null) { result = parseBare(stripUrl(azerty(raw))); }
+    if (result === null) {
+      return {error: "« " + raw.trim().slice(0, 40) + " » n'est pas un code de caisse (attendu : CJ-00042-X)."};
+    }
+    return result;
+  }
+
+  function uuid4() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") { return window.crypto.randomUUID(); }
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  /* ---- feedback: sound and vibration ---- */
+  var audio = null;
+  function beep(kind) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var tones = kind === "ok" ? [[1175, 0, 0.09]] : kind === "warn" ? [[440, 0, 0.12], [440, 0.18, 0.12]]
+        : [[220, 0, 0.35]];
+      tones.forEach(function (t) {
+        var osc = audio.createOscillator(), gain = audio.createGain();
+        osc.frequency.value = t[0];
+        osc.type = kind === "ok" ? "sine" : "square";
+        gain.gain.value = 0.15;
+        osc.connect(gain); gain.connect(audio.destination);
+        osc.start(audio.currentTime + t[1]); osc.stop(audio.currentTime + t[1] + t[2]);
+      });
+    } catch (e) { /* no sound available: the message on screen is enough */ }
+    if (navigator.vibrate) { navigator.vibrate(kind === "ok" ? 60 : [120, 80, 120]); }
+  }
+
+  var STATUS_TEXT = {pending: "à valider", recorded: "enregistrée", already: "déjà enregistrée",
+                     refused: "refusée", sending: "envoi…"};
+
+  function Station(root) {
+    this.root = root;
+    this.endpoint = root.getAttribute("data-endpoint");
+    this.csrf = root.getAttribute("data-csrf");
+    this.withCount = root.getAttribute("data-with-count") === "1";
+    this.countLabel = root.getAttribute("data-count-label") || "Nombre";
+    this.submitLabel = root.getAttribute("data-submit-label") || "Valider";
+    this.storeKey = "boucle-scan:" + (root.getAttribute("data-store") || this.endpoint);
+    this.input = root.querySelector("[data-scan-input]");
+    this.list = root.querySelector("[data-scan-list]");
+    this.message = root.querySelector("[data-scan-message]");
+    this.submit = root.querySelector("[data-scan-submit]");
+    this.clear = root.querySelector("[data-scan-clear]");
+    this.items = this.load();
+    this.lastCamera = {value: "", at: 0};
+    this.bind();
+    this.render();
+  }
+
+  Station.prototype.load = function () {
+    try { return JSON.parse(window.localStorage.getItem(this.storeKey) || "[]"); } catch (e) { return []; }
+  };
+
+  Station.prototype.save = function () {
+    var keep = this.items.filter(function (i) { return i.status === "pending" || i.status === "refused"; });
+    try { window.localStorage.setItem(this.storeKey, JSON.stringify(keep)); } catch (e) { /* private mode */ }
+  };
+
+  Station.prototype.say = function (text, kind) {
+    this.message.textContent = text;
+    this.message.className = "scan-message flash flash-" + (kind || "info");
+    this.message.hidden = !text;
+  };
+
+  /* Add one scanned or typed value; returns "ok", "warn" or "error". */
+  Station.prototype.add = function (raw) {
+    var parsed = parse(raw);
+    if (parsed.error) { this.say(parsed.error, "error"); beep("error"); return "error"; }
+    var existing = this.items.filter(function (i) { return i.code === parsed.code; })[0];
+    if (existing) {
+      this.say("Déjà scanné : " + parsed.code + " est déjà dans la liste (" + STATUS_TEXT[existing.status] + ").", "warning");
+      beep("warn");
+      this.flash(parsed.code);
+      return "warn";
+    }
+    this.items.unshift({code: parsed.code, event_id: uuid4(), count: null, status: "pending", message: ""});
+    this.say(parsed.code + " ajoutée (" + this.pending().length + " à valider).", "success");
+    beep("ok");
+    this.save();
+    this.render();
+    return "ok";
+  };
+
+  Station.prototype.pending = function () {
+    return this.items.filter(function (i) { return i.status === "pending" || i.status === "refused"; });
+  };
+
+  Station.prototype.flash = function (code) {
+    var row = this.list.querySelector('[data-code="' + code + '"]');
+    if (row) { row.classList.remove("dup"); void row.offsetWidth; row.classList.add("dup"); }
+  };
+
+  Station.prototype.render = function () {
+    var self = this;
+    this.list.innerHTML = "";
+    this.items.forEach(function (item) {
+      var li = document.createElement("li");
+      li.className = "scan-item status-" + item.status;
+      li.setAttribute("data-code", item.code);
+      var head = document.createElement("div");
+      head.className = "scan-item-head";
+      var code = document.createElement("strong");
+      code.className = "scan-code";
+      code.textContent = item.code;
+      var status = document.createElement("span");
+      status.className = "scan-status";
+      status.textContent = STATUS_TEXT[item.status] || item.status;
+      head.appendChild(code); head.appendChild(status);
+      if (item.status === "pending" || item.status === "refused") {
+        var remove = document.createElement("button");
+        remove.type = "button"; remove.className = "scan-remove"; remove.textContent = "✕";
+        remove.setAttribute("aria-label", "Retirer " + item.code + " de la liste");
+        remove.addEventListener("click", function () {
+          self.items = self.items.filter(function (i) { return i !== item; });
+          self.save(); self.render(); self.input.focus();
+        });
+        head.appendChild(remove);
+      }
+      li.appendChild(head);
+      if (self.withCount && (item.status === "pending" || item.status === "refused")) {
+        var label = document.createElement("label");
+        label.className = "scan-count";
+        label.textContent = self.countLabel + " ";
+        var count = document.createElement("input");
+        count.type = "number"; count.inputMode = "numeric"; count.min = "0"; count.step = "1";
+        count.value = item.count === null ? "" : item.count;
+        count.setAttribute("aria-label", self.countLabel + " " + item.code);
+        count.addEventListener("input", function () {
+          item.count = count.value === "" ? null : count.value;
+          self.save();
+        });
+        label.appendChild(count);
+        li.appendChild(label);
+      }
+      if (item.message) {
+        var msg = document.createElement("div");
+        msg.className = "scan-reason";
+        msg.textContent = item.message;
+        li.appendChild(msg);
+      }
+      self.list.appendChild(li);
+    });
+    var n = this.pending().length;
+    this.submit.disabled = n === 0;
+    this.submit.textContent = n === 0 ? this.submitLabel : this.submitLabel + " (" + n + " caisse" + (n > 1 ? "s" : "") + ")";
+    this.clear.hidden = this.items.length === 0;
+  };
+
+  Station.prototype.fields = function () {
+    var out = {};
+    this.root.querySelectorAll("[data-scan-fields] [name]").forEach(function (el) {
+      if ((el.type === "radio" || el.type === "checkbox") && !el.checked) { return; }
+      out[el.name] = el.value;
+    });
+    return out;
+  };
+
+  Station.prototype.send = function () {
+    var self = this;
+    var batch = this.pending();
+    if (!batch.length) { return; }
+    var bad = batch.filter(function (i) { return i.count !== null && i.count !== "" && !/^[0-9]+$/.test(String(i.count)); });
+    if (bad.length) { this.say("Le nombre pour " + bad[0].code + " doit être un nombre entier positif.", "error"); beep("error"); return; }
+    var body = {items: batch.map(function (i) {
+      var item = {code: i.code, event_id: i.event_id};
+      if (self.withCount) { item.count = i.count === null || i.count === "" ? null : parseInt(i.count, 10); }
+      return item;
+    }), fields: this.fields()};
+    batch.forEach(function (i) { i.status = "sending"; });
+    this.submit.disabled = true;
+    this.render();
+    this.say("Envoi de " + batch.length + " caisse(s)…", "info");
+    fetch(this.endpoint, {method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": this.csrf},
+      body: JSON.stringify(body)})
+      .then(function (response) {
+        return response.json().catch(function () { return {error: "Réponse illisible du serveur (" + response.status + ")."}; });
+      })
+      .then(function (data) { self.receive(batch, data); })
+      .catch(function () {
+        batch.forEach(function (i) { i.status = "pending"; });
+        self.save(); self.render();
+        self.say("Pas de réseau : la liste est gardée sur ce téléphone. Réessayez « " + self.submitLabel + " » dès que possible ; rien ne sera compté deux fois.", "error");
+        beep("error");
+      });
+  };
+
+  Station.prototype.receive = function (batch, data) {
+    var byCode = {};
+    (data.results || []).forEach(function (r) { byCode[r.code] = r; });
+    var refused = 0, done = 0;
+    batch.forEach(function (item) {
+      var r = byCode[item.code];
+      if (r) {
+        item.status = r.status; item.message = r.message || "";
+        if (r.status === "refused") { refused++; } else { done++; }
+      } else {
+        item.status = "pending";
+        if (data.error) { item.message = ""; }
+      }
+    });
+    this.save(); this.render();
+    if (data.error) { this.say(data.error, "error"); beep("error"); return; }
+    var text = data.message || (done + " caisse(s) enregistrée(s)" + (refused ? ", " + refused + " refusée(s) : voir la liste." : "."));
+    this.say(text, refused ? "warning" : "success");
+    beep(refused ? "warn" : "ok");
+    if (data.redirect && !refused) { window.setTimeout(function () { window.location.assign(data.redirect); }, 1200); }
+  };
+
+  Station.prototype.bind = function () {
+    var self = this;
+    var form = this.root.querySelector("[data-scan-form]");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var value = self.input.value;
+      self.input.value = "";
+      if (value.trim()) { self.add(value); }
+      self.input.focus();
+    });
+    this.submit.addEventListener("click", function () { self.send(); });
+    this.clear.addEventListener("click", function () {
+      var pending = self.pending().length;
+      if (pending && !window.confirm("Retirer les " + pending + " caisse(s) non validées de la liste ?")) { return; }
+      self.items = []; self.save(); self.render(); self.say("", "info"); self.input.focus();
+    });
+    this.setupCamera();
+  };
+
+  Station.prototype.setupCamera = function () {
+    var self = this;
+    var box = this.root.querySelector("[data-scan-camera]");
+    if (!box || !("BarcodeDetector" in window) || !navigator.mediaDevices) { return; }
+    var start = box.querySelector("[data-camera-start]");
+    var video = box.querySelector("video");
+    var detector = null, stream = null, timer = null;
+    box.hidden = false;
+    function stop() {
+      if (timer) { window.clearInterval(timer); timer = null; }
+      if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
+      video.hidden = true;
+      start.textContent = "📷 Scanner avec la caméra";
+    }
+    start.addEventListener("click", function () {
+      if (stream) { stop(); return; }
+      try { detector = new window.BarcodeDetector({formats: ["qr_code"]}); } catch (e) {
+        self.say("Ce navigateur ne sait pas lire les QR codes : utilisez le champ de saisie.", "error"); return;
+      }
+      navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false})
+        .then(function (s) {
+          stream = s; video.srcObject = s; video.hidden = false; video.play();
+          start.textContent = "Arrêter la caméra";
+          timer = window.setInterval(function () {
+            if (video.readyState < 2) { return; }
+            detector.detect(video).then(function (codes) {
+              codes.forEach(function (c) {
+                var now = Date.now();
+                // the same QR stays in view: add it once, warn again only after 3 s
+                if (c.rawValue === self.lastCamera.value && now - self.lastCamera.at < 3000) { return; }
+                self.lastCamera = {value: c.rawValue, at: now};
+                self.add(c.rawValue);
+              });
+            }).catch(function () {});
+          }, 250);
+        })
+        .catch(function () { self.say("Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo du téléphone.", "error"); });
+    });
+    window.addEventListener("pagehide", stop);
+  };
+
+  function init() {
+    document.querySelectorAll("[data-scan-station]").forEach(function (root) {
+      if (!root.boucleStation) { root.boucleStation = new Station(root); }
+    });
+  }
+
+  window.BoucleScan = {parse: parse, checkCharacter: checkCharacter, isValid: isValid, Station: Station, init: init};
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     from bottles import cli, views
 
     app.register_blueprint(views.bp)
+    _register_catalogue_and_people(app)
     app.cli.add_command(cli.group)
     _register_errors(app)
 
@@ -57,6 +59,20 @@ def init_app(app: Flask) -> None:
             return navigation.actions_for(current_user.role)
 
         return {"nav_actions": nav_actions, "channel_name": app.config["CHANNEL_NAME"]}
+
+
+def _register_catalogue_and_people(app: Flask) -> None:
+    from bottles.catalogue import views as catalogue_views
+    from bottles.people import views as people_views
+
+    app.register_blueprint(catalogue_views.bp)
+    app.register_blueprint(people_views.bp)
+    navigation.add_action(_l("Catalogue"), "catalogue.index", {"coordinator", "admin"},
+                          _l("Modèles, motifs, points, laveurs, vignerons, caisses ; import CSV"))
+    navigation.add_action(_l("Caisses"), "catalogue.crates", {"coordinator", "admin"},
+                          _l("Parc de caisses, enregistrement par lot"), in_menu=False)
+    navigation.add_action(_l("Comptes"), "people.users", {"admin"},
+                          _l("Personnes, rôles, sites rattachés, mots de passe"))
 
 
 def error_page(status: int, message: str | None = None):

@@ -1,0 +1,1 @@
+"""Catalogue: bottle models, reasons, sites, winemakers and crates, managed by coordinators."""

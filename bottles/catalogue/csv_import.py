@@ -1,0 +1,233 @@
+"""CSV import of the catalogue: every row is checked first; any error imports nothing.
+
+A code already in the catalogue (any case) updates that entry with the file's values,
+so importing the same file twice changes nothing the second time.
+Columns left out of the file keep their current value (or the default for a new entry).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from bottles import codes
+from bottles.catalogue import operations
+from bottles.catalogue.kinds import KINDS, CatalogueKind
+from bottles.models import Crate, Washer
+
+MAX_ROWS = 20_000
+MAX_ERRORS = 200
+CRATE_COLUMNS = ("code", "capacity", "washer")
+NEW_DEFAULTS = {"in_pool": "oui", "pallet_size": "1200", "staff_may_sell": "non", "kind": ""}
+IMPORT_KINDS = (*KINDS, "crates")
+
+
+class CsvError(ValueError):
+    """The file cannot be read as a CSV file at all."""
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def columns_of(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(all columns, required columns) of a kind's CSV file."""
+    if kind == "crates":
+        return CRATE_COLUMNS, ("code",)
+    return KINDS[kind].csv_columns, KINDS[kind].csv_required
+
+
+def example_csv(kind: str) -> str:
+    columns, _required = columns_of(kind)
+    rows = KINDS[kind].example if kind != "crates" else (
+        (codes.make_code(1), "60", "LAV-LONS"), (codes.make_code(2), "", ""))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def read_rows(data: bytes) -> list[dict[str, str]]:
+    """Rows of a CSV file (UTF-8 or Windows-1252, comma or semicolon separated)."""
+    if not data.strip():
+        raise CsvError("Le fichier est vide.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if not reader.fieldnames:
+        raise CsvError("Le fichier n'a pas de ligne d'en-tête.")
+    reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames]
+    rows = []
+    for row in reader:
+        if len(rows) >= MAX_ROWS:
+            raise CsvError(f"Plus de {MAX_ROWS} lignes : découpez le fichier.")
+        if None in row:
+            row["__extra__"] = "1"
+            row.pop(None)
+        rows.append({k: (v or "").strip() for k, v in row.items()})
+    return rows
+
+
+def _header_errors(kind: str, rows: list[dict[str, str]], header: list[str]) -> list[str]:
+    columns, required = columns_of(kind)
+    errors = []
+    missing = [c for c in required if c not in header]
+    if missing:
+        errors.append(f"Colonnes obligatoires manquantes : {', '.join(missing)}.")
+    unknown = [c for c in header if c not in columns]
+    if unknown:
+        errors.append(f"Colonnes inconnues : {', '.join(unknown)} (attendues : {', '.join(columns)}).")
+    if not rows:
+        errors.append("Aucune ligne de données.")
+    return errors
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def import_csv(session: Session, kind: str, data: bytes, *, actor_id: int | None,
+               at: datetime, crate_prefix: str = codes.DEFAULT_PREFIX) -> ImportResult:
+    """Check every row, then (only if all are right) create or update them. Never commits."""
+    try:
+        rows = read_rows(data)
+    except CsvError as error:
+        return ImportResult(errors=[str(error)])
+    header = list(rows[0].keys()) if rows else []
+    header = [h for h in header if h != "__extra__"]
+    errors = _header_errors(kind, rows, header)
+    if errors:
+        return ImportResult(errors=errors)
+    if kind == "crates":
+        return _import_crates(session, rows, actor_id=actor_id, at=at)
+    return _import_entries(session, KINDS[kind], rows, header)
+
+
+def _import_entries(session: Session, kind: CatalogueKind, rows: list[dict[str, str]],
+                    header: list[str]) -> ImportResult:
+    result = ImportResult()
+    model = kind.model
+    wanted = {row.get("code", "").lower() for row in rows}
+    existing = {row.code.lower(): row for row in session.scalars(
+        select(model).where(func.lower(model.code).in_(wanted)))} if wanted else {}
+    seen: dict[str, int] = {}
+    checked = []
+    for number, row in enumerate(rows, start=2):
+        if row.pop("__extra__", None):
+            result.errors.append(f"Ligne {number} : plus de valeurs que de colonnes.")
+            continue
+        code = row.get("code", "").lower()
+        if code in seen:
+            result.errors.append(f"Ligne {number} : le code « {row['code']} » figure déjà "
+                                 f"ligne {seen[code]}.")
+            continue
+        seen[code] = number
+        current = existing.get(code)
+        values = {name: (_as_text(getattr(current, name)) if current is not None
+                         else NEW_DEFAULTS.get(name, "")) for name in kind.csv_columns}
+        values.update({name: row[name] for name in header})
+        form = kind.form(formdata=MultiDict(values), meta={"csrf": False},
+                         obj_id=current.id if current is not None else None)
+        if not form.validate():
+            for name, messages in form.errors.items():
+                label = name if name == "code" else form[name].label.text
+                result.errors.extend(f"Ligne {number} : {label} ({name}) — {m}" for m in messages)
+            continue
+        checked.append((current, {name: form[name].data for name in kind.csv_columns}))
+        if len(result.errors) > MAX_ERRORS:
+            break
+    if result.errors:
+        return result
+    for current, data in checked:
+        if current is None:
+            operations.save_entry(session, kind, None, data)
+            result.created += 1
+            continue
+        operations.fill(kind, current, data)
+        if session.is_modified(current):
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    session.flush()
+    return result
+
+
+def _import_crates(session: Session, rows: list[dict[str, str]], *, actor_id: int | None,
+                   at: datetime) -> ImportResult:
+    result = ImportResult()
+    washers = {code.lower(): wid for wid, code in session.execute(select(Washer.id, Washer.code))}
+    seen: dict[str, int] = {}
+    checked: list[tuple[str, int | None, int | None]] = []
+    for number, row in enumerate(rows, start=2):
+        problems = []
+        if row.pop("__extra__", None):
+            problems.append("plus de valeurs que de colonnes")
+        try:
+            code = codes.normalise(row.get("code", ""))
+        except codes.CrateCodeError as error:
+            code = ""
+            problems.append(str(error))
+        if code and code in seen:
+            problems.append(f"la caisse {code} figure déjà ligne {seen[code]}")
+        seen.setdefault(code, number)
+        raw_capacity = row.get("capacity", "")
+        capacity = int(raw_capacity) if raw_capacity.isdigit() and len(raw_capacity) < 6 else 0
+        if not raw_capacity:
+            capacity = None  # a new crate gets 60, an existing one keeps its capacity
+        elif not 1 <= capacity <= 500:
+            problems.append(f"capacité « {raw_capacity} » : nombre entier entre 1 et 500")
+        washer_code = row.get("washer", "")
+        washer_id = washers.get(washer_code.lower()) if washer_code else None
+        if washer_code and washer_id is None:
+            problems.append(f"centre de lavage « {washer_code} » inconnu")
+        if problems:
+            result.errors.append(f"Ligne {number} : " + " ; ".join(problems) + ".")
+        else:
+            checked.append((code, capacity, washer_id))
+        if len(result.errors) > MAX_ERRORS:
+            break
+    if result.errors:
+        return result
+    existing = {c.code: c for c in session.scalars(
+        select(Crate).where(Crate.code.in_([code for code, _c, _w in checked])))}
+    for code, capacity, washer_id in checked:
+        crate = existing.get(code)
+        if crate is None:
+            operations.register_crate(session, actor_id=actor_id, at=at, code=code,
+                                      capacity=capacity or 60, washer_id=washer_id)
+            result.created += 1
+        elif capacity is not None and crate.capacity != capacity:
+            operations.set_capacity(session, crate, capacity)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    session.flush()
+    return result

@@ -1,0 +1,214 @@
+"""Catalogue forms: one per kind, used by the pages and, without CSRF, by the CSV import."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    FileField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from bottles.db import db
+from bottles.models import BottleModel, CollectionPoint, Reason, Washer, Winemaker
+
+TERRITORIES = ("ECLA", "Bresse Haute Seille", "Pays des Lacs", "Porte du Jura", "Petite Montagne",
+               "Région d'Orgelet")
+POINT_KINDS = {
+    "shop": "caviste, épicerie", "restaurant": "restaurant, bar", "supermarket": "grande surface",
+    "recycling_centre": "déchèterie", "estate": "domaine viticole", "other": "autre",
+}
+REASON_KINDS = {"refusal": "écart au tri", "reject": "rebut de lavage", "loss": "perte",
+                "surplus": "surplus à l'inventaire"}
+FALSE_VALUES = ("false", "", "0", "non", "n", "no", "faux", "off")
+REQUIRED = "Champ obligatoire."
+
+
+def _too_long(size: int) -> Length:
+    return Length(max=size, message=f"{size} caractères au plus.")
+
+
+def _int_range(low: int, high: int) -> NumberRange:
+    return NumberRange(low, high, message=f"Nombre entier entre {low} et {high}.")
+
+
+class FrenchDecimalField(DecimalField):
+    """Accepts 46,67 as well as 46.67."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        raw = valuelist[0].strip().replace(",", ".").replace(" ", "")
+        try:
+            self.data = Decimal(raw)
+        except InvalidOperation as error:
+            self.data = None
+            raise ValueError("Nombre décimal attendu (par exemple 46,6742).") from error
+        if not self.data.is_finite():
+            self.data = None
+            raise ValueError("Nombre décimal attendu (par exemple 46,6742).")
+
+
+class FrenchIntegerField(IntegerField):
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip().replace(" ", ""))
+        except ValueError as error:
+            self.data = None
+            raise ValueError("Nombre entier attendu.") from error
+
+
+class FrenchDateField(DateField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Date attendue au format AAAA-MM-JJ.") from error
+
+
+def _bool(label) -> BooleanField:
+    return BooleanField(label, false_values=FALSE_VALUES)
+
+
+def with_current(choices: list[tuple[str, str]], current: str | None) -> list[tuple[str, str]]:
+    """Keep a value already stored (e.g. imported) selectable even if not in the usual list."""
+    if current and current not in {value for value, _label in choices}:
+        return [*choices, (current, current)]
+    return choices
+
+
+class CatalogueForm(FlaskForm):
+    """Shared code field and its case-insensitive uniqueness check."""
+
+    model: type = None  # set by each subclass
+    code = StringField(_l("Code"), validators=[
+        DataRequired(REQUIRED), _too_long(32),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+               message="Lettres, chiffres, point, tiret ou souligné, sans espace.")])
+    event_id = HiddenField()
+
+    def __init__(self, *args, obj_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.obj_id = obj_id
+
+    def validate_code(self, field) -> None:
+        field.data = (field.data or "").strip()
+        query = select(self.model.id).where(func.lower(self.model.code) == field.data.lower())
+        if self.obj_id is not None:
+            query = query.where(self.model.id != self.obj_id)
+        if db.session.scalar(query) is not None:
+            raise ValidationError(f"Le code « {field.data} » existe déjà (sans tenir compte "
+                                  "des majuscules).")
+
+
+class BottleModelForm(CatalogueForm):
+    model = BottleModel
+    name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), _too_long(120)])
+    volume_ml = FrenchIntegerField(_l("Volume (ml)"), validators=[InputRequired(REQUIRED),
+                                                                  _int_range(1, 10000)])
+    colour = StringField(_l("Couleur du verre"), validators=[Optional(), _too_long(40)])
+    glass_mass_g = FrenchIntegerField(_l("Masse de verre (g)"), validators=[
+        InputRequired(REQUIRED), _int_range(1, 5000)])
+    in_pool = _bool(_l("Dans le pool (réemployable)"))
+
+
+class ReasonForm(CatalogueForm):
+    model = Reason
+    kind = SelectField(_l("Type"), choices=list(REASON_KINDS.items()),
+                       validators=[DataRequired(REQUIRED)])
+    label_fr = StringField(_l("Libellé (français)"), validators=[DataRequired(REQUIRED),
+                                                               _too_long(120)])
+    label_en = StringField(_l("Libellé (anglais)"), validators=[Optional(), _too_long(120)])
+
+
+class CollectionPointForm(CatalogueForm):
+    model = CollectionPoint
+    name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), _too_long(120)])
+    kind = SelectField(_l("Type de point"), choices=list(POINT_KINDS.items()),
+                       validators=[DataRequired(REQUIRED)])
+    territory = SelectField(_l("Territoire"), choices=[("", "—")] + [(t, t) for t in TERRITORIES],
+                            validators=[Optional()])
+    address = StringField(_l("Adresse"), validators=[Optional(), _too_long(255)])
+    latitude = FrenchDecimalField(_l("Latitude"), places=6, validators=[
+        Optional(), NumberRange(-90, 90, message="Latitude entre -90 et 90.")])
+    longitude = FrenchDecimalField(_l("Longitude"), places=6, validators=[
+        Optional(), NumberRange(-180, 180, message="Longitude entre -180 et 180.")])
+    contact = StringField(_l("Contact"), validators=[Optional(), _too_long(120)])
+    phone = StringField(_l("Téléphone"), validators=[Optional(), _too_long(32)])
+    active_from = FrenchDateField(_l("Actif à partir du"), validators=[Optional()])
+    active_until = FrenchDateField(_l("Actif jusqu'au"), validators=[Optional()])
+
+    def validate_latitude(self, field) -> None:
+        if field.data is not None and field.data.as_tuple().exponent < -6:
+            raise ValidationError("Six décimales au plus.")
+
+    validate_longitude = validate_latitude
+
+    def validate_active_until(self, field) -> None:
+        if field.data and self.active_from.data and field.data < self.active_from.data:
+            raise ValidationError("La date de fin doit suivre la date de début.")
+
+
+class WasherForm(CatalogueForm):
+    model = Washer
+    name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), _too_long(120)])
+    address = StringField(_l("Adresse"), validators=[Optional(), _too_long(255)])
+    contact = StringField(_l("Contact"), validators=[Optional(), _too_long(120)])
+    phone = StringField(_l("Téléphone"), validators=[Optional(), _too_long(32)])
+    pallet_size = FrenchIntegerField(_l("Bouteilles par palette"), default=1200, validators=[
+        InputRequired(REQUIRED), _int_range(1, 100000)])
+    staff_may_sell = _bool(_l("Le personnel du laveur peut enregistrer des ventes"))
+
+
+class WinemakerForm(CatalogueForm):
+    model = Winemaker
+    estate = StringField(_l("Domaine"), validators=[DataRequired(REQUIRED), _too_long(120)])
+    commune = StringField(_l("Commune"), validators=[Optional(), _too_long(120)])
+    contact = StringField(_l("Contact"), validators=[Optional(), _too_long(120)])
+    email = StringField(_l("Courriel"), validators=[
+        Optional(), _too_long(160), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Courriel invalide.")])
+    phone = StringField(_l("Téléphone"), validators=[Optional(), _too_long(32)])
+
+
+class CrateBatchForm(FlaskForm):
+    event_id = HiddenField()
+    count = FrenchIntegerField(_l("Nombre de caisses"), default=1, validators=[
+        InputRequired(REQUIRED), _int_range(1, 500)])
+    capacity = FrenchIntegerField(_l("Capacité (bouteilles)"), default=60, validators=[
+        InputRequired(REQUIRED), _int_range(1, 500)])
+    washer_id = SelectField(_l("Centre de lavage où elles sont stockées"), coerce=int, choices=[])
+
+
+class CrateEditForm(FlaskForm):
+    capacity = FrenchIntegerField(_l("Capacité (bouteilles)"), validators=[
+        InputRequired(REQUIRED), _int_range(1, 500)])
+
+
+class CsvUploadForm(FlaskForm):
+    file = FileField(_l("Fichier CSV"))
+
+
+class ToggleForm(FlaskForm):
+    """Only the CSRF token: deactivate / reactivate buttons."""

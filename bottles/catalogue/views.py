@@ -1,0 +1,256 @@
+"""Catalogue pages for coordinators: lists, forms, (de)activation, crates, CSV import."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func
+
+from bottles import codes
+from bottles.auth import role_required
+from bottles.catalogue import csv_import, operations, queries
+from bottles.catalogue.forms import (
+    POINT_KINDS,
+    REASON_KINDS,
+    CrateBatchForm,
+    CrateEditForm,
+    CsvUploadForm,
+    ToggleForm,
+    with_current,
+)
+from bottles.catalogue.kinds import KINDS, CatalogueKind
+from bottles.db import db
+from bottles.models import CollectionPoint, Crate, Washer, utcnow
+from bottles.rules import CRATE_STATE_LABELS, CrateState
+
+bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+@bp.before_request
+@role_required("coordinator")
+def _coordinators_only() -> None:
+    """Every catalogue page is for coordinators and admins."""
+
+
+def _kind(slug: str) -> CatalogueKind:
+    kind = KINDS.get(slug)
+    if kind is None:
+        abort(404)
+    return kind
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+
+
+def cell(kind: CatalogueKind, row, attr: str):
+    value = getattr(row, attr)
+    if isinstance(value, bool):
+        return _("oui") if value else _("non")
+    if attr == "kind":
+        return (POINT_KINDS if kind.slug == "points" else REASON_KINDS).get(value, value)
+    return value
+
+
+@bp.get("/")
+def index():
+    counts = {slug: db.session.scalar(db.select(func.count()).select_from(kind.model))
+              for slug, kind in KINDS.items()}
+    crates = queries.crate_counts_by_state(db.session)
+    return render_template("catalogue/index.html", kinds=KINDS, counts=counts,
+                           crate_total=sum(crates.values()))
+
+
+@bp.get("/<slug>/")
+def entries(slug: str):
+    kind = _kind(slug)
+    search = request.args.get("q", "")
+    filters = {f.param: request.args.get(f.param, "") for f in kind.filters}
+    page = db.paginate(queries.entries(kind, search, filters), page=_page_number(),
+                       per_page=queries.PER_PAGE, error_out=False)
+    return render_template("catalogue/list.html", kind=kind, page=page, search=search,
+                           filters=filters, cell=cell, toggle=ToggleForm())
+
+
+def _prepare(form, kind: CatalogueKind, row=None) -> None:
+    if kind.slug == "points":
+        form.kind.choices = with_current(list(POINT_KINDS.items()), row.kind if row else None)
+        form.territory.choices = with_current(form.territory.choices, row.territory if row else None)
+    if kind.slug == "reasons":
+        form.kind.choices = with_current(list(REASON_KINDS.items()), row.kind if row else None)
+
+
+@bp.route("/<slug>/new", methods=["GET", "POST"])
+def create(slug: str):
+    kind = _kind(slug)
+    form = kind.form()
+    _prepare(form, kind)
+    if request.method == "GET" and kind.slug == "models":
+        form.in_pool.data = True
+    if form.validate_on_submit():
+        row = operations.save_entry(db.session, kind, None,
+                                    {name: form[name].data for name in kind.csv_columns})
+        db.session.commit()
+        flash(_("%(what)s « %(code)s » créé.", what=str(kind.one).capitalize(), code=row.code),
+              "success")
+        return redirect(url_for("catalogue.entries", slug=slug, q=row.code))
+    status = 422 if request.method == "POST" else 200
+    return render_template("catalogue/form.html", kind=kind, form=form, row=None), status
+
+
+@bp.route("/<slug>/<int:row_id>", methods=["GET", "POST"])
+def edit(slug: str, row_id: int):
+    kind = _kind(slug)
+    row = db.session.get(kind.model, row_id) or abort(404)
+    form = kind.form(obj=row, obj_id=row.id)
+    _prepare(form, kind, row)
+    if form.validate_on_submit():
+        operations.save_entry(db.session, kind, row,
+                              {name: form[name].data for name in kind.csv_columns})
+        db.session.commit()
+        flash(_("Modifications enregistrées pour « %(code)s ».", code=row.code), "success")
+        return redirect(url_for("catalogue.entries", slug=slug, q=row.code))
+    status = 422 if request.method == "POST" else 200
+    return render_template("catalogue/form.html", kind=kind, form=form, row=row,
+                           toggle=ToggleForm()), status
+
+
+@bp.post("/<slug>/<int:row_id>/active")
+def set_active(slug: str, row_id: int):
+    kind = _kind(slug)
+    row = db.session.get(kind.model, row_id) or abort(404)
+    form = ToggleForm()
+    wanted = request.form.get("active")
+    if not form.validate_on_submit() or wanted not in ("0", "1"):
+        abort(400, description="Demande incomplète : rien n'a été modifié.")
+    operations.set_active(db.session, row, wanted == "1")
+    db.session.commit()
+    flash(_("« %(code)s » réactivé.", code=row.code) if row.active
+          else _("« %(code)s » désactivé : il reste dans l'historique.", code=row.code), "success")
+    return redirect(request.form.get("back") if request.form.get("back", "").startswith("/catalogue/")
+                    else url_for("catalogue.entries", slug=slug))
+
+
+# --- Crates ---------------------------------------------------------------------------------
+
+def _site_choices() -> list[tuple[str, str]]:
+    points = db.session.execute(db.select(CollectionPoint.id, CollectionPoint.name)
+                                .order_by(CollectionPoint.name)).all()
+    washers = db.session.execute(db.select(Washer.id, Washer.name).order_by(Washer.name)).all()
+    return ([("", _("tous les sites"))] + [(f"w{i}", f"{_('Laveur')} · {n}") for i, n in washers]
+            + [(f"p{i}", f"{_('Point')} · {n}") for i, n in points])
+
+
+@bp.get("/crates/")
+def crates():
+    search = request.args.get("q", "")
+    state = request.args.get("state", "")
+    if state not in {s.value for s in CrateState}:
+        state = ""
+    site = request.args.get("site", "")
+    page = db.paginate(queries.crates(search, state, site), page=_page_number(),
+                       per_page=queries.PER_PAGE, error_out=False)
+    return render_template("catalogue/crates.html", page=page, search=search, state=state,
+                           site=site, states=CRATE_STATE_LABELS, sites=_site_choices())
+
+
+def _washer_choices() -> list[tuple[int, str]]:
+    return [(0, _("aucun (dépôt)"))] + [(w.id, w.name) for w in queries.active_washers(db.session)]
+
+
+@bp.route("/crates/new", methods=["GET", "POST"])
+def crates_new():
+    form = CrateBatchForm()
+    form.washer_id.choices = _washer_choices()
+    prefix = current_app.config["CRATE_PREFIX"]
+    if request.method == "GET":
+        form.event_id.data = str(uuid.uuid4())
+    if form.validate_on_submit():
+        try:
+            batch_id = uuid.UUID(form.event_id.data or "")
+        except ValueError:
+            abort(400, description="Identifiant de formulaire manquant : rechargez la page.")
+        made = operations.register_crates(
+            db.session, actor_id=current_user.id, at=utcnow(), batch_id=batch_id,
+            count=form.count.data, capacity=form.capacity.data,
+            washer_id=form.washer_id.data or None, prefix=prefix)
+        db.session.commit()
+        if made:
+            flash(_("%(n)s caisse(s) enregistrée(s) : %(first)s à %(last)s.", n=len(made),
+                    first=made[0].code, last=made[-1].code), "success")
+        else:
+            flash(_("Ce formulaire avait déjà été enregistré : aucune caisse en plus."), "info")
+        return redirect(url_for("catalogue.crates"))
+    status = 422 if request.method == "POST" else 200
+    number = queries.next_crate_numbers(db.session, prefix, 1)[0]
+    upcoming = codes.make_code(number, prefix) if number <= 99_999 else "—"
+    return render_template("catalogue/crates_new.html", form=form, prefix=prefix,
+                           upcoming=upcoming), status
+
+
+@bp.route("/crates/<int:crate_id>", methods=["GET", "POST"])
+def crate_edit(crate_id: int):
+    crate = db.session.get(Crate, crate_id) or abort(404)
+    form = CrateEditForm(obj=crate)
+    if form.validate_on_submit():
+        operations.set_capacity(db.session, crate, form.capacity.data)
+        db.session.commit()
+        flash(_("Capacité de %(code)s enregistrée.", code=crate.code), "success")
+        return redirect(url_for("catalogue.crates", q=crate.code))
+    status = 422 if request.method == "POST" else 200
+    return render_template("catalogue/crate_edit.html", form=form, crate=crate,
+                           states=CRATE_STATE_LABELS), status
+
+
+# --- CSV import -----------------------------------------------------------------------------
+
+def _import_kind(slug: str) -> str:
+    if slug not in csv_import.IMPORT_KINDS:
+        abort(404)
+    return slug
+
+
+def _import_title(slug: str):
+    return _("Caisses") if slug == "crates" else KINDS[slug].title
+
+
+@bp.get("/import/<slug>/example.csv")
+def import_example(slug: str):
+    slug = _import_kind(slug)
+    return Response(csv_import.example_csv(slug), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=exemple-{slug}.csv"})
+
+
+@bp.route("/import/<slug>", methods=["GET", "POST"])
+def import_csv(slug: str):
+    slug = _import_kind(slug)
+    form = CsvUploadForm()
+    columns, required = csv_import.columns_of(slug)
+    context = {"slug": slug, "title": _import_title(slug), "columns": columns,
+               "required": required, "form": form}
+    if request.method == "GET":
+        return render_template("catalogue/import.html", **context)
+    if not form.validate_on_submit():
+        abort(400, description="Demande incomplète : rien n'a été importé.")
+    upload = request.files.get("file")
+    data = upload.read(MAX_CSV_BYTES + 1) if upload else b""
+    if not upload or not upload.filename:
+        result = csv_import.ImportResult(errors=["Choisissez un fichier CSV."])
+    elif len(data) > MAX_CSV_BYTES:
+        result = csv_import.ImportResult(errors=["Fichier de plus de 5 Mo : découpez-le."])
+    else:
+        result = csv_import.import_csv(db.session, slug, data, actor_id=current_user.id,
+                                       at=utcnow(), crate_prefix=current_app.config["CRATE_PREFIX"])
+    if not result.ok:
+        db.session.rollback()
+        return render_template("catalogue/import.html", result=result, **context), 422
+    db.session.commit()
+    flash(_("Import terminé : %(c)s créé(s), %(u)s mis à jour, %(s)s inchangé(s).",
+            c=result.created, u=result.updated, s=result.unchanged), "success")
+    return redirect(url_for("catalogue.crates") if slug == "crates"
+                    else url_for("catalogue.entries", slug=slug))

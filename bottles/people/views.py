@@ -1,0 +1,139 @@
+"""Users' admin pages: list and search, create, edit, (de)activate, reset a password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from bottles.auth import ROLE_LABELS, ROLES
+from bottles.db import db
+from bottles.models import CollectionPoint, User, Washer
+from bottles.people import operations
+from bottles.people.forms import NewUserForm, PasswordForm, ToggleForm, UserForm
+
+bp = Blueprint("people", __name__, url_prefix="/people")
+PER_PAGE = 25
+
+
+@bp.before_request
+def _admins_only():
+    """Only admins manage accounts (coordinators included would let them grant themselves admin)."""
+    if not current_user.is_authenticated:
+        from flask import current_app
+
+        return current_app.login_manager.unauthorized()
+    if current_user.role != "admin":
+        abort(403)
+    return None
+
+
+def _choices(form: UserForm) -> None:
+    form.points.choices = [(i, f"{n} ({c})") for i, c, n in db.session.execute(
+        select(CollectionPoint.id, CollectionPoint.code, CollectionPoint.name)
+        .order_by(CollectionPoint.active.desc(), CollectionPoint.name))]
+    form.washers.choices = [(i, f"{n} ({c})") for i, c, n in db.session.execute(
+        select(Washer.id, Washer.code, Washer.name).order_by(Washer.active.desc(), Washer.name))]
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+
+
+@bp.get("/")
+def users():
+    search = request.args.get("q", "").strip()[:100]
+    role = request.args.get("role", "")
+    active = request.args.get("active", "")
+    query = select(User)
+    if search:
+        pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(func.lower(User.username).like(pattern, escape="\\"),
+                                func.lower(User.display_name).like(pattern, escape="\\")))
+    if role in ROLES:
+        query = query.where(User.role == role)
+    if active in ("0", "1"):
+        query = query.where(User.active.is_(active == "1"))
+    page = db.paginate(query.order_by(User.active.desc(), func.lower(User.username)),
+                       page=_page_number(), per_page=PER_PAGE, error_out=False)
+    return render_template("people/users.html", page=page, search=search, role=role,
+                           active=active, roles=ROLE_LABELS)
+
+
+def _data(form) -> dict:
+    return {name: form[name].data for name in
+            ("username", "display_name", "role", "phone", "language", "points", "washers")}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    form = NewUserForm()
+    _choices(form)
+    if form.validate_on_submit():
+        user = operations.create_user(db.session, {**_data(form), "password": form.password.data})
+        db.session.commit()
+        flash(_("Compte « %(name)s » créé.", name=user.username), "success")
+        return redirect(url_for("people.users", q=user.username))
+    status = 422 if request.method == "POST" else 200
+    return render_template("people/form.html", form=form, user=None), status
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+def edit(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user, user_id=user.id)
+    _choices(form)
+    if request.method == "GET":
+        form.points.data = [p.id for p in user.collection_points]
+        form.washers.data = [w.id for w in user.washers]
+    status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        try:
+            operations.update_user(db.session, current_user, user, _data(form))
+        except operations.PeopleError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            status = 409
+        else:
+            db.session.commit()
+            flash(_("Compte « %(name)s » enregistré.", name=user.username), "success")
+            return redirect(url_for("people.users", q=user.username))
+    return render_template("people/form.html", form=form, user=user, toggle=ToggleForm(),
+                           password_form=PasswordForm()), status
+
+
+@bp.post("/<int:user_id>/active")
+def set_active(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    wanted = request.form.get("active")
+    if not ToggleForm().validate_on_submit() or wanted not in ("0", "1"):
+        abort(400, description="Demande incomplète : rien n'a été modifié.")
+    try:
+        operations.set_active(db.session, current_user, user, wanted == "1")
+    except operations.PeopleError as error:
+        abort(409, description=str(error))
+    db.session.commit()
+    flash(_("Compte « %(name)s » réactivé.", name=user.username) if user.active
+          else _("Compte « %(name)s » désactivé : il ne peut plus se connecter.", name=user.username),
+          "success")
+    return redirect(url_for("people.edit", user_id=user.id))
+
+
+@bp.post("/<int:user_id>/password")
+def reset_password(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = PasswordForm(username=user.username)
+    if form.validate_on_submit():
+        operations.reset_password(db.session, user, form.password.data)
+        db.session.commit()
+        flash(_("Nouveau mot de passe enregistré pour « %(name)s ». Transmettez-le lui de vive voix.",
+                name=user.username), "success")
+        return redirect(url_for("people.edit", user_id=user.id))
+    edit_form = UserForm(obj=user, user_id=user.id, formdata=None)
+    _choices(edit_form)
+    edit_form.points.data = [p.id for p in user.collection_points]
+    edit_form.washers.data = [w.id for w in user.washers]
+    return render_template("people/form.html", form=edit_form, user=user, toggle=ToggleForm(),
+                           password_form=form), 422

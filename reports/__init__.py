@@ -9,3 +9,6 @@ from reports import models  # noqa: F401  (tables known to migrations)
 
 def init_app(app: Flask) -> None:
     """Register this package's pages, commands and hooks on the app."""
+    from reports import cli
+
+    app.cli.add_command(cli.group)

@@ -1,0 +1,109 @@
+"""`flask reports …`: phases, indicators, exports from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from bottles.db import db
+from reports import operations, report, rules
+from reports.models import Phase
+from reports.rules import PhaseError
+
+group = click.Group("reports", help="Boucle : phases d'expérimentation, indicateurs, exports.")
+
+
+def _fail(error: Exception) -> None:
+    db.session.rollback()
+    click.echo(f"Erreur : {error}", err=True)
+    sys.exit(2)
+
+
+@group.command("add-phase")
+@click.option("--name", required=True, help="Nom de la phase.")
+@click.option("--start", required=True, help="Premier jour, AAAA-MM-JJ (heure de Paris).")
+@click.option("--end", required=True, help="Dernier jour inclus, AAAA-MM-JJ.")
+@click.option("--description", default="", help="Le modèle de la phase.")
+@click.option("--param", "params", multiple=True, help="Paramètre clé=valeur (répétable).")
+@click.option("--source", "sources", multiple=True, help="Source d'un paramètre clé=texte.")
+@click.option("--target", "targets", multiple=True, help="Objectif clé=valeur (répétable).")
+@with_appcontext
+def add_phase(name: str, start: str, end: str, description: str, params: tuple[str, ...],
+              sources: tuple[str, ...], targets: tuple[str, ...]) -> None:
+    """Create an experimentation phase (dates never overlap another phase)."""
+    try:
+        data = operations.PhaseInput(
+            name=name, start=start, end=end, description=description,
+            params=rules.parse_pairs(list(params), "Paramètre"),
+            sources=rules.parse_pairs(list(sources), "Source"),
+            targets=rules.parse_pairs(list(targets), "Objectif"))
+        phase = operations.save_phase(db.session, data)
+    except PhaseError as error:
+        _fail(error)
+        return
+    db.session.commit()
+    click.echo(f"Phase « {phase.name} » créée : du {phase.start_date:%d/%m/%Y} au "
+               f"{phase.end_date:%d/%m/%Y}.")
+
+
+@group.command("phases")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@with_appcontext
+def list_phases(as_json: bool) -> None:
+    """List the phases in date order."""
+    phases = db.session.scalars(select(Phase).order_by(Phase.start_date)).all()
+    if as_json:
+        click.echo(json.dumps([{
+            "name": p.name, "start": p.start_date.isoformat(), "end": p.end_date.isoformat(),
+            "description": p.description, "parameters": p.parameters, "targets": p.targets,
+        } for p in phases], ensure_ascii=False, indent=2))
+        return
+    if not phases:
+        click.echo("Aucune phase.")
+    for p in phases:
+        extra = f" · {len(p.parameters or {})} paramètre(s), {len(p.targets or {})} objectif(s)"
+        click.echo(f"{p.name}\t{p.start_date.isoformat()} → {p.end_date.isoformat()}{extra}")
+
+
+@group.command("kpis")
+@click.option("--phase", "phase_name", required=True, help="Nom de la phase.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (clés de INDICATORS.md).")
+@with_appcontext
+def kpis(phase_name: str, as_json: bool) -> None:
+    """Print the phase's indicators."""
+    try:
+        phase = operations.phase_by_name(db.session, phase_name)
+    except PhaseError as error:
+        _fail(error)
+        return
+    values = report.phase_kpis(db.session, phase)
+    if as_json:
+        click.echo(json.dumps(values, ensure_ascii=False, indent=2))
+        return
+    for ind in rules.INDICATORS:
+        value = values[ind.key]
+        shown = (", ".join(f"{k} {v}" for k, v in value.items()) or "—") if ind.kind == "object" \
+            else rules.fmt_value(ind.kind, value)
+        click.echo(f"{ind.label:<48} {shown}")
+
+
+@group.command("export-pdf")
+@click.option("--phase", "phase_name", required=True)
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def export_pdf(phase_name: str, out: Path) -> None:
+    """Write the phase's A4 PDF report."""
+    from reports import pdf
+
+    try:
+        phase = operations.phase_by_name(db.session, phase_name)
+    except PhaseError as error:
+        _fail(error)
+        return
+    out.write_bytes(pdf.phase_pdf(report.build(db.session, phase)))
+    click.echo(f"Rapport écrit : {out}")

@@ -1,0 +1,75 @@
+"""Writes of reports: phases only (validated in full before anything changes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reports import rules
+from reports.models import Phase
+from reports.rules import PhaseError
+
+
+@dataclass
+class PhaseInput:
+    """A phase as a form or the command line gives it: raw strings, not yet checked."""
+
+    name: str
+    start: str
+    end: str
+    description: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    targets: dict[str, str] = field(default_factory=dict)
+
+
+MAX_DESCRIPTION = 5000
+MAX_SOURCE = 500
+
+
+def save_phase(session: Session, data: PhaseInput, phase: Phase | None = None) -> Phase:
+    """Create (or update) a phase; raises PhaseError with a French message, changing nothing."""
+    name = (data.name or "").strip()
+    if not name or len(name) > 80:
+        raise PhaseError("Le nom de la phase doit faire de 1 à 80 caractères.")
+    clash = session.scalar(select(Phase).where(func.lower(Phase.name) == name.lower()))
+    if clash is not None and clash is not phase:
+        raise PhaseError(f"Une phase s'appelle déjà « {name} ».")
+    first = rules.parse_day(data.start, "Premier jour")
+    last = rules.parse_day(data.end, "Dernier jour")
+    others = session.execute(select(Phase.name, Phase.start_date, Phase.end_date)
+                             .where(Phase.id != (phase.id if phase else -1))).all()
+    rules.check_dates(first, last, [tuple(o) for o in others])
+    if len(data.description or "") > MAX_DESCRIPTION:
+        raise PhaseError(f"La description dépasse {MAX_DESCRIPTION} caractères.")
+    params = {}
+    for key in set(data.params) | set(data.sources):
+        value = rules.parse_param(key, data.params.get(key))
+        source = (data.sources.get(key) or "").strip()
+        if len(source) > MAX_SOURCE:
+            raise PhaseError(f"La source de « {rules.PARAMS[key].label} » dépasse {MAX_SOURCE} caractères.")
+        if value is not None:
+            params[key] = {"value": value, "source": source}
+    targets = {}
+    for key, raw in data.targets.items():
+        value = rules.parse_target(key, raw)
+        if value is not None:
+            targets[key] = value
+    if phase is None:
+        phase = Phase(name=name)
+        session.add(phase)
+    phase.name, phase.start_date, phase.end_date = name, first, last
+    phase.description = (data.description or "").strip()
+    phase.parameters, phase.targets = params, targets
+    session.flush()
+    return phase
+
+
+def phase_by_name(session: Session, name: str) -> Phase:
+    phase = session.scalar(select(Phase).where(func.lower(Phase.name) == (name or "").strip().lower()))
+    if phase is None:
+        known = ", ".join(session.scalars(select(Phase.name).order_by(Phase.start_date))) or "aucune"
+        raise PhaseError(f"Phase inconnue : « {name} ». Phases existantes : {known}.")
+    return phase

@@ -1,0 +1,233 @@
+"""A phase's report: indicators, series and tables assembled from the SQL aggregates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bottles.rules import CRATE_STATE_LABELS, CrateState
+from reports import queries, rules
+from reports.models import Phase
+from reports.queries import Scope
+
+
+def phase_scope(phase: Phase, point_ids: tuple[int, ...] | None = None) -> Scope:
+    start, end = rules.phase_bounds(phase.start_date, phase.end_date)
+    return Scope(start, end, point_ids)
+
+
+def previous_phase(session: Session, phase: Phase) -> Phase | None:
+    return session.scalar(select(Phase).where(Phase.end_date < phase.start_date)
+                          .order_by(Phase.end_date.desc()).limit(1))
+
+
+def kpis(session: Session, scope: Scope, params: dict | None = None) -> dict:
+    """The indicators of INDICATORS.md for a scope (default parameters unless given)."""
+    agg, _rows = queries.aggregates(session, scope)
+    return rules.indicators(agg, params or rules.effective_params({}), scope.scoped)
+
+
+def phase_kpis(session: Session, phase: Phase) -> dict:
+    return kpis(session, phase_scope(phase), rules.effective_params(phase.parameters))
+
+
+@dataclass
+class Table:
+    """A table as shown, exported to CSV and put in the workbook (French headers)."""
+
+    name: str
+    title: str
+    headers: list[str]
+    rows: list[list]
+    total: list | None = None
+    numeric: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Report:
+    phase: Phase | None
+    scope: Scope
+    values: dict
+    previous: dict | None
+    previous_name: str | None
+    params: dict
+    funnel: list[dict]
+    by_territory: dict[str, dict[str, int]]
+    wash: dict[str, dict[str, int]]
+    stock_age: dict[str, int]
+    fleet: dict[str, int]
+    stale_crates: int
+    reason_labels: dict[str, str]
+    tables: list[Table]
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+
+PERMANENT_LABEL_HINTS = ("tiquette", "label", "permanent")
+
+
+def is_permanent_label(code: str, label: str) -> bool:
+    text = f"{code} {label}".lower()
+    return "perman" in text or ("tiquette" in text and "lav" not in text)
+
+
+def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = None) -> Report:
+    """Everything a phase's dashboard, PDF and exports show, in a fixed number of queries."""
+    scope = phase_scope(phase, point_ids)
+    params = rules.effective_params(phase.parameters)
+    agg, rows = queries.aggregates(session, scope)
+    values = rules.indicators(agg, params, scope.scoped)
+    prev = previous_phase(session, phase)
+    prev_values = phase_kpis(session, prev) if prev else None
+    names = queries.names(session)
+    reason_labels = {code: label for code, label in names["reason"].values()}
+    at = min(scope.end, datetime.now(UTC))
+    fleet, stale = queries.crate_fleet(session, at)
+    report = Report(
+        phase=phase, scope=scope, values=values, previous=prev_values,
+        previous_name=prev.name if prev else None, params=params, funnel=rules.funnel(values),
+        by_territory=queries.collected_by_month_territory(session, scope),
+        wash=queries.wash_by_month(session, scope) if not scope.scoped else {},
+        stock_age=rules.stock_age(values["clean_stock_end"] or 0,
+                                  queries.clean_inflow_by_day(session, scope.end),
+                                  (scope.end.astimezone(rules.PARIS)).date()),
+        fleet=fleet, stale_crates=stale, reason_labels=reason_labels, tables=[])
+    report.tables = [
+        indicator_table(report, phase),
+        point_table(rows, names["point"]),
+        winemaker_table(rows, names["winemaker"], params),
+        reason_table("refus", "Écarts au tri par motif", values["refused_by_reason"] or {},
+                     reason_labels),
+        reason_table("rebuts", "Rebuts de lavage par motif", values["rejected_by_reason"] or {},
+                     reason_labels),
+        permanent_label_table(rows, names),
+        monthly_table(report.by_territory),
+        wash_table(report.wash, reason_labels),
+        fleet_table(fleet, stale),
+        params_table(phase),
+    ]
+    return report
+
+
+def indicator_table(report: Report, phase: Phase) -> Table:
+    rows = []
+    for ind in rules.INDICATORS:
+        if ind.kind == "object":
+            continue
+        ref = rules.REFERENCES.get(ind.key)
+        rows.append([ind.key, ind.label, report.values.get(ind.key), (phase.targets or {}).get(ind.key),
+                     (report.previous or {}).get(ind.key), ref[0] if ref else None])
+    return Table("indicateurs", "Indicateurs", ["Clé", "Indicateur", "Valeur", "Objectif",
+                                                 "Phase précédente", "Référence"], rows,
+                 numeric={2, 3, 4, 5})
+
+
+def point_table(rows: list[tuple], points: dict) -> Table:
+    per: dict[int | None, list[int]] = {}
+    columns = {("outside", "at_point"): 0, ("at_point", "in_transit"): 1, ("in_transit", "received"): 2,
+               ("outside", "received"): 2, ("in_transit", "lost"): 3}
+    for f, t, _r, point_id, _w, q, _c, _g in rows:
+        if (f, t) in columns:
+            line = per.setdefault(point_id, [0, 0, 0, 0])
+            line[columns[(f, t)]] += int(q)
+    out = []
+    for point_id, line in per.items():
+        if point_id is None:
+            continue
+        code, name, territory = points.get(point_id, ("?", "?", ""))
+        out.append([code, name, territory or "", *line])
+    out.sort(key=lambda r: -r[3])
+    total = ["Total", "", "", *(sum(r[i] for r in out) for i in range(3, 7))]
+    return Table("points", "Par point de collecte",
+                 ["Code", "Point de collecte", "Territoire", "Collectées", "Enlevées",
+                  "Réceptionnées", "Pertes en transport"], out, total, {3, 4, 5, 6})
+
+
+def winemaker_table(rows: list[tuple], winemakers: dict, params: dict) -> Table:
+    per: dict[int, list] = {}
+    for f, t, _r, _p, winemaker_id, q, cents, glass in rows:
+        if (f, t) == ("clean", "sold") and winemaker_id is not None:
+            line = per.setdefault(winemaker_id, [0, 0, 0])
+            line[0] += int(q)
+            line[1] += int(cents or 0)
+            line[2] += int(glass or 0)
+    new_price = params["new_bottle_price_eur"]
+    out = []
+    for wid, (q, cents, glass) in per.items():
+        code, estate = winemakers.get(wid, ("?", "?"))
+        out.append([code, estate, q, round(cents / 100, 2), round(q * new_price - cents / 100, 2),
+                    round(glass / 1000, 1)])
+    out.sort(key=lambda r: -r[2])
+    total = ["Total", "", sum(r[2] for r in out), round(sum(r[3] for r in out), 2),
+             round(sum(r[4] for r in out), 2), round(sum(r[5] for r in out), 1)]
+    return Table("vignerons", "Par vigneron acheteur",
+                 ["Code", "Domaine", "Bouteilles achetées", "Montant (€)", "Économie (€)",
+                  "Verre évité (kg)"], out, total, {2, 3, 4, 5})
+
+
+def reason_table(name: str, title: str, counts: dict[str, int], labels: dict[str, str]) -> Table:
+    total = sum(counts.values())
+    out = [[code, labels.get(code, code), q, round(q / total, 4) if total else None]
+           for code, q in sorted(counts.items(), key=lambda kv: -kv[1])]
+    return Table(name, title, ["Code", "Motif", "Bouteilles", "Part"], out,
+                 ["Total", "", total, 1.0 if total else None], {2, 3})
+
+
+def permanent_label_table(rows: list[tuple], names: dict) -> Table:
+    per: dict[int | None, int] = {}
+    for f, t, reason_id, _p, winemaker_id, q, _c, _g in rows:
+        if (f, t) != ("received", "refused"):
+            continue
+        code, label = names["reason"].get(reason_id, ("", ""))
+        if is_permanent_label(code, label):
+            per[winemaker_id] = per.get(winemaker_id, 0) + int(q)
+    out = []
+    for wid, q in sorted(per.items(), key=lambda kv: -kv[1]):
+        code, estate = names["winemaker"].get(wid, ("—", "Domaine non identifié"))
+        out.append([code, estate, q])
+    return Table("etiquettes", "Écarts pour étiquette permanente, par domaine",
+                 ["Code", "Domaine", "Bouteilles écartées"], out,
+                 ["Total", "", sum(r[2] for r in out)], {2})
+
+
+def monthly_table(by_territory: dict[str, dict[str, int]]) -> Table:
+    months = sorted({m for per in by_territory.values() for m in per})
+    terr = sorted(by_territory)
+    out = [[m, *(by_territory[t].get(m, 0) for t in terr), sum(by_territory[t].get(m, 0) for t in terr)]
+           for m in months]
+    total = ["Total", *(sum(by_territory[t].values()) for t in terr),
+             sum(sum(v.values()) for v in by_territory.values())]
+    return Table("mois", "Bouteilles collectées par mois et par territoire",
+                 ["Mois", *terr, "Total"], out, total, set(range(1, len(terr) + 2)))
+
+
+def wash_table(wash: dict[str, dict[str, int]], labels: dict[str, str]) -> Table:
+    codes = sorted({k for per in wash.values() for k in per if k != "clean"})
+    out = []
+    for month, per in wash.items():
+        washed = sum(per.values())
+        out.append([month, washed, per.get("clean", 0),
+                    round(per.get("clean", 0) / washed, 4) if washed else None,
+                    *(per.get(c, 0) for c in codes)])
+    return Table("lavage", "Lavage par mois : rendement et rebuts par motif",
+                 ["Mois", "Lavées", "Conformes", "Rendement", *(labels.get(c, c) for c in codes)],
+                 out, None, set(range(1, 4 + len(codes))))
+
+
+def fleet_table(fleet: dict[str, int], stale: int) -> Table:
+    out = [[CRATE_STATE_LABELS.get(CrateState(s), s) if s in CrateState._value2member_map_ else s, n]
+           for s, n in sorted(fleet.items())]
+    out.append(["en service, sans mouvement depuis 60 jours", stale])
+    return Table("caisses", "Parc de caisses", ["État", "Caisses"], out, None, {1})
+
+
+def params_table(phase: Phase) -> Table:
+    values = rules.effective_params(phase.parameters)
+    out = [[key, p.label, values[key], p.unit, rules.param_source(phase.parameters, key)]
+           for key, p in rules.PARAMS.items()]
+    return Table("parametres", "Paramètres et sources",
+                 ["Clé", "Paramètre", "Valeur", "Unité", "Source"], out, None, {2})

@@ -1,0 +1,72 @@
+"""Indicators of a hand-made ledger, worked out by hand, through the functions and the command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bottles.db import db
+from reports import report, rules
+from reports.queries import Scope
+from tests.reports import ledger_fixture
+from tests.reports.ledger_fixture import EXPECTED
+
+
+def test_handmade_ledger_matches_hand_computation(factory, session):
+    made = ledger_fixture.build(factory, session)
+    values = report.phase_kpis(session, made.phase)
+    assert set(EXPECTED) == {i.key for i in rules.INDICATORS}
+    for key, expected in EXPECTED.items():
+        if isinstance(expected, float):
+            assert values[key] == pytest.approx(expected, abs=1e-9), key
+        else:
+            assert values[key] == expected, key
+
+
+def test_kpis_command_prints_exactly_the_keys(app, factory, session):
+    ledger_fixture.build(factory, session)
+    result = app.test_cli_runner().invoke(args=["reports", "kpis", "--phase", "Phase 1", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(EXPECTED) <= set(data)
+    assert data["bottles_sold"] == 25 and data["revenue_eur"] == 8.0
+    text = app.test_cli_runner().invoke(args=["reports", "kpis", "--phase", "Phase 1"])
+    assert "Rendement global" in text.output and "33 %" in text.output
+
+
+def test_unknown_phase_is_refused(app):
+    result = app.test_cli_runner().invoke(args=["reports", "kpis", "--phase", "Nope", "--json"])
+    assert result.exit_code != 0
+    assert "Phase inconnue" in result.output
+
+
+def test_scope_by_points_keeps_point_level_only(factory, session):
+    made = ledger_fixture.build(factory, session)
+    start, end = rules.phase_bounds(made.phase.start_date, made.phase.end_date)
+    only_p2 = report.kpis(session, Scope(start, end, (made.points[1].id,)))
+    assert only_p2["bottles_collected"] == 45
+    assert only_p2["bottles_received"] == 47
+    assert only_p2["active_collection_points"] == 1
+    assert only_p2["bottles_sold"] is None and only_p2["wash_yield"] is None
+
+
+def test_any_date_range(factory, session):
+    ledger_fixture.build(factory, session)
+    start, _ = rules.phase_bounds(*(2 * [ledger_fixture.utc("2025-08-31T12:00:00+00:00").date()]))
+    values = report.kpis(session, Scope(start, ledger_fixture.utc("2025-09-02T00:00:00+02:00")))
+    assert values["bottles_sold"] == 12  # 5 at 23:30 on 31/08 + 7 at 00:00 on 1/09
+    assert values["bottles_collected"] == 0 and values["collected_to_reused"] is None
+    assert values["clean_stock_end"] == 13
+
+
+def test_empty_ledger_gives_nulls_not_errors(factory, session):
+    values = report.kpis(session, Scope(*rules.phase_bounds(
+        ledger_fixture.utc("2030-01-01T12:00:00+00:00").date(),
+        ledger_fixture.utc("2030-12-31T12:00:00+00:00").date())))
+    assert values["bottles_collected"] == 0
+    for key in ("eligible_share", "wash_yield", "sell_through", "collected_to_reused", "return_rate",
+                "avg_crate_fill", "median_days_full_to_pickup", "avg_resale_price_eur",
+                "cost_per_clean_bottle_eur"):
+        assert values[key] is None, key
+    db.session.rollback()

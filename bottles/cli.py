@@ -62,3 +62,71 @@ def check_ledger_command() -> None:
         click.echo(f"{len(problems)} différence(s) entre le journal et les projections.", err=True)
         sys.exit(1)
     click.echo("Journal et projections concordent.")
+
+
+@group.command("import-catalogue")
+@click.argument("kind", type=click.Choice(["models", "reasons", "points", "washers", "winemakers",
+                                            "crates"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_catalogue(kind: str, file: str) -> None:
+    """Import a catalogue CSV: all rows checked first; existing codes are updated; idempotent."""
+    from flask import current_app
+
+    from bottles.catalogue.csv_import import import_csv
+    from bottles.models import utcnow
+
+    with open(file, "rb") as handle:
+        data = handle.read()
+    result = import_csv(db.session, kind, data, actor_id=None, at=utcnow(),
+                        crate_prefix=current_app.config["CRATE_PREFIX"])
+    if not result.ok:
+        db.session.rollback()
+        for error in result.errors:
+            click.echo(error, err=True)
+        raise click.ClickException("Rien n'a été importé.")
+    db.session.commit()
+    click.echo(f"Import terminé : {result.created} créé(s), {result.updated} mis à jour, "
+               f"{result.unchanged} inchangé(s).")
+
+
+@group.command("export-journal")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="Premier jour (inclus, heure de Paris).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Jour de fin (exclu, heure de Paris).")
+@with_appcontext
+def export_journal_command(path: str, start, end) -> None:
+    """Write the whole ledger (or a date range) as one CSV file, one row per movement."""
+    from bottles.journal import export_journal
+    from bottles.journal_export import PARIS
+
+    bounds = [day.replace(tzinfo=PARIS) if day else None for day in (start, end)]
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        rows = export_journal(db.session, out, start=bounds[0], end=bounds[1])
+    click.echo(f"{rows} ligne(s) écrite(s) dans {path}.")
+
+
+@group.command("import-journal")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--create-missing", is_flag=True,
+              help="Créer les points, centres, vignerons, caisses, modèles, motifs et personnes inconnus.")
+@with_appcontext
+def import_journal_command(path: str, create_missing: bool) -> None:
+    """Check every row, then import the whole file or nothing."""
+    from bottles.journal import import_journal
+
+    try:
+        report = import_journal(db.session, path, create_missing=create_missing)
+    except UnicodeDecodeError:
+        db.session.rollback()
+        raise click.ClickException("Le fichier n'est pas en UTF-8 : rien n'a été importé.") from None
+    if not report.ok:
+        db.session.rollback()
+        for error in report.errors[:500]:
+            click.echo(str(error), err=True)
+        if len(report.errors) > 500:
+            click.echo(f"… et {len(report.errors) - 500} autre(s).", err=True)
+        click.echo(report.summary(), err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(report.summary())

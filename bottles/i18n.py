@@ -7,7 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency, format_decimal, format_percent
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -17,6 +17,8 @@ babel = Babel()
 
 def select_locale() -> str:
     """The language chosen with the switch, else the user's, else French."""
+    if not has_request_context():  # commands speak French
+        return "fr"
     chosen = session.get("lang")
     if chosen in ("fr", "en"):
         return chosen

@@ -161,7 +161,10 @@ def _import_entries(session: Session, kind: CatalogueKind, rows: list[dict[str, 
                 label = name if name == "code" else form[name].label.text
                 result.errors.extend(f"Ligne {number} : {label} ({name}) — {m}" for m in messages)
             continue
-        checked.append((current, {name: form[name].data for name in kind.csv_columns}))
+        data = {name: form[name].data for name in kind.csv_columns}
+        if current is not None:
+            data["code"] = current.code  # matched whatever the case: the stored spelling stays
+        checked.append((current, data))
         if len(result.errors) > MAX_ERRORS:
             break
     if result.errors:

@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     _register_catalogue_and_people(app)
+    _register_resales(app)
     app.cli.add_command(cli.group)
     _register_errors(app)
 
@@ -59,6 +60,14 @@ def init_app(app: Flask) -> None:
             return navigation.actions_for(current_user.role)
 
         return {"nav_actions": nav_actions, "channel_name": app.config["CHANNEL_NAME"]}
+
+
+def _register_resales(app: Flask) -> None:
+    from bottles.resales import views as resales_views
+
+    app.register_blueprint(resales_views.bp)
+    navigation.add_action("Ventes aux vignerons", "resales.index", {"coordinator", "admin", "washer"},
+                          "Ventes, bons de livraison, vignerons acheteurs")
 
 
 def _register_catalogue_and_people(app: Flask) -> None:

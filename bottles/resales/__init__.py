@@ -1,0 +1,1 @@
+"""Resales of clean bottles to winemakers: sales, delivery notes, winemaker pages (DESIGN.md §4)."""

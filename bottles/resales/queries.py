@@ -1,0 +1,204 @@
+"""Reads of resales and clean stock ages (SQL aggregates, no query per row)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from bottles.models import BottleModel, Event, Movement, Setting, StockLevel, Washer, Winemaker
+from bottles.resales.rules import co2_avoided_kg, saving_cents
+from bottles.rules import Kind, Stage
+
+
+def setting_int(session: Session, key: str, default: int) -> int:
+    """An integer channel setting (e.g. resale_price_cents), or its default."""
+    raw = session.scalar(select(Setting.value).where(Setting.key == key))
+    try:
+        return int(raw) if raw not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def live():
+    """SQL condition: an event neither a correction nor corrected."""
+    corrected = select(Event.corrects_seq).where(Event.corrects_seq.is_not(None))
+    return and_(Event.kind != Kind.CORRECTION.value, Event.seq.not_in(corrected))
+
+
+@dataclass(frozen=True)
+class Lot:
+    """Bottles of one wash still in clean stock."""
+
+    washed_at: datetime
+    quantity: int
+
+
+def _least(session: Session, a, b):
+    if session.get_bind().dialect.name == "sqlite":
+        return func.min(a, b)  # SQLite's two-argument min() is its scalar LEAST
+    return func.least(a, b)
+
+
+def clean_lots(session: Session, washer_id: int) -> dict[int, list[Lot]]:
+    """Per model, the washes still in clean stock, oldest first.
+
+    Clean stock leaves oldest first (sales draw on the oldest wash), so what remains is the
+    newest inflows covering the current stock: a running sum over inflows, newest first.
+    """
+    inflow = (
+        select(Movement.bottle_model_id.label("model"), Event.occurred_at.label("at"),
+               Event.seq.label("seq"), func.sum(Movement.quantity).label("q"))
+        .join(Event, Event.seq == Movement.event_seq)
+        .where(Event.washer_id == washer_id, Movement.to_stage == Stage.CLEAN.value,
+               Event.kind.in_([Kind.WASH.value, Kind.STOCKTAKE.value]), live())
+        .group_by(Movement.bottle_model_id, Event.occurred_at, Event.seq)
+        .subquery()
+    )
+    newer = func.sum(inflow.c.q).over(partition_by=inflow.c.model,
+                                      order_by=(inflow.c.at.desc(), inflow.c.seq.desc()))
+    ranked = select(inflow.c.model, inflow.c.at, inflow.c.seq, inflow.c.q,
+                    newer.label("newer")).subquery()
+    held = (select(StockLevel.model_id, StockLevel.quantity)
+            .where(StockLevel.stage == Stage.CLEAN.value, StockLevel.site_id == washer_id,
+                   StockLevel.quantity > 0).subquery())
+    before = ranked.c.newer - ranked.c.q
+    rows = session.execute(
+        select(ranked.c.model, ranked.c.at, _least(session, ranked.c.q, held.c.quantity - before))
+        .join(held, held.c.model_id == ranked.c.model)
+        .where(before < held.c.quantity)
+        .order_by(ranked.c.model, ranked.c.at, ranked.c.seq)
+    ).all()
+    lots: dict[int, list[Lot]] = {}
+    for model_id, at, quantity in rows:
+        if isinstance(at, str):  # SQLite returns window-query datetimes as text
+            at = datetime.fromisoformat(at)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        lots.setdefault(model_id, []).append(Lot(at, int(quantity)))
+    return lots
+
+
+@dataclass(frozen=True)
+class Available:
+    washer_id: int
+    washer: str
+    model_id: int
+    model: str
+    quantity: int
+    oldest: datetime | None
+
+
+def available(session: Session, washer_ids: set[int] | None) -> list[Available]:
+    """Clean stock per washer and model, with the date of its oldest wash."""
+    query = (select(StockLevel.site_id, Washer.name, StockLevel.model_id, BottleModel.name,
+                    StockLevel.quantity)
+             .join(Washer, Washer.id == StockLevel.site_id)
+             .join(BottleModel, BottleModel.id == StockLevel.model_id)
+             .where(StockLevel.stage == Stage.CLEAN.value, StockLevel.quantity > 0)
+             .order_by(Washer.name, BottleModel.name))
+    if washer_ids is not None:
+        query = query.where(StockLevel.site_id.in_(washer_ids or {-1}))
+    rows = session.execute(query).all()
+    lots = {w: clean_lots(session, w) for w in {r[0] for r in rows}}
+    out = []
+    for w, wn, m, mn, q in rows:
+        model_lots = lots[w].get(m) or []
+        out.append(Available(w, wn, m, mn, int(q), model_lots[0].washed_at if model_lots else None))
+    return out
+
+
+@dataclass(frozen=True)
+class SaleRow:
+    seq: int
+    occurred_at: datetime
+    winemaker_id: int | None
+    estate: str
+    washer: str
+    bottles: int
+    total_cents: int
+    corrected: bool
+
+
+def sales(session: Session, washer_ids: set[int] | None, winemaker_id: int | None = None,
+          limit: int = 200) -> list[SaleRow]:
+    corrected = select(Event.corrects_seq).where(Event.corrects_seq.is_not(None))
+    query = (
+        select(Event.seq, Event.occurred_at, func.max(Movement.winemaker_id), Washer.name,
+               func.sum(Movement.quantity), func.sum(Movement.quantity * Movement.unit_price_cents),
+               Event.seq.in_(corrected))
+        .join(Movement, Movement.event_seq == Event.seq)
+        .outerjoin(Washer, Washer.id == Event.washer_id)
+        .where(Event.kind == Kind.SALE.value)
+        .group_by(Event.seq, Event.occurred_at, Washer.name)
+        .order_by(Event.occurred_at.desc(), Event.seq.desc()).limit(limit))
+    if washer_ids is not None:
+        query = query.where(Event.washer_id.in_(washer_ids or {-1}))
+    if winemaker_id is not None:
+        query = query.where(Movement.winemaker_id == winemaker_id)
+    rows = session.execute(query).all()
+    estates = dict(session.execute(select(Winemaker.id, Winemaker.estate)).all())
+    return [SaleRow(seq, at, wm, estates.get(wm, "—"), washer or "—", int(q), int(t or 0), bool(c))
+            for seq, at, wm, washer, q, t, c in rows]
+
+
+@dataclass(frozen=True)
+class NoteLine:
+    model: str
+    quantity: int
+    unit_price_cents: int
+    total_cents: int
+    new_total_cents: int
+    glass_kg: float
+
+
+@dataclass(frozen=True)
+class Note:
+    lines: list[NoteLine]
+    bottles: int
+    total_cents: int
+    new_total_cents: int
+    saving_cents: int
+    co2_kg: float
+    glass_kg: float
+
+
+def delivery_note(session: Session, sale: Event, new_bottle_cents: int) -> Note:
+    rows = session.execute(
+        select(BottleModel.name, Movement.quantity, Movement.unit_price_cents, BottleModel.glass_mass_g)
+        .join(BottleModel, BottleModel.id == Movement.bottle_model_id)
+        .where(Movement.event_seq == sale.seq).order_by(Movement.id)).all()
+    lines = [NoteLine(name, q, p, q * p, q * new_bottle_cents, round(q * mass / 1000, 1))
+             for name, q, p, mass in rows]
+    bottles = sum(line.quantity for line in lines)
+    total = sum(line.total_cents for line in lines)
+    return Note(lines, bottles, total, bottles * new_bottle_cents,
+                sum(saving_cents(line.quantity, line.unit_price_cents, new_bottle_cents)
+                    for line in lines),
+                co2_avoided_kg(bottles), round(sum(line.glass_kg for line in lines), 1))
+
+
+@dataclass(frozen=True)
+class Purchases:
+    bottles: int
+    spent_cents: int
+    saving_cents: int
+    co2_kg: float
+    glass_kg: float
+
+
+def purchases(session: Session, winemaker_id: int, new_bottle_cents: int) -> Purchases:
+    """What a winemaker bought (corrected sales left out), in one aggregate query."""
+    q, spent, glass_g = session.execute(
+        select(func.coalesce(func.sum(Movement.quantity), 0),
+               func.coalesce(func.sum(Movement.quantity * Movement.unit_price_cents), 0),
+               func.coalesce(func.sum(Movement.quantity * BottleModel.glass_mass_g), 0))
+        .join(Event, Event.seq == Movement.event_seq)
+        .join(BottleModel, BottleModel.id == Movement.bottle_model_id)
+        .where(Event.kind == Kind.SALE.value, Movement.winemaker_id == winemaker_id, live())
+    ).one()
+    q, spent = int(q), int(spent)
+    return Purchases(q, spent, q * new_bottle_cents - spent, co2_avoided_kg(q),
+                     round(int(glass_g) / 1000, 1))

@@ -1,0 +1,197 @@
+"""Resales pages: record a sale, its delivery note (page and PDF), winemaker pages, corrections."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from bottles.auth import OVERSEERS, role_required, washer_ids
+from bottles.db import db
+from bottles.i18n import day
+from bottles.models import BottleModel, Event, Washer, Winemaker, utcnow
+from bottles.queries import corrected_seqs
+from bottles.resales import operations, queries
+from bottles.resales.forms import parse_sale
+from bottles.resales.pdf import delivery_note_pdf
+from bottles.resales.rules import DEFAULT_NEW_BOTTLE_CENTS, DEFAULT_RESALE_CENTS, SaleInputError
+from bottles.rules import Kind, LedgerError
+
+bp = Blueprint("resales", __name__, url_prefix="/ventes")
+ROLES = ("washer",)
+
+
+def _seller_washers() -> set[int] | None:
+    """Washers the person may sell from: all for coordinators, else those allowing their staff."""
+    if current_user.role in OVERSEERS:
+        return None
+    allowed = {w.id for w in current_user.washers if w.staff_may_sell}
+    if not allowed:
+        abort(403)
+    return allowed
+
+
+def _prices() -> tuple[int, int]:
+    return (queries.setting_int(db.session, "resale_price_cents", DEFAULT_RESALE_CENTS),
+            queries.setting_int(db.session, "new_bottle_price_cents", DEFAULT_NEW_BOTTLE_CENTS))
+
+
+def _form_context(allowed: set[int] | None) -> dict:
+    resale, _new = _prices()
+    washers = select(Washer).where(Washer.active.is_(True)).order_by(Washer.name)
+    if allowed is not None:
+        washers = washers.where(Washer.id.in_(allowed))
+    stock = queries.available(db.session, allowed)
+    return {
+        "washers": list(db.session.scalars(washers)),
+        "winemakers": list(db.session.scalars(select(Winemaker).where(Winemaker.active.is_(True))
+                                              .order_by(Winemaker.estate))),
+        "models": list(db.session.scalars(select(BottleModel).where(BottleModel.active.is_(True))
+                                          .order_by(BottleModel.name))),
+        "stock": stock, "default_price": resale, "new_id": str(uuid.uuid4()),
+        "today": utcnow().date().isoformat(),
+        # the washer holding the oldest clean stock comes first: sales draw on the oldest washes
+        "first_washer": min(stock, key=lambda a: a.oldest or utcnow()).washer_id if stock else None,
+    }
+
+
+@bp.get("/")
+@role_required(*ROLES)
+def index():
+    allowed = washer_ids(current_user)
+    may_sell = current_user.role in OVERSEERS or any(w.staff_may_sell for w in current_user.washers)
+    return render_template("resales/index.html", sales=queries.sales(db.session, allowed),
+                           may_sell=may_sell)
+
+
+@bp.get("/nouvelle")
+@role_required(*ROLES)
+def new():
+    return render_template("resales/new.html", values={}, **_form_context(_seller_washers()))
+
+
+@bp.post("/nouvelle")
+@role_required(*ROLES)
+def create():
+    allowed = _seller_washers()
+    resale, _new = _prices()
+    try:
+        event_id = uuid.UUID(request.form.get("event_id", ""))
+    except ValueError:
+        abort(400, description="Identifiant d'événement manquant : rechargez la page.")
+    try:
+        form = parse_sale(request.form, utcnow(), resale)
+        if allowed is not None and form.washer_id not in allowed:
+            raise SaleInputError("Vous ne pouvez pas vendre le stock de ce centre de lavage.")
+        recorded = operations.record_sale(
+            db.session, actor=current_user, at=form.occurred_at, event_id=event_id,
+            washer_id=form.washer_id, winemaker_id=form.winemaker_id, lines=form.lines,
+            note=form.note)
+    except (SaleInputError, LedgerError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        status = 422 if isinstance(error, SaleInputError) else 409
+        return render_template("resales/new.html", values=request.form,
+                               **_form_context(allowed)), status
+    db.session.commit()
+    flash("Vente enregistrée. Voici le bon de livraison.", "success")
+    return redirect(url_for("resales.note", seq=recorded.event.seq))
+
+
+def _sale(seq: int) -> Event:
+    sale = db.session.get(Event, seq)
+    allowed = washer_ids(current_user)
+    if sale is None or sale.kind != Kind.SALE.value or (
+            allowed is not None and sale.washer_id not in allowed):
+        abort(404, description="Vente introuvable.")
+    return sale
+
+
+def _note_context(sale: Event) -> dict:
+    _resale, new_price = _prices()
+    winemaker = db.session.get(Winemaker, sale.movements[0].winemaker_id) if sale.movements else None
+    return {"sale": sale, "winemaker": winemaker, "washer": db.session.get(Washer, sale.washer_id),
+            "note": queries.delivery_note(db.session, sale, new_price), "new_price": new_price,
+            "channel": current_app.config["CHANNEL_NAME"],
+            "corrected_by": corrected_seqs(db.session, [sale.seq]).get(sale.seq)}
+
+
+@bp.get("/<int:seq>")
+@role_required(*ROLES)
+def note(seq: int):
+    sale = _sale(seq)
+    return render_template("resales/note.html", new_id=str(uuid.uuid4()), values={},
+                           may_correct=_may_correct(sale), **_note_context(sale))
+
+
+@bp.get("/<int:seq>.pdf")
+@role_required(*ROLES)
+def note_pdf(seq: int):
+    sale = _sale(seq)
+    context = _note_context(sale)
+    body = delivery_note_pdf(
+        channel=context["channel"], title=f"Bon de livraison n° {sale.seq}", sale=sale,
+        winemaker=context["winemaker"], washer=context["washer"], when=day(sale.occurred_at, "long"),
+        note=context["note"], new_bottle_cents=context["new_price"])
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="bon-livraison-{sale.seq}.pdf"'})
+
+
+def _may_correct(sale: Event) -> bool:
+    if current_user.role in OVERSEERS:
+        return True
+    return current_user.role == "washer" and sale.washer_id in {w.id for w in current_user.washers}
+
+
+@bp.post("/<int:seq>/corriger")
+@role_required(*ROLES)
+def correct(seq: int):
+    sale = _sale(seq)
+    if not _may_correct(sale):
+        abort(403)
+    try:
+        event_id = uuid.UUID(request.form.get("event_id", ""))
+        operations.correct_sale(db.session, actor=current_user, at=utcnow(), event_id=event_id,
+                                sale=sale, note=request.form.get("note", "")[:500])
+    except ValueError as error:  # SaleInputError, LedgerError, a bad UUID
+        db.session.rollback()
+        message = str(error) if isinstance(error, SaleInputError | LedgerError) else \
+            "Identifiant d'événement manquant : rechargez la page."
+        flash(message, "error")
+        return render_template("resales/note.html", new_id=str(uuid.uuid4()), values=request.form,
+                               may_correct=True, **_note_context(sale)), \
+            (409 if isinstance(error, LedgerError) else 422)
+    db.session.commit()
+    flash("Vente annulée : les bouteilles reviennent en stock propre.", "success")
+    return redirect(url_for("resales.note", seq=sale.seq))
+
+
+@bp.get("/vigneron/<int:winemaker_id>")
+@role_required("coordinator")
+def winemaker(winemaker_id: int):
+    row = db.session.get(Winemaker, winemaker_id)
+    if row is None:
+        abort(404, description="Vigneron inconnu.")
+    _resale, new_price = _prices()
+    return render_template("resales/winemaker.html", winemaker=row, new_price=new_price,
+                           totals=queries.purchases(db.session, row.id, new_price),
+                           sales=queries.sales(db.session, None, winemaker_id=row.id))
+
+
+@bp.get("/vignerons")
+@role_required("coordinator")
+def winemakers():
+    rows = list(db.session.scalars(select(Winemaker).order_by(Winemaker.estate)))
+    return render_template("resales/winemakers.html", winemakers=rows)

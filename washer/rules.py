@@ -1,0 +1,79 @@
+"""Pure rules of the washer's work: parsing counts, pallets, hygiene age. No Flask, no session."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bottles.rules import MAX_QUANTITY
+
+HYGIENE_DAYS = 30
+DEFAULT_PALLET = 1200
+MAX_PALLET = 100_000
+
+# Reasons the washer needs, created when the catalogue has none of a kind (code, label).
+DEFAULT_REASONS: dict[str, list[tuple[str, str]]] = {
+    "refusal": [("not_in_pool", "Modèle hors filière"), ("cremant", "Crémant"),
+                ("permanent_label", "Étiquette permanente"), ("broken", "Cassée"),
+                ("other", "Autre")],
+    "reject": [("broken_wash", "Cassée"), ("chipped", "Ébréchée / fêlée"),
+               ("label_on", "Étiquette restée"), ("dirty", "Sale"), ("other_wash", "Autre")],
+    "loss": [("transit_breakage", "Casse en transport"), ("count_short", "Écart de comptage (manque)")],
+    "surplus": [("count_over", "Écart de comptage (en plus)")],
+}
+# Refusal reasons that name the estate whose permanent label it was.
+LABEL_REASON_CODES = frozenset({"permanent_label", "etiquette_permanente", "label"})
+
+
+class InputError(ValueError):
+    """A form value the person must fix (shown as a 422, nothing recorded)."""
+
+
+def parse_count(raw: str | None, what: str, allow_blank: bool = True) -> int:
+    """A bottle count typed in a form: a whole number ≥ 0 (blank means 0)."""
+    text = (raw or "").strip().replace("\u202f", "").replace(" ", "")
+    if not text:
+        if allow_blank:
+            return 0
+        raise InputError(f"{what} : indiquez un nombre de bouteilles.")
+    if not text.isdigit():
+        raise InputError(f"{what} : « {raw.strip()} » n'est pas un nombre entier positif.")
+    value = int(text)
+    if value > MAX_QUANTITY:
+        raise InputError(f"{what} : {value} bouteilles, c'est invraisemblable.")
+    return value
+
+
+def parse_optional_decimal(raw: str | None, what: str, maximum: float):
+    """Water, energy or hours: blank, or a number ≥ 0 with a comma or a dot."""
+    from decimal import Decimal, InvalidOperation
+
+    text = (raw or "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InputError(f"{what} : « {raw.strip()} » n'est pas un nombre.") from None
+    if not value.is_finite() or value < 0 or value > maximum:
+        raise InputError(f"{what} : la valeur doit être entre 0 et {maximum:g}.")
+    return value.quantize(Decimal("0.01"))
+
+
+def pallets(quantity: int, size: int) -> tuple[int, int]:
+    """Full pallets and the remainder of bottles."""
+    size = size if size and size > 0 else DEFAULT_PALLET
+    return divmod(max(quantity, 0), size)
+
+
+def age_days(washed_at: datetime, now: datetime) -> int:
+    return max(0, (now - washed_at) // timedelta(days=1))
+
+
+def is_stale(washed_at: datetime, now: datetime) -> bool:
+    """Hygiene: refill within 30 days of washing."""
+    return now - washed_at > timedelta(days=HYGIENE_DAYS)
+
+
+def wash_yield(accepted: int, rejected: int) -> float | None:
+    total = accepted + rejected
+    return accepted / total if total else None

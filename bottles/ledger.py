@@ -85,6 +85,11 @@ def _dec(value: Decimal | None) -> str | None:
     return None if value is None else format(Decimal(value).normalize(), "f")
 
 
+def _none_first(values: list) -> list[tuple]:
+    """Sort key for movements where some ids are None (None sorts first, never compared)."""
+    return [(value is not None, value if value is not None else 0) for value in values]
+
+
 def content_hash(draft: Draft) -> str:
     """A digest of everything the event says, to tell a replay from a reused id."""
     body = [
@@ -93,8 +98,8 @@ def content_hash(draft: Draft) -> str:
         draft.crate_id, draft.collection_point_id, draft.washer_id, draft.round_id,
         draft.corrects_seq, draft.note, _dec(draft.hours), _dec(draft.km), _dec(draft.water_l),
         _dec(draft.energy_kwh),
-        sorted([m.from_stage.value, m.to_stage.value, m.quantity, m.model_id, m.reason_id,
-                m.unit_price_cents, m.winemaker_id] for m in draft.moves),
+        sorted(([m.from_stage.value, m.to_stage.value, m.quantity, m.model_id, m.reason_id,
+                 m.unit_price_cents, m.winemaker_id] for m in draft.moves), key=_none_first),
     ]
     return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bottles import codes
 from bottles.auth import role_required, washer_ids
@@ -147,6 +148,99 @@ def receipt_post():
     flash(f"Caisse {crate.code} réceptionnée : {counted} bouteilles comptées"
           + ("" if recorded.created else " (déjà enregistré)") + ". Scannez la suivante.", "success")
     return redirect(url_for("washer.receipt", w=washer.id))
+
+
+MAX_SCAN_BATCH = 200
+
+
+def _scan_count(raw) -> int | None:
+    """A line's counted bottles from the scan station: None (as declared) or a whole number ≥ 0."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise InputError("Nombre compté illisible.")
+    return parse_count(str(raw), "Bouteilles comptées", allow_blank=False)
+
+
+@bp.post("/reception/scan")
+@role_required(*STAFF)
+def receipt_scan():
+    """The scan station's list (JSON, contract in bottles/static/scan.js), one savepoint per crate."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        abort(400, description="Liste de caisses illisible : rien n'a été enregistré.")
+    fields = body.get("fields") if isinstance(body.get("fields"), dict) else {}
+    items = body["items"]
+    if not items or len(items) > MAX_SCAN_BATCH:
+        abort(400, description=f"Envoyez entre 1 et {MAX_SCAN_BATCH} caisses à la fois.")
+    washer = _washer_from(str(fields.get("w", "")))
+    try:
+        loss = _int_or_none(str(fields.get("loss_reason") or ""), "Motif")
+        surplus = _int_or_none(str(fields.get("surplus_reason") or ""), "Motif")
+    except InputError as error:
+        abort(422, description=str(error))
+    results = [_receive_one(washer, item, loss, surplus) for item in items]
+    recorded = sum(r["status"] == "recorded" for r in results)
+    already = sum(r["status"] == "already" for r in results)
+    refused = len(results) - recorded - already
+    db.session.commit()
+    parts = [f"{recorded} caisse(s) réceptionnée(s)"]
+    if already:
+        parts.append(f"{already} déjà réceptionnée(s)")
+    if refused:
+        parts.append(f"{refused} refusée(s) : voir la liste")
+    status = 422 if refused and not (recorded or already) else 200
+    return jsonify({"results": results, "message": ", ".join(parts) + "."}), status
+
+
+def _washer_from(raw: str):
+    choices = _choices()
+    if raw:
+        chosen = next((w for w in choices if str(w.id) == raw), None)
+        if chosen is None:
+            abort(403)
+        return chosen
+    if not choices:
+        abort(403)
+    return choices[0]
+
+
+def _receive_one(washer, item, loss: int | None, surplus: int | None) -> dict:
+    raw = str(item.get("code") or "")[:80] if isinstance(item, dict) else ""
+    try:
+        code = codes.normalise(raw)
+    except codes.CrateCodeError as error:
+        return {"code": raw, "status": "refused", "message": str(error)}
+    try:
+        event_id = uuid.UUID(str(item.get("event_id")))
+    except ValueError:
+        return {"code": code, "status": "refused", "message": "Identifiant d'événement manquant."}
+    crate = db.session.scalar(select(Crate).where(Crate.code == code))
+    if crate is None:
+        return {"code": code, "status": "refused", "message": f"Aucune caisse {code} dans le parc."}
+    try:
+        with db.session.begin_nested():
+            count = _scan_count(item.get("count"))
+            expected = queries.declared(db.session, crate)
+            counted = expected.quantity if count is None else count
+            reason = None if counted == expected.quantity else (loss if counted < expected.quantity
+                                                                 else surplus)
+            outcome = operations.receive(db.session, actor=current_user, at=utcnow(),
+                                         event_id=event_id, washer_id=washer.id, crate=crate,
+                                         counted=counted, reason_id=reason, allowed=_allowed())
+    except IntegrityError:
+        again = db.session.scalar(select(Event).where(Event.id == event_id))
+        return {"code": code, "status": "already" if again else "refused",
+                "message": "Déjà réceptionnée." if again else "Conflit : réessayez."}
+    except (InputError, LedgerError) as error:
+        db.session.refresh(crate)
+        return {"code": code, "status": "refused", "message": str(error)}
+    if not outcome.created:
+        return {"code": code, "status": "already", "message": "Déjà réceptionnée."}
+    gap = counted - expected.quantity
+    detail = "" if not gap else (f", {-gap} manquante(s)" if gap < 0 else f", {gap} en plus")
+    return {"code": code, "status": "recorded",
+            "message": f"Réceptionnée : {counted} compté(s) / {expected.quantity} annoncé(s){detail}."}
 
 
 @bp.get("/tournees")

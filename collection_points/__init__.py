@@ -1,4 +1,4 @@
-"""Boucle package `collection_points` (see DESIGN.md §4)."""
+"""Boucle package `collection_points`: point staff and drivers (DESIGN.md §2, §6, §7)."""
 
 from __future__ import annotations
 
@@ -9,3 +9,25 @@ from collection_points import models  # noqa: F401  (tables known to migrations)
 
 def init_app(app: Flask) -> None:
     """Register this package's pages, commands and hooks on the app."""
+    from bottles import navigation
+    from bottles.cli import group
+    from collection_points import views, views_labels, views_rounds  # noqa: F401  (routes on bp)
+    from collection_points.cli import labels_command
+    from collection_points.panels import crate_panel, home_panel
+
+    app.register_blueprint(views.bp)
+    if "labels" not in group.commands:
+        group.add_command(labels_command)
+    navigation.add_crate_panel(crate_panel)
+    navigation.add_home_panel(home_panel)
+    navigation.add_action("Tournée", "collection_points.round_list", {"driver"},
+                          "Points à visiter par priorité, caisses à enlever, fin de tournée")
+    navigation.add_action("Scanner des caisses enlevées", "collection_points.scan_pickup_page", {"driver"},
+                          "Plusieurs caisses à la suite, une seule validation")
+    navigation.add_action("Déposer des caisses vides", "collection_points.scan_place_page", {"driver"},
+                          "Caisses du parc laissées à un point")
+    overseers = {"coordinator", "admin"}
+    navigation.add_action("Demandes d'enlèvement", "collection_points.requests_list", overseers,
+                          "Caisses pleines en attente, retards, attribution aux chauffeurs")
+    navigation.add_action("Étiquettes de caisses", "collection_points.labels_page", overseers,
+                          "Planches A4 de QR codes à imprimer")

@@ -1,0 +1,50 @@
+"""Plain-French explanations of where a crate is, since when, and whom to call."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bottles.i18n import when
+from bottles.models import Crate, Event, Setting
+from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, CrateState
+
+
+def coordination_contact(session: Session) -> str:
+    phone = session.get(Setting, "coordination_phone")
+    if phone is not None and phone.value.strip():
+        return f"la coordination de la filière ({phone.value.strip()})"
+    return "la coordination de la filière"
+
+
+def whom_to_call(session: Session, crate: Crate) -> str:
+    """The person who can sort the crate out: its point's contact, its washer, or coordination."""
+    site = crate.collection_point if crate.state in (CrateState.AT_POINT, CrateState.FULL) else None
+    site = site or (crate.washer if crate.state == CrateState.IN_POOL else None)
+    if site is not None and (site.contact or site.phone):
+        who = " ".join(part for part in (site.contact, f"({site.phone})" if site.phone else "") if part)
+        return f"{site.name} : {who}"
+    return coordination_contact(session)
+
+
+def where_is(session: Session, crate: Crate) -> str:
+    """'La caisse CJ-… est pleine, enlèvement demandé — Cave X, depuis le … (par …).'"""
+    state = CRATE_STATE_LABELS.get(CrateState(crate.state), crate.state) if crate.state else "non enregistrée"
+    place = ""
+    on_the_road = (CrateState.AT_POINT, CrateState.FULL, CrateState.IN_TRANSIT)
+    if crate.state in on_the_road and crate.collection_point:
+        place = (f" — enlevée à {crate.collection_point.name}" if crate.state == CrateState.IN_TRANSIT
+                 else f" — {crate.collection_point.name}")
+    elif crate.washer is not None:
+        place = f" — {crate.washer.name}"
+    since = f", depuis le {when(crate.state_since)}" if crate.state_since else ""
+    last = session.get(Event, crate.last_event_seq) if crate.last_event_seq else None
+    by = ""
+    if last is not None and last.actor is not None:
+        who = last.actor.display_name or last.actor.username
+        by = f" ({KIND_LABELS.get(last.kind, last.kind)} par {who})"
+    return f"La caisse {crate.code} est {state}{place}{since}{by}."
+
+
+def refusal(session: Session, crate: Crate, why: str) -> str:
+    """A refusal that always says where the crate is, since when, and whom to call."""
+    return f"{why} {where_is(session, crate)} En cas de doute, appelez {whom_to_call(session, crate)}."

@@ -1,0 +1,230 @@
+"""Writes of points and drivers: take the actor and the time, append to the ledger, flush, never commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bottles.auth import sees_everything
+from bottles.ledger import Draft, LedgerConflict, Recorded, record
+from bottles.models import CollectionPoint, Crate, Event, Round, User
+from bottles.rules import CrateState, Kind, LedgerError, Move, Stage
+from collection_points import explain, queries
+from collection_points.models import PickupAssignment
+from collection_points.rules import Refused, parse_count
+
+
+def _replay(session: Session, event_id: uuid.UUID, kind: Kind, crate: Crate | None) -> Recorded | None:
+    """The same form or scan sent again: the event already recorded, untouched."""
+    existing = session.scalar(select(Event).where(Event.id == event_id))
+    if existing is None:
+        return None
+    if existing.kind != kind.value or (crate is not None and existing.crate_id != crate.id):
+        raise LedgerConflict("Cet identifiant d'événement a déjà servi pour autre chose : rien n'est "
+                             "enregistré. Rechargez la page avant de recommencer.")
+    return Recorded(existing, False)
+
+
+def _usable(session: Session, crate: Crate) -> None:
+    if crate.state in (CrateState.RETIRED, CrateState.LOST):
+        raise Refused(explain.refusal(session, crate, "Cette caisse ne peut plus servir."))
+
+
+def _staff_point(session: Session, user: User, crate: Crate) -> None:
+    if sees_everything(user) or user.role == "driver":
+        return
+    if crate.collection_point_id not in {p.id for p in user.collection_points}:
+        raise Refused(explain.refusal(session, crate, "Cette caisse n'est pas à votre point de collecte."))
+
+
+def place_crate(session: Session, *, crate: Crate, point: CollectionPoint, actor: User,
+                event_id: uuid.UUID, at: datetime, note: str = "") -> Recorded:
+    """An empty crate from the pool arrives at `point` (driver drop or staff confirmation)."""
+    replay = _replay(session, event_id, Kind.CRATE_PLACED, crate)
+    if replay:
+        return replay
+    _usable(session, crate)
+    if not point.active:
+        raise Refused(f"Le point {point.name} n'est plus actif : la caisse ne peut pas y être déposée.")
+    if actor.role == "point" and point.id not in {p.id for p in actor.collection_points}:
+        raise Refused(f"Vous n'êtes pas rattaché(e) au point {point.name}.")
+    if crate.state != CrateState.IN_POOL:
+        raise Refused(explain.refusal(
+            session, crate, "Seule une caisse vide du parc (réceptionnée au centre de lavage) peut être "
+                            "déposée à un point."))
+    return record(session, Draft(id=event_id, kind=Kind.CRATE_PLACED, occurred_at=at, actor_id=actor.id,
+                                 crate_id=crate.id, collection_point_id=point.id, note=note))
+
+
+def declare_full(session: Session, *, crate: Crate, actor: User, event_id: uuid.UUID, at: datetime,
+                 count: int, split: dict[int, int] | None = None, note: str = "") -> Recorded:
+    """The crate is full: its bottles enter the channel at its point; a pickup is requested."""
+    replay = _replay(session, event_id, Kind.CRATE_FULL, crate)
+    if replay:
+        return replay
+    _usable(session, crate)
+    _staff_point(session, actor, crate)
+    if crate.state != CrateState.AT_POINT:
+        why = ("Cette caisse est déjà déclarée pleine." if crate.state == CrateState.FULL
+               else "Seule une caisse posée à un point peut être déclarée pleine.")
+        raise Refused(explain.refusal(session, crate, why))
+    parse_count(count, crate.capacity)
+    split = split or {}
+    moves = [Move(Stage.OUTSIDE, Stage.AT_POINT, q, model_id=m) for m, q in sorted(split.items())]
+    rest = count - sum(split.values())
+    if rest > 0:
+        moves.append(Move(Stage.OUTSIDE, Stage.AT_POINT, rest))
+    return record(session, Draft(id=event_id, kind=Kind.CRATE_FULL, occurred_at=at, actor_id=actor.id,
+                                 crate_id=crate.id, collection_point_id=crate.collection_point_id,
+                                 moves=moves, note=note))
+
+
+def pick_up(session: Session, *, crate: Crate, actor: User, event_id: uuid.UUID, at: datetime,
+            counted: int | None = None, round_id: int | None = None, note: str = "") -> Recorded:
+    """A driver takes a full crate: its declared bottles go in transit on the driver's round.
+
+    A different count seen by the driver goes in the note: the ledger moves what was declared
+    (the point's stock holds exactly that), and the washer's counted receipt records any
+    shortfall as lost or surplus as found, so nothing is left hanging at the point.
+    """
+    replay = _replay(session, event_id, Kind.PICKUP, crate)
+    if replay:
+        return replay
+    _usable(session, crate)
+    if crate.state != CrateState.FULL:
+        why = {CrateState.IN_TRANSIT: "Cette caisse a déjà été enlevée.",
+               CrateState.AT_POINT: "Cette caisse n'a pas été déclarée pleine : déclarez-la pleine "
+                                    "(avec son nombre de bouteilles) avant de l'enlever.",
+               CrateState.IN_POOL: "Cette caisse est vide, dans le parc : il n'y a rien à enlever."}
+        reason = why.get(CrateState(crate.state), "Enlèvement impossible.")
+        raise Refused(explain.refusal(session, crate, reason))
+    declared = queries.declared_counts(session, [crate.id]).get(crate.id, 0)
+    if declared <= 0:
+        raise Refused(explain.refusal(session, crate, "Aucune bouteille n'est déclarée dans cette caisse."))
+    if counted is not None:
+        parse_count(counted, crate.capacity, what="Le nombre compté", allow_zero=True)
+        if counted != declared:
+            extra = f"Compté à l'enlèvement : {counted} bouteilles (déclaré : {declared})."
+            note = f"{extra} {note}".strip()
+    point_id = crate.collection_point_id
+    result = record(session, Draft(id=event_id, kind=Kind.PICKUP, occurred_at=at, actor_id=actor.id,
+                                   crate_id=crate.id, collection_point_id=point_id, round_id=round_id,
+                                   moves=[Move(Stage.AT_POINT, Stage.IN_TRANSIT, declared)], note=note))
+    need = queries.point_needs(session, {point_id}).get(point_id) if point_id else None
+    if result.created and need is not None and need.full_crates == 0:
+        for assignment in session.scalars(select(PickupAssignment).where(
+                PickupAssignment.collection_point_id == point_id, PickupAssignment.active.is_(True))):
+            assignment.active = False
+    return result
+
+
+def ensure_round(session: Session, driver: User, day: date, token: str,
+                 washer_id: int | None = None) -> Round:
+    """The driver's open round, or a new one named after the form's token (a double tap opens one)."""
+    code = f"T-{day:%Y%m%d}-{token.replace('-', '')[:8].upper()}"
+    existing = session.scalar(select(Round).where(Round.code == code))
+    if existing is not None:
+        return existing
+    current = queries.open_round(session, driver.id)
+    if current is not None:
+        return current
+    new = Round(code=code, driver_id=driver.id, round_date=day, washer_id=washer_id)
+    session.add(new)
+    session.flush()
+    return new
+
+
+def close_round(session: Session, *, round_: Round, actor: User, event_id: uuid.UUID, at: datetime,
+                km: Decimal, hours: Decimal, note: str = "") -> Recorded:
+    """km and hours go to the ledger (round_closed) and to the round, in the same transaction."""
+    replay = _replay(session, event_id, Kind.ROUND_CLOSED, None)
+    if replay:
+        return replay
+    if round_.closed:
+        raise Refused(f"La tournée {round_.code} est déjà close.")
+    if round_.driver_id != actor.id and not sees_everything(actor):
+        raise Refused("Seul le chauffeur de la tournée (ou la coordination) peut la clore.")
+    result = record(session, Draft(id=event_id, kind=Kind.ROUND_CLOSED, occurred_at=at, actor_id=actor.id,
+                                   round_id=round_.id, washer_id=round_.washer_id, km=km, hours=hours,
+                                   note=note))
+    round_.closed, round_.km, round_.hours = True, km, hours
+    session.flush()
+    return result
+
+
+def assign(session: Session, *, point: CollectionPoint, driver: User, by: User,
+           at: datetime) -> PickupAssignment:
+    if driver.role != "driver" or not driver.active:
+        raise Refused("On ne peut attribuer un enlèvement qu'à un chauffeur actif.")
+    for old in session.scalars(select(PickupAssignment).where(
+            PickupAssignment.collection_point_id == point.id, PickupAssignment.active.is_(True))):
+        if old.driver_id == driver.id:
+            return old
+        old.active = False
+    row = PickupAssignment(collection_point_id=point.id, driver_id=driver.id, assigned_by_id=by.id,
+                           assigned_at=at, active=True)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def once(session: Session, event_id: uuid.UUID, act: Callable[[], Recorded]) -> Recorded:
+    """Run one form's write in a savepoint; the same event id committed meanwhile counts as done."""
+    try:
+        with session.begin_nested():
+            return act()
+    except IntegrityError:
+        again = session.scalar(select(Event).where(Event.id == event_id))
+        if again is None:
+            raise LedgerError("Conflit avec un autre enregistrement : rechargez la page et "
+                              "réessayez.") from None
+        return Recorded(again, False)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    code: str
+    status: str  # recorded | already | refused
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"code": self.code, "status": self.status, "message": self.message}
+
+
+def run_batch(session: Session, items: list[tuple[str, Crate | None, uuid.UUID | None, int | None]],
+              act: Callable[[Crate, uuid.UUID, int | None], Recorded],
+              done_text: str) -> list[ScanResult]:
+    """Apply `act` to each scanned crate in its own savepoint: one refusal spoils nothing else.
+
+    A duplicate event id racing in from another connection (double tap on two phones, a resend)
+    surfaces as a unique-key error: it is answered as 'already recorded'.
+    """
+    results: list[ScanResult] = []
+    for code, crate, event_id, count in items:
+        if crate is None or event_id is None:
+            results.append(ScanResult(code, "refused", "Aucune caisse " + code + " dans le parc."
+                                      if event_id else "Identifiant d'événement manquant ou invalide."))
+            continue
+        try:
+            with session.begin_nested():
+                outcome = act(crate, event_id, count)
+            results.append(ScanResult(code, "recorded" if outcome.created else "already",
+                                      done_text if outcome.created else "Déjà enregistrée."))
+        except IntegrityError:
+            again = session.scalar(select(Event).where(Event.id == event_id))
+            results.append(ScanResult(code, "already", "Déjà enregistrée.") if again is not None else
+                           ScanResult(code, "refused", "Conflit avec un autre enregistrement : réessayez."))
+        except LedgerError as error:
+            session.refresh(crate)
+            message = str(error)
+            if "Impossible" in message or "bougé" in message:  # lost a race: say where it is now
+                message = explain.refusal(session, crate, "Une autre personne vient de l'enregistrer.")
+            results.append(ScanResult(code, "refused", message))
+    return results

@@ -1,0 +1,97 @@
+"""What this package adds to the kernel's crate page and home page (through bottles.navigation)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from flask import render_template
+from markupsafe import Markup
+from sqlalchemy import select
+
+from bottles.auth import sees_everything
+from bottles.db import db
+from bottles.i18n import PARIS
+from bottles.models import BottleModel, CollectionPoint, Crate, User
+from bottles.rules import CRATE_STATE_LABELS, CrateState
+from collection_points import explain, queries
+from collection_points.rules import co2_avoided_kg, is_late, reused_share, waiting_text
+
+
+def crate_panel(crate: Crate, user: User) -> Markup | None:
+    """The one action that fits the person and the crate, or where it is and whom to call."""
+    if user.role not in ("point", "driver") and not sees_everything(user):
+        return None
+    state = CrateState(crate.state) if crate.state else None
+    mine = {p.id for p in user.collection_points}
+    acts_as_driver = user.role == "driver" or sees_everything(user)
+    action, why = None, ""
+    if state in (CrateState.RETIRED, CrateState.LOST):
+        why = "Cette caisse ne peut plus servir : ne la remplissez pas et mettez-la de côté."
+    elif state == CrateState.IN_POOL:
+        action = "place"
+    elif state == CrateState.AT_POINT:
+        if acts_as_driver or crate.collection_point_id in mine:
+            action = "full"
+        else:
+            why = "Cette caisse n'est pas à votre point de collecte."
+    elif state == CrateState.FULL:
+        if acts_as_driver:
+            action = "pickup"
+        elif crate.collection_point_id in mine:
+            action = "waiting"
+        else:
+            why = "Cette caisse n'est pas à votre point de collecte."
+    elif state == CrateState.IN_TRANSIT:
+        why = ("Cette caisse est déjà enlevée : remettez-la au centre de lavage, qui la réceptionnera."
+               if acts_as_driver else "Cette caisse a déjà été enlevée par le chauffeur.")
+    else:
+        why = "Cette caisse n'est pas enregistrée dans le parc."
+    context = {"crate": crate, "action": action, "event_id": uuid.uuid4(), "second_id": uuid.uuid4()}
+    if why:
+        context["explanation"] = explain.refusal(db.session, crate, why)
+    if action == "place":
+        points = user.collection_points if user.role == "point" else list(db.session.scalars(
+            select(CollectionPoint).where(CollectionPoint.active.is_(True)).order_by(CollectionPoint.name)))
+        if not points:
+            context["explanation"] = explain.refusal(
+                db.session, crate, "Votre compte n'est rattaché à aucun point de collecte.")
+            context["action"] = None
+        context["points"] = points
+        context["driver"] = user.role != "point"
+    if action == "full":
+        context["models"] = list(db.session.scalars(
+            select(BottleModel).where(BottleModel.active.is_(True), BottleModel.in_pool.is_(True))
+            .order_by(BottleModel.name)))
+    if action in ("pickup", "waiting"):
+        context["declared"] = queries.declared_counts(db.session, [crate.id]).get(crate.id, 0)
+        context["waiting"] = waiting_text(crate.state_since, datetime.now(UTC))
+    if action == "pickup":
+        current = queries.open_round(db.session, user.id)
+        context["round"] = current
+    return Markup(render_template("collection_points/crate_panel.html", **context))
+
+
+def month_start(now: datetime) -> datetime:
+    local = now.astimezone(PARIS)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def home_panel(user: User) -> Markup | None:
+    """Point staff: their crates, open requests, bottles collected and CO₂ avoided."""
+    if user.role != "point":
+        return None
+    now = datetime.now(UTC)
+    ids = {p.id for p in user.collection_points}
+    crates = queries.crates_at(db.session, ids)
+    needs = queries.point_needs(db.session, ids)
+    declared = queries.declared_counts(db.session, [c.id for c in crates if c.state == CrateState.FULL])
+    month = queries.bottles_collected(db.session, ids, month_start(now))
+    year = queries.bottles_collected(db.session, ids, now - timedelta(days=365))
+    washed, received = queries.washed_and_received(db.session)
+    share, measured = reused_share(washed, received)
+    return Markup(render_template(
+        "collection_points/home_panel.html", crates=crates, needs=needs, declared=declared,
+        month=month, year=year, share=share, measured=measured, co2=co2_avoided_kg(year, share),
+        co2_month=co2_avoided_kg(month, share), now=now, waiting_text=waiting_text, is_late=is_late,
+        state_labels=CRATE_STATE_LABELS, points=user.collection_points))

@@ -1,0 +1,125 @@
+"""Pure rules for points and rounds: counts, priorities, CO₂ estimate, maps links. No Flask."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from bottles.rules import LedgerError
+
+LATE_AFTER = timedelta(days=7)
+# Avoided emissions of one reused bottle: new (0.44) − reused (0.10) kg CO₂e, INDICATORS.md.
+CO2_SAVED_PER_REUSED_BOTTLE_KG = 0.34
+# Share of collected bottles that end up reused when the ledger has too little to say:
+# the Jura test of 2016–17 (18,000 reused of 50,000 collected).
+REFERENCE_REUSED_SHARE = 0.36
+MAX_KM = Decimal("2000")
+MAX_HOURS = Decimal("24")
+
+
+class Refused(LedgerError):
+    """The person's input or request cannot be taken (shown as is, status 422)."""
+
+
+def parse_count(raw: object, capacity: int, *, what: str = "Le nombre de bouteilles",
+                allow_zero: bool = False) -> int:
+    """A whole bottle count between 1 (or 0) and three times the crate's capacity."""
+    text = str(raw).strip() if raw is not None else ""
+    if not text:
+        raise Refused(f"{what} est obligatoire.")
+    if isinstance(raw, bool) or not re.fullmatch(r"-?[0-9]{1,9}", text):
+        raise Refused(f"{what} doit être un nombre entier (reçu « {text[:20]} »).")
+    value = int(text)
+    low = 0 if allow_zero else 1
+    if value < low:
+        raise Refused(f"{what} doit être au moins {low}.")
+    if value > 3 * capacity:
+        raise Refused(
+            f"{what} ({value}) dépasse trois fois la capacité de la caisse ({capacity}) : "
+            "vérifiez la saisie.")
+    return value
+
+
+def parse_split(raw: dict[int, object], total: int, capacity: int) -> dict[int, int]:
+    """Optional split of a declared count by bottle model; the rest stays mixed."""
+    split: dict[int, int] = {}
+    for model_id, value in raw.items():
+        if value is None or str(value).strip() in ("", "0"):
+            continue
+        split[model_id] = parse_count(value, capacity, what="Le nombre par modèle")
+    if sum(split.values()) > total:
+        raise Refused(
+            f"La répartition par modèle ({sum(split.values())}) dépasse le total déclaré ({total}).")
+    return split
+
+
+def parse_decimal(raw: object, what: str, maximum: Decimal, places: int) -> Decimal:
+    text = str(raw or "").strip().replace(",", ".")
+    if not text:
+        raise Refused(f"{what} est obligatoire.")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise Refused(f"{what} doit être un nombre (reçu « {text[:20]} »).") from None
+    if not value.is_finite() or value < 0 or value > maximum:
+        raise Refused(f"{what} doit être entre 0 et {maximum}.")
+    return round(value, places)
+
+
+@dataclass(frozen=True)
+class PointNeed:
+    """What a point needs from a round: its full crates and when it was last visited."""
+
+    point_id: int
+    full_crates: int
+    bottles: int
+    oldest_full: datetime | None
+    last_visit: datetime | None
+
+
+def priority_key(need: PointNeed, now: datetime) -> tuple:
+    """Full crates waiting longest first, then points not visited for longest (never first)."""
+    if need.full_crates:
+        return (0, need.oldest_full or now)
+    return (1, need.last_visit or datetime.min.replace(tzinfo=now.tzinfo))
+
+
+def is_late(oldest_full: datetime | None, now: datetime) -> bool:
+    return oldest_full is not None and now - oldest_full > LATE_AFTER
+
+
+def waiting_text(since: datetime | None, now: datetime) -> str:
+    """'3 j', '5 h', 'moins d'une heure' — how long something has waited."""
+    if since is None:
+        return "—"
+    delta = now - since
+    if delta >= timedelta(days=1):
+        return f"{delta.days} j"
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours} h" if hours else "moins d'une heure"
+
+
+def reused_share(washed_ok: int, received: int) -> tuple[float, bool]:
+    """Measured share of received bottles washed clean, else the Jura reference (flag False)."""
+    if received >= 500 and washed_ok >= 0:
+        return min(washed_ok / received, 1.0), True
+    return REFERENCE_REUSED_SHARE, False
+
+
+def co2_avoided_kg(bottles: int, share: float) -> float:
+    return bottles * share * CO2_SAVED_PER_REUSED_BOTTLE_KG
+
+
+def maps_links(latitude: Decimal | None, longitude: Decimal | None, address: str) -> dict[str, str]:
+    """A geo: URI (opens the phone's maps app) and an OpenStreetMap link, when coordinates exist."""
+    from urllib.parse import quote
+
+    if latitude is None or longitude is None:
+        return {"geo": f"geo:0,0?q={quote(address)}", "web": ""} if address else {}
+    lat, lon = f"{Decimal(latitude):f}", f"{Decimal(longitude):f}"
+    return {
+        "geo": f"geo:{lat},{lon}?q={lat},{lon}",
+        "web": f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}",
+    }

@@ -1,0 +1,123 @@
+"""Crate actions from /c/<CODE>: placed, full, picked up. Thin: parse, call an operation, commit once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from bottles import codes
+from bottles.auth import role_required
+from bottles.db import db
+from bottles.i18n import PARIS
+from bottles.models import BottleModel, CollectionPoint, Crate
+from bottles.rules import LedgerError
+from collection_points import operations
+from collection_points.rules import parse_count, parse_split
+
+bp = Blueprint("collection_points", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/points")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def today():
+    return now().astimezone(PARIS).date()
+
+
+def event_id_from(raw: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(raw))
+    except (ValueError, TypeError, AttributeError):
+        abort(400, description="Formulaire incomplet (identifiant d'événement manquant) : rien n'a été "
+                               "enregistré. Rechargez la page et recommencez.")
+
+
+def crate_or_404(code: str) -> Crate:
+    try:
+        canonical = codes.normalise(code)
+    except codes.CrateCodeError as error:
+        abort(404, description=str(error))
+    crate = db.session.scalar(select(Crate).where(Crate.code == canonical))
+    if crate is None:
+        abort(404, description=f"Aucune caisse {canonical} dans le parc.")
+    return crate
+
+
+def refused_page(crate: Crate | None, error: LedgerError):
+    """The refusal with a way back to the crate; nothing was recorded."""
+    db.session.rollback()
+    status = 422 if isinstance(error, operations.Refused) else 409
+    return render_template("collection_points/refused.html", message=str(error), crate=crate), status
+
+
+def _note() -> str:
+    return (request.form.get("note") or "").strip()[:500]
+
+
+@bp.post("/c/<code>/placee")
+@role_required("point", "driver")
+def place(code: str):
+    crate = crate_or_404(code)
+    event_id = event_id_from(request.form.get("event_id"))
+    raw_point = request.form.get("point_id", "")
+    point = db.session.get(CollectionPoint, int(raw_point)) if raw_point.isdigit() else None
+    if point is None:
+        return refused_page(crate, operations.Refused(
+            "Choisissez le point de collecte où la caisse est posée."))
+    try:
+        operations.once(db.session, event_id, lambda: operations.place_crate(
+            db.session, crate=crate, point=point, actor=current_user, event_id=event_id, at=now(),
+            note=_note()))
+    except LedgerError as error:
+        return refused_page(crate, error)
+    db.session.commit()
+    flash(f"Caisse {crate.code} posée à {point.name}.", "success")
+    return redirect(url_for("bottles.crate", code=crate.code))
+
+
+@bp.post("/c/<code>/pleine")
+@role_required("point", "driver")
+def full(code: str):
+    crate = crate_or_404(code)
+    event_id = event_id_from(request.form.get("event_id"))
+    try:
+        count = parse_count(request.form.get("count"), crate.capacity)
+        model_ids = set(db.session.scalars(select(BottleModel.id)))
+        raw_split = {int(k[6:]): v for k, v in request.form.items()
+                     if k.startswith("model_") and k[6:].isdigit() and int(k[6:]) in model_ids}
+        split = parse_split(raw_split, count, crate.capacity)
+        operations.once(db.session, event_id, lambda: operations.declare_full(
+            db.session, crate=crate, actor=current_user, event_id=event_id, at=now(), count=count,
+            split=split, note=_note()))
+    except LedgerError as error:
+        return refused_page(crate, error)
+    db.session.commit()
+    flash(f"Caisse {crate.code} pleine ({count} bouteilles) : l'enlèvement est demandé. Merci !", "success")
+    return redirect(url_for("bottles.crate", code=crate.code))
+
+
+@bp.post("/c/<code>/enlevee")
+@role_required("driver")
+def pickup(code: str):
+    crate = crate_or_404(code)
+    event_id = event_id_from(request.form.get("event_id"))
+    raw_count = (request.form.get("counted") or "").strip()
+    try:
+        counted = parse_count(raw_count, crate.capacity, what="Le nombre compté", allow_zero=True) \
+            if raw_count else None
+        round_ = operations.ensure_round(db.session, current_user, today(),
+                                         request.form.get("round_token") or str(event_id))
+        operations.once(db.session, event_id, lambda: operations.pick_up(
+            db.session, crate=crate, actor=current_user, event_id=event_id, at=now(), counted=counted,
+            round_id=round_.id, note=_note()))
+    except LedgerError as error:
+        return refused_page(crate, error)
+    db.session.commit()
+    flash(f"Caisse {crate.code} enlevée (tournée {round_.code}).", "success")
+    return redirect(url_for("bottles.crate", code=crate.code))

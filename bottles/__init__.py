@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_migrate import Migrate
@@ -89,8 +90,8 @@ def error_page(status: int, message: str | None = None):
     text = message or ERROR_MESSAGES.get(status) or ERROR_TITLES.get(status, "Erreur")
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         return {"error": text, "status": status}, status
-    return render_template("bottles/error.html", title=ERROR_TITLES.get(status, "Erreur"),
-                           message=text), status
+    return render_template("bottles/error.html", title=gettext(ERROR_TITLES.get(status, "Erreur")),
+                           message=gettext(text)), status
 
 
 def _register_errors(app: Flask) -> None:

@@ -43,6 +43,7 @@ def load(instance_path: Path) -> dict:
         "CRATE_PREFIX": os.environ.get("CRATE_PREFIX", "CJ"),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "LANGUAGES": ["fr", "en"],
         "REMEMBER_COOKIE_DURATION": timedelta(days=180),
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale, refresh
 from flask_login import current_user
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -79,6 +79,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters.update(number=number, money=money, euros=euros, percent=percent,
                                  when=when, day=day)
+
+    @app.before_request
+    def _fresh_locale() -> None:
+        """Choose the language per request (an app context shared by requests keeps no stale one)."""
+        refresh()
 
     @app.get("/lang/<code>")
     def switch_language(code: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -41,7 +42,7 @@ def login():
         if password_matches(user, form.password.data) and user.active:
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("bottles.home"))
-        flash("Identifiant ou mot de passe incorrect.", "error")
+        flash(gettext("Identifiant ou mot de passe incorrect."), "error")
         return render_template("bottles/login.html", form=form), 401
     status = 400 if request.method == "POST" else 200
     return render_template("bottles/login.html", form=form), status
@@ -51,7 +52,7 @@ def login():
 @login_required
 def logout():
     logout_user()
-    flash("Vous êtes déconnecté.", "info")
+    flash(gettext("Vous êtes déconnecté."), "info")
     return redirect(url_for("bottles.login"))
 
 

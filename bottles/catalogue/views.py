@@ -53,7 +53,7 @@ def cell(kind: CatalogueKind, row, attr: str):
     if isinstance(value, bool):
         return _("oui") if value else _("non")
     if attr == "kind":
-        return (POINT_KINDS if kind.slug == "points" else REASON_KINDS).get(value, value)
+        return _((POINT_KINDS if kind.slug == "points" else REASON_KINDS).get(value, value))
     return value
 
 
@@ -142,8 +142,9 @@ def _site_choices() -> list[tuple[str, str]]:
     points = db.session.execute(db.select(CollectionPoint.id, CollectionPoint.name)
                                 .order_by(CollectionPoint.name)).all()
     washers = db.session.execute(db.select(Washer.id, Washer.name).order_by(Washer.name)).all()
-    return ([("", _("tous les sites"))] + [(f"w{i}", f"{_('Laveur')} · {n}") for i, n in washers]
-            + [(f"p{i}", f"{_('Point')} · {n}") for i, n in points])
+    washer_label, point_label = _("Laveur"), _("Point")
+    return ([("", _("tous les sites"))] + [(f"w{i}", f"{washer_label} · {n}") for i, n in washers]
+            + [(f"p{i}", f"{point_label} · {n}") for i, n in points])
 
 
 @bp.get("/crates/")

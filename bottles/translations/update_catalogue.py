@@ -1,0 +1,70 @@
+"""Re-extract the kernel's French strings, merge them into the English catalogue, compile it.
+
+Run from the project root:  .venv/bin/python bottles/translations/update_catalogue.py
+(`make translations` does the same). French is the source language: msgids are French.
+Labels kept in plain dicts (rules.py is pure, without Flask) are added here, since
+pybabel only sees calls to _(), gettext() and lazy_gettext().
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+POT = HERE / "messages.pot"
+PO = HERE / "en" / "LC_MESSAGES" / "messages.po"
+MO = PO.with_suffix(".mo")
+
+
+def plain_labels() -> list[str]:
+    """French labels shown through gettext at run time but not written as _() calls."""
+    sys.path.insert(0, str(ROOT))
+    from bottles import ERROR_MESSAGES, ERROR_TITLES
+    from bottles.auth import ROLE_LABELS
+    from bottles.catalogue.forms import POINT_KINDS, REASON_KINDS
+    from bottles.catalogue.kinds import KINDS
+    from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, STAGE_LABELS
+
+    labels = [*ERROR_TITLES.values(), *ERROR_MESSAGES.values(), "Erreur", *ROLE_LABELS.values(),
+              *POINT_KINDS.values(), *REASON_KINDS.values(), *CRATE_STATE_LABELS.values(),
+              *KIND_LABELS.values(), *STAGE_LABELS.values()]
+    labels += [label for kind in KINDS.values() for flt in kind.filters for _v, label in flt.choices]
+    return list(dict.fromkeys(str(label) for label in labels))
+
+
+def main() -> None:
+    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", "extract",
+                    "-F", str(HERE / "babel.cfg"), "-k", "_l", "-k", "error_page:2",
+                    "--no-location", "--sort-output", "-o", str(POT), "bottles"],
+                   cwd=ROOT, check=True)
+    with POT.open("rb") as handle:
+        template = read_po(handle)
+    for label in plain_labels():
+        if label not in template:
+            template.add(label)
+    if PO.exists():
+        with PO.open("rb") as handle:
+            catalog = read_po(handle, locale="en")
+    else:
+        catalog = Catalog(locale="en", project="Boucle")
+    catalog.update(template, no_fuzzy_matching=True)
+    catalog.fuzzy = False
+    PO.parent.mkdir(parents=True, exist_ok=True)
+    with PO.open("wb") as handle:
+        write_po(handle, catalog, sort_output=True, omit_header=False, ignore_obsolete=True)
+    with MO.open("wb") as handle:
+        write_mo(handle, catalog)
+    POT.unlink()
+    missing = [m.id for m in catalog if m.id and not m.string]
+    print(f"{PO.relative_to(ROOT)}: {len(catalog)} messages, {len(missing)} untranslated.")
+
+
+if __name__ == "__main__":
+    main()

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint db demo browser clean
+.PHONY: run test setup lint db demo browser clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ lint: setup
 
 test: setup browser lint
 	$(BIN)/pytest -n 2 --dist loadfile tests
+
+# Re-extract the kernel's French strings into bottles/translations/en (po + compiled mo, both
+# committed), keeping existing English translations; then fill any new msgstr and run it again.
+translations: setup
+	$(BIN)/python bottles/translations/update_catalogue.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

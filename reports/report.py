@@ -31,7 +31,19 @@ def kpis(session: Session, scope: Scope, params: dict | None = None) -> dict:
 
 
 def phase_kpis(session: Session, phase: Phase) -> dict:
-    return kpis(session, phase_scope(phase), rules.effective_params(phase.parameters))
+    """The phase's indicators (cached on the ledger's last seq and the phase's content)."""
+    from reports.cache import cached, phase_fingerprint
+
+    return cached(session, ("kpis", phase_fingerprint(phase)),
+                  lambda: kpis(session, phase_scope(phase), rules.effective_params(phase.parameters)))
+
+
+def build_cached(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = None) -> Report:
+    from reports.cache import cached, phase_fingerprint
+
+    prev = previous_phase(session, phase)
+    key = ("report", phase_fingerprint(phase), phase_fingerprint(prev) if prev else None, point_ids)
+    return cached(session, key, lambda: build(session, phase, point_ids))
 
 
 @dataclass
@@ -46,9 +58,21 @@ class Table:
     numeric: set[int] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class PhaseInfo:
+    """A detached copy of the phase's fields (reports are cached across sessions)."""
+
+    id: int
+    name: str
+    start_date: object
+    end_date: object
+    description: str
+    targets: dict
+
+
 @dataclass
 class Report:
-    phase: Phase | None
+    phase: PhaseInfo
     scope: Scope
     values: dict
     previous: dict | None
@@ -88,7 +112,9 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
     at = min(scope.end, datetime.now(UTC))
     fleet, stale = queries.crate_fleet(session, at)
     report = Report(
-        phase=phase, scope=scope, values=values, previous=prev_values,
+        phase=PhaseInfo(phase.id, phase.name, phase.start_date, phase.end_date, phase.description or "",
+                        dict(phase.targets or {})),
+        scope=scope, values=values, previous=prev_values,
         previous_name=prev.name if prev else None, params=params, funnel=rules.funnel(values),
         by_territory=queries.collected_by_month_territory(session, scope),
         wash=queries.wash_by_month(session, scope) if not scope.scoped else {},

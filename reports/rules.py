@@ -394,6 +394,21 @@ def fmt_value(kind: str, value: float | None) -> str:
     return _fr_number(value, 0)
 
 
+def fmt_cell(value: object, header: str = "") -> str:
+    """A table cell for people: shares as percentages, euros with cents, counts grouped."""
+    if value is None or value == "":
+        return "—"
+    if not isinstance(value, int | float):
+        return str(value)
+    if header in ("Part", "Rendement"):
+        return fmt_value("ratio", value)
+    if "€" in header:
+        return _fr_number(value, 2)
+    if isinstance(value, float) and value != int(value):
+        return _fr_number(value, 2 if abs(value) < 100 else 1)
+    return _fr_number(value, 0)
+
+
 def _fr_number(value: float, digits: int) -> str:
     text = f"{value:,.{digits}f}"
     return text.replace(",", "\u202f").replace(".", ",")

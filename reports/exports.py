@@ -1,0 +1,55 @@
+"""Tables as CSV and as one XLSX workbook (one sheet per table, numbers as numbers)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from reports.report import Report, Table
+
+TABLE_NAMES = ["indicateurs", "points", "vignerons", "refus", "rebuts", "etiquettes", "mois",
+               "lavage", "caisses", "parametres"]
+
+
+def _cell(value) -> object:
+    return "" if value is None else value
+
+
+def table_csv(table: Table) -> str:
+    """A table as CSV (comma separated, dot decimals, header row in French)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow([_cell(v) for v in row])
+    if table.total:
+        writer.writerow([_cell(v) for v in table.total])
+    return out.getvalue()
+
+
+def workbook(rep: Report) -> bytes:
+    """Every table of the report, one sheet each; numbers stay numbers."""
+    book = Workbook()
+    book.remove(book.active)
+    for table in rep.tables:
+        sheet = book.create_sheet(table.name[:31])
+        sheet.append(table.headers)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append([v for v in row])
+        if table.total:
+            sheet.append(list(table.total))
+            for cell in sheet[sheet.max_row]:
+                cell.font = Font(bold=True)
+        for i, header in enumerate(table.headers, start=1):
+            width = max([len(str(header))] + [len(str(r[i - 1])) for r in table.rows[:200] if i - 1 < len(r)])
+            sheet.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
+        sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,233 @@
+"""Phase pages: list, create/edit, dashboard, comparison, exports (coordinators)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from bottles.auth import role_required
+from bottles.db import db
+from bottles.models import Reason
+from reports import charts, exports, operations, report, rules
+from reports.cache import cached, phase_fingerprint
+from reports.models import Phase
+from reports.queries import point_ids_for, territories
+
+bp = Blueprint("reports", __name__, url_prefix="/phases", template_folder="templates",
+               static_folder="static", static_url_path="/static/reports")
+COORD = ("coordinator",)
+
+
+@bp.app_template_filter("kpi")
+def kpi_filter(value, key: str) -> str:
+    ind = rules.BY_KEY.get(key)
+    return rules.fmt_value(ind.kind if ind else "count", value)
+
+
+@bp.app_template_filter("cellfmt")
+def cell_filter(value, header: str = "") -> str:
+    """A table cell in French: shares as percentages, euros with cents, counts grouped."""
+    return rules.fmt_cell(value, header)
+
+
+def _phase_or_404(phase_id: int) -> Phase:
+    phase = db.session.get(Phase, phase_id)
+    if phase is None:
+        abort(404, description="Cette phase n'existe pas.")
+    return phase
+
+
+@bp.get("/")
+@role_required(*COORD)
+def index():
+    phases = db.session.scalars(select(Phase).order_by(Phase.start_date)).all()
+    return render_template("reports/phases.html", phases=phases)
+
+
+def _form_input() -> operations.PhaseInput:
+    form = request.form
+    return operations.PhaseInput(
+        name=form.get("name", ""), start=form.get("start", ""), end=form.get("end", ""),
+        description=form.get("description", ""),
+        params={k: form.get(f"param_{k}", "") for k in rules.PARAMS},
+        sources={k: form.get(f"source_{k}", "") for k in rules.PARAMS},
+        targets={k.removeprefix("target_"): v for k, v in form.items() if k.startswith("target_")})
+
+
+def _form_page(phase: Phase | None, data: operations.PhaseInput | None = None, error: str = "",
+               status: int = 200):
+    if data is None and phase is not None:
+        data = operations.PhaseInput(
+            name=phase.name, start=phase.start_date.isoformat(), end=phase.end_date.isoformat(),
+            description=phase.description,
+            params={k: _num(v.get("value")) for k, v in (phase.parameters or {}).items()},
+            sources={k: v.get("source", "") for k, v in (phase.parameters or {}).items()},
+            targets={k: _num(v) for k, v in (phase.targets or {}).items()})
+    return render_template("reports/phase_form.html", phase=phase,
+                           data=data or operations.PhaseInput("", "", ""), error=error,
+                           params=rules.PARAMS, indicators=[i for i in rules.INDICATORS
+                                                            if i.key in rules.TARGETABLE]), status
+
+
+def _num(value) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(*COORD)
+def new():
+    if request.method == "GET":
+        return _form_page(None)
+    data = _form_input()
+    try:
+        phase = operations.save_phase(db.session, data)
+    except rules.PhaseError as error:
+        db.session.rollback()
+        return _form_page(None, data, str(error), 422)
+    db.session.commit()
+    flash(f"Phase « {phase.name} » créée.", "success")
+    return redirect(url_for("reports.dashboard", phase_id=phase.id))
+
+
+@bp.route("/<int:phase_id>/edit", methods=["GET", "POST"])
+@role_required(*COORD)
+def edit(phase_id: int):
+    phase = _phase_or_404(phase_id)
+    if request.method == "GET":
+        return _form_page(phase)
+    data = _form_input()
+    try:
+        operations.save_phase(db.session, data, phase)
+    except rules.PhaseError as error:
+        db.session.rollback()
+        return _form_page(db.session.get(Phase, phase_id), data, str(error), 422)
+    db.session.commit()
+    flash("Phase enregistrée.", "success")
+    return redirect(url_for("reports.dashboard", phase_id=phase.id))
+
+
+def _point_filter() -> tuple[tuple[int, ...] | None, list[str], list[str]]:
+    codes = [c for c in request.args.getlist("point") if c]
+    terr = [t for t in request.args.getlist("territoire") if t]
+    if not codes and not terr:
+        return None, [], []
+    return tuple(point_ids_for(db.session, codes, terr)), codes, terr
+
+
+TILES = ["bottles_collected", "collected_to_reused", "return_rate", "eligible_share", "wash_yield",
+         "sell_through", "bottles_sold", "transit_loss", "clean_stock_end", "active_collection_points",
+         "active_winemakers", "cost_per_clean_bottle_eur"]
+
+
+def chart_svgs(rep: report.Report) -> dict[str, str]:
+    refusals = [(rep.reason_labels.get(c, c), q) for c, q in
+                sorted((rep.values["refused_by_reason"] or {}).items(), key=lambda kv: -kv[1])]
+    fleet = rep.table("caisses").rows
+    return {
+        "funnel": charts.to_svg(charts.funnel(rep.funnel)),
+        "territory": charts.to_svg(charts.monthly_by_territory(rep.by_territory)),
+        "wash": charts.to_svg(charts.wash(rep.wash, rep.reason_labels)),
+        "refusals": charts.to_svg(charts.hbars(refusals, "Écarts au tri par motif")),
+        "age": charts.to_svg(charts.hbars(list(rep.stock_age.items()), "Âge du stock propre",
+                                          "Bouteilles (plus anciennes vendues d'abord)")),
+        "fleet": charts.to_svg(charts.hbars([(r[0], r[1]) for r in fleet], "Parc de caisses",
+                                            "Caisses")),
+    }
+
+
+@bp.get("/<int:phase_id>")
+@role_required(*COORD)
+def dashboard(phase_id: int):
+    phase = _phase_or_404(phase_id)
+    point_ids, codes, terr = _point_filter()
+    rep = report.build_cached(db.session, phase, point_ids)
+    svgs = cached(db.session, ("charts", phase_fingerprint(phase), point_ids), lambda: chart_svgs(rep))
+    phases = db.session.scalars(select(Phase).order_by(Phase.start_date)).all()
+    return render_template("reports/dashboard.html", phase=phase, rep=rep, charts=svgs,
+                           tiles=[rules.BY_KEY[k] for k in TILES], references=rules.REFERENCES,
+                           sections=_sections(), phases=phases, territories=territories(db.session),
+                           chosen_territories=terr, chosen_points=codes, tables=exports.TABLE_NAMES)
+
+
+def _sections() -> dict[str, list[rules.Indicator]]:
+    out: dict[str, list[rules.Indicator]] = {}
+    for ind in rules.INDICATORS:
+        if ind.kind != "object":
+            out.setdefault(ind.section, []).append(ind)
+    return out
+
+
+@bp.get("/compare")
+@role_required(*COORD)
+def compare():
+    ids = [int(i) for i in request.args.getlist("phase") if i.isdigit()]
+    phases = db.session.scalars(select(Phase).order_by(Phase.start_date)).all()
+    chosen = [p for p in phases if p.id in ids] if ids else phases[-2:]
+    if request.args.getlist("phase") and len(chosen) != len(request.args.getlist("phase")):
+        abort(404, description="Une des phases demandées n'existe pas.")
+    values = [report.phase_kpis(db.session, p) for p in chosen]
+    reasons = dict(db.session.execute(select(Reason.code, Reason.label_fr)).all())
+    summaries = [rules.summary_text(rules.summary(values[i - 1], values[i], reasons))
+                 for i in range(1, len(values))]
+    ratio_keys = ["collected_to_reused", "eligible_share", "wash_yield", "sell_through", "avg_crate_fill"]
+    chart = charts.to_svg(charts.compare(
+        [p.name for p in chosen], {rules.BY_KEY[k].label: [v[k] for v in values] for k in ratio_keys})) \
+        if len(chosen) >= 2 else ""
+    return render_template("reports/compare.html", phases=phases, chosen=chosen, values=values,
+                           summaries=summaries, chart=chart, indicators=rules.INDICATORS,
+                           reasons=reasons, change=rules.change, verdict=rules.verdict)
+
+
+def _slug(phase: Phase) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", phase.name).strip("-").lower() or f"phase-{phase.id}"
+
+
+@bp.get("/<int:phase_id>/tableaux/<name>.csv")
+@role_required(*COORD)
+def table_csv(phase_id: int, name: str):
+    phase = _phase_or_404(phase_id)
+    if name not in exports.TABLE_NAMES:
+        abort(404, description=f"Tableau inconnu : {name}.")
+    rep = report.build_cached(db.session, phase, _point_filter()[0])
+    body = exports.table_csv(rep.table(name))
+    return _download(body.encode("utf-8-sig"), f"{_slug(phase)}-{name}.csv", "text/csv; charset=utf-8")
+
+
+@bp.get("/<int:phase_id>/tableaux.xlsx")
+@role_required(*COORD)
+def workbook(phase_id: int):
+    phase = _phase_or_404(phase_id)
+    rep = report.build_cached(db.session, phase, _point_filter()[0])
+    return _download(exports.workbook(rep), f"{_slug(phase)}-tableaux.xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/<int:phase_id>/rapport.pdf")
+@role_required(*COORD)
+def pdf_report(phase_id: int):
+    from reports import pdf
+
+    phase = _phase_or_404(phase_id)
+    rep = report.build_cached(db.session, phase)
+    return _download(pdf.phase_pdf(rep), f"{_slug(phase)}-rapport.pdf", "application/pdf")
+
+
+@bp.get("/<int:phase_id>/journal.csv")
+@role_required(*COORD)
+def journal(phase_id: int):
+    from bottles.journal_export import export_journal
+
+    phase = _phase_or_404(phase_id)
+    start, end = rules.phase_bounds(phase.start_date, phase.end_date)
+    out = io.StringIO()
+    export_journal(db.session, out, start=start, end=end)
+    return _download(out.getvalue().encode("utf-8"), f"{_slug(phase)}-journal.csv",
+                     "text/csv; charset=utf-8")
+
+
+def _download(body: bytes, filename: str, mimetype: str) -> Response:
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

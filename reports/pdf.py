@@ -30,6 +30,7 @@ from reports import charts, rules
 from reports.report import Report
 from reports.report import Table as DataTable
 
+LIMIT = 25
 _FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 _registered = False
 
@@ -145,7 +146,9 @@ def phase_pdf(rep: Report, channel: str = "Filière de réemploi des bouteilles 
 
     story.append(Paragraph("Indicateurs", st["h2"]))
     ind_table = rep.table("indicateurs")
-    rows = [["Indicateur", "Valeur", "Objectif", rep.previous_name or "Phase précédente", "Référence"]]
+    rows = [[Paragraph(h, st["cell"]) for h in
+             ("Indicateur", "Valeur", "Objectif", escape(rep.previous_name or "Phase précédente"),
+              "Référence")]]
     for key, label, value, target, prev, ref in ind_table.rows:
         kind = rules.BY_KEY[key].kind
         rows.append([Paragraph(escape(label), st["cell"]), rules.fmt_value(kind, value),
@@ -176,14 +179,18 @@ def phase_pdf(rep: Report, channel: str = "Filière de réemploi des bouteilles 
               _png(charts.hbars([(r[0], r[1]) for r in rep.table("caisses").rows], "Parc de caisses",
                                 "Caisses"), 15)]
     story += [PageBreak(), Paragraph("Tableaux", st["h2"])]
-    for name, widths in (("points", [1.6, 5.2, 2.6, 2.0, 1.9, 2.2, 2.2]),
+    for name, widths in (("points", [1.5, 4.5, 3.4, 2.0, 1.9, 2.2, 2.2]),
                          ("vignerons", [1.6, 5.6, 2.4, 2.4, 2.4, 2.4]),
                          ("refus", [3.5, 7.5, 3, 2.8]), ("rebuts", [3.5, 7.5, 3, 2.8]),
                          ("etiquettes", [2, 10.5, 4.3])):
         t = rep.table(name)
-        suffix = f" ({len(t.rows)} lignes, les 40 premières)" if len(t.rows) > 40 else ""
-        story.append(KeepTogether([Paragraph(escape(t.title) + suffix, st["body"]),
-                                   _table(t, st, [w * cm for w in widths]), Spacer(1, 0.4 * cm)]))
+        suffix = f" ({len(t.rows)} lignes, les {LIMIT} premières ; toutes dans les exports CSV et XLSX)" \
+            if len(t.rows) > LIMIT else ""
+        title = Paragraph(f"<b>{escape(t.title)}</b>{suffix}", st["body"])
+        table = _table(t, st, [w * cm for w in widths], LIMIT)
+        story += [KeepTogether([title, table]) if len(t.rows) < 15 else title, *([] if len(t.rows) < 15
+                                                                               else [table]),
+                  Spacer(1, 0.4 * cm)]
     story += [PageBreak(), Paragraph("Paramètres et sources", st["h2"])]
     params = rep.table("parametres")
     rows = [["Paramètre", "Valeur", "Source"]]

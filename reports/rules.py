@@ -389,7 +389,9 @@ def fmt_value(kind: str, value: float | None) -> str:
         return _fr_number(value, 2) + " €"
     if kind in ("days", "fte"):
         return _fr_number(value, 1 if kind == "days" else 2)
-    if kind in ("kg", "hours"):
+    if kind == "hours":
+        return _fr_number(value, 1)
+    if kind == "kg":
         return _fr_number(value, 0)
     return _fr_number(value, 0)
 

@@ -1,0 +1,117 @@
+"""The dock in a phone-sized headless Chromium: receipt by scanning, then sorting with counters."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bottles.queries import stock
+from bottles.rules import Stage
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("SHOTS_DIR")
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
+
+
+def _no_sideways_scroll(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
+
+
+def test_dock_receipt_by_scanning_then_sorting_with_counters(phone, session, dock):
+    a, b = dock.in_transit(48, 1), dock.in_transit(30, 2)
+    session.commit()
+    phone.goto("/lavage/reception")
+    phone.fill("#username", dock.staff.username)
+    phone.fill("#password", PASSWORD)
+    phone.click("button[type=submit]")
+    phone.wait_for_url("**/lavage/reception")
+    _shot(phone, "01-reception")
+    scan = phone.locator("[data-scan-input]")
+    scan.fill(a.code.lower().replace("-", ""))  # a handheld scanner types, then Enter
+    scan.press("Enter")
+    scan.fill(f"https://boucle.test/c/{b.code}")
+    scan.press("Enter")
+    scan.fill(a.code)
+    scan.press("Enter")  # the same crate again: warned, not added twice
+    assert phone.locator(".scan-item").count() == 2
+    phone.fill(f"[aria-label='Compté (vide = annoncé) {b.code}']", "29")
+    phone.locator("details.gap-reasons summary").click()
+    phone.select_option("#loss_reason", label="transit breakage")
+    _shot(phone, "02-reception-list")
+    _no_sideways_scroll(phone)
+    phone.click("[data-scan-submit]")
+    phone.wait_for_selector(".scan-item.status-recorded >> nth=1")
+    _shot(phone, "03-reception-done")
+    assert stock(session, Stage.RECEIVED, dock.washer.id) == 77
+
+    phone.goto("/lavage/tri")
+    _shot(phone, "04-tri")
+    _no_sideways_scroll(phone)
+    bourg = phone.locator(f"#m-{dock.bourg.id}")
+    plus = bourg.locator("xpath=..").locator("[data-step='10']")
+    for _ in range(6):
+        plus.click()
+    bourg.locator("xpath=..").locator("[data-step='1']").click()
+    bourg.locator("xpath=..").locator("[data-step='-1']").click()
+    bourg.locator("xpath=..").locator("[data-step='-1']").click()
+    assert bourg.input_value() == "59"
+    clav = phone.locator(f"#m-{dock.clav.id}")
+    clav.fill("10")
+    clav.press("ArrowUp")
+    assert clav.input_value() == "11"
+    phone.fill(f"#r-{dock.reasons['cremant'].id}", "7")
+    assert phone.locator(".total").inner_text() == "77"
+    _shot(phone, "05-tri-filled")
+    phone.click("text=Enregistrer le tri")
+    phone.wait_for_selector(".flash-success")
+    assert "70 bouteilles triées, 7 écartées" in phone.locator(".flash-success").inner_text()
+    assert stock(session, Stage.SORTED, dock.washer.id, dock.bourg.id) == 59
+    assert stock(session, Stage.SORTED, dock.washer.id, dock.clav.id) == 11
+    assert stock(session, Stage.RECEIVED, dock.washer.id) == 0
+    _shot(phone, "06-tri-done")
+
+
+def test_every_washer_page_fits_a_phone(phone, session, dock):
+    """Screenshots of each page at 390 px (SHOTS_DIR set) and no sideways scrolling."""
+    from tests.washer.helpers import seed_history
+
+    seed_history(session, dock)
+    phone.goto("/login")
+    phone.fill("#username", dock.coordinator.username)
+    phone.fill("#password", PASSWORD)
+    phone.click("button[type=submit]")
+    phone.wait_for_url("**/")
+    for name, url in (("10-lot", "/lavage/lot"), ("11-stock", "/lavage/stock"),
+                      ("12-inventaire", "/lavage/inventaire?etape=sorted"),
+                      ("13-historique", "/lavage/historique"), ("14-tournees", "/lavage/tournees"),
+                      ("15-ventes", "/ventes/"), ("16-vente-nouvelle", "/ventes/nouvelle"),
+                      ("17-vigneron", f"/ventes/vigneron/{dock.winemaker.id}"),
+                      ("18-reception-caisse", "/lavage/reception?code=" + dock.spare.code)):
+        response = phone.goto(url)
+        assert response.status == 200, url
+        _no_sideways_scroll(phone)
+        _shot(phone, name)
+    phone.goto("/ventes/")
+    phone.locator("table a").first.click()
+    phone.wait_for_selector("text=Bon de livraison")
+    _no_sideways_scroll(phone)
+    _shot(phone, "19-bon-livraison")
+    phone.goto("/lavage/historique")
+    phone.locator("text=Corriger…").first.click()
+    _shot(phone, "20-correction")
+    phone.context.clear_cookies()
+    phone.goto("/login")
+    phone.fill("#username", dock.staff.username)
+    phone.fill("#password", PASSWORD)
+    phone.click("button[type=submit]")
+    phone.wait_for_url("**/")
+    _no_sideways_scroll(phone)
+    _shot(phone, "21-accueil-laveur")

@@ -107,7 +107,6 @@ class CatalogueForm(FlaskForm):
         DataRequired(REQUIRED), _too_long(32),
         Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
                message="Lettres, chiffres, point, tiret ou souligné, sans espace.")])
-    event_id = HiddenField()
 
     def __init__(self, *args, obj_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,6 +203,11 @@ class CrateBatchForm(FlaskForm):
 class CrateEditForm(FlaskForm):
     capacity = FrenchIntegerField(_l("Capacité (bouteilles)"), validators=[
         InputRequired(REQUIRED), _int_range(1, 500)])
+
+
+class RetireForm(FlaskForm):
+    event_id = HiddenField()
+    note = StringField(_l("Motif du retrait"), validators=[DataRequired(REQUIRED), _too_long(500)])
 
 
 class CsvUploadForm(FlaskForm):

@@ -83,6 +83,19 @@ def register_crate(session: Session, *, actor_id: int | None, at: datetime, code
     return crate
 
 
+def retire_crate(session: Session, *, actor_id: int | None, at: datetime, crate: Crate,
+                 event_id: uuid.UUID, note: str) -> None:
+    """Take an empty crate out of the pool for good (the ledger refuses any other state).
+
+    A resubmitted form (same event id, later time) is a replay: nothing more is recorded.
+    """
+    if session.scalar(select(Event.id).where(Event.id == event_id)) is not None:
+        return
+    record(session, Draft(id=event_id, kind=Kind.CRATE_RETIRED, occurred_at=at, actor_id=actor_id,
+                          crate_id=crate.id, collection_point_id=crate.collection_point_id,
+                          washer_id=crate.washer_id, note=note.strip()))
+
+
 def set_capacity(session: Session, crate: Crate, capacity: int) -> None:
     crate.capacity = capacity
     session.flush()

@@ -18,6 +18,7 @@ from bottles.catalogue.forms import (
     CrateBatchForm,
     CrateEditForm,
     CsvUploadForm,
+    RetireForm,
     ToggleForm,
     with_current,
 )
@@ -204,8 +205,30 @@ def crate_edit(crate_id: int):
         flash(_("Capacité de %(code)s enregistrée.", code=crate.code), "success")
         return redirect(url_for("catalogue.crates", q=crate.code))
     status = 422 if request.method == "POST" else 200
-    return render_template("catalogue/crate_edit.html", form=form, crate=crate,
-                           states=CRATE_STATE_LABELS), status
+    return _crate_page(crate, form, RetireForm(event_id=str(uuid.uuid4())), status)
+
+
+def _crate_page(crate: Crate, form: CrateEditForm, retire: RetireForm, status: int):
+    retirable = crate.state in (CrateState.IN_POOL, CrateState.AT_POINT)
+    return render_template("catalogue/crate_edit.html", form=form, crate=crate, retire=retire,
+                           retirable=retirable, states=CRATE_STATE_LABELS), status
+
+
+@bp.post("/crates/<int:crate_id>/retire")
+def crate_retire(crate_id: int):
+    crate = db.session.get(Crate, crate_id) or abort(404)
+    retire = RetireForm()
+    if not retire.validate_on_submit():
+        return _crate_page(crate, CrateEditForm(obj=crate), retire, 422)
+    try:
+        event_id = uuid.UUID(retire.event_id.data or "")
+    except ValueError:
+        abort(400, description="Identifiant de formulaire manquant : rechargez la page.")
+    operations.retire_crate(db.session, actor_id=current_user.id, at=utcnow(), crate=crate,
+                            event_id=event_id, note=retire.note.data)
+    db.session.commit()
+    flash(_("Caisse %(code)s retirée du parc.", code=crate.code), "success")
+    return redirect(url_for("catalogue.crates", q=crate.code))
 
 
 # --- CSV import -----------------------------------------------------------------------------

@@ -225,3 +225,40 @@ def test_cli_import_catalogue(app, session, tmp_path, factory):
     session.expire_all()
     crate = session.scalar(select(Crate))
     assert crate.state == "in_pool" and crate.capacity == 50 and count(session, Event) == 1
+
+
+def retire_form(client, crate_id: int) -> dict:
+    page = client.get(f"/catalogue/crates/{crate_id}").get_data(as_text=True)
+    tail = page.split(f'action="/catalogue/crates/{crate_id}/retire"')[1]
+    event_id = tail.split('name="event_id" type="hidden" value="')[1].split('"')[0]
+    return {"csrf_token": csrf_from(page), "event_id": event_id}
+
+
+def test_retire_an_empty_crate_once(client, session, coordinator, factory):
+    crate = factory.crate(washer=factory.washer())
+    session.commit()
+    form = retire_form(client, crate.id)
+    missing = client.post(f"/catalogue/crates/{crate.id}/retire", data={**form, "note": ""})
+    assert missing.status_code == 422 and count(session, Event) == 1
+    response = client.post(f"/catalogue/crates/{crate.id}/retire", data={**form, "note": "fond cassé"})
+    assert response.status_code == 302
+    again = client.post(f"/catalogue/crates/{crate.id}/retire", data={**form, "note": "fond cassé"})
+    assert again.status_code == 302
+    session.expire_all()
+    assert session.get(Crate, crate.id).state == "retired"
+    kinds = session.scalars(select(Event.kind).where(Event.crate_id == crate.id)).all()
+    assert sorted(kinds) == ["crate_registered", "crate_retired"]
+
+
+def test_a_full_crate_cannot_be_retired(client, session, coordinator, factory):
+    crate = factory.full_crate_at(factory.point(), washer=factory.washer())
+    session.commit()
+    page = client.get(f"/catalogue/crates/{crate.id}").get_data(as_text=True)
+    assert "Seule une caisse vide" in page
+    import uuid
+
+    response = client.post(f"/catalogue/crates/{crate.id}/retire", data={
+        "csrf_token": csrf_from(page), "event_id": str(uuid.uuid4()), "note": "usée"})
+    assert response.status_code == 409 and "Impossible" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Crate, crate.id).state == "full" and count(session, Event) == 3

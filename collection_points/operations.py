@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from bottles.auth import sees_everything
 from bottles.ledger import Draft, LedgerConflict, Recorded, record
@@ -32,6 +33,22 @@ def _replay(session: Session, event_id: uuid.UUID, kind: Kind, crate: Crate | No
     return Recorded(existing, False)
 
 
+def savepoint(session: Session):
+    """A SAVEPOINT nested in the request's transaction.
+
+    pysqlite opens its transaction only at the first write, so a SAVEPOINT issued before would
+    start (and its RELEASE commit) a transaction of its own: a no-op write opens it first.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE settings SET key = key WHERE 1 = 0"))
+    return session.begin_nested()
+
+
+def _lock(session: Session, crate: Crate) -> None:
+    """Re-read the crate under a row lock: a concurrent scan waits here, then sees the new state."""
+    session.refresh(crate, with_for_update={"of": Crate})
+
+
 def _usable(session: Session, crate: Crate) -> None:
     if crate.state in (CrateState.RETIRED, CrateState.LOST):
         raise Refused(explain.refusal(session, crate, "Cette caisse ne peut plus servir."))
@@ -47,6 +64,7 @@ def _staff_point(session: Session, user: User, crate: Crate) -> None:
 def place_crate(session: Session, *, crate: Crate, point: CollectionPoint, actor: User,
                 event_id: uuid.UUID, at: datetime, note: str = "") -> Recorded:
     """An empty crate from the pool arrives at `point` (driver drop or staff confirmation)."""
+    _lock(session, crate)  # first: a twin request waits here, then finds its event below
     replay = _replay(session, event_id, Kind.CRATE_PLACED, crate)
     if replay:
         return replay
@@ -66,6 +84,7 @@ def place_crate(session: Session, *, crate: Crate, point: CollectionPoint, actor
 def declare_full(session: Session, *, crate: Crate, actor: User, event_id: uuid.UUID, at: datetime,
                  count: int, split: dict[int, int] | None = None, note: str = "") -> Recorded:
     """The crate is full: its bottles enter the channel at its point; a pickup is requested."""
+    _lock(session, crate)  # first: a twin request waits here, then finds its event below
     replay = _replay(session, event_id, Kind.CRATE_FULL, crate)
     if replay:
         return replay
@@ -94,6 +113,7 @@ def pick_up(session: Session, *, crate: Crate, actor: User, event_id: uuid.UUID,
     (the point's stock holds exactly that), and the washer's counted receipt records any
     shortfall as lost or surplus as found, so nothing is left hanging at the point.
     """
+    _lock(session, crate)  # first: a twin request waits here, then finds its event below
     replay = _replay(session, event_id, Kind.PICKUP, crate)
     if replay:
         return replay
@@ -135,9 +155,13 @@ def ensure_round(session: Session, driver: User, day: date, token: str,
     current = queries.open_round(session, driver.id)
     if current is not None:
         return current
-    new = Round(code=code, driver_id=driver.id, round_date=day, washer_id=washer_id)
-    session.add(new)
-    session.flush()
+    try:
+        with savepoint(session):
+            new = Round(code=code, driver_id=driver.id, round_date=day, washer_id=washer_id)
+            session.add(new)
+            session.flush()
+    except IntegrityError:  # the same form, sent twice at once: the other request opened it
+        return session.scalar(select(Round).where(Round.code == code))
     return new
 
 
@@ -178,7 +202,7 @@ def assign(session: Session, *, point: CollectionPoint, driver: User, by: User,
 def once(session: Session, event_id: uuid.UUID, act: Callable[[], Recorded]) -> Recorded:
     """Run one form's write in a savepoint; the same event id committed meanwhile counts as done."""
     try:
-        with session.begin_nested():
+        with savepoint(session):
             return act()
     except IntegrityError:
         again = session.scalar(select(Event).where(Event.id == event_id))
@@ -186,6 +210,9 @@ def once(session: Session, event_id: uuid.UUID, act: Callable[[], Recorded]) -> 
             raise LedgerError("Conflit avec un autre enregistrement : rechargez la page et "
                               "réessayez.") from None
         return Recorded(again, False)
+    except StaleDataError:
+        raise LedgerError("Cette caisse vient d'être modifiée par quelqu'un d'autre : rechargez la page "
+                          "pour voir où elle en est.") from None
 
 
 @dataclass(frozen=True)
@@ -213,7 +240,7 @@ def run_batch(session: Session, items: list[tuple[str, Crate | None, uuid.UUID |
                                       if event_id else "Identifiant d'événement manquant ou invalide."))
             continue
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 outcome = act(crate, event_id, count)
             results.append(ScanResult(code, "recorded" if outcome.created else "already",
                                       done_text if outcome.created else "Déjà enregistrée."))
@@ -221,7 +248,7 @@ def run_batch(session: Session, items: list[tuple[str, Crate | None, uuid.UUID |
             again = session.scalar(select(Event).where(Event.id == event_id))
             results.append(ScanResult(code, "already", "Déjà enregistrée.") if again is not None else
                            ScanResult(code, "refused", "Conflit avec un autre enregistrement : réessayez."))
-        except LedgerError as error:
+        except (LedgerError, StaleDataError) as error:
             session.refresh(crate)
             message = str(error)
             if "Impossible" in message or "bougé" in message:  # lost a race: say where it is now

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bottles.models import Crate, Event, Round
-from bottles.rules import Kind, Stage
 from bottles.queries import stock
+from bottles.rules import Kind, Stage
 from tests.factories import login, post_form
 
 

@@ -1,0 +1,127 @@
+"""Two drivers scanning the same crate at the same moment, or one form sent twice at once,
+record exactly one event. Real concurrent connections: each thread has its own client, request,
+session and database connection; a barrier releases them together (run on PostgreSQL in CI)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
+from bottles.models import Crate, Event
+from bottles.queries import stock
+from bottles.rules import Stage
+from tests.conftest import ON_POSTGRES
+from tests.factories import csrf_from, login
+
+ROUNDS = 5
+# SQLite has no row locks: two writers collide on the whole file ("database is locked").
+pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="real concurrency needs PostgreSQL (CI runs it)")
+
+
+def _race(app, users, make_request) -> list:
+    """Run make_request(client, token, i) for each user at the same moment; their responses.
+
+    Each thread signs in on its own (a thread starts without the test's app context, so each
+    request gets its own app context, session and connection).
+    """
+    users = [SimpleNamespace(username=u.username, role=u.role) for u in users]
+    barrier = threading.Barrier(len(users))
+    responses: list = [None] * len(users)
+    errors: list = []
+
+    def run(i: int) -> None:
+        try:
+            client = app.test_client()
+            login(client, users[i])
+            token = csrf_from(client.get("/tournee/enlever" if users[i].role == "driver" else "/")
+                              .get_data(as_text=True))
+            barrier.wait(timeout=20)
+            responses[i] = make_request(client, token, i)
+        except Exception as error:  # surfaced below
+            errors.append(error)
+            barrier.abort()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(users))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return responses
+
+
+@pytest.fixture
+def world(factory):
+    washer, point = factory.washer(), factory.point()
+    staff = factory.user("point", points=[point])
+    drivers = [factory.user("driver"), factory.user("driver")]
+    factory.session.commit()
+    return washer, point, staff, drivers
+
+
+@pytest.mark.parametrize("attempt", range(ROUNDS))
+def test_two_drivers_scan_the_same_crate_at_once(app, session, factory, world, attempt):
+    washer, point, staff, drivers = world
+    crate = factory.full_crate_at(point, count=44, washer=washer, actor=staff)
+    session.commit()
+    code = crate.code
+
+    def scan(client, token, i):
+        body = {"items": [{"code": code, "event_id": str(uuid.uuid4())}],
+                "fields": {"round_token": str(uuid.uuid4())}}
+        return client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token})
+
+    responses = _race(app, drivers, scan)
+    statuses = sorted(r.get_json()["results"][0]["status"] for r in responses)
+    assert statuses == ["recorded", "refused"], [r.get_json() for r in responses]
+    refused = next(r for r in responses if r.get_json()["results"][0]["status"] == "refused")
+    assert refused.status_code == 422 and "enlevée" in refused.get_json()["results"][0]["message"]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Event).where(
+        Event.kind == "pickup", Event.crate_id == crate.id)) == 1
+    assert session.get(Crate, crate.id).state == "in_transit"
+    assert stock(session, Stage.IN_TRANSIT, point.id) == 44 and stock(session, Stage.AT_POINT, point.id) == 0
+
+
+@pytest.mark.parametrize("attempt", range(ROUNDS))
+def test_the_same_form_sent_twice_at_once_records_one_event(app, session, factory, world, attempt):
+    washer, point, staff, drivers = world
+    crate = factory.full_crate_at(point, count=30, washer=washer, actor=staff)
+    session.commit()
+    event_id, token_round = str(uuid.uuid4()), str(uuid.uuid4())
+    code = crate.code
+
+    def tap(client, token, i):
+        return client.post(f"/c/{code}/enlevee", data={"event_id": event_id, "round_token": token_round,
+                                                        "csrf_token": token})
+
+    responses = _race(app, [drivers[0], drivers[0]], tap)
+    assert [r.status_code for r in responses] == [302, 302]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Event).where(Event.kind == "pickup")) == 1
+    assert stock(session, Stage.IN_TRANSIT, point.id) == 30
+
+
+def test_double_tap_on_full_from_two_connections(app, session, factory, world):
+    washer, point, staff, _drivers = world
+    crate = factory.crate(washer=washer)
+    from bottles.rules import Kind
+
+    factory.event(Kind.CRATE_PLACED, crate=crate, point=point.id, actor=staff)
+    session.commit()
+    event_id = str(uuid.uuid4())
+    code = crate.code
+
+    def full(client, token, i):
+        return client.post(f"/c/{code}/pleine", data={"event_id": event_id, "count": "33",
+                                                       "csrf_token": token})
+
+    responses = _race(app, [staff, staff], full)
+    assert [r.status_code for r in responses] == [302, 302]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Event).where(Event.kind == "crate_full")) == 1
+    assert stock(session, Stage.AT_POINT, point.id) == 33

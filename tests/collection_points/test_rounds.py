@@ -1,0 +1,186 @@
+"""Drivers' priority list, rounds (open, close with km and hours), scan stations, coordinators' requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from bottles.models import Crate, Event, Round
+from bottles.rules import Kind
+from collection_points.models import PickupAssignment
+from tests.factories import csrf_from, login, post_form
+
+
+def events(session) -> int:
+    return session.scalar(select(func.count(Event.seq)))
+
+
+@pytest.fixture
+def world(factory):
+    washer = factory.washer()
+    now = datetime.now(UTC)
+    old = factory.point(name="Épicerie d'Arlay")
+    recent = factory.point(name="Cave de Lons")
+    idle = factory.point(name="Déchetterie de Perrigny")
+    recent.latitude, recent.longitude = Decimal("46.674300"), Decimal("5.554600")
+    staff = factory.user("point", points=[recent])
+    driver = factory.user("driver")
+    late = factory.full_crate_at(old, count=55, washer=washer, actor=staff, at=now - timedelta(days=10))
+    fresh = factory.full_crate_at(recent, count=30, washer=washer, actor=staff, at=now - timedelta(days=2))
+    fresh2 = factory.full_crate_at(recent, count=20, washer=washer, actor=staff, at=now - timedelta(days=2))
+    empty = factory.crate(washer=washer)
+    factory.session.commit()
+    return dict(washer=washer, old=old, recent=recent, idle=idle, staff=staff, driver=driver, late=late,
+                fresh=fresh, fresh2=fresh2, empty=empty, f=factory)
+
+
+def test_round_list_orders_by_longest_wait_and_shows_what_to_bring(client, world):
+    login(client, world["driver"])
+    page = client.get("/tournee").get_data(as_text=True)
+    assert page.index("Épicerie d&#39;Arlay") < page.index("Cave de Lons") < page.index("Déchetterie")
+    assert "emportez 3 caisses vides" in page
+    assert "en retard" in page and "50</strong> bouteilles" in page and "55</strong> bouteilles" in page
+    assert "geo:46.674300,5.554600" in page and "openstreetmap.org/?mlat=46.674300&amp;mlon=5.554600" in page
+    assert world["fresh"].code in page and "jamais" in page
+
+
+def test_assignment_to_another_driver_moves_a_point_down(client, session, world):
+    other = world["f"].user("driver")
+    coordinator = world["f"].user("coordinator")
+    session.commit()
+    login(client, coordinator)
+    page = client.get("/demandes")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "cp-late" in html and "en retard" in html
+    response = post_form(client, f"/demandes/{world['old'].id}/attribuer", {"driver_id": other.id},
+                         page_url="/demandes")
+    assert response.status_code == 302
+    assert session.scalar(select(PickupAssignment.driver_id).where(PickupAssignment.active)) == other.id
+    assert post_form(client, f"/demandes/{world['old'].id}/attribuer", {"driver_id": "x"},
+                     page_url="/demandes").status_code == 422
+    post_form(client, "/logout", {}, page_url="/")
+    login(client, world["driver"])
+    page = client.get("/tournee").get_data(as_text=True)
+    assert page.index("Cave de Lons") < page.index("Épicerie d&#39;Arlay")
+    assert "attribué à" in page
+
+
+def test_scan_pickup_many_crates_once_with_per_code_results(client, session, world):
+    login(client, world["driver"])
+    html = client.get("/tournee/enlever").get_data(as_text=True)
+    assert "data-scan-station" in html
+    token = csrf_from(html)
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+    late, fresh, empty = world["late"], world["fresh"], world["empty"]
+    body = {"items": [
+        {"code": f"https://boucle.test/c/{late.code.lower()}", "event_id": ids[0], "count": None},
+        {"code": fresh.code.replace("-", ""), "event_id": ids[1], "count": 28},
+        {"code": empty.code, "event_id": ids[2]},
+        {"code": "CJ-99999-0", "event_id": ids[3]},
+        {"code": late.code[:-1] + ("0" if late.code[-1] != "0" else "1"), "event_id": ids[4]},
+    ], "fields": {"round_token": str(uuid.uuid4())}}
+    before = events(session)
+    response = client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+    results = {r["code"]: r for r in response.get_json()["results"]}
+    assert results[late.code]["status"] == "recorded" and results[fresh.code]["status"] == "recorded"
+    assert results[empty.code]["status"] == "refused" and "vide" in results[empty.code]["message"]
+    assert results["CJ-99999-0"]["status"] == "refused" or "contrôle" in results["CJ-99999-0"]["message"]
+    assert sum(r["status"] == "refused" for r in results.values()) == 3
+    assert events(session) == before + 2
+    round_ = session.scalar(select(Round))
+    assert {e.round_id for e in session.scalars(select(Event).where(Event.kind == "pickup"))} == {round_.id}
+    # the same list sent again (lost answer): nothing more is recorded
+    again = client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token}).get_json()
+    assert {r["code"]: r["status"] for r in again["results"]}[late.code] == "already"
+    assert events(session) == before + 2
+
+
+def test_scan_with_only_refusals_is_a_422_and_bad_bodies_are_400(client, session, world):
+    login(client, world["driver"])
+    token = csrf_from(client.get("/tournee/enlever").get_data(as_text=True))
+    before = events(session)
+    body = {"items": [{"code": world["empty"].code, "event_id": str(uuid.uuid4())}], "fields": {}}
+    assert client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token}).status_code == 422
+    headers = {"X-CSRFToken": token}
+    assert client.post("/tournee/enlever", json={"items": "x"}, headers=headers).status_code == 400
+    assert client.post("/tournee/enlever", json={"items": []}, headers=headers).status_code == 400
+    bad = {"items": [{"code": world["late"].code, "event_id": str(uuid.uuid4()), "count": "beaucoup"}]}
+    result = client.post("/tournee/enlever", json=bad, headers={"X-CSRFToken": token})
+    assert result.status_code == 422 and "nombre entier" in result.get_json()["results"][0]["message"]
+    no_csrf = client.post("/tournee/enlever", json=body)
+    assert no_csrf.status_code == 400 and "jeton" in no_csrf.get_json()["error"]
+    assert events(session) == before
+    assert session.scalar(select(func.count(Round.id))) == 0
+
+
+def test_scan_place_empty_crates_at_a_point(client, session, world):
+    login(client, world["driver"])
+    html = client.get("/tournee/deposer").get_data(as_text=True)
+    assert "Déchetterie de Perrigny" in html
+    token = csrf_from(html)
+    body = {"items": [{"code": world["empty"].code, "event_id": str(uuid.uuid4())},
+                      {"code": world["late"].code, "event_id": str(uuid.uuid4())}],
+            "fields": {"point_id": str(world["idle"].id)}}
+    response = client.post("/tournee/deposer", json=body, headers={"X-CSRFToken": token})
+    statuses = {r["code"]: r for r in response.get_json()["results"]}
+    assert statuses[world["empty"].code]["status"] == "recorded"
+    assert statuses[world["late"].code]["status"] == "refused"
+    assert "pas dans le parc" in statuses[world["late"].code]["message"] or \
+        "vide du parc" in statuses[world["late"].code]["message"]
+    assert session.get(Crate, world["empty"].id).collection_point_id == world["idle"].id
+    no_point = client.post("/tournee/deposer", json={**body, "fields": {}}, headers={"X-CSRFToken": token})
+    assert no_point.status_code == 422 and "point de collecte" in no_point.get_json()["error"]
+
+
+def test_open_and_close_a_round_records_km_and_hours_once(client, session, world):
+    login(client, world["driver"])
+    page = client.get("/tournee").get_data(as_text=True)
+    token = page.split('name="token" value="')[1][:36]
+    for _ in range(2):  # double tap opens one round
+        assert post_form(client, "/tournee/ouvrir", {"token": token, "washer_id": world["washer"].id},
+                         page_url="/tournee").status_code == 302
+    assert session.scalar(select(func.count(Round.id))) == 1
+    round_ = session.scalar(select(Round))
+    page = client.get("/tournee").get_data(as_text=True)
+    assert round_.code in page and "Clore la tournée" in page
+    close_id = page.split('name="event_id" value="')[1][:36]
+    bad = post_form(client, f"/tournee/{round_.id}/clore", {"event_id": close_id, "km": "-3", "hours": "2"},
+                    page_url="/tournee")
+    assert bad.status_code == 422 and "entre 0 et" in bad.get_data(as_text=True)
+    bad = post_form(client, f"/tournee/{round_.id}/clore", {"event_id": close_id, "km": "abc", "hours": "2"},
+                    page_url="/tournee")
+    assert bad.status_code == 422
+    for _ in range(2):
+        response = post_form(client, f"/tournee/{round_.id}/clore",
+                             {"event_id": close_id, "km": "84,5", "hours": "3,25"}, page_url="/tournee")
+        assert response.status_code == 302
+    session.expire_all()
+    round_ = session.get(Round, round_.id)
+    assert round_.closed and round_.km == Decimal("84.5") and round_.hours == Decimal("3.25")
+    closed = session.scalars(select(Event).where(Event.kind == Kind.ROUND_CLOSED.value)).all()
+    assert len(closed) == 1 and closed[0].km == Decimal("84.5") and closed[0].round_id == round_.id
+    again = post_form(client, f"/tournee/{round_.id}/clore",
+                      {"event_id": str(uuid.uuid4()), "km": "1", "hours": "1"}, page_url="/tournee")
+    assert again.status_code == 422 and "déjà close" in again.get_data(as_text=True)
+
+
+def test_pages_are_closed_to_other_roles(client, world):
+    login(client, world["staff"])
+    for url in ("/tournee", "/tournee/enlever", "/tournee/deposer", "/demandes", "/etiquettes"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_point_home_shows_crates_requests_and_co2(client, session, world):
+    login(client, world["staff"])
+    page = client.get("/").get_data(as_text=True)
+    assert world["fresh"].code in page and "Enlèvements demandés" in page
+    assert "2 caisses pleines</strong> (50 bouteilles)" in page
+    assert "bouteilles collectées ce mois-ci" in page and "0,34 kg" in page
+    # 50 bottles × 36 % × 0.34 kg = 6.12 → "6 kg"
+    assert ">6 kg<" in page
+    assert world["late"].code not in page  # another point's crate

@@ -399,7 +399,8 @@ def pallet():
 
 def _stocktake_context(washer, stage: Stage) -> dict:
     held = queries.stocks(db.session, washer.id)[stage]
-    models = [] if stage == Stage.RECEIVED else queries.models(db.session)
+    models = [] if stage == Stage.RECEIVED else [
+        m for m in queries.models(db.session) if m.in_pool or m.id in held]
     return {**_common(washer), "stage": stage, "expected": held, "models": models,
             "stages": operations.STOCKTAKE_STAGES,
             "loss_reasons": operations.ensure_reasons(db.session, "loss"),

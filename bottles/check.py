@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bottles.ledger import replay_crate
-from bottles.models import Crate, Event
+from bottles.models import Crate, Event, Round
 from bottles.queries import ledger_stocks, projected_stocks
 from bottles.rules import Kind
 
@@ -49,6 +49,37 @@ def crate_differences(session: Session) -> list[str]:
     return problems
 
 
+def round_projection(session: Session, round_ids: list[int] | None = None) -> dict[int, tuple]:
+    """(closed, km, hours) of each round from the ledger: its latest uncorrected round_closed."""
+    corrected = select(Event.corrects_seq).where(Event.corrects_seq.is_not(None))
+    query = (select(Event.round_id, Event.km, Event.hours)
+             .where(Event.kind == Kind.ROUND_CLOSED.value, Event.round_id.is_not(None),
+                    Event.seq.not_in(corrected))
+             .order_by(Event.round_id, Event.seq))
+    rounds = select(Round.id)
+    if round_ids is not None:
+        query = query.where(Event.round_id.in_(round_ids))
+        rounds = rounds.where(Round.id.in_(round_ids))
+    projected: dict[int, tuple] = {round_id: (False, None, None)
+                                   for round_id in session.scalars(rounds)}
+    for round_id, km, hours in session.execute(query):
+        projected[round_id] = (True, km, hours)
+    return projected
+
+
+def round_differences(session: Session) -> list[str]:
+    """Rounds whose closed flag, km or hours disagree with their round_closed events."""
+    expected = round_projection(session)
+    problems = []
+    for round_id, code, closed, km, hours in session.execute(
+            select(Round.id, Round.code, Round.closed, Round.km, Round.hours)):
+        want_closed, want_km, want_hours = expected.get(round_id, (False, None, None))
+        if bool(closed) != want_closed or (want_closed and (km, hours) != (want_km, want_hours)):
+            problems.append(f"round {code}: projection closed={bool(closed)} km={km} hours={hours}, "
+                            f"ledger closed={want_closed} km={want_km} hours={want_hours}")
+    return problems
+
+
 def check_ledger(session: Session) -> list[str]:
     """Every difference between the ledger and the projections, named; empty when all agree."""
-    return stock_differences(session) + crate_differences(session)
+    return stock_differences(session) + crate_differences(session) + round_differences(session)

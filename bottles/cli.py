@@ -130,3 +130,46 @@ def import_journal_command(path: str, create_missing: bool) -> None:
         sys.exit(1)
     db.session.commit()
     click.echo(report.summary())
+
+
+@group.command("demo")
+@click.option("--scale", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Multiplie le volume (40 ≈ un million d'événements).")
+@click.option("--if-empty", is_flag=True, help="Ne rien faire (et réussir) si la base a déjà des données.")
+@with_appcontext
+def demo_command(scale: int, if_empty: bool) -> None:
+    """Fill an empty database with two phases of realistic history (through the journal import)."""
+    import time
+
+    from bottles.demo import DemoError, database_is_empty, load_demo
+
+    if not database_is_empty(db.session):
+        if if_empty:
+            click.echo("La base contient déjà des données : démonstration non rechargée.")
+            return
+        raise click.ClickException("La base n'est pas vide : la démonstration ne se charge que dans "
+                                   "une base vide (utilisez --if-empty pour l'ignorer).")
+    started = time.perf_counter()
+    try:
+        report = load_demo(db.session, scale=scale)
+    except DemoError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Démonstration chargée en {time.perf_counter() - started:.1f} s : "
+               f"{report.imported_events} événements, {report.imported_movements} mouvements.")
+
+
+@group.command("demo-accounts")
+@with_appcontext
+def demo_accounts_command() -> None:
+    """Print the demo accounts and their passwords."""
+    from bottles.demo import demo_accounts
+
+    accounts = demo_accounts(db.session)
+    if not accounts:
+        click.echo("Aucun compte de démonstration dans cette base.")
+        return
+    click.echo("Comptes de démonstration (identifiant / mot de passe — rôle) :")
+    for username, role, password, display in accounts:
+        click.echo(f"  {username:<18} {password:<20} {role:<12} {display}")

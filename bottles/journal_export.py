@@ -1,0 +1,102 @@
+"""The ledger as one CSV file (DESIGN.md §5 "The journal"): columns and the streaming export."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from decimal import Decimal
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from bottles.models import (
+    BottleModel,
+    CollectionPoint,
+    Crate,
+    Event,
+    Movement,
+    Reason,
+    Round,
+    User,
+    Washer,
+    Winemaker,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+COLUMNS = (
+    "event_id", "occurred_at", "kind", "actor", "crate", "collection_point", "washer", "winemaker",
+    "bottle_model", "from_stage", "to_stage", "quantity", "reason", "unit_price_eur", "corrects",
+    "note",
+)
+# Optional trailing columns: the round (its code) and the work and resources logged.
+EXTENSION_COLUMNS = ("round", "hours", "km", "water_l", "energy_kwh")
+ALL_COLUMNS = COLUMNS + EXTENSION_COLUMNS
+
+
+def format_decimal(value: Decimal | None) -> str:
+    return "" if value is None else format(Decimal(value).normalize(), "f")
+
+
+def format_cents(cents: int | None) -> str:
+    return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
+
+
+def format_when(moment: datetime) -> str:
+    """ISO 8601 with its offset, in Paris time (the instant is exact)."""
+    return moment.astimezone(PARIS).isoformat()
+
+
+def _codes(session: Session, model, column) -> dict[int, str]:
+    return dict(session.execute(select(model.id, column)).all())
+
+
+def export_journal(session: Session, out: TextIO, *, start: datetime | None = None,
+                   end: datetime | None = None) -> int:
+    """Write the ledger (events with start <= occurred_at < end) as CSV; return the row count.
+
+    Rows are streamed in seq order, so memory does not grow with the ledger.
+    """
+    users = _codes(session, User, User.username)
+    crates = _codes(session, Crate, Crate.code)
+    points = _codes(session, CollectionPoint, CollectionPoint.code)
+    washers = _codes(session, Washer, Washer.code)
+    winemakers = _codes(session, Winemaker, Winemaker.code)
+    models = _codes(session, BottleModel, BottleModel.code)
+    reasons = _codes(session, Reason, Reason.code)
+    rounds = _codes(session, Round, Round.code)
+    target = aliased(Event)
+    query = (
+        select(Event.id, Event.occurred_at, Event.kind, Event.actor_id, Event.crate_id,
+               Event.collection_point_id, Event.washer_id, Movement.winemaker_id,
+               Movement.bottle_model_id, Movement.from_stage, Movement.to_stage, Movement.quantity,
+               Movement.reason_id, Movement.unit_price_cents, target.id, Event.note,
+               Event.round_id, Event.hours, Event.km, Event.water_l, Event.energy_kwh)
+        .select_from(Event)
+        .outerjoin(Movement, Movement.event_seq == Event.seq)
+        .outerjoin(target, target.seq == Event.corrects_seq)
+        .order_by(Event.seq, Movement.id)
+    )
+    if start is not None:
+        query = query.where(Event.occurred_at >= start)
+    if end is not None:
+        query = query.where(Event.occurred_at < end)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ALL_COLUMNS)
+    count = 0
+    rows = session.execute(query.execution_options(yield_per=20_000))
+    for (event_id, occurred_at, kind, actor, crate, point, washer, winemaker, model, from_stage,
+         to_stage, quantity, reason, price, corrects, note, round_id, hours, km, water,
+         energy) in rows:
+        writer.writerow((
+            str(event_id), format_when(occurred_at), kind, users.get(actor, ""),
+            crates.get(crate, ""), points.get(point, ""), washers.get(washer, ""),
+            winemakers.get(winemaker, ""), models.get(model, ""), from_stage or "",
+            to_stage or "", "" if quantity is None else quantity, reasons.get(reason, ""),
+            format_cents(price), "" if corrects is None else str(corrects), note or "",
+            rounds.get(round_id, ""), format_decimal(hours), format_decimal(km),
+            format_decimal(water), format_decimal(energy),
+        ))
+        count += 1
+    return count

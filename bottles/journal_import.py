@@ -1,0 +1,597 @@
+"""Importing a journal file in bulk, under the same rules as bottles.ledger.record.
+
+Every row is checked first — alone (bottles.journal_read), then in occurred_at order
+against in-memory stocks and crate projections seeded from the database — and nothing
+is written unless every row is right. Then events and movements go in with Core
+executemany (seq assigned here) and the projections are upserted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bottles.check import round_projection
+from bottles.journal_read import Catalogue, Ev, Reader, RowError, kind_label, rows_of
+from bottles.ledger import Draft, _dec, _none_first, apply_crate, content_hash, moves_of
+from bottles.models import (
+    BottleModel,
+    CollectionPoint,
+    Crate,
+    Event,
+    Movement,
+    Reason,
+    Round,
+    StockLevel,
+    User,
+    Washer,
+    Winemaker,
+)
+from bottles.rules import (
+    CRATE_STATE_LABELS,
+    CRATE_TRANSITIONS,
+    STAGE_LABELS,
+    STOCK_SITE,
+    CrateState,
+    Kind,
+    LedgerError,
+    Move,
+    Site,
+    Stage,
+    check_moves,
+    reverse,
+    stock_deltas,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+NO_CRATE = (None, None, None, None, None)
+CHUNK = 20_000
+# Kinds that mean nothing without a crate.
+CRATE_KINDS = frozenset({Kind.CRATE_REGISTERED, Kind.CRATE_PLACED, Kind.CRATE_RETIRED,
+                         Kind.CRATE_LOST})
+CREATED_LABELS = {
+    "point": "points de collecte", "washer": "centres de lavage", "winemaker": "vignerons",
+    "crate": "caisses", "model": "modèles de bouteille", "reason": "motifs",
+    "actor": "personnes (comptes inactifs)", "round": "tournées",
+}
+
+
+@dataclass
+class ImportReport:
+    errors: list[RowError] = field(default_factory=list)
+    imported_events: int = 0
+    imported_movements: int = 0
+    skipped_events: int = 0
+    created: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if self.errors:
+            return (f"{len(self.errors)} ligne(s) refusée(s) : rien n'a été importé.")
+        made = "; ".join(f"{CREATED_LABELS[k]} : {_listing(v)}" for k, v in self.created.items() if v)
+        return (f"{self.imported_events} événement(s) et {self.imported_movements} mouvement(s) "
+                f"importés, {self.skipped_events} déjà présent(s)."
+                + (f" Créés : {made}." if made else ""))
+
+
+def _listing(codes: list[str]) -> str:
+    if len(codes) <= 30:
+        return ", ".join(codes)
+    return f"{', '.join(codes[:10])}… ({len(codes)} en tout)"
+
+
+def _codes(session: Session, model, column) -> dict[str, int]:
+    return {code: id_ for id_, code in session.execute(select(model.id, column)).all()}
+
+
+def import_journal(session: Session, rows_or_path: Any, *, create_missing: bool = False) -> ImportReport:
+    """Check every row, then import all of them or nothing; flushes, never commits."""
+    session.flush()
+    catalogue = Catalogue(create_missing, {
+        "actor": _codes(session, User, User.username),
+        "crate": _codes(session, Crate, Crate.code),
+        "point": _codes(session, CollectionPoint, CollectionPoint.code),
+        "washer": _codes(session, Washer, Washer.code),
+        "winemaker": _codes(session, Winemaker, Winemaker.code),
+        "model": _codes(session, BottleModel, BottleModel.code),
+        "reason": _codes(session, Reason, Reason.code),
+    })
+    reader = Reader(catalogue)
+    events = reader.read(rows_of(rows_or_path))
+    report = ImportReport(errors=reader.errors)
+    rounds = _codes(session, Round, Round.code)
+    existing = _existing(session, [ev.id for ev in events])
+    fresh: list[Ev] = []
+    for ev in events:
+        if ev.id in existing:
+            if not ev.bad and _same_content(session, ev, existing[ev.id], rounds):
+                report.skipped_events += 1
+            elif not ev.bad:
+                report.errors.append(RowError(ev.line, f"l'événement {ev.id} existe déjà avec un "
+                                                       "autre contenu."))
+        else:
+            fresh.append(ev)
+    if not _is_sorted(fresh):
+        fresh.sort(key=lambda ev: (ev.at or datetime.min.replace(tzinfo=UTC), ev.line))
+    checker = Checker(session, catalogue, rounds)
+    checker.run(fresh, report.errors)
+    if report.errors:
+        report.errors.sort(key=lambda error: error.line)
+        return report
+    Writer(session, catalogue, checker).write(report)
+    return report
+
+
+def _existing(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, str]]:
+    """(seq, content hash) of the file's events already in the ledger."""
+    if not ids or session.scalar(select(Event.seq).limit(1)) is None:
+        return {}
+    found = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for event_id, seq, digest in session.execute(
+                select(Event.id, Event.seq, Event.content_hash).where(Event.id.in_(chunk))):
+            found[event_id] = (seq, digest)
+    return found
+
+
+def _same_content(session: Session, ev: Ev, stored: tuple[int, str], rounds: dict[str, int]) -> bool:
+    """Whether a row's event is the one already recorded under its id."""
+    corrects_seq = None
+    if ev.corrects is not None:
+        corrects_seq = session.scalar(select(Event.seq).where(Event.id == ev.corrects))
+    ids = (ev.actor, ev.crate, ev.point, ev.washer, *(m.model_id for m in ev.moves),
+           *(m.reason_id for m in ev.moves), *(m.winemaker_id for m in ev.moves))
+    if any(i is not None and i < 0 for i in ids) or (ev.round and ev.round not in rounds):
+        return False
+    return content_hash(_draft(ev, rounds.get(ev.round) if ev.round else None, corrects_seq)) \
+        == stored[1]
+
+
+def _draft(ev: Ev, round_id: int | None, corrects_seq: int | None) -> Draft:
+    return Draft(id=ev.id, kind=ev.kind, occurred_at=ev.at, actor_id=ev.actor, moves=ev.moves,
+                 crate_id=ev.crate, collection_point_id=ev.point, washer_id=ev.washer,
+                 round_id=round_id, corrects_seq=corrects_seq, note=ev.note, hours=ev.hours,
+                 km=ev.km, water_l=ev.water, energy_kwh=ev.energy)
+
+
+def _is_sorted(events: list[Ev]) -> bool:
+    previous = None
+    for ev in events:
+        if ev.at is None:
+            return False
+        if previous is not None and ev.at < previous:
+            return False
+        previous = ev.at
+    return True
+
+
+def _move_key(move: Move) -> tuple:
+    return (move.from_stage.value, move.to_stage.value, move.quantity, move.model_id or 0,
+            move.reason_id or 0, move.unit_price_cents or 0, move.winemaker_id or 0)
+
+
+class Checker:
+    """The ledger's rules over the new events, in order, on in-memory projections."""
+
+    def __init__(self, session: Session, catalogue: Catalogue, rounds: dict[str, int]) -> None:
+        self.session = session
+        self.catalogue = catalogue
+        self.rounds = rounds
+        self.stocks: dict[tuple, int] = {
+            (stage, site, model): int(q) for stage, site, model, q in session.execute(
+                select(StockLevel.stage, StockLevel.site_id, StockLevel.model_id,
+                       StockLevel.quantity))}
+        self.crates: dict[int, tuple] = {
+            row[0]: tuple(row[1:]) for row in session.execute(
+                select(Crate.id, Crate.state, Crate.collection_point_id, Crate.washer_id,
+                       Crate.state_since, Crate.last_event_seq))}
+        self.crate_codes = {v: k for k, v in {**catalogue.known["crate"],
+                                              **catalogue.missing.get("crate", {})}.items()}
+        self.stacks: dict[int, list[tuple[int, tuple]]] = {}
+        self.db_stacks: dict[int, list[tuple[int, tuple]]] = {}
+        self.first_seq = (session.scalar(select(Event.seq).order_by(Event.seq.desc()).limit(1))
+                          or 0) + 1
+        self.accepted: list[Ev] = []
+        self.by_id: dict[uuid.UUID, Ev] = {}
+        self.corrected: set[uuid.UUID] = set()
+        self.touched_stocks: set[tuple] = set()
+        self.touched_crates: set[int] = set()
+        self.new_rounds: dict[str, list] = {}
+        self.touched_rounds: set[str] = set()
+
+    def run(self, events: list[Ev], errors: list[RowError]) -> None:
+        wanted = {ev.corrects for ev in events if ev.corrects is not None}
+        seq = self.first_seq
+        for ev in events:
+            if ev.bad:
+                continue
+            try:
+                crate_now, deltas = self._check(ev, seq)
+            except LedgerError as error:
+                errors.append(RowError(ev.line, f"{kind_label(ev.kind)} {ev.id} : {error}"))
+                continue
+            for key, delta in deltas.items():
+                self.stocks[key] = self.stocks.get(key, 0) + delta
+                self.touched_stocks.add(key)
+            if crate_now is not None:
+                self._move_crate(ev, crate_now, seq)
+            ev.seq = seq
+            seq += 1
+            self.accepted.append(ev)
+            if ev.id in wanted:
+                self.by_id[ev.id] = ev
+            if ev.round:
+                self._note_round(ev)
+            if ev.kind != Kind.CORRECTION:
+                ev.raw = None  # only needed while reading
+
+    def _check(self, ev: Ev, seq: int) -> tuple[tuple | None, dict]:
+        """What the event does to its crate and the stocks, or LedgerError."""
+        if ev.kind == Kind.CORRECTION:
+            return self._check_correction(ev)
+        check_moves(ev.kind, ev.moves)
+        crate_now = None
+        if ev.crate is None and ev.kind in CRATE_KINDS:
+            raise LedgerError("cet événement doit nommer une caisse.")
+        if ev.crate is not None and ev.kind in CRATE_TRANSITIONS:
+            current = self.crates.get(ev.crate, NO_CRATE)
+            try:
+                crate_now = apply_crate(current, ev.kind, seq, ev.at, ev.point, ev.washer)
+            except LedgerError as error:
+                raise LedgerError(self._crate_message(ev.crate, current, error)) from None
+        return crate_now, self._deltas(ev)
+
+    def _deltas(self, ev: Ev) -> dict:
+        deltas = stock_deltas(ev.moves, {Site.COLLECTION_POINT: ev.point, Site.WASHER: ev.washer})
+        for key, delta in deltas.items():
+            have = self.stocks.get(key, 0)
+            if have + delta < 0:
+                raise LedgerError(self._shortage(key, have, -delta))
+        return deltas
+
+    def _crate_message(self, crate_id: int, current: tuple, error: LedgerError) -> str:
+        code = self.crate_codes.get(crate_id, "?")
+        state, _cp, _w, since, _last = current
+        if state is None:
+            return f"caisse {code} : {error}"
+        when = since.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if since else "?"
+        return f"caisse {code} : {error} Elle est {CRATE_STATE_LABELS[CrateState(state)]} depuis le {when}."
+
+    def _shortage(self, key: tuple, have: int, need: int) -> str:
+        stage, site_id, model_id = key
+        site_kind = {Site.COLLECTION_POINT: "point", Site.WASHER: "washer",
+                     Site.WINEMAKER: "winemaker"}[STOCK_SITE[Stage(stage)]]
+        site = self._code_of(site_kind, site_id)
+        model = f" ({self._code_of('model', model_id)})" if model_id else ""
+        return (f"stock insuffisant — {STAGE_LABELS[Stage(stage)]}{model} à {site} : {have} "
+                f"bouteilles disponibles, il en faudrait {need} ({need - have} de trop).")
+
+    def _code_of(self, kind: str, id_: int) -> str:
+        for table in (self.catalogue.known[kind], self.catalogue.missing.get(kind, {})):
+            for code, known_id in table.items():
+                if known_id == id_:
+                    return code
+        return "site inconnu"
+
+    def _check_correction(self, ev: Ev) -> tuple[tuple | None, dict]:
+        target = self._target(ev.corrects)
+        if target is None:
+            raise LedgerError(f"l'événement à corriger {ev.corrects} n'existe pas (ni dans la base "
+                              "ni plus tôt dans le fichier).")
+        if target.kind == Kind.CORRECTION:
+            raise LedgerError("une correction ne peut pas être corrigée ; enregistrez l'événement juste.")
+        if not ev.note.strip():
+            raise LedgerError("une correction doit donner son motif (note).")
+        if target.id in self.corrected or (target.seq < self.first_seq and self.session.scalar(
+                select(Event.seq).where(Event.corrects_seq == target.seq)) is not None):
+            raise LedgerError("cet événement a déjà été corrigé.")
+        if sorted(map(_move_key, ev.moves)) != sorted(map(_move_key, reverse(target.moves))):
+            raise LedgerError("les mouvements d'une correction doivent être l'inverse exact de ceux "
+                              "de l'événement corrigé.")
+        for attr, label in (("crate", "caisse"), ("point", "point de collecte"),
+                            ("washer", "centre de lavage"), ("round", "tournée")):
+            mine, theirs = getattr(ev, attr), getattr(target, attr)
+            if mine is not None and mine != theirs:
+                raise LedgerError(f"la {label} d'une correction doit être celle de l'événement corrigé.")
+            setattr(ev, attr, theirs)
+        ev.corrects_seq = target.seq
+        crate_now = None
+        if ev.crate is not None and target.kind in CRATE_TRANSITIONS:
+            current = self.crates.get(ev.crate, NO_CRATE)
+            if current[4] != target.seq:
+                raise LedgerError(f"la caisse {self.crate_codes.get(ev.crate, '?')} a bougé depuis "
+                                  "cet événement : corrigez d'abord les événements suivants.")
+            crate_now = self._pop_crate(ev.crate)
+        return crate_now, self._deltas(ev)
+
+    def _target(self, event_id: uuid.UUID) -> Ev | None:
+        """The corrected event: earlier in this file, or in the database."""
+        if event_id in self.by_id:
+            return self.by_id[event_id]
+        row = self.session.scalar(select(Event).where(Event.id == event_id))
+        if row is None:
+            return None
+        target = Ev(0, row.id, None)
+        target.kind, target.seq, target.moves = Kind(row.kind), row.seq, moves_of(row)
+        target.crate, target.point, target.washer = row.crate_id, row.collection_point_id, row.washer_id
+        target.round = next((code for code, id_ in self.rounds.items() if id_ == row.round_id), None)
+        self.by_id[event_id] = target
+        return target
+
+    def _pop_crate(self, crate_id: int) -> tuple:
+        """The crate projection once its latest transition is undone (sentinel: popped)."""
+        stack = self.stacks.get(crate_id) or []
+        if stack:
+            stack.pop()
+            if stack:
+                return ("pop", stack[-1][1])
+        below = self.db_stacks.get(crate_id)
+        if below is None:
+            below = self.db_stacks[crate_id] = self._db_stack(crate_id)
+        if not stack and below and self.crates.get(crate_id, NO_CRATE)[4] == below[-1][0]:
+            below.pop()
+        return ("pop", below[-1][1] if below else NO_CRATE)
+
+    def _db_stack(self, crate_id: int) -> list[tuple[int, tuple]]:
+        rows = self.session.execute(
+            select(Event.seq, Event.kind, Event.corrects_seq, Event.occurred_at,
+                   Event.collection_point_id, Event.washer_id)
+            .where(Event.crate_id == crate_id).order_by(Event.seq)).all()
+        stack: list[tuple[int, tuple]] = []
+        current = NO_CRATE
+        for seq, kind, corrects, at, point, washer in rows:
+            if kind == Kind.CORRECTION:
+                if stack and stack[-1][0] == corrects:
+                    stack.pop()
+                continue
+            if Kind(kind) in CRATE_TRANSITIONS:
+                current = apply_crate(stack[-1][1] if stack else NO_CRATE, Kind(kind), seq, at,
+                                      point, washer)
+                stack.append((seq, current))
+        return stack
+
+    def _move_crate(self, ev: Ev, crate_now: tuple, seq: int) -> None:
+        self.touched_crates.add(ev.crate)
+        if crate_now[0] == "pop":
+            self.crates[ev.crate] = crate_now[1]
+            return
+        self.crates[ev.crate] = crate_now
+        self.stacks.setdefault(ev.crate, []).append((seq, crate_now))
+
+    def _note_round(self, ev: Ev) -> None:
+        self.touched_rounds.add(ev.round)
+        if ev.round in self.rounds:
+            return
+        info = self.new_rounds.get(ev.round)
+        if info is None:
+            self.new_rounds[ev.round] = [ev.actor, ev.at.astimezone(PARIS).date(), ev.washer,
+                                         ev.kind == Kind.PICKUP]
+            return
+        if not info[3] and ev.kind == Kind.PICKUP:
+            info[0], info[3] = ev.actor, True
+        if info[2] is None:
+            info[2] = ev.washer
+
+
+def _drop_indexes(connection) -> list[str]:
+    """Drop the ledger's secondary indexes for a large SQLite import; their CREATE statements.
+
+    Rebuilding an index once is much faster than growing it row by row; SQLite DDL is
+    transactional, so a failed import keeps them.
+    """
+    rows = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('events', 'movements')").all()
+    for name, _sql in rows:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in rows]
+
+
+def fast_hash(ev: Ev, round_id: int | None, utc_iso: str) -> str:
+    """ledger.content_hash of the event, without building a Draft (same bytes hashed)."""
+    moves = [[m.from_stage.value, m.to_stage.value, m.quantity, m.model_id, m.reason_id,
+              m.unit_price_cents, m.winemaker_id] for m in ev.moves]
+    if len(moves) > 1:
+        moves.sort(key=_none_first)
+    body = [ev.kind.value, utc_iso, ev.actor, ev.crate, ev.point, ev.washer, round_id,
+            ev.corrects_seq, ev.note, _dec(ev.hours), _dec(ev.km), _dec(ev.water), _dec(ev.energy),
+            moves]
+    return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
+
+
+def _same(value):
+    return value
+
+
+def _sqlite_when(moment: datetime) -> str:
+    """How SQLAlchemy stores a UTC_DT on SQLite: naive UTC, microseconds always written."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _sqlite_uuid(value: uuid.UUID) -> str:
+    return value.hex
+
+
+def _sqlite_number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+class Writer:
+    """Creates what the file needs, then inserts events and movements and the projections."""
+
+    def __init__(self, session: Session, catalogue: Catalogue, checker: Checker) -> None:
+        self.session = session
+        self.catalogue = catalogue
+        self.checker = checker
+        self.remap: dict[str, dict[int, int]] = {}
+
+    def write(self, report: ImportReport) -> None:
+        self._create_missing(report)
+        round_ids = self._create_rounds(report)
+        report.imported_events, report.imported_movements = self._insert(round_ids)
+        self._stocks()
+        self._crates()
+        self._rounds(round_ids)
+        if self.session.get_bind().dialect.name == "postgresql":
+            for table, column in (("events", "seq"), ("movements", "id")):
+                self.session.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                    f"(SELECT COALESCE(MAX({column}), 1) FROM {table}))"))
+        self.session.expire_all()
+
+    def _id(self, kind: str, value: int | None) -> int | None:
+        if value is None or value > 0:
+            return value
+        return self.remap[kind][value]
+
+    def _create_missing(self, report: ImportReport) -> None:
+        from bottles.journal_create import create_rows
+
+        for kind, planned in self.catalogue.missing.items():
+            if not planned:
+                continue
+            rows = create_rows(self.session, kind, planned, self.catalogue.first_use,
+                               self.catalogue.actor_kinds)
+            self.remap[kind] = {planned[code]: row.id for code, row in rows.items()}
+            report.created[kind] = sorted(planned)
+
+    def _create_rounds(self, report: ImportReport) -> dict[str, int]:
+        ids = dict(self.checker.rounds)
+        made = []
+        for code, (actor, day, washer, _pickup) in self.checker.new_rounds.items():
+            made.append(Round(code=code, driver_id=self._id("actor", actor), round_date=day,
+                              washer_id=self._id("washer", washer), closed=False))
+        if made:
+            self.session.add_all(made)
+            self.session.flush()
+            ids.update({row.code: row.id for row in made})
+            report.created["round"] = sorted(row.code for row in made)
+        return ids
+
+    def _insert(self, round_ids: dict[str, int]) -> tuple[int, int]:
+        """Events and movements through the driver's executemany (no per-value type processing)."""
+        on_sqlite = self.session.get_bind().dialect.name == "sqlite"
+        when, uid, num = (_sqlite_when, _sqlite_uuid, _sqlite_number) if on_sqlite else (
+            _same, _same, _same)
+        mark = "?" if on_sqlite else "%s"
+        event_sql = (f"INSERT INTO events (seq, id, kind, occurred_at, recorded_at, actor_id, crate_id, "
+                     f"collection_point_id, washer_id, round_id, corrects_seq, hours, km, water_l, "
+                     f"energy_kwh, note, content_hash) VALUES ({', '.join([mark] * 17)})")
+        movement_sql = (f"INSERT INTO movements (id, event_seq, bottle_model_id, from_stage, to_stage, "
+                        f"quantity, reason_id, unit_price_cents, winemaker_id) "
+                        f"VALUES ({', '.join([mark] * 9)})")
+        connection = self.session.connection()
+        if on_sqlite:
+            connection.exec_driver_sql("PRAGMA cache_size = -262144")
+        now = when(datetime.now(UTC))
+        next_movement = (self.session.scalar(select(Movement.id).order_by(Movement.id.desc())
+                                             .limit(1)) or 0) + 1
+        events, movements, n_events, n_moves = [], [], 0, 0
+        remapping = bool(self.remap)
+        indexes = _drop_indexes(connection) if on_sqlite and len(self.checker.accepted) > 50_000 else []
+        for ev in self.checker.accepted:
+            if remapping:
+                self._remap(ev)
+            round_id = round_ids[ev.round] if ev.round else None
+            seq = ev.seq
+            utc = ev.at.astimezone(UTC).isoformat(timespec="microseconds")
+            events.append((
+                seq, uid(ev.id), ev.kind.value, f"{utc[:10]} {utc[11:26]}" if on_sqlite else ev.at,
+                now, ev.actor, ev.crate, ev.point, ev.washer, round_id, ev.corrects_seq,
+                num(ev.hours), num(ev.km), num(ev.water), num(ev.energy), ev.note,
+                fast_hash(ev, round_id, utc),
+            ))
+            for move in ev.moves:
+                movements.append((next_movement, seq, move.model_id, move.from_stage.value,
+                                  move.to_stage.value, move.quantity, move.reason_id,
+                                  move.unit_price_cents, move.winemaker_id))
+                next_movement += 1
+            if len(events) >= CHUNK:
+                connection.exec_driver_sql(event_sql, events)
+                connection.exec_driver_sql(movement_sql, movements)
+                n_events, n_moves = n_events + len(events), n_moves + len(movements)
+                events, movements = [], []
+        if events:
+            connection.exec_driver_sql(event_sql, events)
+        if movements:
+            connection.exec_driver_sql(movement_sql, movements)
+        for statement in indexes:
+            connection.exec_driver_sql(statement)
+        if on_sqlite:
+            connection.exec_driver_sql("PRAGMA cache_size = -2000")
+        return n_events + len(events), n_moves + len(movements)
+
+    def _remap(self, ev: Ev) -> None:
+        ev.actor = self._id("actor", ev.actor)
+        ev.crate = self._id("crate", ev.crate)
+        ev.point = self._id("point", ev.point)
+        ev.washer = self._id("washer", ev.washer)
+        ev.moves = [Move(m.from_stage, m.to_stage, m.quantity, self._id("model", m.model_id),
+                         self._id("reason", m.reason_id), m.unit_price_cents,
+                         self._id("winemaker", m.winemaker_id)) for m in ev.moves]
+
+    def _stocks(self) -> None:
+        keys = sorted(self.checker.touched_stocks)
+        if not keys:
+            return
+        site_kinds = {Site.COLLECTION_POINT: "point", Site.WASHER: "washer",
+                      Site.WINEMAKER: "winemaker"}
+        rows = []
+        for stage, site, model in keys:
+            quantity = self.checker.stocks[(stage, site, model)]
+            site_id = self._id(site_kinds[STOCK_SITE[Stage(stage)]], site) if site else 0
+            rows.append({"stage": stage, "site_id": site_id,
+                         "model_id": self._id("model", model) if model else 0, "quantity": quantity})
+        dialect = self.session.get_bind().dialect.name
+        insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+            StockLevel.__table__)
+        statement = insert_.on_conflict_do_update(
+            index_elements=["stage", "site_id", "model_id"],
+            set_={"quantity": insert_.excluded.quantity})
+        for start in range(0, len(rows), CHUNK):
+            self.session.execute(statement, rows[start:start + CHUNK])
+
+    def _crates(self) -> None:
+        rows = []
+        for crate_id in self.checker.touched_crates:
+            state, point, washer, since, last = self.checker.crates[crate_id]
+            rows.append({"b_id": self._id("crate", crate_id), "b_state": state,
+                         "b_point": self._id("point", point), "b_washer": self._id("washer", washer),
+                         "b_since": since, "b_last": last})
+        if not rows:
+            return
+        table = Crate.__table__
+        statement = (update(table).where(table.c.id == bindparam("b_id"))
+                     .values(state=bindparam("b_state"), collection_point_id=bindparam("b_point"),
+                             washer_id=bindparam("b_washer"), state_since=bindparam("b_since"),
+                             last_event_seq=bindparam("b_last"), version=table.c.version + 1))
+        for start in range(0, len(rows), CHUNK):
+            self.session.execute(statement, rows[start:start + CHUNK])
+
+    def _rounds(self, round_ids: dict[str, int]) -> None:
+        ids = [round_ids[code] for code in self.checker.touched_rounds]
+        if not ids:
+            return
+        projected = round_projection(self.session, ids)
+        rows = [{"b_id": id_, "b_closed": closed, "b_km": km, "b_hours": hours}
+                for id_, (closed, km, hours) in projected.items()]
+        table = Round.__table__
+        statement = (update(table).where(table.c.id == bindparam("b_id"))
+                     .values(closed=bindparam("b_closed"), km=bindparam("b_km"),
+                             hours=bindparam("b_hours")))
+        for start in range(0, len(rows), CHUNK):
+            self.session.execute(statement, rows[start:start + CHUNK])

@@ -65,6 +65,18 @@ def test_phone_pages_fit_and_tables_scroll_inside(phone, factory):
     # The first action button is big enough for a thumb.
     box = phone.locator(".head-actions .btn").first.bounding_box()
     assert box["height"] >= 44
+    # A refused form says why, next to the field, and the page still fits.
+    phone.goto("/catalogue/models/new")
+    phone.fill("#code", "bourg75")
+    phone.fill("#name", "Doublon")
+    phone.fill("#volume_ml", "-5")
+    phone.fill("#glass_mass_g", "500")
+    phone.click("main button[type=submit]")
+    assert "existe déjà" in phone.locator(".has-error").first.inner_text()
+    assert phone.locator("small.error").count() == 2
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    if SHOTS:
+        phone.screenshot(path=f"{SHOTS}/phone-model-refused.png", full_page=True)
 
 
 def test_laptop_pages_fit(laptop, factory):

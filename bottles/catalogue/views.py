@@ -172,6 +172,8 @@ def crates_new():
     prefix = current_app.config["CRATE_PREFIX"]
     if request.method == "GET":
         form.event_id.data = str(uuid.uuid4())
+        if len(form.washer_id.choices) > 1:
+            form.washer_id.data = form.washer_id.choices[1][0]  # new crates usually start at the washer
     if form.validate_on_submit():
         try:
             batch_id = uuid.UUID(form.event_id.data or "")

@@ -122,7 +122,7 @@ def _month(key: str) -> str:
 
 def wash(wash_by_month: dict[str, dict[str, int]], labels: dict[str, str]) -> Figure:
     """Rejects per month stacked by reason (bars) and the wash yield (line with markers)."""
-    fig, ax = _figure()
+    fig, ax = _figure(7.2, 4.2)
     months = list(wash_by_month)
     if not months:
         _empty(ax)
@@ -137,7 +137,7 @@ def wash(wash_by_month: dict[str, dict[str, int]], labels: dict[str, str]) -> Fi
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
     ax.set_ylabel("Rebuts (bouteilles)")
     ax.yaxis.set_major_formatter(FuncFormatter(_fr))
-    ax.set_ylim(0, (max(bottom) or 1) * 1.6)
+    ax.set_ylim(0, (max(bottom) or 1) * 1.1)
     ax2 = ax.twinx()
     yields = [(per.get("clean", 0) / sum(per.values())) if sum(per.values()) else None
               for per in wash_by_month.values()]
@@ -151,8 +151,8 @@ def wash(wash_by_month: dict[str, dict[str, int]], labels: dict[str, str]) -> Fi
     ax.set_xticks(range(len(months)), [_month(m) for m in months], rotation=45, ha="right", fontsize=8)
     handles = ax.get_legend_handles_labels()
     handles2 = ax2.get_legend_handles_labels()
-    ax.legend(handles[0] + handles2[0], handles[1] + handles2[1], fontsize=7.5, frameon=False,
-              loc="upper left", ncols=2)
+    fig.legend(handles[0] + handles2[0], handles[1] + handles2[1], fontsize=7.5, frameon=False,
+               loc="outside lower center", ncols=3)
     ax.set_title("Lavage : rendement et rebuts par motif", fontsize=11)
     return fig
 

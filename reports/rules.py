@@ -428,7 +428,7 @@ SUMMARY: list[tuple[str, str, bool, str]] = [  # key, subject, plural, level | r
     ("bottles_collected", "les bouteilles collectées", True, "rel"),
     ("return_rate", "le taux de retour", False, "level"),
     ("eligible_share", "la part réemployable", False, "level"),
-    ("transit_loss", "les pertes en transport", True, "rel"),
+    ("transit_loss", "les pertes en transport (par bouteille enlevée)", True, "rel"),
     ("wash_yield", "le rendement de lavage", False, "level"),
     ("sell_through", "le taux d'écoulement", False, "level"),
     ("bottles_sold", "les bouteilles revendues", True, "rel"),
@@ -448,7 +448,7 @@ def _sentence(subject: str, plural: bool, style: str, kind: str, a: float, b: fl
     if style == "days":
         return f"{subject} passe de {fmt_value(kind, a)} à {fmt_value(kind, b)} jours"
     rel = change(a, b)
-    if rel is None:
+    if rel is None or abs(rel) < 0.05:
         return None
     verb = ("augmentent" if plural else "augmente") if rel > 0 else ("baissent" if plural else "baisse")
     return f"{subject} {verb} de {abs(rel) * 100:.0f} %"
@@ -460,22 +460,30 @@ def summary(before: dict, after: dict, reason_labels: dict[str, str]) -> dict[st
     for key, subject, plural, style in SUMMARY:
         ind = BY_KEY[key]
         a, b = before.get(key), after.get(key)
+        if key in PER:
+            a, b = ratio(a, before.get(PER[key])), ratio(b, after.get(PER[key]))
         if a is None or b is None or math.isclose(a, b, rel_tol=0.005):
             continue
         text = _sentence(subject, plural, style, ind.kind, a, b)
         if text:
             out[{1: "better", -1: "worse", 0: "other"}[verdict(ind, a, b)]].append(text)
-    for field_, what, threshold in (("refused_by_reason", "les écarts pour", 0.05),
-                                    ("rejected_by_reason", "les rebuts pour", 0.05)):
+    for field_, what, per in (("refused_by_reason", "les écarts pour", "bottles_received"),
+                              ("rejected_by_reason", "les rebuts pour", "bottles_washed")):
         old, new = before.get(field_) or {}, after.get(field_) or {}
+        moves = []
         for code in sorted(set(old) | set(new)):
-            rel = change(old.get(code, 0), new.get(code, 0))
-            if rel is None or abs(rel) < threshold:
-                continue
-            text = _sentence(f"{what} {reason_labels.get(code, code).lower()}", True, "rel", "count",
-                             old.get(code, 0), new.get(code, 0))
+            a, b = ratio(old.get(code, 0), before.get(per)), ratio(new.get(code, 0), after.get(per))
+            rel = change(a, b)
+            if rel is not None and abs(rel) >= 0.1:
+                moves.append((abs(rel), code, a, b, rel))
+        for _size, code, a, b, rel in sorted(moves, reverse=True)[:3]:
+            text = _sentence(f"{what} {reason_labels.get(code, code).lower()}", True, "rel", "count", a, b)
             out["worse" if rel > 0 else "better"].append(text)
     return out
+
+
+# Losses compared as a share of the bottles that could be lost, so volume growth does not mislead.
+PER = {"transit_loss": "bottles_picked_up"}
 
 
 def summary_text(parts: dict[str, list[str]]) -> str:

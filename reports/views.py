@@ -170,7 +170,7 @@ def compare():
         abort(404, description="Une des phases demandées n'existe pas.")
     values = [report.phase_kpis(db.session, p) for p in chosen]
     reasons = dict(db.session.execute(select(Reason.code, Reason.label_fr)).all())
-    summaries = [rules.summary_text(rules.summary(values[i - 1], values[i], reasons))
+    summaries = [rules.summary(values[i - 1], values[i], reasons)
                  for i in range(1, len(values))]
     ratio_keys = ["collected_to_reused", "eligible_share", "wash_yield", "sell_through", "avg_crate_fill"]
     chart = charts.to_svg(charts.compare(

@@ -66,7 +66,7 @@ def test_comparison_side_by_side_with_summary(client, made):
     page = _text(resp)
     assert "Phase 1 → Phase 2" in page
     assert "les bouteilles revendues baissent de 72 %" in page  # 25 → 7
-    assert "Reculs" in page
+    assert "Ce qui se dégrade" in page
     assert client.get("/phases/compare?phase=999&phase=1").status_code == 404
 
 

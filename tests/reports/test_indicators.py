@@ -70,3 +70,34 @@ def test_empty_ledger_gives_nulls_not_errors(factory, session):
                 "cost_per_clean_bottle_eur"):
         assert values[key] is None, key
     db.session.rollback()
+
+
+def test_summary_says_what_improved_and_what_got_worse():
+    before = {"collected_to_reused": 0.36, "bottles_received": 1000, "bottles_picked_up": 1000,
+              "transit_loss": 10, "refused_by_reason": {"etiquette_permanente": 200}}
+    after = {"collected_to_reused": 0.52, "bottles_received": 2000, "bottles_picked_up": 2000,
+             "transit_loss": 40, "refused_by_reason": {"etiquette_permanente": 240}}
+    parts = rules.summary(before, after, {"etiquette_permanente": "Étiquette permanente"})
+    assert "le rendement global passe de 36 % à 52 %" in parts["better"]
+    # 20 % of received bottles → 12 %: a 40 % drop even though the count grew.
+    assert "les écarts pour étiquette permanente baissent de 40 %" in parts["better"]
+    assert "les pertes en transport (par bouteille enlevée) augmentent de 100 %" in parts["worse"]
+    assert rules.summary_text(parts).startswith("Progrès : le rendement global passe de 36 % à 52 %")
+
+
+def test_phase_bounds_are_paris_midnights():
+    from datetime import date
+
+    start, end = rules.phase_bounds(date(2024, 9, 1), date(2025, 8, 31))
+    assert start.isoformat() == "2024-08-31T22:00:00+00:00"
+    assert end.isoformat() == "2025-08-31T22:00:00+00:00"
+    winter_start, _ = rules.phase_bounds(date(2025, 1, 1), date(2025, 1, 31))
+    assert winter_start.isoformat() == "2024-12-31T23:00:00+00:00"
+
+
+def test_stock_age_is_first_in_first_out():
+    from datetime import date
+
+    inflow = [(date(2025, 1, 1), 100), (date(2025, 3, 1), 50), (date(2025, 3, 25), 30)]
+    assert rules.stock_age(60, inflow, date(2025, 3, 31)) == {
+        "moins de 30 jours": 30, "30 à 90 jours": 30, "plus de 90 jours": 0}

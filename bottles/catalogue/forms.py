@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -39,15 +40,15 @@ POINT_KINDS = {
 REASON_KINDS = {"refusal": "écart au tri", "reject": "rebut de lavage", "loss": "perte",
                 "surplus": "surplus à l'inventaire"}
 FALSE_VALUES = ("false", "", "0", "non", "n", "no", "faux", "off")
-REQUIRED = "Champ obligatoire."
+REQUIRED = _l("Champ obligatoire.")
 
 
 def _too_long(size: int) -> Length:
-    return Length(max=size, message=f"{size} caractères au plus.")
+    return Length(max=size, message=_l("%(max)d caractères au plus."))
 
 
 def _int_range(low: int, high: int) -> NumberRange:
-    return NumberRange(low, high, message=f"Nombre entier entre {low} et {high}.")
+    return NumberRange(low, high, message=_l("Nombre entier entre %(min)s et %(max)s."))
 
 
 class FrenchDecimalField(DecimalField):
@@ -62,10 +63,10 @@ class FrenchDecimalField(DecimalField):
             self.data = Decimal(raw)
         except InvalidOperation as error:
             self.data = None
-            raise ValueError("Nombre décimal attendu (par exemple 46,6742).") from error
+            raise ValueError(_("Nombre décimal attendu (par exemple 46,6742).")) from error
         if not self.data.is_finite():
             self.data = None
-            raise ValueError("Nombre décimal attendu (par exemple 46,6742).")
+            raise ValueError(_("Nombre décimal attendu (par exemple 46,6742)."))
 
 
 class FrenchIntegerField(IntegerField):
@@ -77,7 +78,7 @@ class FrenchIntegerField(IntegerField):
             self.data = int(valuelist[0].strip().replace(" ", ""))
         except ValueError as error:
             self.data = None
-            raise ValueError("Nombre entier attendu.") from error
+            raise ValueError(_("Nombre entier attendu.")) from error
 
 
 class FrenchDateField(DateField):
@@ -85,7 +86,7 @@ class FrenchDateField(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as error:
-            raise ValueError("Date attendue au format AAAA-MM-JJ.") from error
+            raise ValueError(_("Date attendue au format AAAA-MM-JJ.")) from error
 
 
 def _bool(label) -> BooleanField:
@@ -106,7 +107,7 @@ class CatalogueForm(FlaskForm):
     code = StringField(_l("Code"), validators=[
         DataRequired(REQUIRED), _too_long(32),
         Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
-               message="Lettres, chiffres, point, tiret ou souligné, sans espace.")])
+               message=_l("Lettres, chiffres, point, tiret ou souligné, sans espace."))])
 
     def __init__(self, *args, obj_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,8 +119,8 @@ class CatalogueForm(FlaskForm):
         if self.obj_id is not None:
             query = query.where(self.model.id != self.obj_id)
         if db.session.scalar(query) is not None:
-            raise ValidationError(f"Le code « {field.data} » existe déjà (sans tenir compte "
-                                  "des majuscules).")
+            raise ValidationError(_("Le code « %(code)s » existe déjà (sans tenir compte des "
+                                    "majuscules).", code=field.data))
 
 
 class BottleModelForm(CatalogueForm):
@@ -151,9 +152,9 @@ class CollectionPointForm(CatalogueForm):
                             validators=[Optional()])
     address = StringField(_l("Adresse"), validators=[Optional(), _too_long(255)])
     latitude = FrenchDecimalField(_l("Latitude"), places=6, validators=[
-        Optional(), NumberRange(-90, 90, message="Latitude entre -90 et 90.")])
+        Optional(), NumberRange(-90, 90, message=_l("Latitude entre -90 et 90."))])
     longitude = FrenchDecimalField(_l("Longitude"), places=6, validators=[
-        Optional(), NumberRange(-180, 180, message="Longitude entre -180 et 180.")])
+        Optional(), NumberRange(-180, 180, message=_l("Longitude entre -180 et 180."))])
     contact = StringField(_l("Contact"), validators=[Optional(), _too_long(120)])
     phone = StringField(_l("Téléphone"), validators=[Optional(), _too_long(32)])
     active_from = FrenchDateField(_l("Actif à partir du"), validators=[Optional()])
@@ -161,13 +162,13 @@ class CollectionPointForm(CatalogueForm):
 
     def validate_latitude(self, field) -> None:
         if field.data is not None and field.data.as_tuple().exponent < -6:
-            raise ValidationError("Six décimales au plus.")
+            raise ValidationError(_("Six décimales au plus."))
 
     validate_longitude = validate_latitude
 
     def validate_active_until(self, field) -> None:
         if field.data and self.active_from.data and field.data < self.active_from.data:
-            raise ValidationError("La date de fin doit suivre la date de début.")
+            raise ValidationError(_("La date de fin doit suivre la date de début."))
 
 
 class WasherForm(CatalogueForm):
@@ -187,7 +188,7 @@ class WinemakerForm(CatalogueForm):
     commune = StringField(_l("Commune"), validators=[Optional(), _too_long(120)])
     contact = StringField(_l("Contact"), validators=[Optional(), _too_long(120)])
     email = StringField(_l("Courriel"), validators=[
-        Optional(), _too_long(160), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Courriel invalide.")])
+        Optional(), _too_long(160), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Courriel invalide."))])
     phone = StringField(_l("Téléphone"), validators=[Optional(), _too_long(32)])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from bottles.auth import MIN_PASSWORD, ROLE_LABELS, ROLES
 from bottles.db import db
 from bottles.models import User
 
-REQUIRED = "Champ obligatoire."
+REQUIRED = _l("Champ obligatoire.")
 COMMON = {"motdepasse", "password", "azertyuiop", "12345678", "123456789", "azerty123",
           "qwertyuiop", "bouteille", "boucle123", "jura39000"}
 
@@ -23,15 +24,15 @@ COMMON = {"motdepasse", "password", "azertyuiop", "12345678", "123456789", "azer
 def password_problem(password: str, username: str = "") -> str | None:
     """Why a password is too weak, in French, or None."""
     if len(password) < MIN_PASSWORD:
-        return f"Le mot de passe doit faire au moins {MIN_PASSWORD} caractères."
+        return _("Le mot de passe doit faire au moins %(n)s caractères.", n=MIN_PASSWORD)
     if len(password) > 200:
-        return "Le mot de passe doit faire 200 caractères au plus."
+        return _("Le mot de passe doit faire 200 caractères au plus.")
     if username and username.strip().lower() in password.lower():
-        return "Le mot de passe ne doit pas contenir l'identifiant."
+        return _("Le mot de passe ne doit pas contenir l'identifiant.")
     if password.lower() in COMMON or len(set(password)) < 4:
-        return "Ce mot de passe est trop courant ou trop répétitif."
+        return _("Ce mot de passe est trop courant ou trop répétitif.")
     if not re.search(r"[^\W\d_]", password) or not re.search(r"[\d\W_]", password):
-        return "Le mot de passe doit mêler des lettres et au moins un chiffre ou un signe."
+        return _("Le mot de passe doit mêler des lettres et au moins un chiffre ou un signe.")
     return None
 
 
@@ -42,15 +43,15 @@ class MultiCheckboxField(SelectMultipleField):
 
 class UserForm(FlaskForm):
     username = StringField(_l("Identifiant"), validators=[
-        DataRequired(REQUIRED), Length(max=64, message="64 caractères au plus."),
+        DataRequired(REQUIRED), Length(max=64, message=_l("%(max)d caractères au plus.")),
         Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]*$",
-               message="Lettres, chiffres, point, tiret, @ ou souligné, sans espace.")])
+               message=_l("Lettres, chiffres, point, tiret, @ ou souligné, sans espace."))])
     display_name = StringField(_l("Nom affiché"), validators=[
-        DataRequired(REQUIRED), Length(max=120, message="120 caractères au plus.")])
+        DataRequired(REQUIRED), Length(max=120, message=_l("%(max)d caractères au plus."))])
     role = SelectField(_l("Rôle"), choices=[(r, ROLE_LABELS[r]) for r in ROLES],
                        validators=[DataRequired(REQUIRED)])
     phone = StringField(_l("Téléphone"), validators=[
-        Optional(), Length(max=32, message="32 caractères au plus.")])
+        Optional(), Length(max=32, message=_l("%(max)d caractères au plus."))])
     language = SelectField(_l("Langue"), choices=[("fr", "français"), ("en", "English")])
     points = MultiCheckboxField(_l("Points de collecte rattachés"), coerce=int, choices=[])
     washers = MultiCheckboxField(_l("Centres de lavage rattachés"), coerce=int, choices=[])
@@ -65,21 +66,21 @@ class UserForm(FlaskForm):
         if self.user_id is not None:
             query = query.where(User.id != self.user_id)
         if db.session.scalar(query) is not None:
-            raise ValidationError(f"L'identifiant « {field.data} » existe déjà.")
+            raise ValidationError(_("L'identifiant « %(name)s » existe déjà.", name=field.data))
 
     def validate_points(self, field) -> None:
         if self.role.data == "point" and not field.data:
-            raise ValidationError("Rattachez au moins un point de collecte à ce compte.")
+            raise ValidationError(_("Rattachez au moins un point de collecte à ce compte."))
 
     def validate_washers(self, field) -> None:
         if self.role.data == "washer" and not field.data:
-            raise ValidationError("Rattachez au moins un centre de lavage à ce compte.")
+            raise ValidationError(_("Rattachez au moins un centre de lavage à ce compte."))
 
 
 class NewUserForm(UserForm):
     password = PasswordField(_l("Mot de passe"), validators=[DataRequired(REQUIRED)])
     confirm = PasswordField(_l("Mot de passe, encore"), validators=[
-        DataRequired(REQUIRED), EqualTo("password", message="Les deux mots de passe diffèrent.")])
+        DataRequired(REQUIRED), EqualTo("password", message=_l("Les deux mots de passe diffèrent."))])
 
     def validate_password(self, field) -> None:
         problem = password_problem(field.data or "", self.username.data or "")
@@ -90,7 +91,7 @@ class NewUserForm(UserForm):
 class PasswordForm(FlaskForm):
     password = PasswordField(_l("Nouveau mot de passe"), validators=[DataRequired(REQUIRED)])
     confirm = PasswordField(_l("Nouveau mot de passe, encore"), validators=[
-        DataRequired(REQUIRED), EqualTo("password", message="Les deux mots de passe diffèrent.")])
+        DataRequired(REQUIRED), EqualTo("password", message=_l("Les deux mots de passe diffèrent."))])
 
     def __init__(self, *args, username: str = "", **kwargs):
         super().__init__(*args, **kwargs)

@@ -104,3 +104,20 @@ def test_times_are_shown_in_paris(french):
 def test_english_formats(english):
     assert spaces(i18n.money(123450)) == "€1,234.50"
     assert i18n.day(date(2026, 3, 2)) == "Mar 2, 2026"
+
+
+def test_refusals_are_explained_in_english_too(client, factory):
+    from tests.factories import post_form
+
+    user = factory.user("coordinator")
+    factory.model(code="BOURG75")
+    factory.session.commit()
+    login(client, user)
+    client.get("/lang/en")
+    response = post_form(client, "/catalogue/models/new", {
+        "code": "bourg75", "name": "", "volume_ml": "-1", "glass_mass_g": "x"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for english in ("already exists (ignoring case)", "Required field.", "Whole number between 1 and 10000.",
+                    "Whole number expected.", "Nothing was saved"):
+        assert english in body, english

@@ -180,3 +180,19 @@ def test_people_pages_are_for_admins_only(client, session, factory, role):
     assert response.status_code == 403
     session.expire_all()
     assert session.get(User, user.id).role == role
+
+
+def test_deactivating_signs_the_person_out_everywhere(app, session, factory):
+    admin = factory.user("admin", username="chef")
+    driver = factory.user("driver", username="paul")
+    session.commit()
+    driver_client = app.test_client()
+    login(driver_client, driver)
+    assert driver_client.get("/").status_code == 200
+    from bottles.people.operations import set_active
+
+    set_active(session, admin, driver, False)
+    session.commit()
+    session.expire_all()
+    response = driver_client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

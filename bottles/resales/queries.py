@@ -202,3 +202,14 @@ def purchases(session: Session, winemaker_id: int, new_bottle_cents: int) -> Pur
     q, spent = int(q), int(spent)
     return Purchases(q, spent, q * new_bottle_cents - spent, co2_avoided_kg(q),
                      round(int(glass_g) / 1000, 1))
+
+
+def label_refusals(session: Session) -> dict[int, int]:
+    """Bottles refused at sorting whose permanent label named an estate, per estate."""
+    rows = session.execute(
+        select(Movement.winemaker_id, func.sum(Movement.quantity))
+        .join(Event, Event.seq == Movement.event_seq)
+        .where(Event.kind == Kind.SORTING.value, Movement.to_stage == Stage.REFUSED.value,
+               Movement.winemaker_id.is_not(None), live())
+        .group_by(Movement.winemaker_id)).all()
+    return {wm: int(q) for wm, q in rows}

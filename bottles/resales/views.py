@@ -186,6 +186,7 @@ def winemaker(winemaker_id: int):
         abort(404, description="Vigneron inconnu.")
     _resale, new_price = _prices()
     return render_template("resales/winemaker.html", winemaker=row, new_price=new_price,
+                           labels=queries.label_refusals(db.session).get(row.id, 0),
                            totals=queries.purchases(db.session, row.id, new_price),
                            sales=queries.sales(db.session, None, winemaker_id=row.id))
 
@@ -193,5 +194,6 @@ def winemaker(winemaker_id: int):
 @bp.get("/vignerons")
 @role_required("coordinator")
 def winemakers():
-    rows = list(db.session.scalars(select(Winemaker).order_by(Winemaker.estate)))
-    return render_template("resales/winemakers.html", winemakers=rows)
+    labels = queries.label_refusals(db.session)
+    rows = sorted(db.session.scalars(select(Winemaker)), key=lambda w: (-labels.get(w.id, 0), w.estate))
+    return render_template("resales/winemakers.html", winemakers=rows, labels=labels)

@@ -163,3 +163,30 @@ def test_correcting_a_sale_returns_the_bottles(client, session, shop):
     page = client.get(f"/ventes/vigneron/{shop.winemaker.id}").get_data(as_text=True)
     assert "Aucun achat" not in page and ">0<" in page  # the purchase is listed, struck, not counted
     assert check_ledger(session) == []
+
+
+def test_estates_with_permanent_labels_come_first(client, session, shop, factory):
+    from washer import operations as washer_ops
+
+    other = factory.winemaker(estate="Domaine Aaa")
+    crate = shop.in_transit(40)
+    washer_ops.receive(session, actor=shop.staff, at=datetime.now(UTC), event_id=uuid.uuid4(),
+                       washer_id=shop.washer.id, crate=crate, counted=40)
+    washer_ops.sort(session, actor=shop.staff, at=datetime.now(UTC), event_id=uuid.uuid4(),
+                    washer_id=shop.washer.id, eligible={shop.bourg.id: 20}, refusals=[
+                        washer_ops.Refusal(shop.reasons["permanent_label"].id, 17, shop.winemaker.id)])
+    session.commit()
+    login(client, shop.coordinator)
+    page = client.get("/ventes/vignerons").get_data(as_text=True)
+    assert "17 bouteilles écartées pour étiquette permanente" in page
+    assert page.index("Domaine de la Pinte") < page.index(other.estate)
+    detail = client.get(f"/ventes/vigneron/{shop.winemaker.id}").get_data(as_text=True)
+    assert "17 bouteilles de ce domaine" in detail
+
+
+def test_crate_page_offers_the_receipt_to_the_washer(client, session, shop):
+    crate = shop.in_transit(12)
+    session.commit()
+    login(client, shop.staff)
+    page = client.get(f"/c/{crate.code}").get_data(as_text=True)
+    assert "Réceptionner cette caisse" in page and f"/lavage/reception?code={crate.code}" in page

@@ -69,6 +69,9 @@ def test_dock_receipt_by_scanning_then_sorting_with_counters(phone, session, doc
     assert clav.input_value() == "11"
     phone.fill(f"#r-{dock.reasons['cremant'].id}", "7")
     assert phone.locator(".total").inner_text() == "77"
+    phone.reload()  # a reload (or a dropped connection) keeps the session's counts on the phone
+    assert phone.locator(f"#m-{dock.bourg.id}").input_value() == "59"
+    assert phone.locator(".total").inner_text() == "77"
     _shot(phone, "05-tri-filled")
     phone.click("text=Enregistrer le tri")
     phone.wait_for_selector(".flash-success")
@@ -77,6 +80,7 @@ def test_dock_receipt_by_scanning_then_sorting_with_counters(phone, session, doc
     assert stock(session, Stage.SORTED, dock.washer.id, dock.clav.id) == 11
     assert stock(session, Stage.RECEIVED, dock.washer.id) == 0
     _shot(phone, "06-tri-done")
+    assert phone.locator(f"#m-{dock.bourg.id}").input_value() == ""  # sent: the phone forgets it
 
 
 def test_every_washer_page_fits_a_phone(phone, session, dock):

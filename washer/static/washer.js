@@ -41,6 +41,22 @@
       tally.querySelector(".total").textContent = total.toLocaleString("fr-FR");
       tally.querySelector(".over").hidden = total <= parseInt(tally.dataset.available, 10);
     };
+    // The session survives a reload or a dropped connection: counts are kept on the phone until sent.
+    var key = "boucle-" + tally.dataset.session;
+    var counts = function () { return Array.prototype.slice.call(tally.querySelectorAll("input.count[id]")); };
+    if (document.querySelector(".flash-success")) { try { localStorage.removeItem(key); } catch (e) { /* */ } }
+    var fresh = counts().every(function (i) { return i.value === ""; });
+    if (fresh && !tally.querySelector("input[name=label_qty]:not([value=''])")) {
+      try {
+        var kept = JSON.parse(localStorage.getItem(key) || "{}");
+        counts().forEach(function (i) { if (kept[i.id]) { i.value = kept[i.id]; } });
+      } catch (e) { /* nothing kept */ }
+    }
+    tally.addEventListener("input", function () {
+      var kept = {};
+      counts().forEach(function (i) { if (i.value) { kept[i.id] = i.value; } });
+      try { localStorage.setItem(key, JSON.stringify(kept)); } catch (e) { /* private mode */ }
+    });
     tally.addEventListener("input", refresh);
     refresh();
     var add = tally.querySelector(".add-label");

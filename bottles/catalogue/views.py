@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 from bottles import codes
 from bottles.auth import role_required
@@ -28,6 +29,16 @@ from bottles.models import CollectionPoint, Crate, Washer, utcnow
 from bottles.rules import CRATE_STATE_LABELS, CrateState
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
+
+
+@bp.errorhandler(IntegrityError)
+def _taken(_error: IntegrityError):
+    """Two people saving the same code at the same moment: the second is told, nothing saved."""
+    from bottles import error_page
+
+    db.session.rollback()
+    return error_page(409, _("Ce code ou cet identifiant vient d'être enregistré par quelqu'un "
+                             "d'autre : rien n'a été enregistré. Rechargez la page."))
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 

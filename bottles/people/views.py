@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from bottles.auth import ROLE_LABELS, ROLES
 from bottles.db import db
@@ -14,6 +15,16 @@ from bottles.people import operations
 from bottles.people.forms import NewUserForm, PasswordForm, ToggleForm, UserForm
 
 bp = Blueprint("people", __name__, url_prefix="/people")
+
+
+@bp.errorhandler(IntegrityError)
+def _taken(_error: IntegrityError):
+    """Two people saving the same code at the same moment: the second is told, nothing saved."""
+    from bottles import error_page
+
+    db.session.rollback()
+    return error_page(409, _("Ce code ou cet identifiant vient d'être enregistré par quelqu'un "
+                             "d'autre : rien n'a été enregistré. Rechargez la page."))
 PER_PAGE = 25
 
 

@@ -208,3 +208,14 @@ def test_admin_reaches_catalogue_and_sees_links(client, factory, session):
     home = client.get("/").get_data(as_text=True)
     assert "/catalogue/" in home and "/people/" in home
     assert client.get("/catalogue/reasons/").status_code == 200
+
+
+def test_a_code_taken_at_the_same_moment_gives_409(client, session, coordinator, monkeypatch):
+    """The form check passed, then someone else saved the same code: the database refuses it."""
+    from bottles.catalogue import forms
+
+    monkeypatch.setattr(forms.CatalogueForm, "validate_code", lambda self, field: None)
+    assert post_form(client, "/catalogue/winemakers/new", GOOD["winemakers"]).status_code == 302
+    response = post_form(client, "/catalogue/winemakers/new", GOOD["winemakers"])
+    assert response.status_code == 409 and "rien n&#39;a été enregistré" in response.get_data(as_text=True)
+    assert count(session, Winemaker) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -33,19 +34,18 @@ def delivery_note_pdf(*, channel: str, title: str, sale, winemaker, washer, when
     doc = SimpleDocTemplate(buffer, pagesize=A4, title=title, author=channel,
                             leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm)
     styles = getSampleStyleSheet()
-    story = [Paragraph(channel, styles["Title"]), Paragraph(title, styles["Heading2"]),
+    story = [Paragraph(escape(channel), styles["Title"]), Paragraph(title, styles["Heading2"]),
              Paragraph(f"Date : {when}", styles["Normal"]),
-             Paragraph(f"Vigneron : {winemaker.estate}"
-                       + (f", {winemaker.commune}" if winemaker.commune else ""), styles["Normal"]),
-             Paragraph(f"Départ : {washer.name if washer else '—'}", styles["Normal"]),
+             Paragraph(escape(f"Vigneron : {winemaker.estate}"
+                              + (f", {winemaker.commune}" if winemaker.commune else "")), styles["Normal"]),
+             Paragraph(escape(f"Départ : {washer.name if washer else '—'}"), styles["Normal"]),
              Spacer(1, 0.5 * cm)]
-    data = [["Modèle", "Quantité", "Prix unitaire", "Montant", "Neuves au prix de "
-             + money(new_bottle_cents)]]
+    data = [["Modèle", "Quantité", "Prix unitaire", "Montant", f"En neuf ({money(new_bottle_cents)})"]]
     for line in note.lines:
         data.append([line.model, number(line.quantity), money(line.unit_price_cents),
                      money(line.total_cents), money(line.new_total_cents)])
     data.append(["Total", number(note.bottles), "", money(note.total_cents), money(note.new_total_cents)])
-    table = Table(data, colWidths=[5.2 * cm, 2.2 * cm, 2.8 * cm, 2.8 * cm, 4 * cm])
+    table = Table(data, colWidths=[5.4 * cm, 2.2 * cm, 2.8 * cm, 2.8 * cm, 3.8 * cm])
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"), ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
         ("ALIGN", (1, 0), (-1, -1), "RIGHT"), ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
@@ -58,6 +58,8 @@ def delivery_note_pdf(*, channel: str, title: str, sale, winemaker, washer, when
                         "(0,44 kg pour une bouteille neuve, 0,10 kg réemployée)", styles["Normal"]),
               Paragraph(f"Verre évité : <b>{number(note.glass_kg, 1)} kg</b>", styles["Normal"])]
     if sale.note:
-        story += [Spacer(1, 0.4 * cm), Paragraph(f"Note : {sale.note}", styles["Normal"])]
+        story += [Spacer(1, 0.4 * cm), Paragraph(f"Note : {escape(sale.note)}", styles["Normal"])]
+    story += [Spacer(1, 1.2 * cm),
+              Paragraph("Reçu le ____ / ____ / ________ par (nom, signature) :", styles["Normal"])]
     doc.build(story)
     return buffer.getvalue()

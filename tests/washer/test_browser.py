@@ -119,3 +119,23 @@ def test_every_washer_page_fits_a_phone(phone, session, dock):
     phone.wait_for_url("**/")
     _no_sideways_scroll(phone)
     _shot(phone, "21-accueil-laveur")
+
+
+def test_coordinator_sales_pages_on_a_laptop(laptop, session, dock):
+    from tests.washer.helpers import seed_history
+
+    seed_history(session, dock)
+    laptop.goto("/login")
+    laptop.fill("#username", dock.coordinator.username)
+    laptop.fill("#password", PASSWORD)
+    laptop.click("button[type=submit]")
+    laptop.wait_for_url("**/")
+    for name, url in (("30-ventes-laptop", "/ventes/"), ("31-stock-laptop", "/lavage/stock"),
+                      ("32-vignerons-laptop", "/ventes/vignerons")):
+        assert laptop.goto(url).status == 200
+        _shot(laptop, name)
+    laptop.goto("/ventes/")
+    laptop.locator("table a").first.click()
+    laptop.wait_for_selector("text=Bon de livraison")
+    assert laptop.locator("tfoot").inner_text().count("€") == 1
+    _shot(laptop, "33-bon-livraison-laptop")

@@ -458,9 +458,14 @@ def stocktake_post():
 def history():
     page = queries.history(db.session, _allowed(), request.args.get("page", 1, type=int))
     events = list(page.items)
+    names = _names()
+    crate_ids = {e.crate_id for e in events if e.crate_id}
+    if crate_ids:
+        names["crate"] = dict(db.session.execute(select(Crate.id, Crate.code)
+                                                 .where(Crate.id.in_(crate_ids))).all())
     return render_template("washer/history.html", page=page, events=events,
                            corrected=corrected_seqs(db.session, [e.seq for e in events]),
-                           kind_labels=KIND_LABELS, stage_labels=STAGE_LABELS, names=_names(),
+                           kind_labels=KIND_LABELS, stage_labels=STAGE_LABELS, names=names,
                            correctable={k.value for k in operations.CORRECTABLE})
 
 

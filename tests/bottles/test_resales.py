@@ -70,6 +70,7 @@ def test_sale_with_two_lines_and_its_delivery_note(client, session, shop):
     page = client.get(f"/ventes/vigneron/{shop.winemaker.id}").get_data(as_text=True)
     assert "350" in page and "167,50" in page and "119,0 kg" in page
     assert "Domaine de la Pinte" in client.get("/ventes/").get_data(as_text=True)
+    assert f'href="/ventes/{seq}"' in client.get("/lavage/historique").get_data(as_text=True)
     assert check_ledger(session) == []
 
 

@@ -267,3 +267,14 @@ def test_home_panel_counts_expected_crates_and_waiting_bottles(client, session, 
     home = client.get("/").get_data(as_text=True)
     assert "caisses attendues (33 bt annoncées)" in home
     assert "reçues, à trier" in home and ">40<" in home and ">60<" in home
+
+
+@pytest.mark.parametrize("url", ["/lavage/tri", "/lavage/lot", "/lavage/inventaire?etape=clean",
+                                 "/lavage/corriger/1", "/lavage/palette"])
+def test_forms_without_csrf_token_record_nothing(client, session, received, url):
+    dock = received
+    before = session.query(Event).count()
+    r = client.post(url, data={f"m-{dock.bourg.id}": "10", "event_id": str(uuid.uuid4()), "note": "x",
+                               "pallet_size": "10"})
+    assert r.status_code == 400 and "jeton" in r.get_data(as_text=True)
+    assert session.query(Event).count() == before

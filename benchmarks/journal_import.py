@@ -59,8 +59,9 @@ def run_import(url: str, csv_path: str) -> None:
     from bottles.journal import import_journal
 
     app = _app(url)
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     with app.app_context():
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         report = import_journal(db.session, csv_path)
         checked = time.perf_counter()
         db.session.commit()
@@ -69,10 +70,11 @@ def run_import(url: str, csv_path: str) -> None:
             print("\n".join(map(str, report.errors[:20])))
             sys.exit(1)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        seconds = done - started
+        seconds, cpu = done - started, time.process_time() - cpu
         print(f"imported {report.imported_events} events, {report.imported_movements} movements "
               f"in {seconds:.1f} s (commit {done - checked:.1f} s): "
-              f"{report.imported_events / seconds:,.0f} events/s; peak memory {peak_mb:,.0f} MB")
+              f"{report.imported_events / seconds:,.0f} events/s; CPU time {cpu:.1f} s "
+              f"(both threads); peak memory {peak_mb:,.0f} MB; load average before: {load}")
         started = time.perf_counter()
         problems = check_ledger(db.session)
         print(f"check_ledger: {len(problems)} difference(s) in {time.perf_counter() - started:.1f} s")

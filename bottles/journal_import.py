@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bottles.check import round_projection
-from bottles.journal_read import Catalogue, Ev, Reader, RowError, kind_label, rows_of
+from bottles.journal_read import Catalogue, Ev, FastMove, Reader, RowError, kind_label, rows_of
 from bottles.ledger import Draft, _dec, _none_first, apply_crate, content_hash, moves_of
 from bottles.models import (
     BottleModel,
@@ -54,6 +55,7 @@ from bottles.rules import (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
+STAGE_VALUES = {stage: stage.value for stage in Stage}
 NO_CRATE = (None, None, None, None, None)
 CHUNK = 20_000
 # Kinds that mean nothing without a crate.
@@ -206,6 +208,7 @@ class Checker:
         self.first_seq = (session.scalar(select(Event.seq).order_by(Event.seq.desc()).limit(1))
                           or 0) + 1
         self.accepted: list[Ev] = []
+        self.shapes: dict[tuple, str] = {}
         self.by_id: dict[uuid.UUID, Ev] = {}
         self.corrected: set[uuid.UUID] = set()
         self.touched_stocks: set[tuple] = set()
@@ -243,7 +246,7 @@ class Checker:
         """What the event does to its crate and the stocks, or LedgerError."""
         if ev.kind == Kind.CORRECTION:
             return self._check_correction(ev)
-        check_moves(ev.kind, ev.moves)
+        self._check_moves(ev)
         crate_now = None
         if ev.crate is None and ev.kind in CRATE_KINDS:
             raise LedgerError("cet événement doit nommer une caisse.")
@@ -254,6 +257,21 @@ class Checker:
             except LedgerError as error:
                 raise LedgerError(self._crate_message(ev.crate, current, error)) from None
         return crate_now, self._deltas(ev)
+
+    def _check_moves(self, ev: Ev) -> None:
+        """rules.check_moves, remembered by the event's shape (quantities are bounded when read)."""
+        shape = (ev.kind, *((m.from_stage, m.to_stage, m.model_id is None, m.reason_id is None,
+                             m.unit_price_cents, m.winemaker_id is None) for m in ev.moves))
+        known = self.shapes.get(shape)
+        if known is None:
+            try:
+                check_moves(ev.kind, ev.moves)
+                known = ""
+            except LedgerError as error:
+                known = str(error)
+            self.shapes[shape] = known
+        if known:
+            raise LedgerError(known)
 
     def _deltas(self, ev: Ev) -> dict:
         deltas = stock_deltas(ev.moves, {Site.COLLECTION_POINT: ev.point, Site.WASHER: ev.washer})
@@ -387,6 +405,13 @@ class Checker:
             info[2] = ev.washer
 
 
+def _insert_rows(cursor, event_sql: str, events: list, movement_sql: str, movements: list) -> None:
+    if events:
+        cursor.executemany(event_sql, events)
+    if movements:
+        cursor.executemany(movement_sql, movements)
+
+
 def _drop_indexes(connection) -> list[str]:
     """Drop the ledger's secondary indexes for a large SQLite import; their CREATE statements.
 
@@ -401,16 +426,31 @@ def _drop_indexes(connection) -> list[str]:
     return [sql for _name, sql in rows]
 
 
+def _n(value: int | None) -> str:
+    return "null" if value is None else str(value)
+
+
+def _d(value: Decimal | None) -> str:
+    return "null" if value is None else f'"{_dec(value)}"'
+
+
 def fast_hash(ev: Ev, round_id: int | None, utc_iso: str) -> str:
-    """ledger.content_hash of the event, without building a Draft (same bytes hashed)."""
-    moves = [[m.from_stage.value, m.to_stage.value, m.quantity, m.model_id, m.reason_id,
-              m.unit_price_cents, m.winemaker_id] for m in ev.moves]
+    """ledger.content_hash of the event, without building a Draft: the same JSON text, written
+    directly (kinds, stages and dates are plain ASCII; the note goes through json.dumps)."""
+    moves = ev.moves
     if len(moves) > 1:
-        moves.sort(key=_none_first)
-    body = [ev.kind.value, utc_iso, ev.actor, ev.crate, ev.point, ev.washer, round_id,
-            ev.corrects_seq, ev.note, _dec(ev.hours), _dec(ev.km), _dec(ev.water), _dec(ev.energy),
-            moves]
-    return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
+        moves = sorted(moves, key=lambda m: _none_first(
+            [m.from_stage.value, m.to_stage.value, m.quantity, m.model_id, m.reason_id,
+             m.unit_price_cents, m.winemaker_id]))
+    body = (
+        f'["{ev.kind.value}","{utc_iso}",{_n(ev.actor)},{_n(ev.crate)},{_n(ev.point)},'
+        f'{_n(ev.washer)},{_n(round_id)},{_n(ev.corrects_seq)},{json.dumps(ev.note)},'
+        f'{_d(ev.hours)},{_d(ev.km)},{_d(ev.water)},{_d(ev.energy)},['
+        + ",".join(f'["{m.from_stage.value}","{m.to_stage.value}",{m.quantity},{_n(m.model_id)},'
+                   f'{_n(m.reason_id)},{_n(m.unit_price_cents)},{_n(m.winemaker_id)}]'
+                   for m in moves)
+        + "]]")
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _same(value):
@@ -503,32 +543,38 @@ class Writer:
         events, movements, n_events, n_moves = [], [], 0, 0
         remapping = bool(self.remap)
         indexes = _drop_indexes(connection) if on_sqlite and len(self.checker.accepted) > 50_000 else []
-        for ev in self.checker.accepted:
-            if remapping:
-                self._remap(ev)
-            round_id = round_ids[ev.round] if ev.round else None
-            seq = ev.seq
-            utc = ev.at.astimezone(UTC).isoformat(timespec="microseconds")
-            events.append((
-                seq, uid(ev.id), ev.kind.value, f"{utc[:10]} {utc[11:26]}" if on_sqlite else ev.at,
-                now, ev.actor, ev.crate, ev.point, ev.washer, round_id, ev.corrects_seq,
-                num(ev.hours), num(ev.km), num(ev.water), num(ev.energy), ev.note,
-                fast_hash(ev, round_id, utc),
-            ))
-            for move in ev.moves:
-                movements.append((next_movement, seq, move.model_id, move.from_stage.value,
-                                  move.to_stage.value, move.quantity, move.reason_id,
-                                  move.unit_price_cents, move.winemaker_id))
-                next_movement += 1
-            if len(events) >= CHUNK:
-                connection.exec_driver_sql(event_sql, events)
-                connection.exec_driver_sql(movement_sql, movements)
-                n_events, n_moves = n_events + len(events), n_moves + len(movements)
-                events, movements = [], []
-        if events:
-            connection.exec_driver_sql(event_sql, events)
-        if movements:
-            connection.exec_driver_sql(movement_sql, movements)
+        cursor = connection.connection.driver_connection.cursor()
+        # The driver inserts one chunk (GIL released) while Python prepares the next.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = None
+            for ev in self.checker.accepted:
+                if remapping:
+                    self._remap(ev)
+                round_id = round_ids[ev.round] if ev.round else None
+                seq = ev.seq
+                utc = ev.at.astimezone(UTC).isoformat(timespec="microseconds")
+                events.append((
+                    seq, uid(ev.id), ev.kind.value,
+                    f"{utc[:10]} {utc[11:26]}" if on_sqlite else ev.at, now, ev.actor, ev.crate,
+                    ev.point, ev.washer, round_id, ev.corrects_seq, num(ev.hours), num(ev.km),
+                    num(ev.water), num(ev.energy), ev.note, fast_hash(ev, round_id, utc),
+                ))
+                for move in ev.moves:
+                    movements.append((next_movement, seq, move.model_id, STAGE_VALUES[move.from_stage],
+                                      STAGE_VALUES[move.to_stage], move.quantity, move.reason_id,
+                                      move.unit_price_cents, move.winemaker_id))
+                    next_movement += 1
+                if len(events) >= CHUNK:
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(_insert_rows, cursor, event_sql, events, movement_sql,
+                                          movements)
+                    n_events, n_moves = n_events + len(events), n_moves + len(movements)
+                    events, movements = [], []
+            if pending is not None:
+                pending.result()
+        _insert_rows(cursor, event_sql, events, movement_sql, movements)
+        cursor.close()
         for statement in indexes:
             connection.exec_driver_sql(statement)
         if on_sqlite:
@@ -540,7 +586,7 @@ class Writer:
         ev.crate = self._id("crate", ev.crate)
         ev.point = self._id("point", ev.point)
         ev.washer = self._id("washer", ev.washer)
-        ev.moves = [Move(m.from_stage, m.to_stage, m.quantity, self._id("model", m.model_id),
+        ev.moves = [FastMove(m.from_stage, m.to_stage, m.quantity, self._id("model", m.model_id),
                          self._id("reason", m.reason_id), m.unit_price_cents,
                          self._id("winemaker", m.winemaker_id)) for m in ev.moves]
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bottles import codes
 from bottles.journal_export import ALL_COLUMNS, COLUMNS, EXTENSION_COLUMNS
 from bottles.ledger import MAX_NOTE
-from bottles.rules import KIND_LABELS, MAX_QUANTITY, MAX_UNIT_PRICE_CENTS, Kind, Move, Stage
+from bottles.rules import KIND_LABELS, MAX_QUANTITY, MAX_UNIT_PRICE_CENTS, Kind, Stage
 
 # Limits of the numeric columns (digits before the point, digits after), as in the models.
 DECIMALS = {"hours": (6, 2), "km": (9, 1), "water_l": (11, 1), "energy_kwh": (10, 2)}
@@ -37,6 +37,18 @@ class RowError:
         return f"ligne {self.line} : {self.message}"
 
 
+class FastMove(NamedTuple):
+    """A movement read from the file: the fields of rules.Move, lighter (a million of them)."""
+
+    from_stage: Stage
+    to_stage: Stage
+    quantity: int
+    model_id: int | None = None
+    reason_id: int | None = None
+    unit_price_cents: int | None = None
+    winemaker_id: int | None = None
+
+
 class Ev:
     """One event of the file, with its movements; ids may be negative (to be created)."""
 
@@ -48,7 +60,7 @@ class Ev:
         self.line = line
         self.id = event_id
         self.raw = raw
-        self.moves: list[Move] = []
+        self.moves: list[FastMove] = []
         self.bad = False
         self.seq: int | None = None
         self.corrects_seq: int | None = None
@@ -176,7 +188,7 @@ class Reader:
         self.rounds: set[str] = set()
         self._crate_codes: dict[str, str | None] = {}
         self._extras: list[int | None] = []
-        self._resolved: dict[tuple[str, str], int] = {}
+        self._cache: dict[str, dict[str, int]] = {kind: {} for kind in LABELS}
         self._prices: dict[str, int] = {}
 
     def read(self, rows: Iterable[tuple[int, list[str]]]) -> list[Ev]:
@@ -213,7 +225,10 @@ class Reader:
             self._movement(event, line, values)
             if len(self.errors) > before:
                 event.bad = True
-        return list(self.events.values())
+        events = list(self.events.values())
+        for event in events:
+            event.raw = None  # only needed to compare the rows of one event
+        return events
 
     def _differs(self, line: int, event: Ev) -> None:
         self.errors.append(RowError(line, f"l'événement {event.id} (ligne {event.line}) a d'autres "
@@ -255,14 +270,14 @@ class Reader:
         if ev.kind is None:
             errors.append(RowError(line, f"type d'événement inconnu : « {kind[:40]} » (attendu "
                                          f"l'un de {', '.join(k.value for k in Kind)})."))
-        cache = self._resolved
-        ev.actor = (cache.get(("actor", actor)) or self._code("actor", actor, line, ev.kind)) \
+        cache = self._cache
+        ev.actor = (cache["actor"].get(actor) or self._code("actor", actor, line, ev.kind)) \
             if actor else None
         if ev.actor is not None and ev.actor < 0:
             self.cat.actor_kinds.setdefault(actor.strip(), set()).add(ev.kind)
         ev.crate = self._crate(crate, line) if crate else None
-        ev.point = (cache.get(("point", point)) or self._code("point", point, line)) if point else None
-        ev.washer = (cache.get(("washer", washer)) or self._code("washer", washer, line)) \
+        ev.point = (cache["point"].get(point) or self._code("point", point, line)) if point else None
+        ev.washer = (cache["washer"].get(washer) or self._code("washer", washer, line)) \
             if washer else None
         ev.corrects = None
         if corrects:
@@ -315,7 +330,8 @@ class Reader:
                 self.errors.append(RowError(line, "quantité, modèle, motif, prix ou vigneron sans "
                                                   "étapes (from_stage, to_stage)."))
             return
-        from_stage, to_stage = STAGES.get(from_text.strip()), STAGES.get(to_text.strip())
+        from_stage = STAGES.get(from_text) or STAGES.get(from_text.strip())
+        to_stage = STAGES.get(to_text) or STAGES.get(to_text.strip())
         if from_stage is None or to_stage is None:
             self.errors.append(RowError(line, f"étape inconnue : « {from_text[:20]} » → "
                                               f"« {to_text[:20]} » (attendu l'une de "
@@ -324,7 +340,8 @@ class Reader:
         if from_stage == to_stage:
             self.errors.append(RowError(line, "les étapes de départ et d'arrivée sont identiques."))
             return
-        quantity = quantity.strip()
+        if not (quantity.isdigit() and quantity.isascii()):
+            quantity = quantity.strip()
         if not (quantity.isascii() and quantity.isdigit()) or len(quantity) > 9:
             self.errors.append(RowError(line, f"quantité « {quantity[:20]} » : un entier positif "
                                               "est attendu."))
@@ -334,15 +351,16 @@ class Reader:
             self.errors.append(RowError(line, f"quantité {count} hors limites (1 à {MAX_QUANTITY})."))
             return
         winemaker, model, reason, price = values[7], values[8], values[12], values[13]
-        cache = self._resolved
+        cache = self._cache
         cents = self._cents(price, line) if price else None
-        model_id = (cache.get(("model", model)) or self._code("model", model, line, to_stage)) \
+        model_id = (cache["model"].get(model) or self._code("model", model, line, to_stage)) \
             if model else None
-        reason_id = (cache.get(("reason", reason)) or self._code(
+        reason_id = (cache["reason"].get(reason) or self._code(
             "reason", reason, line, (from_stage, to_stage))) if reason else None
-        winemaker_id = (cache.get(("winemaker", winemaker)) or self._code(
+        winemaker_id = (cache["winemaker"].get(winemaker) or self._code(
             "winemaker", winemaker, line)) if winemaker else None
-        ev.moves.append(Move(from_stage, to_stage, count, model_id, reason_id, cents, winemaker_id))
+        ev.moves.append(FastMove(from_stage, to_stage, count, model_id, reason_id, cents,
+                                 winemaker_id))
 
     def _cents(self, price: str, line: int) -> int | None:
         cents = self._prices.get(price)
@@ -354,12 +372,11 @@ class Reader:
         return cents
 
     def _code(self, kind: str, code: str, line: int, hint: Any = None) -> int | None:
-        key = (kind, code)
-        found = self._resolved.get(key)
+        found = self._cache[kind].get(code)
         if found is None:
             found = self.cat.resolve(kind, code.strip(), line, self.errors, hint)
             if found is not None:
-                self._resolved[key] = found
+                self._cache[kind][code] = found
         return found
 
 

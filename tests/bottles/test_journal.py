@@ -225,11 +225,17 @@ def test_fast_hash_is_the_ledger_content_hash(world):
            "kind": "wash", "actor": "x", "washer": "W", "hours": "1.50", "water_l": "30",
            "bottle_model": "M", "from_stage": "sorted", "to_stage": "clean", "quantity": "7"}
     second = dict(row, to_stage="rejected", reason="R", quantity="1", bottle_model="")
-    [ev] = reader.read(rows_of([row, second]))
-    utc = ev.at.astimezone(UTC).isoformat(timespec="microseconds")
-    draft = Draft(id=ev.id, kind=ev.kind, occurred_at=ev.at, actor_id=ev.actor, moves=ev.moves,
-                  washer_id=ev.washer, round_id=3, note="", hours=ev.hours, water_l=ev.water)
-    assert fast_hash(ev, 3, utc) == content_hash(draft)
+    third = dict(row, event_id=str(uuid.uuid4()), kind="correction", note='Dû « à » "x"\n\\é',
+                 corrects=row["event_id"], hours="", water_l="", energy_kwh="12.50", km="0.0")
+    events = reader.read(rows_of([row, second, third]))
+    assert len(events) == 2 and not reader.errors
+    for ev in events:
+        ev.corrects_seq = 7 if ev.corrects else None
+        utc = ev.at.astimezone(UTC).isoformat(timespec="microseconds")
+        draft = Draft(id=ev.id, kind=ev.kind, occurred_at=ev.at, actor_id=ev.actor, moves=ev.moves,
+                      washer_id=ev.washer, round_id=3, note=ev.note, hours=ev.hours, km=ev.km,
+                      water_l=ev.water, energy_kwh=ev.energy, corrects_seq=ev.corrects_seq)
+        assert fast_hash(ev, 3, utc) == content_hash(draft)
 
 
 # -- bad rows -------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ def whom_to_call(session: Session, crate: Crate) -> str:
     site = crate.collection_point if crate.state in (CrateState.AT_POINT, CrateState.FULL) else None
     site = site or (crate.washer if crate.state == CrateState.IN_POOL else None)
     if site is not None and (site.contact or site.phone):
-        who = " ".join(part for part in (site.contact, f"({site.phone})" if site.phone else "") if part)
+        phone = site.phone.replace(" ", "\u00a0")  # a phone number never breaks across lines
+        who = " ".join(part for part in (site.contact, f"({phone})" if phone else "") if part)
         return f"{site.name} : {who}"
     return coordination_contact(session)
 

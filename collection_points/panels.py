@@ -47,7 +47,8 @@ def crate_panel(crate: Crate, user: User) -> Markup | None:
                if acts_as_driver else "Cette caisse a déjà été enlevée par le chauffeur.")
     else:
         why = "Cette caisse n'est pas enregistrée dans le parc."
-    context = {"crate": crate, "action": action, "event_id": uuid.uuid4(), "second_id": uuid.uuid4()}
+    context = {"crate": crate, "action": action, "event_id": uuid.uuid4(), "second_id": uuid.uuid4(),
+               "labels": sees_everything(user)}
     if why:
         context["explanation"] = explain.refusal(db.session, crate, why)
     if action == "place":

@@ -55,7 +55,7 @@ def test_assignment_to_another_driver_moves_a_point_down(client, session, world)
     login(client, coordinator)
     page = client.get("/demandes")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "cp-late" in html and "en retard" in html
+    assert page.status_code == 200 and "cp-late" in html and "en retard" in html and "Attribuer" in html
     response = post_form(client, f"/demandes/{world['old'].id}/attribuer", {"driver_id": other.id},
                          page_url="/demandes")
     assert response.status_code == 302

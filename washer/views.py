@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bottles import codes
+from bottles import codes, error_page
 from bottles.auth import role_required, washer_ids
 from bottles.db import db
 from bottles.models import Crate, Event, Round, Winemaker, utcnow
@@ -24,6 +24,21 @@ STAFF = ("washer",)
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+@bp.errorhandler(IntegrityError)
+def _raced(_error):
+    """Two submissions of one form at the same instant: the loser learns it was recorded once."""
+    db.session.rollback()
+    try:
+        event_id = uuid.UUID(request.form.get("event_id", ""))
+    except ValueError:
+        event_id = None
+    if event_id and db.session.scalar(select(Event.seq).where(Event.id == event_id)):
+        flash("Déjà enregistré (envoi en double) : rien n'a été compté deux fois.", "info")
+        return redirect(request.referrer or url_for("washer.receipt"))
+    return error_page(409, "Conflit avec un autre enregistrement au même instant : rien n'a été "
+                           "enregistré. Rechargez la page et recommencez.")
 
 
 def _allowed() -> set[int] | None:

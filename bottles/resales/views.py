@@ -17,7 +17,9 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from bottles import error_page
 from bottles.auth import OVERSEERS, role_required, washer_ids
 from bottles.db import db
 from bottles.i18n import day
@@ -31,6 +33,23 @@ from bottles.rules import Kind, LedgerError
 
 bp = Blueprint("resales", __name__, url_prefix="/ventes")
 ROLES = ("washer",)
+
+
+@bp.errorhandler(IntegrityError)
+def _raced(_error):
+    """Two submissions of one form at the same instant: the loser learns it was recorded once."""
+    db.session.rollback()
+    try:
+        seq = db.session.scalar(select(Event.seq).where(
+            Event.id == uuid.UUID(request.form.get("event_id", ""))))
+    except ValueError:
+        seq = None
+    if seq:
+        flash("Déjà enregistré (envoi en double) : rien n'a été compté deux fois.", "info")
+        return redirect(url_for("resales.note", seq=seq) if request.endpoint == "resales.create"
+                        else request.referrer or url_for("resales.index"))
+    return error_page(409, "Conflit avec un autre enregistrement au même instant : rien n'a été "
+                           "enregistré. Rechargez la page et recommencez.")
 
 
 def _seller_washers() -> set[int] | None:

@@ -68,6 +68,8 @@ def test_crates_through_sorting_batch_and_sale(client, session, dock):
     note = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Domaine de la Pinte" in note and "17,0 kg" in note and "25,00" in note  # 50×0,34 kg; 50×0,50 €
     assert check_ledger(session) == []
+    result = client.application.test_cli_runner().invoke(args=["bottles", "check-ledger"])
+    assert result.exit_code == 0, result.output
 
 
 def _id(page) -> str:

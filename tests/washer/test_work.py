@@ -278,3 +278,25 @@ def test_forms_without_csrf_token_record_nothing(client, session, received, url)
                                "pallet_size": "10"})
     assert r.status_code == 400 and "jeton" in r.get_data(as_text=True)
     assert session.query(Event).count() == before
+
+
+def test_a_double_submission_racing_in_is_answered_as_recorded_once(client, session, received, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from washer import operations
+
+    dock = received
+    page = client.get("/lavage/tri").get_data(as_text=True)
+    event_id = page.split('name="event_id" value="')[1].split('"')[0]
+    first = submit(client, "/lavage/tri", {f"m-{dock.bourg.id}": "10", "event_id": event_id})
+    assert first.status_code == 302
+
+    def racing(*_a, **_k):
+        raise IntegrityError("INSERT INTO events", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(operations, "sort", racing)
+    again = submit(client, "/lavage/tri", {f"m-{dock.bourg.id}": "10", "event_id": event_id})
+    assert again.status_code == 302
+    other = submit(client, "/lavage/tri", {f"m-{dock.bourg.id}": "10"})
+    assert other.status_code == 409 and "Conflit" in other.get_data(as_text=True)
+    assert stock(session, Stage.SORTED, dock.washer.id, dock.bourg.id) == 10

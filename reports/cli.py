@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from bottles.db import db
-from reports import operations, report, rules
+from reports import operations, report, rollup, rules
 from reports.models import Phase
 from reports.rules import PhaseError
 
@@ -81,6 +81,8 @@ def kpis(phase_name: str, as_json: bool) -> None:
     except PhaseError as error:
         _fail(error)
         return
+    if rollup.refresh(db.session):
+        db.session.commit()
     values = report.phase_kpis(db.session, phase)
     if as_json:
         click.echo(json.dumps(values, ensure_ascii=False, indent=2))
@@ -107,3 +109,31 @@ def export_pdf(phase_name: str, out: Path) -> None:
         return
     out.write_bytes(pdf.phase_pdf(report.build(db.session, phase)))
     click.echo(f"Rapport écrit : {out}")
+
+
+@group.command("refresh-rollups")
+@click.option("--rebuild", is_flag=True, help="Vider les cumuls et relire tout le journal.")
+@with_appcontext
+def refresh_rollups(rebuild: bool) -> None:
+    """Feed the daily roll-ups with the events past their watermark (or rebuild them)."""
+    if rebuild:
+        rollup.rebuild(db.session)
+        read = rollup.watermark(db.session)
+    else:
+        read = rollup.refresh(db.session)
+    db.session.commit()
+    mark = rollup.watermark(db.session)
+    click.echo(f"Cumuls quotidiens à jour : {read} événement(s) lu(s), jusqu'au n° {mark}.")
+
+
+@group.command("check-rollups")
+@with_appcontext
+def check_rollups() -> None:
+    """Recompute the roll-ups from the raw ledger and compare; exit 1 on any difference."""
+    problems = rollup.check(db.session)
+    if problems:
+        for problem in problems[:200]:
+            click.echo(problem, err=True)
+        click.echo(f"{len(problems)} différence(s) entre le journal et les cumuls.", err=True)
+        sys.exit(1)
+    click.echo(f"Cumuls et journal concordent (jusqu'à l'événement n° {rollup.watermark(db.session)}).")

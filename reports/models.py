@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bottles.db import db
@@ -26,3 +37,66 @@ class Phase(db.Model):
     targets: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTC_DT, default=utcnow)
     __table_args__ = (CheckConstraint("start_date <= end_date", name="dates_in_order"),)
+
+
+class DailyFlow(db.Model):
+    """Roll-up: bottles moved per Paris day, stage pair, point, reason and winemaker.
+
+    A correction adds the negated movements of the event it corrects, on that event's day, so
+    the sums leave out both (INDICATORS.md). 0 stands for "none" in the id columns.
+    """
+
+    __tablename__ = "report_daily_flows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    from_stage: Mapped[str] = mapped_column(String(16))
+    to_stage: Mapped[str] = mapped_column(String(16))
+    point_id: Mapped[int] = mapped_column(Integer, default=0)
+    reason_id: Mapped[int] = mapped_column(Integer, default=0)
+    winemaker_id: Mapped[int] = mapped_column(Integer, default=0)
+    quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    glass_g: Mapped[int] = mapped_column(BigInteger, default=0)
+    __table_args__ = (
+        UniqueConstraint("day", "from_stage", "to_stage", "point_id", "reason_id", "winemaker_id",
+                         name="uq_report_daily_flows_key"),
+        Index("ix_report_daily_flows_pair_day", "from_stage", "to_stage", "day"),
+    )
+
+
+class DailyWork(db.Model):
+    """Roll-up: events, crate fill, hours and km per Paris day, kind and point."""
+
+    __tablename__ = "report_daily_work"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(24))
+    point_id: Mapped[int] = mapped_column(Integer, default=0)
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
+    fill_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    fill_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    hours: Mapped[float] = mapped_column(Float, default=0.0)
+    km: Mapped[float] = mapped_column(Float, default=0.0)
+    __table_args__ = (UniqueConstraint("day", "kind", "point_id", name="uq_report_daily_work_key"),)
+
+
+class CrateLead(db.Model):
+    """Roll-up: for each counted pickup or receipt, days since the crate's latest earlier step."""
+
+    __tablename__ = "report_crate_leads"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    crate_id: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    day: Mapped[date] = mapped_column(Date)
+    point_id: Mapped[int] = mapped_column(Integer, default=0)
+    days: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_report_crate_leads_kind_day", "kind", "day"),)
+
+
+class RollupState(db.Model):
+    """How far (event seq) the roll-ups have read the ledger."""
+
+    __tablename__ = "report_rollup_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(UTC_DT)

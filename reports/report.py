@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bottles.rules import CRATE_STATE_LABELS, CrateState
-from reports import queries, rules
+from reports import queries, rollup_read, rules
 from reports.models import Phase
 from reports.queries import Scope
 
@@ -24,9 +24,17 @@ def previous_phase(session: Session, phase: Phase) -> Phase | None:
                           .order_by(Phase.end_date.desc()).limit(1))
 
 
+def aggregates(session: Session, scope: Scope):
+    """(Aggregates, grouped flow rows, roll-up reader or None): roll-ups for whole Paris days."""
+    if rollup_read.days_of(scope) is not None:
+        return rollup_read.aggregates(session, scope)
+    agg, rows = queries.aggregates(session, scope)
+    return agg, rows, None
+
+
 def kpis(session: Session, scope: Scope, params: dict | None = None) -> dict:
     """The indicators of INDICATORS.md for a scope (default parameters unless given)."""
-    agg, _rows = queries.aggregates(session, scope)
+    agg, _rows, _ledger = aggregates(session, scope)
     return rules.indicators(agg, params or rules.effective_params({}), scope.scoped)
 
 
@@ -103,7 +111,7 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
     """Everything a phase's dashboard, PDF and exports show, in a fixed number of queries."""
     scope = phase_scope(phase, point_ids)
     params = rules.effective_params(phase.parameters)
-    agg, rows = queries.aggregates(session, scope)
+    agg, rows, ledger = aggregates(session, scope)
     values = rules.indicators(agg, params, scope.scoped)
     prev = previous_phase(session, phase)
     prev_values = phase_kpis(session, prev) if prev else None
@@ -111,15 +119,21 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
     reason_labels = {code: label for code, label in names["reason"].values()}
     at = min(scope.end, datetime.now(UTC))
     fleet, stale = queries.crate_fleet(session, at)
+    if ledger is not None:
+        by_territory = rollup_read.collected_by_month_territory(ledger, names["point"])
+        wash = rollup_read.wash_by_month(ledger, names["reason"]) if not scope.scoped else {}
+        inflow = rollup_read.clean_inflow_by_day(ledger)
+    else:
+        by_territory = queries.collected_by_month_territory(session, scope)
+        wash = queries.wash_by_month(session, scope) if not scope.scoped else {}
+        inflow = queries.clean_inflow_by_day(session, scope.end)
     report = Report(
         phase=PhaseInfo(phase.id, phase.name, phase.start_date, phase.end_date, phase.description or "",
                         dict(phase.targets or {})),
         scope=scope, values=values, previous=prev_values,
         previous_name=prev.name if prev else None, params=params, funnel=rules.funnel(values),
-        by_territory=queries.collected_by_month_territory(session, scope),
-        wash=queries.wash_by_month(session, scope) if not scope.scoped else {},
-        stock_age=rules.stock_age(values["clean_stock_end"] or 0,
-                                  queries.clean_inflow_by_day(session, scope.end),
+        by_territory=by_territory, wash=wash,
+        stock_age=rules.stock_age(values["clean_stock_end"] or 0, inflow,
                                   (scope.end.astimezone(rules.PARIS)).date()),
         fleet=fleet, stale_crates=stale, reason_labels=reason_labels, tables=[])
     report.tables = [

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bottles.auth import role_required
 from bottles.db import db
 from bottles.models import Reason
-from reports import charts, exports, operations, report, rules
+from reports import charts, exports, operations, report, rollup, rules
 from reports.cache import cached, phase_fingerprint
 from reports.models import Phase
 from reports.queries import point_ids_for, territories
@@ -34,10 +34,17 @@ def cell_filter(value, header: str = "") -> str:
 
 
 def _phase_or_404(phase_id: int) -> Phase:
+    _catch_up()
     phase = db.session.get(Phase, phase_id)
     if phase is None:
         abort(404, description="Cette phase n'existe pas.")
     return phase
+
+
+def _catch_up() -> None:
+    """Feed the daily roll-ups with the new events (figures are exact either way; this keeps reads fast)."""
+    if rollup.refresh(db.session):
+        db.session.commit()
 
 
 @bp.get("/")
@@ -163,6 +170,7 @@ def _sections() -> dict[str, list[rules.Indicator]]:
 @bp.get("/compare")
 @role_required(*COORD)
 def compare():
+    _catch_up()
     ids = [int(i) for i in request.args.getlist("phase") if i.isdigit()]
     phases = db.session.scalars(select(Phase).order_by(Phase.start_date)).all()
     chosen = [p for p in phases if p.id in ids] if ids else phases[-2:]

@@ -1,0 +1,101 @@
+"""The daily roll-ups give exactly what the raw ledger gives, whenever they are refreshed."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bottles.models import Event
+from bottles.rules import Kind
+from reports import queries, report, rollup, rules
+from reports.queries import Scope
+from tests.conftest import ON_POSTGRES
+from tests.reports import ledger_fixture
+from tests.reports.ledger_fixture import EXPECTED
+
+
+def raw_kpis(session, scope: Scope, params=None) -> dict:
+    agg, _rows = queries.aggregates(session, scope)
+    return rules.indicators(agg, params or rules.effective_params({}), scope.scoped)
+
+
+def test_rollup_equals_raw_ledger_across_refreshes_and_late_corrections(app, factory, session):
+    made = ledger_fixture.build(factory, session)
+    scope = report.phase_scope(made.phase)
+    params = rules.effective_params(made.phase.parameters)
+    assert rollup.refresh(session) > 0
+    assert rollup.check(session) == []
+    assert report.kpis(session, scope, params) == raw_kpis(session, scope, params)
+    assert report.kpis(session, scope, params)["bottles_sold"] == EXPECTED["bottles_sold"]
+    # A late correction of an in-phase sale: it sits in the tail first, then in the roll-up.
+    sale = session.scalar(select(Event).where(Event.kind == "sale").order_by(Event.seq).limit(1))
+    factory.event(Kind.CORRECTION, at=ledger_fixture.utc("2026-01-10T10:00:00+01:00"), corrects=sale.seq,
+                  note="vente annulée")
+    session.commit()
+    live = report.kpis(session, scope, params)
+    assert live["bottles_sold"] == 5 and live == raw_kpis(session, scope, params)
+    rollup.refresh(session)
+    assert rollup.check(session) == []
+    assert report.kpis(session, scope, params) == live
+    for points in ((made.points[1].id,), (made.points[0].id, made.points[2].id), ()):
+        scoped = Scope(scope.start, scope.end, points)
+        assert report.kpis(session, scoped) == raw_kpis(session, scoped)
+
+
+def test_check_finds_a_tampered_rollup(app, factory, session):
+    ledger_fixture.build(factory, session)
+    rollup.refresh(session)
+    from reports.models import DailyFlow
+
+    row = session.scalar(select(DailyFlow).where(DailyFlow.to_stage == "sold").limit(1))
+    row.quantity += 1
+    session.flush()
+    problems = rollup.check(session)
+    assert problems and "flux" in problems[0]
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["reports", "check-rollups"])
+    assert result.exit_code == 1 and "différence" in result.output
+
+
+def test_refresh_and_check_commands(app, factory, session):
+    ledger_fixture.build(factory, session)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["reports", "refresh-rollups"])
+    assert result.exit_code == 0 and "Cumuls quotidiens à jour" in result.output
+    result = runner.invoke(args=["reports", "check-rollups"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["reports", "refresh-rollups", "--rebuild"])
+    assert result.exit_code == 0
+    assert runner.invoke(args=["reports", "check-rollups"]).exit_code == 0
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="the bulk generator writes SQLite files")
+def test_generated_history_rollup_equals_raw(app, session, db_url):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from jura_history import generate
+
+    session.remove()
+    from bottles.db import db
+
+    db.engine.dispose()
+    generate(db_url.removeprefix("sqlite:///"), years=2, bottles_per_year=15_000, first_year=2023)
+    assert rollup.refresh(session) > 0
+    session.commit()
+    assert rollup.check(session) == []
+    for start, end in (("2023-09-01", "2024-08-31"), ("2024-09-01", "2025-08-31"),
+                       ("2024-03-31", "2024-10-27")):  # both DST changes at the edges
+        scope = Scope(*rules.phase_bounds(rules.parse_day(start, ""), rules.parse_day(end, "")))
+        rolled, raw = report.kpis(session, scope), raw_kpis(session, scope)
+        for key in raw:
+            if isinstance(raw[key], float):
+                assert rolled[key] == pytest.approx(raw[key], rel=1e-9, abs=1e-9), key
+            else:
+                assert rolled[key] == raw[key], key
+        assert raw["bottles_collected"] > 3_000
+    # A not day-aligned range falls back to the raw ledger.
+    scope = Scope(scope.start + timedelta(hours=5), scope.end)
+    assert report.kpis(session, scope) == raw_kpis(session, scope)

@@ -25,12 +25,13 @@ class Dock:
     winemaker: Winemaker
     reasons: dict[str, Reason] = field(default_factory=dict)
 
-    def in_transit(self, count: int = 50, n: int | None = None) -> Crate:
+    def in_transit(self, count: int = 50, n: int | None = None, round_id: int | None = None) -> Crate:
         """A crate declared full with `count` bottles and picked up on a round."""
         crate = self.factory.full_crate_at(self.point, count=count, washer=self.washer,
                                            at=T0 + timedelta(minutes=n or 0))
         self.factory.event(Kind.PICKUP, at=T0 + timedelta(days=2, minutes=n or 0), crate=crate,
-                           point=self.point.id, moves=[Move(Stage.AT_POINT, Stage.IN_TRANSIT, count)])
+                           point=self.point.id, round_id=round_id,
+                           moves=[Move(Stage.AT_POINT, Stage.IN_TRANSIT, count)])
         return crate
 
 

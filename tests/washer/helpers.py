@@ -29,12 +29,19 @@ def seed_history(session, dock) -> None:
     import uuid
     from datetime import UTC, datetime, timedelta
 
+    from bottles.models import Round
     from bottles.resales import operations as resales
     from bottles.resales.rules import Line
     from washer import operations
 
     now = datetime.now(UTC)
-    crates = [dock.in_transit(55, n) for n in range(1, 5)]
+    driver = dock.factory.user("driver")
+    the_round = Round(code="R-TEST-1", driver_id=driver.id, round_date=(now - timedelta(days=41)).date(),
+                      washer_id=dock.washer.id)
+    session.add(the_round)
+    session.flush()
+    dock.round_id = the_round.id
+    crates = [dock.in_transit(55, n, round_id=the_round.id) for n in range(1, 5)]
     for n, crate in enumerate(crates):
         operations.receive(session, actor=dock.staff, at=now - timedelta(days=40 - n), event_id=uuid.uuid4(),
                            washer_id=dock.washer.id, crate=crate, counted=55 - n,

@@ -96,6 +96,7 @@ def test_every_washer_page_fits_a_phone(phone, session, dock):
     for name, url in (("10-lot", "/lavage/lot"), ("11-stock", "/lavage/stock"),
                       ("12-inventaire", "/lavage/inventaire?etape=sorted"),
                       ("13-historique", "/lavage/historique"), ("14-tournees", "/lavage/tournees"),
+                      ("14b-tournee", f"/lavage/tournees/{dock.round_id}"),
                       ("15-ventes", "/ventes/"), ("16-vente-nouvelle", "/ventes/nouvelle"),
                       ("17-vigneron", f"/ventes/vigneron/{dock.winemaker.id}"),
                       ("18-reception-caisse", "/lavage/reception?code=" + dock.spare.code)):

@@ -19,7 +19,7 @@ from bottles.db import db
 from bottles.journal import ALL_COLUMNS, COLUMNS, export_journal, import_journal
 from bottles.journal_import import fast_hash
 from bottles.journal_read import Catalogue, Reader, rows_of
-from bottles.ledger import Draft, content_hash
+from bottles.ledger import Draft, content_hash, record
 from bottles.models import (
     BottleModel,
     CollectionPoint,
@@ -199,6 +199,21 @@ def test_round_trip_into_an_empty_database_gives_the_same_ledger(session, world,
     assert again.skipped_events == report.imported_events and again.created == {}
     other_session.commit()
     assert _export(other_session) == journal
+    # the app's own write path carries on after an import (seq sequences advanced on PostgreSQL)
+    crate_id = other_session.scalar(select(Crate.id))
+    retired = record(other_session, Draft(id=uuid.uuid4(), kind=Kind.CRATE_RETIRED,
+                                          occurred_at=T0 + timedelta(days=60), actor_id=None,
+                                          crate_id=crate_id))
+    ids = {model.__tablename__: other_session.scalar(select(model.id).where(model.code == code))
+           for model, code in ((Washer, "LAV1"), (BottleModel, "BOURG75"), (Reason, "INV"))}
+    found = record(other_session, Draft(
+        id=uuid.uuid4(), kind=Kind.STOCKTAKE, occurred_at=T0 + timedelta(days=61), actor_id=None,
+        washer_id=ids["washers"], moves=[Move(Stage.OUTSIDE, Stage.CLEAN, 2, ids["bottle_models"],
+                                             ids["reasons"])]))
+    other_session.commit()
+    assert retired.created and retired.event.seq == report.imported_events + 1
+    assert found.event.movements[0].id == report.imported_movements + 1
+    assert check_ledger(other_session) == []
 
 
 def test_importing_the_export_into_its_own_database_changes_nothing(session, world):

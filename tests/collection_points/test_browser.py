@@ -143,3 +143,27 @@ def test_every_other_page_at_phone_size(phone, factory):
     text = phone.locator(".cp-panel").inner_text()
     assert "pas à votre point" in text and "Mme Martin" in text
     shot(phone, "17-crate-other-point")
+
+
+def test_coordinator_pages_on_a_laptop(laptop, factory):
+    washer = factory.washer()
+    staff_points = [factory.point(name=f"Point {n}") for n in range(3)]
+    staff = factory.user("point", points=staff_points)
+    coordinator = factory.user("coordinator")
+    factory.user("driver", username="camille")
+    for days, point in zip((12, 3, 1), staff_points, strict=True):
+        factory.full_crate_at(point, count=40 + days, washer=washer, actor=staff,
+                              at=datetime.now(UTC) - timedelta(days=days))
+    factory.session.commit()
+    laptop.goto("/login")
+    sign_in(laptop, coordinator)
+    laptop.goto("/demandes")
+    cards = laptop.locator(".cp-stop")
+    assert cards.count() == 3 and "en retard" in cards.first.inner_text()
+    laptop.select_option("#driver-%d" % staff_points[1].id, label="Driver de test")
+    laptop.click(f"#driver-{staff_points[1].id} ~ button")
+    laptop.wait_for_selector(".flash-success")
+    assert "Attribué à Driver de test" in laptop.content()
+    shot(laptop, "20-laptop-requests")
+    laptop.goto("/etiquettes")
+    shot(laptop, "21-laptop-labels")

@@ -160,7 +160,7 @@ def test_coordinator_pages_on_a_laptop(laptop, factory):
     laptop.goto("/demandes")
     cards = laptop.locator(".cp-stop")
     assert cards.count() == 3 and "en retard" in cards.first.inner_text()
-    laptop.select_option("#driver-%d" % staff_points[1].id, label="Driver de test")
+    laptop.select_option(f"#driver-{staff_points[1].id}", label="Driver de test")
     laptop.click(f"#driver-{staff_points[1].id} ~ button")
     laptop.wait_for_selector(".flash-success")
     assert "Attribué à Driver de test" in laptop.content()

@@ -36,11 +36,13 @@ def _figure(width: float = 7.2, height: float = 3.6) -> tuple[Figure, object]:
     return fig, ax
 
 
-def to_svg(fig: Figure) -> str:
-    """The figure as inline SVG (no XML prologue, scalable width)."""
+def to_svg(fig: Figure, standalone: bool = False) -> str:
+    """The figure as SVG: a whole file (standalone) or inline (no XML prologue, scalable width)."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
+    if standalone:
+        return svg
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart" role="img"', svg,
                  count=1)

@@ -129,20 +129,47 @@ TILES = ["bottles_collected", "collected_to_reused", "return_rate", "eligible_sh
          "active_winemakers", "cost_per_clean_bottle_eur"]
 
 
-def chart_svgs(rep: report.Report) -> dict[str, str]:
-    refusals = [(rep.reason_labels.get(c, c), q) for c, q in
-                sorted((rep.values["refused_by_reason"] or {}).items(), key=lambda kv: -kv[1])]
-    fleet = rep.table("caisses").rows
-    return {
-        "funnel": charts.to_svg(charts.funnel(rep.funnel)),
-        "territory": charts.to_svg(charts.monthly_by_territory(rep.by_territory)),
-        "wash": charts.to_svg(charts.wash(rep.wash, rep.reason_labels)),
-        "refusals": charts.to_svg(charts.hbars(refusals, "Écarts au tri par motif")),
-        "age": charts.to_svg(charts.hbars(list(rep.stock_age.items()), "Âge du stock propre",
-                                          "Bouteilles (plus anciennes vendues d'abord)")),
-        "fleet": charts.to_svg(charts.hbars([(r[0], r[1]) for r in fleet], "Parc de caisses",
-                                            "Caisses")),
-    }
+CHARTS = {
+    "entonnoir": "Entonnoir des pertes : collectées → revendues",
+    "territoires": "Bouteilles collectées par mois et par territoire",
+    "lavage": "Lavage : rendement et rebuts par motif",
+    "ecarts": "Écarts au tri par motif",
+    "age-stock": "Âge du stock propre",
+    "caisses": "Parc de caisses",
+}
+
+
+def chart_figure(rep: report.Report, name: str):
+    """The matplotlib Figure of one dashboard chart."""
+    if name == "entonnoir":
+        return charts.funnel(rep.funnel)
+    if name == "territoires":
+        return charts.monthly_by_territory(rep.by_territory)
+    if name == "lavage":
+        return charts.wash(rep.wash, rep.reason_labels)
+    if name == "ecarts":
+        refusals = [(rep.reason_labels.get(c, c), q) for c, q in
+                    sorted((rep.values["refused_by_reason"] or {}).items(), key=lambda kv: -kv[1])]
+        return charts.hbars(refusals, CHARTS[name])
+    if name == "age-stock":
+        return charts.hbars(list(rep.stock_age.items()), CHARTS[name],
+                            "Bouteilles (plus anciennes vendues d'abord)")
+    return charts.hbars([(r[0], r[1]) for r in rep.table("caisses").rows], CHARTS[name], "Caisses")
+
+
+@bp.get("/<int:phase_id>/graphiques/<name>.svg")
+@role_required(*COORD)
+def chart(phase_id: int, name: str):
+    """One chart as an SVG image (rendered on the server, cached on the ledger's last seq)."""
+    phase = _phase_or_404(phase_id)
+    if name not in CHARTS:
+        abort(404, description=f"Graphique inconnu : {name}.")
+    point_ids = _point_filter()[0]
+    svg = cached(db.session, ("chart", name, phase_fingerprint(phase), point_ids),
+                 lambda: charts.to_svg(chart_figure(report.build_cached(db.session, phase, point_ids), name),
+                                       standalone=True))
+    return Response(svg, mimetype="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=60"})
 
 
 @bp.get("/<int:phase_id>")
@@ -151,9 +178,8 @@ def dashboard(phase_id: int):
     phase = _phase_or_404(phase_id)
     point_ids, codes, terr = _point_filter()
     rep = report.build_cached(db.session, phase, point_ids)
-    svgs = cached(db.session, ("charts", phase_fingerprint(phase), point_ids), lambda: chart_svgs(rep))
     phases = db.session.scalars(select(Phase).order_by(Phase.start_date)).all()
-    return render_template("reports/dashboard.html", phase=phase, rep=rep, charts=svgs,
+    return render_template("reports/dashboard.html", phase=phase, rep=rep, charts=CHARTS,
                            tiles=[rules.BY_KEY[k] for k in TILES], references=rules.REFERENCES,
                            sections=_sections(), phases=phases, territories=territories(db.session),
                            chosen_territories=terr, chosen_points=codes, tables=exports.TABLE_NAMES)

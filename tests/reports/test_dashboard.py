@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -34,8 +35,15 @@ def test_dashboard_shows_indicators_charts_and_tables(client, made):
     resp = client.get(f"/phases/{made.phase.id}")
     assert resp.status_code == 200
     page = _text(resp)
-    assert page.count("<svg") >= 6 and 'class="chart"' in page
-    assert "Entonnoir des pertes" in page
+    charts = re.findall(r'<img class="chart" src="([^"]+)"', page)
+    assert len(charts) == 6
+    for url in charts:
+        svg = client.get(url)
+        assert svg.status_code == 200 and svg.mimetype == "image/svg+xml", url
+        assert b"<svg" in svg.data
+    funnel = client.get(f"/phases/{made.phase.id}/graphiques/entonnoir.svg").get_data(as_text=True)
+    assert "Entonnoir des pertes" in funnel and "Collectées" in funnel
+    assert client.get(f"/phases/{made.phase.id}/graphiques/nope.svg").status_code == 404
     assert "33 %" in page                      # collected_to_reused = 25 / 75
     assert "Étiquette permanente : 10" in page  # refusals by reason in the funnel
     assert "Domaine n°" in page or "W2" in page  # refusals for permanent labels by estate

@@ -25,6 +25,7 @@ from reports.queries import counted
 # On PostgreSQL a transaction may commit after a later seq; events younger than this stay in
 # the tail (computed live) until every earlier transaction has surely committed.
 PG_MARGIN = timedelta(minutes=2)
+BATCH = 400_000
 FLOW_KEY = ("day", "from_stage", "to_stage", "point_id", "reason_id", "winemaker_id")
 WORK_KEY = ("day", "kind", "point_id")
 
@@ -201,15 +202,18 @@ def refresh(session: Session) -> int:
                               .values(last_seq=hi, updated_at=utcnow()))
     if claimed.rowcount != 1:
         return 0
-    flows = flow_contributions(session, lo, hi)
-    _upsert(session, DailyFlow, FLOW_KEY,
-            [dict(zip(FLOW_KEY, k, strict=True), quantity=v[0], amount_cents=v[1], glass_g=v[2])
-             for k, v in flows.items() if any(v)], ("quantity", "amount_cents", "glass_g"))
-    work = work_contributions(session, lo, hi)
-    _upsert(session, DailyWork, WORK_KEY,
-            [dict(zip(WORK_KEY, k, strict=True), events=v[0], fill_sum=v[1], fill_count=v[2], hours=v[3],
-                  km=v[4]) for k, v in work.items() if any(v)],
-            ("events", "fill_sum", "fill_count", "hours", "km"))
+    for start in range(lo, hi, BATCH):  # bounded memory, even for a first read of the whole ledger
+        end = min(start + BATCH, hi)
+        flows = flow_contributions(session, start, end)
+        _upsert(session, DailyFlow, FLOW_KEY,
+                [dict(zip(FLOW_KEY, k, strict=True), quantity=v[0], amount_cents=v[1], glass_g=v[2])
+                 for k, v in flows.items() if any(v)], ("quantity", "amount_cents", "glass_g"))
+        del flows
+        work = work_contributions(session, start, end)
+        _upsert(session, DailyWork, WORK_KEY,
+                [dict(zip(WORK_KEY, k, strict=True), events=v[0], fill_sum=v[1], fill_count=v[2],
+                      hours=v[3], km=v[4]) for k, v in work.items() if any(v)],
+                ("events", "fill_sum", "fill_count", "hours", "km"))
     crates = select(Event.crate_id).where(Event.seq > lo, Event.seq <= hi, Event.crate_id.is_not(None)) \
         .distinct()
     affected = None if lo == 0 else [c for (c,) in session.execute(crates)]
@@ -220,12 +224,11 @@ def refresh(session: Session) -> int:
         if affected is not None:
             for start in range(0, len(affected), 5000):
                 session.execute(delete(CrateLead).where(CrateLead.crate_id.in_(affected[start:start + 5000])))
-        leads = lead_rows(session, affected)
-        if leads:
-            for start in range(0, len(leads), 20_000):
-                session.execute(CrateLead.__table__.insert(), [
-                    {"seq": s, "crate_id": c, "kind": k, "day": d, "point_id": p, "days": days}
-                    for s, c, k, d, p, days in leads[start:start + 20_000]])
+        rows = session.execute(lead_select(session, affected).execution_options(yield_per=20_000))
+        for part in rows.partitions():
+            session.execute(CrateLead.__table__.insert(), [
+                {"seq": s, "crate_id": c, "kind": k, "day": _as_date(d), "point_id": p, "days": float(days)}
+                for s, c, k, d, p, days in part])
     session.flush()
     return hi - lo
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bottles.auth import sees_everything
 from bottles.ledger import Draft, LedgerConflict, Recorded, record
-from bottles.models import CollectionPoint, Crate, Event, Round, User
+from bottles.models import CollectionPoint, Crate, Event, Round, User, Washer
 from bottles.rules import CrateState, Kind, LedgerError, Move, Stage
 from collection_points import explain, queries
 from collection_points.models import PickupAssignment
@@ -155,6 +155,9 @@ def ensure_round(session: Session, driver: User, day: date, token: str,
     current = queries.open_round(session, driver.id)
     if current is not None:
         return current
+    if washer_id is None:  # a channel with one washer: the round goes there
+        washers = session.scalars(select(Washer.id).where(Washer.active.is_(True)).limit(2)).all()
+        washer_id = washers[0] if len(washers) == 1 else None
     try:
         with savepoint(session):
             new = Round(code=code, driver_id=driver.id, round_date=day, washer_id=washer_id)

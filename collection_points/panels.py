@@ -80,6 +80,8 @@ def month_start(now: datetime) -> datetime:
 
 def home_panel(user: User) -> Markup | None:
     """Point staff: their crates, open requests, bottles collected and CO₂ avoided."""
+    if user.role == "driver":
+        return driver_panel(user)
     if user.role != "point":
         return None
     now = datetime.now(UTC)
@@ -96,3 +98,15 @@ def home_panel(user: User) -> Markup | None:
         month=month, year=year, share=share, measured=measured, co2=co2_avoided_kg(year, share),
         co2_month=co2_avoided_kg(month, share), now=now, waiting_text=waiting_text, is_late=is_late,
         state_labels=CRATE_STATE_LABELS, points=user.collection_points))
+
+
+def driver_panel(user: User) -> Markup:
+    """Drivers: what waits to be picked up, and the round in progress."""
+    now = datetime.now(UTC)
+    needs = [n for n in queries.point_needs(db.session).values() if n.full_crates]
+    oldest = min((n.oldest_full for n in needs if n.oldest_full), default=None)
+    return Markup(render_template(
+        "collection_points/driver_panel.html", points=len(needs), crates=sum(n.full_crates for n in needs),
+        bottles=sum(n.bottles for n in needs), waiting=waiting_text(oldest, now),
+        late=sum(is_late(n.oldest_full, now) for n in needs),
+        current=queries.open_round(db.session, user.id)))

@@ -162,13 +162,15 @@ def test_driver_places_empty_crate_at_a_point_only_from_the_pool(client, session
     assert events(session) == before
 
 
-def test_retired_and_lost_crates_are_explained(client, session, world):
+@pytest.mark.parametrize("kind, label", [(Kind.CRATE_RETIRED, "retirée du parc"),
+                                         (Kind.CRATE_LOST, "perdue")])
+def test_retired_and_lost_crates_are_explained(client, session, world, kind, label):
     f, crate = world["f"], world["crate"]
-    f.event(Kind.CRATE_RETIRED, crate=crate, actor=world["driver"])
+    f.event(kind, crate=crate, actor=world["driver"])
     session.commit()
     login(client, world["driver"])
     page = client.get(f"/c/{crate.code}").get_data(as_text=True)
-    assert "ne peut plus servir" in page and "retirée du parc" in page
+    assert "ne peut plus servir" in page and label in page
     before = events(session)
     response = post_form(client, f"/c/{crate.code}/placee", {"event_id": str(uuid.uuid4()),
                                                              "point_id": world["point"].id},

@@ -184,3 +184,10 @@ def test_point_home_shows_crates_requests_and_co2(client, session, world):
     # 50 bottles × 36 % × 0.34 kg = 6.12 → "6 kg"
     assert ">6 kg<" in page
     assert world["late"].code not in page  # another point's crate
+
+
+def test_driver_home_says_what_waits(client, world):
+    login(client, world["driver"])
+    page = client.get("/").get_data(as_text=True)
+    assert "3 caisses pleines</strong> à enlever dans 2 points (105 bouteilles)" in page
+    assert "1 en retard" in page and "Voir la tournée" in page

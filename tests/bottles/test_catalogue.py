@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -219,3 +221,18 @@ def test_a_code_taken_at_the_same_moment_gives_409(client, session, coordinator,
     response = post_form(client, "/catalogue/winemakers/new", GOOD["winemakers"])
     assert response.status_code == 409 and "rien n&#39;a été enregistré" in response.get_data(as_text=True)
     assert count(session, Winemaker) == 1
+
+
+def test_a_stored_value_outside_the_usual_lists_stays_editable(client, session, coordinator, factory):
+    point = factory.point(code="OLD1", territory="Hors Jura")
+    point.kind = "wine_bar"
+    session.commit()
+    page = client.get(f"/catalogue/points/{point.id}").get_data(as_text=True)
+    for value in ("wine_bar", "Hors Jura"):
+        assert re.search(f'<option[^>]*selected[^>]*value="{value}"|<option[^>]*value="{value}"[^>]*selected',
+                         page), value
+    response = post_form(client, f"/catalogue/points/{point.id}", {
+        "code": "OLD1", "name": "Bar à vins", "kind": "wine_bar", "territory": "Hors Jura"})
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(CollectionPoint, point.id).name == "Bar à vins"

@@ -282,6 +282,9 @@
       headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": this.csrf},
       body: JSON.stringify(body)})
       .then(function (response) {
+        if (response.redirected && response.url.indexOf("/login") >= 0) {
+          return {error: "Vous n'êtes plus connecté(e) : reconnectez-vous dans un autre onglet puis revalidez ; la liste est gardée."};
+        }
         return response.json().catch(function () { return {error: "Réponse illisible du serveur (" + response.status + ")."}; });
       })
       .then(function (data) { self.receive(batch, data); })

@@ -20,8 +20,13 @@ DEFAULT_REASONS: dict[str, list[tuple[str, str]]] = {
     "loss": [("transit_breakage", "Casse en transport"), ("count_short", "Écart de comptage (manque)")],
     "surplus": [("count_over", "Écart de comptage (en plus)")],
 }
-# Refusal reasons that name the estate whose permanent label it was.
-LABEL_REASON_CODES = frozenset({"permanent_label", "etiquette_permanente", "label"})
+# A refusal reason whose code or label says "permanent label" lets the sorter name the estate.
+LABEL_HINTS = ("tiquette", "label", "permanent")
+
+
+def is_label_reason(code: str, label: str) -> bool:
+    text = f"{code} {label}".lower()
+    return any(hint in text for hint in LABEL_HINTS)
 
 
 class InputError(ValueError):

@@ -16,7 +16,7 @@ from bottles.models import Crate, Event, Round, Winemaker, utcnow
 from bottles.queries import corrected_seqs
 from bottles.rules import KIND_LABELS, STAGE_LABELS, Kind, LedgerError, Stage
 from washer import operations, queries
-from washer.rules import LABEL_REASON_CODES, InputError, parse_count, parse_optional_decimal
+from washer.rules import InputError, is_label_reason, parse_count, parse_optional_decimal
 
 bp = Blueprint("washer", __name__, url_prefix="/lavage", template_folder="templates",
                static_folder="static", static_url_path="/static/washer")
@@ -285,7 +285,7 @@ def _sorting_context(washer) -> dict:
     refusal_reasons = operations.ensure_reasons(db.session, "refusal")
     return {**_common(washer), "models": queries.models(db.session, in_pool_only=True),
             "reasons": refusal_reasons,
-            "label_reasons": {r.id for r in refusal_reasons if r.code in LABEL_REASON_CODES},
+            "label_reasons": {r.id for r in refusal_reasons if is_label_reason(r.code, r.label_fr)},
             "winemakers": list(db.session.scalars(select(Winemaker).where(Winemaker.active.is_(True))
                                                    .order_by(Winemaker.estate))),
             "received": queries.stocks(db.session, washer.id)[Stage.RECEIVED].get(0, 0)}
@@ -308,13 +308,15 @@ def sorting_post():
         eligible = {m: parse_count(v, "Bouteilles triées") for m, v in _ids_from("m-").items()}
         refusals = [operations.Refusal(r, parse_count(v, "Bouteilles écartées"))
                     for r, v in _ids_from("r-").items()]
-        label_reason = _int_or_none(request.form.get("label_reason"), "Motif")
-        for qty, estate in zip(request.form.getlist("label_qty"), request.form.getlist("label_wm"),
-                               strict=False):
-            count = parse_count(qty, "Étiquettes permanentes")
-            if count:
-                refusals.append(operations.Refusal(label_reason or 0, count,
-                                                   _int_or_none(estate, "Domaine")))
+        for key in {k for k in request.form if k.startswith("lq-")}:
+            reason_id = _int_or_none(key[3:], "Motif")
+            estates = request.form.getlist(f"lw-{reason_id}")
+            for i, qty in enumerate(request.form.getlist(key)):
+                count = parse_count(qty, "Étiquettes permanentes")
+                if count:
+                    estate = estates[i] if i < len(estates) else ""
+                    refusals.append(operations.Refusal(reason_id or 0, count,
+                                                       _int_or_none(estate, "Domaine")))
         recorded = operations.sort(
             db.session, actor=current_user, at=utcnow(), event_id=_event_id(), washer_id=washer.id,
             eligible=eligible, refusals=refusals,

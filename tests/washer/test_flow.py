@@ -33,8 +33,8 @@ def test_crates_through_sorting_batch_and_sale(client, session, dock):
     page = client.get("/lavage/tri")
     r = post_form(client, "/lavage/tri", {
         "event_id": _id(page), f"m-{dock.bourg.id}": "60", f"m-{dock.clav.id}": "10",
-        f"r-{dock.reasons['cremant'].id}": "8", "label_reason": dock.reasons["permanent_label"].id,
-        "label_qty": ["6", "4"], "label_wm": [str(dock.winemaker.id), ""]}, page_url="/lavage/tri")
+        f"r-{dock.reasons['cremant'].id}": "8", f"lq-{dock.reasons['permanent_label'].id}": ["6", "4"],
+        f"lw-{dock.reasons['permanent_label'].id}": [str(dock.winemaker.id), ""]}, page_url="/lavage/tri")
     assert r.status_code == 302, r.get_data(as_text=True)
     assert stock(session, Stage.RECEIVED, w) == 0
     assert stock(session, Stage.SORTED, w, dock.bourg.id) == 60

@@ -36,8 +36,9 @@ def test_sorting_page_has_counters_per_model_and_refusals(client, received):
 def test_sorting_records_models_refusals_and_estate(client, session, received):
     dock = received
     r = submit(client, "/lavage/tri", {f"m-{dock.bourg.id}": "70", f"r-{dock.reasons['cremant'].id}": "12",
-                                       "label_reason": dock.reasons["permanent_label"].id,
-                                       "label_qty": "8", "label_wm": dock.winemaker.id, "hours": "0,5"})
+                                       f"lq-{dock.reasons['permanent_label'].id}": "8",
+                                       f"lw-{dock.reasons['permanent_label'].id}": dock.winemaker.id,
+                                       "hours": "0,5"})
     assert r.status_code == 302
     assert stock(session, Stage.RECEIVED, dock.washer.id) == 10
     assert stock(session, Stage.SORTED, dock.washer.id, dock.bourg.id) == 70
@@ -300,3 +301,20 @@ def test_a_double_submission_racing_in_is_answered_as_recorded_once(client, sess
     other = submit(client, "/lavage/tri", {f"m-{dock.bourg.id}": "10"})
     assert other.status_code == 409 and "Conflit" in other.get_data(as_text=True)
     assert stock(session, Stage.SORTED, dock.washer.id, dock.bourg.id) == 10
+
+
+def test_the_demo_catalogues_label_reason_lets_the_sorter_name_the_estate(client, session, received, factory):
+    reason = factory.reason("REF-ETIQUETTE", "refusal", "Étiquette permanente (colle non lavable)")
+    factory.reason("REJ-ETIQUETTE", "reject", "Étiquette non décollée")
+    session.commit()
+    page = client.get("/lavage/tri").get_data(as_text=True)
+    assert f'name="lq-{reason.id}"' in page and f'name="lw-{reason.id}"' in page
+    assert f'name="r-{reason.id}"' not in page
+    r = submit(client, "/lavage/tri", {f"lq-{reason.id}": ["5", "3"], f"lw-{reason.id}": [dock_wm(received), ""]})
+    assert r.status_code == 302
+    rows = session.query(Movement).filter_by(reason_id=reason.id).order_by(Movement.quantity).all()
+    assert [(m.quantity, m.winemaker_id is not None) for m in rows] == [(3, False), (5, True)]
+
+
+def dock_wm(dock) -> str:
+    return str(dock.winemaker.id)

@@ -46,7 +46,7 @@
     var counts = function () { return Array.prototype.slice.call(tally.querySelectorAll("input.count[id]")); };
     if (document.querySelector(".flash-success")) { try { localStorage.removeItem(key); } catch (e) { /* */ } }
     var fresh = counts().every(function (i) { return i.value === ""; });
-    if (fresh && !tally.querySelector("input[name=label_qty]:not([value=''])")) {
+    if (fresh && !tally.querySelector("input[name^='lq-']:not([value=''])")) {
       try {
         var kept = JSON.parse(localStorage.getItem(key) || "{}");
         counts().forEach(function (i) { if (kept[i.id]) { i.value = kept[i.id]; } });
@@ -59,17 +59,16 @@
     });
     tally.addEventListener("input", refresh);
     refresh();
-    var add = tally.querySelector(".add-label");
-    if (add) {
+    tally.querySelectorAll(".add-label").forEach(function (add) {
       add.addEventListener("click", function () {
-        var rows = tally.querySelector(".label-rows");
+        var rows = add.parentElement.querySelector(".label-rows");
         var copy = rows.querySelector(".label-row").cloneNode(true);
         copy.querySelector("input").value = "";
         copy.querySelector("select").selectedIndex = 0;
         rows.appendChild(copy);
         copy.querySelector("input").focus();
       });
-    }
+    });
   }
 
   // Wash batch: taken = accepted + rejects, per model.

@@ -310,11 +310,8 @@ def test_the_demo_catalogues_label_reason_lets_the_sorter_name_the_estate(client
     page = client.get("/lavage/tri").get_data(as_text=True)
     assert f'name="lq-{reason.id}"' in page and f'name="lw-{reason.id}"' in page
     assert f'name="r-{reason.id}"' not in page
-    r = submit(client, "/lavage/tri", {f"lq-{reason.id}": ["5", "3"], f"lw-{reason.id}": [dock_wm(received), ""]})
+    r = submit(client, "/lavage/tri", {f"lq-{reason.id}": ["5", "3"],
+                                       f"lw-{reason.id}": [str(received.winemaker.id), ""]})
     assert r.status_code == 302
     rows = session.query(Movement).filter_by(reason_id=reason.id).order_by(Movement.quantity).all()
     assert [(m.quantity, m.winemaker_id is not None) for m in rows] == [(3, False), (5, True)]
-
-
-def dock_wm(dock) -> str:
-    return str(dock.winemaker.id)

@@ -113,6 +113,7 @@ def import_journal(session: Session, rows_or_path: Any, *, create_missing: bool 
     })
     reader = Reader(catalogue)
     events = reader.read(rows_of(rows_or_path))
+    reader.events = {}  # the list is enough from here on
     report = ImportReport(errors=reader.errors)
     rounds = _codes(session, Round, Round.code)
     existing = _existing(session, [ev.id for ev in events])

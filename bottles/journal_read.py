@@ -56,7 +56,7 @@ class Ev:
                  "corrects", "note", "hours", "km", "water", "energy", "moves", "raw", "bad",
                  "seq", "corrects_seq")
 
-    def __init__(self, line: int, event_id: uuid.UUID, raw: tuple) -> None:
+    def __init__(self, line: int, event_id: uuid.UUID, raw: int | None) -> None:
         self.line = line
         self.id = event_id
         self.raw = raw
@@ -213,12 +213,13 @@ class Reader:
                 continue
             before = len(self.errors)
             raw = values[1:7] + values[14:]
+            digest = hash(tuple(raw))  # kept instead of the strings: a million events stay small
             if values[0] == last_text:  # the next movement of the same event
                 event = last_event
-                if event.raw != raw:
+                if event.raw != digest:
                     self._differs(line, event)
             else:
-                event = self._event(line, values[0], raw)
+                event = self._event(line, values[0], raw, digest)
                 if event is None:
                     continue
                 last_text, last_event = values[0], event
@@ -235,7 +236,7 @@ class Reader:
                                           "valeurs ici (date, type, sites, note…) : une même "
                                           "event_id doit répéter les mêmes colonnes d'événement."))
 
-    def _event(self, line: int, text: str, raw: list[str]) -> Ev | None:
+    def _event(self, line: int, text: str, raw: list[str], digest: int) -> Ev | None:
         try:
             event_id = uuid.UUID(text.strip())
         except ValueError:
@@ -243,12 +244,12 @@ class Reader:
             return None
         event = self.events.get(event_id)
         if event is None:
-            event = Ev(line, event_id, raw)
+            event = Ev(line, event_id, digest)
             before = len(self.errors)
             self._event_fields(event, raw)
             event.bad = len(self.errors) > before
             self.events[event_id] = event
-        elif event.raw != raw:
+        elif event.raw != digest:
             self._differs(line, event)
             event.bad = True
         return event

@@ -18,6 +18,12 @@ from tests.reports import ledger_fixture
 from tests.reports.ledger_fixture import EXPECTED
 
 
+@pytest.fixture(autouse=True)
+def _no_margin(monkeypatch):
+    """Roll up every committed event at once (PostgreSQL otherwise keeps the last minutes live)."""
+    monkeypatch.setattr(rollup, "PG_MARGIN", timedelta(0))
+
+
 def raw_kpis(session, scope: Scope, params=None) -> dict:
     agg, _rows = queries.aggregates(session, scope)
     return rules.indicators(agg, params or rules.effective_params({}), scope.scoped)

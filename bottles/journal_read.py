@@ -188,12 +188,17 @@ class Reader:
         self.rounds: set[str] = set()
         self._crate_codes: dict[str, str | None] = {}
         self._extras: list[int | None] = []
+        self._line = 0
         self._cache: dict[str, dict[str, int]] = {kind: {} for kind in LABELS}
         self._prices: dict[str, int] = {}
 
     def read(self, rows: Iterable[tuple[int, list[str]]]) -> list[Ev]:
         rows = iter(rows)
-        first = next(rows, None)
+        try:
+            first = next(rows, None)
+        except csv.Error as error:
+            self.errors.append(RowError(1, f"CSV illisible : {error}."))
+            return []
         if first is None:
             self.errors.append(RowError(1, "fichier vide (l'en-tête manque)."))
             return []
@@ -202,11 +207,22 @@ class Reader:
             self.errors.append(RowError(first[0], problem))
             return []
         header = [name.strip() for name in first[1]]
+        self._line = first[0]
         self._extras = [header.index(name) - 8 if name in header else None
                         for name in ("round", "hours", "km", "water_l", "energy_kwh")]
-        width = len(header)
+        try:
+            self._read_rows(rows, len(header))
+        except csv.Error as error:
+            self.errors.append(RowError(self._line + 1, f"CSV illisible : {error}."))
+        events = list(self.events.values())
+        for event in events:
+            event.raw = None  # only needed to compare the rows of one event
+        return events
+
+    def _read_rows(self, rows: Iterator[tuple[int, list[str]]], width: int) -> None:
         last_text, last_event = None, None
         for line, values in rows:
+            self._line = line
             if len(values) != width:
                 self.errors.append(RowError(
                     line, f"{len(values)} colonnes au lieu de {width}."))
@@ -226,10 +242,6 @@ class Reader:
             self._movement(event, line, values)
             if len(self.errors) > before:
                 event.bad = True
-        events = list(self.events.values())
-        for event in events:
-            event.raw = None  # only needed to compare the rows of one event
-        return events
 
     def _differs(self, line: int, event: Ev) -> None:
         self.errors.append(RowError(line, f"l'événement {event.id} (ligne {event.line}) a d'autres "

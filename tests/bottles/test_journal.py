@@ -371,6 +371,9 @@ def test_rows_of_one_event_must_agree_and_header_must_match(session, world):
     good = _export(session).splitlines()
     errors = _import_one(session, io.StringIO("\n".join([good[0], good[1] + ",extra", ""])))
     assert errors == [f"ligne 2 : {len(ALL_COLUMNS) + 1} colonnes au lieu de {len(ALL_COLUMNS)}."]
+    errors = _import_one(session, io.StringIO("\n".join([good[0], good[1], "x" * 200_000, ""])))
+    assert errors[-1].startswith("ligne 3 : CSV illisible")
+    assert _import_one(session, io.StringIO("")) == ["ligne 1 : fichier vide (l'en-tête manque)."]
 
 
 def test_import_resumes_a_partial_ledger(session, world, other_session):

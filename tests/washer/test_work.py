@@ -148,7 +148,7 @@ def test_clean_stock_age_fifo_pallets_and_hygiene_flag(client, session, dock, fa
     login(client, dock.staff)
     page = client.get("/lavage/stock").get_data(as_text=True)
     assert "1\u202f800" in page or "1 800" in page
-    assert "1 palette de 1" in page and "+ 800 bouteilles" in page
+    assert "1 palette</strong> de 1" in page and "+ 800 bouteilles" in page
     assert "il y a 40 j" in page and "⚠ 300 bouteilles lavées il y a plus de 30 jours" in page
     home = client.get("/").get_data(as_text=True)
     assert "au-delà de 30 j" in home

@@ -100,3 +100,39 @@ class RollupState(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(UTC_DT)
+
+
+class MonthlyFlow(db.Model):
+    """Roll-up: the daily flows summed per Paris month (`month` = its first day), for long ranges."""
+
+    __tablename__ = "report_monthly_flows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    from_stage: Mapped[str] = mapped_column(String(16))
+    to_stage: Mapped[str] = mapped_column(String(16))
+    point_id: Mapped[int] = mapped_column(Integer, default=0)
+    reason_id: Mapped[int] = mapped_column(Integer, default=0)
+    winemaker_id: Mapped[int] = mapped_column(Integer, default=0)
+    quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    glass_g: Mapped[int] = mapped_column(BigInteger, default=0)
+    __table_args__ = (
+        UniqueConstraint("month", "from_stage", "to_stage", "point_id", "reason_id", "winemaker_id",
+                         name="uq_report_monthly_flows_key"),
+    )
+
+
+class MonthlyWork(db.Model):
+    """Roll-up: the daily work figures summed per Paris month."""
+
+    __tablename__ = "report_monthly_work"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(24))
+    point_id: Mapped[int] = mapped_column(Integer, default=0)
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
+    fill_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    fill_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    hours: Mapped[float] = mapped_column(Float, default=0.0)
+    km: Mapped[float] = mapped_column(Float, default=0.0)
+    __table_args__ = (UniqueConstraint("month", "kind", "point_id", name="uq_report_monthly_work_key"),)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from bottles.models import BottleModel, Crate, Event, Movement, utcnow
-from reports.models import CrateLead, DailyFlow, DailyWork, RollupState
+from reports.models import CrateLead, DailyFlow, DailyWork, MonthlyFlow, MonthlyWork, RollupState
 from reports.queries import counted
 
 # On PostgreSQL a transaction may commit after a later seq; events younger than this stay in
@@ -28,6 +28,20 @@ PG_MARGIN = timedelta(minutes=2)
 BATCH = 400_000
 FLOW_KEY = ("day", "from_stage", "to_stage", "point_id", "reason_id", "winemaker_id")
 WORK_KEY = ("day", "kind", "point_id")
+MONTH_FLOW_KEY = ("month",) + FLOW_KEY[1:]
+MONTH_WORK_KEY = ("month",) + WORK_KEY[1:]
+FLOW_SUMS = ("quantity", "amount_cents", "glass_g")
+WORK_SUMS = ("events", "fill_sum", "fill_count", "hours", "km")
+
+
+def by_month(contributions: dict[tuple, list]) -> dict[tuple, list]:
+    """Daily contributions summed per month (key's first element: the month's first day)."""
+    out: dict[tuple, list] = {}
+    for (day, *rest), values in contributions.items():
+        key = (day.replace(day=1), *rest)
+        acc = out.get(key)
+        out[key] = list(values) if acc is None else [a + b for a, b in zip(acc, values, strict=True)]
+    return out
 
 
 def _pg(session: Session) -> bool:
@@ -205,15 +219,15 @@ def refresh(session: Session) -> int:
     for start in range(lo, hi, BATCH):  # bounded memory, even for a first read of the whole ledger
         end = min(start + BATCH, hi)
         flows = flow_contributions(session, start, end)
-        _upsert(session, DailyFlow, FLOW_KEY,
-                [dict(zip(FLOW_KEY, k, strict=True), quantity=v[0], amount_cents=v[1], glass_g=v[2])
-                 for k, v in flows.items() if any(v)], ("quantity", "amount_cents", "glass_g"))
+        for model, key, rows in ((DailyFlow, FLOW_KEY, flows),
+                                 (MonthlyFlow, MONTH_FLOW_KEY, by_month(flows))):
+            _upsert(session, model, key, [dict(zip(key + FLOW_SUMS, k + tuple(v), strict=True))
+                                          for k, v in rows.items() if any(v)], FLOW_SUMS)
         del flows
         work = work_contributions(session, start, end)
-        _upsert(session, DailyWork, WORK_KEY,
-                [dict(zip(WORK_KEY, k, strict=True), events=v[0], fill_sum=v[1], fill_count=v[2],
-                      hours=v[3], km=v[4]) for k, v in work.items() if any(v)],
-                ("events", "fill_sum", "fill_count", "hours", "km"))
+        for model, key, rows in ((DailyWork, WORK_KEY, work), (MonthlyWork, MONTH_WORK_KEY, by_month(work))):
+            _upsert(session, model, key, [dict(zip(key + WORK_SUMS, k + tuple(v), strict=True))
+                                          for k, v in rows.items() if any(v)], WORK_SUMS)
     crates = select(Event.crate_id).where(Event.seq > lo, Event.seq <= hi, Event.crate_id.is_not(None)) \
         .distinct()
     affected = None if lo == 0 else [c for (c,) in session.execute(crates)]
@@ -244,14 +258,26 @@ def check(session: Session) -> list[str]:
     for key in sorted(set(expected) | set(stored), key=str):
         if expected.get(key) != stored.get(key):
             problems.append(f"flux {key}: journal {expected.get(key)}, cumul {stored.get(key)}")
+    month_expected = {k: v for k, v in by_month(expected).items() if any(v)}
+    month_stored = {(_as_date(r.month), r.from_stage, r.to_stage, r.point_id, r.reason_id, r.winemaker_id):
+                    [r.quantity, r.amount_cents, r.glass_g] for r in session.scalars(select(MonthlyFlow))}
+    month_stored = {k: v for k, v in month_stored.items() if any(v)}
+    for key in sorted(set(month_expected) | set(month_stored), key=str):
+        if month_expected.get(key) != month_stored.get(key):
+            problems.append(f"flux mensuel {key}: journal {month_expected.get(key)}, "
+                            f"cumul {month_stored.get(key)}")
     work_expected = {k: v for k, v in work_contributions(session, 0, hi).items() if any(v)}
     work_stored = {(_as_date(r.day), r.kind, r.point_id): [r.events, r.fill_sum, r.fill_count, r.hours, r.km]
                    for r in session.scalars(select(DailyWork))}
     work_stored = {k: v for k, v in work_stored.items() if any(v)}
-    for key in sorted(set(work_expected) | set(work_stored), key=str):
-        a, b = work_expected.get(key, [0] * 5), work_stored.get(key, [0] * 5)
-        if any(abs(x - y) > 1e-6 for x, y in zip(a, b, strict=True)):
-            problems.append(f"travail {key}: journal {a}, cumul {b}")
+    month_work = {(_as_date(r.month), r.kind, r.point_id): [r.events, r.fill_sum, r.fill_count, r.hours, r.km]
+                  for r in session.scalars(select(MonthlyWork))}
+    for label, exp, got in (("travail", work_expected, work_stored),
+                            ("travail mensuel", by_month(work_expected), month_work)):
+        for key in sorted(set(exp) | set(got), key=str):
+            a, b = exp.get(key, [0] * 5), got.get(key, [0] * 5)
+            if any(abs(x - y) > 1e-6 for x, y in zip(a, b, strict=True)):
+                problems.append(f"{label} {key}: journal {a}, cumul {b}")
     leads = {s: (c, k, d, p, round(days, 6)) for s, c, k, d, p, days in lead_rows(session, None)
              if s <= hi}
     stored_leads = {r.seq: (r.crate_id, r.kind, _as_date(r.day), r.point_id, round(r.days, 6))
@@ -264,8 +290,8 @@ def check(session: Session) -> list[str]:
 
 def rebuild(session: Session) -> None:
     """Empty the roll-ups and read the whole ledger again."""
-    session.execute(delete(DailyFlow))
-    session.execute(delete(DailyWork))
+    for model in (DailyFlow, DailyWork, MonthlyFlow, MonthlyWork):
+        session.execute(delete(model))
     session.execute(delete(CrateLead))
     if session.get(RollupState, 1) is None:
         session.add(RollupState(id=1, last_seq=0))

@@ -8,8 +8,9 @@ from datetime import date, time, timedelta
 from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from bottles.models import Event
 from reports import rollup
-from reports.models import CrateLead, DailyFlow, DailyWork
+from reports.models import CrateLead, DailyFlow, DailyWork, MonthlyFlow, MonthlyWork
 from reports.queries import Scope
 from reports.rules import PARIS, Aggregates
 
@@ -31,52 +32,84 @@ class Ledger:
         self.first, self.last = days_of(scope)
         self.points = set(scope.point_ids) if scope.point_ids is not None else None
         mark = rollup.watermark(session)
-        self.tail_crates = rollup.tail_crates(session, mark)
-        self.tail_flows = rollup.flow_contributions(session, mark, None)
-        self.tail_work = rollup.work_contributions(session, mark, None)
+        behind = (session.scalar(select(func.max(Event.seq))) or 0) > mark
+        self.tail_crates = rollup.tail_crates(session, mark) if behind else []
+        self.tail_flows = rollup.flow_contributions(session, mark, None) if behind else {}
+        self.tail_work = rollup.work_contributions(session, mark, None) if behind else {}
 
     def _keep_point(self, point: int) -> bool:
         return self.points is None or point in self.points
 
-    def flows(self, first: date | None = None, last: date | None = None, by_day: bool = False,
-              pairs: list[tuple[str, str]] | None = None) -> dict[tuple, list[int]]:
-        """Summed flows in [first, last]: {(from, to, point, reason, winemaker[, day]): [q, cents, glass]}."""
+    def _periods(self, first: date, last: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+        """Whole months of [first, last] (read from the monthly roll-up) and the leftover day ranges."""
+        after = last + timedelta(days=1)
+        full_end = after.replace(day=1)
+        m0 = first if first.day == 1 else (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+        if m0 >= full_end:
+            return None, [(first, last)]
+        days = [(first, m0 - timedelta(days=1))] if first < m0 else []
+        if full_end <= last:
+            days.append((full_end, last))
+        return (m0, full_end - timedelta(days=1)), days
+
+    def flows(self, first: date | None = None, last: date | None = None, by_month: bool = False,
+              by_day: bool = False, pairs: list[tuple[str, str]] | None = None) -> dict[tuple, list[int]]:
+        """Summed flows in [first, last]: {(from, to, point, reason, winemaker[, period]): [q, cents, glass]}.
+
+        Whole months come from the monthly roll-up, the other days from the daily one, the events
+        past the watermark from the ledger itself.
+        """
         first = first or self.first
         last = last or self.last
-        cols = [DailyFlow.from_stage, DailyFlow.to_stage, DailyFlow.point_id, DailyFlow.reason_id,
-                DailyFlow.winemaker_id] + ([DailyFlow.day] if by_day else [])
-        query = (select(*cols, func.sum(DailyFlow.quantity), func.sum(DailyFlow.amount_cents),
-                        func.sum(DailyFlow.glass_g))
-                 .where(DailyFlow.day >= first, DailyFlow.day <= last).group_by(*cols))
-        if pairs:
-            query = query.where(or_(*[(DailyFlow.from_stage == f) & (DailyFlow.to_stage == t)
-                                      for f, t in pairs]))
-        if self.points is not None:
-            query = query.where(DailyFlow.point_id.in_(self.points or {-1}))
+        months, day_ranges = (None, [(first, last)]) if by_day else self._periods(first, last)
         out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
-        for row in self.session.execute(query):
-            acc = out[tuple(rollup._as_date(v) if i == 5 else v for i, v in enumerate(row[:len(cols)]))]
-            acc[0] += int(row[-3] or 0)
-            acc[1] += int(row[-2] or 0)
-            acc[2] += int(row[-1] or 0)
+
+        def add(key: tuple, q: int, cents: int, glass: int) -> None:
+            acc = out[key]
+            acc[0] += q
+            acc[1] += cents
+            acc[2] += glass
+
+        def period(day: date) -> tuple:
+            return (day,) if by_day else (day.replace(day=1),) if by_month else ()
+
+        sources = [(DailyFlow, DailyFlow.day, lo, hi) for lo, hi in day_ranges]
+        if months:
+            sources.append((MonthlyFlow, MonthlyFlow.month, *months))
+        for model, when, lo, hi in sources:
+            cols = [model.from_stage, model.to_stage, model.point_id, model.reason_id, model.winemaker_id]
+            if by_day or by_month:
+                cols.append(when)
+            query = (select(*cols, func.sum(model.quantity), func.sum(model.amount_cents),
+                            func.sum(model.glass_g))
+                     .where(when >= lo, when <= hi).group_by(*cols))
+            if pairs:
+                query = query.where(or_(*[(model.from_stage == f) & (model.to_stage == t) for f, t in pairs]))
+            if self.points is not None:
+                query = query.where(model.point_id.in_(self.points or {-1}))
+            for row in self.session.execute(query):
+                key = tuple(row[:5]) + (period(rollup._as_date(row[5])) if by_day or by_month else ())
+                add(key, int(row[-3] or 0), int(row[-2] or 0), int(row[-1] or 0))
         for (day, f, t, p, r, w), (q, cents, glass) in self.tail_flows.items():
             if first <= day <= last and self._keep_point(p) and (not pairs or (f, t) in pairs):
-                acc = out[(f, t, p, r, w, day) if by_day else (f, t, p, r, w)]
-                acc[0] += q
-                acc[1] += cents
-                acc[2] += glass
+                add((f, t, p, r, w) + period(day), q, cents, glass)
         return out
 
     def work(self) -> dict[str, list[float]]:
         """{kind: [events, fill_sum, fill_count, hours, km]} over the scope."""
-        query = (select(DailyWork.kind, func.sum(DailyWork.events), func.sum(DailyWork.fill_sum),
-                        func.sum(DailyWork.fill_count), func.sum(DailyWork.hours), func.sum(DailyWork.km))
-                 .where(DailyWork.day >= self.first, DailyWork.day <= self.last).group_by(DailyWork.kind))
-        if self.points is not None:
-            query = query.where(DailyWork.point_id.in_(self.points or {-1}))
+        months, day_ranges = self._periods(self.first, self.last)
+        sources = [(DailyWork, DailyWork.day, lo, hi) for lo, hi in day_ranges]
+        if months:
+            sources.append((MonthlyWork, MonthlyWork.month, *months))
         out: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0, 0.0, 0.0])
-        for kind, *values in self.session.execute(query):
-            out[kind] = [float(v or 0) for v in values]
+        for model, when, lo, hi in sources:
+            query = (select(model.kind, func.sum(model.events), func.sum(model.fill_sum),
+                            func.sum(model.fill_count), func.sum(model.hours), func.sum(model.km))
+                     .where(when >= lo, when <= hi).group_by(model.kind))
+            if self.points is not None:
+                query = query.where(model.point_id.in_(self.points or {-1}))
+            for kind, *values in self.session.execute(query):
+                out[kind] = [a + float(v or 0) for a, v in zip(out[kind], values, strict=True)]
         for (day, kind, p), values in self.tail_work.items():
             if self.first <= day <= self.last and self._keep_point(p):
                 out[kind] = [a + b for a, b in zip(out[kind], values, strict=True)]
@@ -98,11 +131,12 @@ class Ledger:
                 extra = extra.where(live.c.point_id.in_(self.points or {-1}))
             base = union_all(base, extra)
         days = base.subquery()
-        ranked = select(days.c.d, func.row_number().over(order_by=days.c.d).label("rn"),
-                        func.count().over().label("n")).subquery()
-        value = self.session.scalar(select(func.avg(ranked.c.d)).where(
-            ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])))
-        return None if value is None else float(value)
+        n = int(self.session.scalar(select(func.count()).select_from(days)) or 0)
+        if not n:
+            return None
+        middle = self.session.scalars(select(days.c.d).order_by(days.c.d).offset((n - 1) // 2)
+                                      .limit(2 - n % 2)).all()
+        return float(sum(middle) / len(middle))
 
 
 CLEAN_PAIRS = [("sorted", "clean"), ("outside", "clean"), ("clean", "sold"), ("clean", "lost")]
@@ -151,22 +185,22 @@ def aggregates(session: Session, scope: Scope) -> tuple[Aggregates, list[tuple],
 
 def collected_by_month_territory(ledger: Ledger, points: dict) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    for (_f, _t, p, _r, _w, day), (q, _c, _g) in ledger.flows(by_day=True,
-                                                             pairs=[("outside", "at_point")]).items():
+    for (_f, _t, p, _r, _w, month), (q, _c, _g) in ledger.flows(by_month=True,
+                                                               pairs=[("outside", "at_point")]).items():
         if q:
             territory = points.get(p, ("", "", ""))[2] or "sans territoire"
             per = out.setdefault(territory, {})
-            per[day.strftime("%Y-%m")] = per.get(day.strftime("%Y-%m"), 0) + q
+            per[month.strftime("%Y-%m")] = per.get(month.strftime("%Y-%m"), 0) + q
     return out
 
 
 def wash_by_month(ledger: Ledger, reasons: dict) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    for (_f, t, _p, r, _w, day), (q, _c, _g) in ledger.flows(
-            by_day=True, pairs=[("sorted", "clean"), ("sorted", "rejected")]).items():
+    for (_f, t, _p, r, _w, month), (q, _c, _g) in ledger.flows(
+            by_month=True, pairs=[("sorted", "clean"), ("sorted", "rejected")]).items():
         if q:
             key = "clean" if t == "clean" else reasons.get(r, ("sans_motif", ""))[0]
-            per = out.setdefault(day.strftime("%Y-%m"), {})
+            per = out.setdefault(month.strftime("%Y-%m"), {})
             per[key] = per.get(key, 0) + q
     return dict(sorted(out.items()))
 

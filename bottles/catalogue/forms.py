@@ -35,7 +35,7 @@ TERRITORIES = ("ECLA", "Bresse Haute Seille", "Pays des Lacs", "Porte du Jura", 
                "Région d'Orgelet")
 POINT_KINDS = {
     "shop": "caviste, épicerie", "restaurant": "restaurant, bar", "supermarket": "grande surface",
-    "recycling_centre": "déchèterie", "estate": "domaine viticole", "other": "autre",
+    "recycling": "déchèterie, recyclerie", "estate": "domaine viticole", "other": "autre",
 }
 REASON_KINDS = {"refusal": "écart au tri", "reject": "rebut de lavage", "loss": "perte",
                 "surplus": "surplus à l'inventaire"}

@@ -102,6 +102,10 @@ def _codes(session: Session, model, column) -> dict[str, int]:
 def import_journal(session: Session, rows_or_path: Any, *, create_missing: bool = False) -> ImportReport:
     """Check every row, then import all of them or nothing; flushes, never commits."""
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # The projections are computed in memory from this transaction's snapshot: no other
+        # writer may append to the ledger until it commits (readers are not blocked).
+        session.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
     catalogue = Catalogue(create_missing, {
         "actor": _codes(session, User, User.username),
         "crate": _codes(session, Crate, Crate.code),

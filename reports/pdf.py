@@ -179,10 +179,10 @@ def phase_pdf(rep: Report, channel: str = "Filière de réemploi des bouteilles 
               _png(charts.hbars([(r[0], r[1]) for r in rep.table("caisses").rows], "Parc de caisses",
                                 "Caisses"), 15)]
     story += [PageBreak(), Paragraph("Tableaux", st["h2"])]
-    for name, widths in (("points", [1.5, 4.5, 3.4, 2.0, 1.9, 2.2, 2.2]),
-                         ("vignerons", [1.6, 5.6, 2.4, 2.4, 2.4, 2.4]),
+    for name, widths in (("points", [2.7, 4.1, 2.9, 1.9, 1.8, 2.2, 2.0]),
+                         ("vignerons", [2.7, 4.8, 2.3, 2.4, 2.4, 2.4]),
                          ("refus", [3.5, 7.5, 3, 2.8]), ("rebuts", [3.5, 7.5, 3, 2.8]),
-                         ("etiquettes", [2, 10.5, 4.3])):
+                         ("etiquettes", [2.8, 9.7, 4.3])):
         t = rep.table(name)
         suffix = f" ({len(t.rows)} lignes, les {LIMIT} premières ; toutes dans les exports CSV et XLSX)" \
             if len(t.rows) > LIMIT else ""

@@ -8,29 +8,22 @@ executemany (seq assigned here) and the projections are upserted.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from bottles.check import round_projection
-from bottles.journal_read import Catalogue, Ev, FastMove, Reader, RowError, kind_label, rows_of
-from bottles.ledger import Draft, _dec, _none_first, apply_crate, content_hash, moves_of
+from bottles.journal_read import Catalogue, Ev, Reader, RowError, kind_label, rows_of
+from bottles.ledger import Draft, apply_crate, content_hash, moves_of
 from bottles.models import (
     BottleModel,
     CollectionPoint,
     Crate,
     Event,
-    Movement,
     Reason,
     Round,
     StockLevel,
@@ -55,9 +48,7 @@ from bottles.rules import (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
-STAGE_VALUES = {stage: stage.value for stage in Stage}
 NO_CRATE = (None, None, None, None, None)
-CHUNK = 20_000
 # Kinds that mean nothing without a crate.
 CRATE_KINDS = frozenset({Kind.CRATE_REGISTERED, Kind.CRATE_PLACED, Kind.CRATE_RETIRED,
                          Kind.CRATE_LOST})
@@ -138,6 +129,8 @@ def import_journal(session: Session, rows_or_path: Any, *, create_missing: bool 
     if report.errors:
         report.errors.sort(key=lambda error: error.line)
         return report
+    from bottles.journal_write import Writer
+
     Writer(session, catalogue, checker).write(report)
     return report
 
@@ -408,241 +401,3 @@ class Checker:
             info[0], info[3] = ev.actor, True
         if info[2] is None:
             info[2] = ev.washer
-
-
-def _insert_rows(cursor, event_sql: str, events: list, movement_sql: str, movements: list) -> None:
-    if events:
-        cursor.executemany(event_sql, events)
-    if movements:
-        cursor.executemany(movement_sql, movements)
-
-
-def _drop_indexes(connection) -> list[str]:
-    """Drop the ledger's secondary indexes for a large SQLite import; their CREATE statements.
-
-    Rebuilding an index once is much faster than growing it row by row; SQLite DDL is
-    transactional, so a failed import keeps them.
-    """
-    rows = connection.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        "AND tbl_name IN ('events', 'movements')").all()
-    for name, _sql in rows:
-        connection.exec_driver_sql(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in rows]
-
-
-def _n(value: int | None) -> str:
-    return "null" if value is None else str(value)
-
-
-def _d(value: Decimal | None) -> str:
-    return "null" if value is None else f'"{_dec(value)}"'
-
-
-def fast_hash(ev: Ev, round_id: int | None, utc_iso: str) -> str:
-    """ledger.content_hash of the event, without building a Draft: the same JSON text, written
-    directly (kinds, stages and dates are plain ASCII; the note goes through json.dumps)."""
-    moves = ev.moves
-    if len(moves) > 1:
-        moves = sorted(moves, key=lambda m: _none_first(
-            [m.from_stage.value, m.to_stage.value, m.quantity, m.model_id, m.reason_id,
-             m.unit_price_cents, m.winemaker_id]))
-    body = (
-        f'["{ev.kind.value}","{utc_iso}",{_n(ev.actor)},{_n(ev.crate)},{_n(ev.point)},'
-        f'{_n(ev.washer)},{_n(round_id)},{_n(ev.corrects_seq)},{json.dumps(ev.note)},'
-        f'{_d(ev.hours)},{_d(ev.km)},{_d(ev.water)},{_d(ev.energy)},['
-        + ",".join(f'["{m.from_stage.value}","{m.to_stage.value}",{m.quantity},{_n(m.model_id)},'
-                   f'{_n(m.reason_id)},{_n(m.unit_price_cents)},{_n(m.winemaker_id)}]'
-                   for m in moves)
-        + "]]")
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def _same(value):
-    return value
-
-
-def _sqlite_when(moment: datetime) -> str:
-    """How SQLAlchemy stores a UTC_DT on SQLite: naive UTC, microseconds always written."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
-def _sqlite_uuid(value: uuid.UUID) -> str:
-    return value.hex
-
-
-def _sqlite_number(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-class Writer:
-    """Creates what the file needs, then inserts events and movements and the projections."""
-
-    def __init__(self, session: Session, catalogue: Catalogue, checker: Checker) -> None:
-        self.session = session
-        self.catalogue = catalogue
-        self.checker = checker
-        self.remap: dict[str, dict[int, int]] = {}
-
-    def write(self, report: ImportReport) -> None:
-        self._create_missing(report)
-        round_ids = self._create_rounds(report)
-        report.imported_events, report.imported_movements = self._insert(round_ids)
-        self._stocks()
-        self._crates()
-        self._rounds(round_ids)
-        if self.session.get_bind().dialect.name == "postgresql":
-            for table, column in (("events", "seq"), ("movements", "id")):
-                self.session.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
-                    f"(SELECT COALESCE(MAX({column}), 1) FROM {table}))"))
-        self.session.expire_all()
-
-    def _id(self, kind: str, value: int | None) -> int | None:
-        if value is None or value > 0:
-            return value
-        return self.remap[kind][value]
-
-    def _create_missing(self, report: ImportReport) -> None:
-        from bottles.journal_create import create_rows
-
-        for kind, planned in self.catalogue.missing.items():
-            if not planned:
-                continue
-            rows = create_rows(self.session, kind, planned, self.catalogue.first_use,
-                               self.catalogue.actor_kinds)
-            self.remap[kind] = {planned[code]: row.id for code, row in rows.items()}
-            report.created[kind] = sorted(planned)
-
-    def _create_rounds(self, report: ImportReport) -> dict[str, int]:
-        ids = dict(self.checker.rounds)
-        made = []
-        for code, (actor, day, washer, _pickup) in self.checker.new_rounds.items():
-            made.append(Round(code=code, driver_id=self._id("actor", actor), round_date=day,
-                              washer_id=self._id("washer", washer), closed=False))
-        if made:
-            self.session.add_all(made)
-            self.session.flush()
-            ids.update({row.code: row.id for row in made})
-            report.created["round"] = sorted(row.code for row in made)
-        return ids
-
-    def _insert(self, round_ids: dict[str, int]) -> tuple[int, int]:
-        """Events and movements through the driver's executemany (no per-value type processing)."""
-        on_sqlite = self.session.get_bind().dialect.name == "sqlite"
-        when, uid, num = (_sqlite_when, _sqlite_uuid, _sqlite_number) if on_sqlite else (
-            _same, _same, _same)
-        mark = "?" if on_sqlite else "%s"
-        event_sql = (f"INSERT INTO events (seq, id, kind, occurred_at, recorded_at, actor_id, crate_id, "
-                     f"collection_point_id, washer_id, round_id, corrects_seq, hours, km, water_l, "
-                     f"energy_kwh, note, content_hash) VALUES ({', '.join([mark] * 17)})")
-        movement_sql = (f"INSERT INTO movements (id, event_seq, bottle_model_id, from_stage, to_stage, "
-                        f"quantity, reason_id, unit_price_cents, winemaker_id) "
-                        f"VALUES ({', '.join([mark] * 9)})")
-        connection = self.session.connection()
-        if on_sqlite:
-            connection.exec_driver_sql("PRAGMA cache_size = -262144")
-        now = when(datetime.now(UTC))
-        next_movement = (self.session.scalar(select(Movement.id).order_by(Movement.id.desc())
-                                             .limit(1)) or 0) + 1
-        events, movements, n_events, n_moves = [], [], 0, 0
-        remapping = bool(self.remap)
-        indexes = _drop_indexes(connection) if on_sqlite and len(self.checker.accepted) > 50_000 else []
-        cursor = connection.connection.driver_connection.cursor()
-        # The driver inserts one chunk (GIL released) while Python prepares the next.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = None
-            for ev in self.checker.accepted:
-                if remapping:
-                    self._remap(ev)
-                round_id = round_ids[ev.round] if ev.round else None
-                seq = ev.seq
-                utc = ev.at.astimezone(UTC).isoformat(timespec="microseconds")
-                events.append((
-                    seq, uid(ev.id), ev.kind.value,
-                    f"{utc[:10]} {utc[11:26]}" if on_sqlite else ev.at, now, ev.actor, ev.crate,
-                    ev.point, ev.washer, round_id, ev.corrects_seq, num(ev.hours), num(ev.km),
-                    num(ev.water), num(ev.energy), ev.note, fast_hash(ev, round_id, utc),
-                ))
-                for move in ev.moves:
-                    movements.append((next_movement, seq, move.model_id, STAGE_VALUES[move.from_stage],
-                                      STAGE_VALUES[move.to_stage], move.quantity, move.reason_id,
-                                      move.unit_price_cents, move.winemaker_id))
-                    next_movement += 1
-                if len(events) >= CHUNK:
-                    if pending is not None:
-                        pending.result()
-                    pending = pool.submit(_insert_rows, cursor, event_sql, events, movement_sql,
-                                          movements)
-                    n_events, n_moves = n_events + len(events), n_moves + len(movements)
-                    events, movements = [], []
-            if pending is not None:
-                pending.result()
-        _insert_rows(cursor, event_sql, events, movement_sql, movements)
-        cursor.close()
-        for statement in indexes:
-            connection.exec_driver_sql(statement)
-        if on_sqlite:
-            connection.exec_driver_sql("PRAGMA cache_size = -2000")
-        return n_events + len(events), n_moves + len(movements)
-
-    def _remap(self, ev: Ev) -> None:
-        ev.actor = self._id("actor", ev.actor)
-        ev.crate = self._id("crate", ev.crate)
-        ev.point = self._id("point", ev.point)
-        ev.washer = self._id("washer", ev.washer)
-        ev.moves = [FastMove(m.from_stage, m.to_stage, m.quantity, self._id("model", m.model_id),
-                         self._id("reason", m.reason_id), m.unit_price_cents,
-                         self._id("winemaker", m.winemaker_id)) for m in ev.moves]
-
-    def _stocks(self) -> None:
-        keys = sorted(self.checker.touched_stocks)
-        if not keys:
-            return
-        site_kinds = {Site.COLLECTION_POINT: "point", Site.WASHER: "washer",
-                      Site.WINEMAKER: "winemaker"}
-        rows = []
-        for stage, site, model in keys:
-            quantity = self.checker.stocks[(stage, site, model)]
-            site_id = self._id(site_kinds[STOCK_SITE[Stage(stage)]], site) if site else 0
-            rows.append({"stage": stage, "site_id": site_id,
-                         "model_id": self._id("model", model) if model else 0, "quantity": quantity})
-        dialect = self.session.get_bind().dialect.name
-        insert_ = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-            StockLevel.__table__)
-        statement = insert_.on_conflict_do_update(
-            index_elements=["stage", "site_id", "model_id"],
-            set_={"quantity": insert_.excluded.quantity})
-        for start in range(0, len(rows), CHUNK):
-            self.session.execute(statement, rows[start:start + CHUNK])
-
-    def _crates(self) -> None:
-        rows = []
-        for crate_id in self.checker.touched_crates:
-            state, point, washer, since, last = self.checker.crates[crate_id]
-            rows.append({"b_id": self._id("crate", crate_id), "b_state": state,
-                         "b_point": self._id("point", point), "b_washer": self._id("washer", washer),
-                         "b_since": since, "b_last": last})
-        if not rows:
-            return
-        table = Crate.__table__
-        statement = (update(table).where(table.c.id == bindparam("b_id"))
-                     .values(state=bindparam("b_state"), collection_point_id=bindparam("b_point"),
-                             washer_id=bindparam("b_washer"), state_since=bindparam("b_since"),
-                             last_event_seq=bindparam("b_last"), version=table.c.version + 1))
-        for start in range(0, len(rows), CHUNK):
-            self.session.execute(statement, rows[start:start + CHUNK])
-
-    def _rounds(self, round_ids: dict[str, int]) -> None:
-        ids = [round_ids[code] for code in self.checker.touched_rounds]
-        if not ids:
-            return
-        projected = round_projection(self.session, ids)
-        rows = [{"b_id": id_, "b_closed": closed, "b_km": km, "b_hours": hours}
-                for id_, (closed, km, hours) in projected.items()]
-        table = Round.__table__
-        statement = (update(table).where(table.c.id == bindparam("b_id"))
-                     .values(closed=bindparam("b_closed"), km=bindparam("b_km"),
-                             hours=bindparam("b_hours")))
-        for start in range(0, len(rows), CHUNK):
-            self.session.execute(statement, rows[start:start + CHUNK])

@@ -7,6 +7,7 @@ import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bottles.auth import role_required
 from bottles.db import db
@@ -43,8 +44,11 @@ def _phase_or_404(phase_id: int) -> Phase:
 
 def _catch_up() -> None:
     """Feed the daily roll-ups with the new events (figures are exact either way; this keeps reads fast)."""
-    if rollup.refresh(db.session):
-        db.session.commit()
+    try:
+        if rollup.refresh(db.session):
+            db.session.commit()
+    except OperationalError:  # another request holds the write lock: the live tail covers it
+        db.session.rollback()
 
 
 @bp.get("/")

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from bottles.db import db
-from reports import operations, report, rollup, rules
+from reports import operations, queries, report, rollup, rules
 from reports.models import Phase
 from reports.rules import PhaseError
 
@@ -72,18 +72,29 @@ def list_phases(as_json: bool) -> None:
 
 @group.command("kpis")
 @click.option("--phase", "phase_name", required=True, help="Nom de la phase.")
+@click.option("--point", "points", multiple=True, help="Limiter à un point de collecte (code, répétable).")
+@click.option("--territory", "territories", multiple=True, help="Limiter à un territoire (répétable).")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON (clés de INDICATORS.md).")
 @with_appcontext
-def kpis(phase_name: str, as_json: bool) -> None:
-    """Print the phase's indicators."""
+def kpis(phase_name: str, points: tuple[str, ...], territories: tuple[str, ...], as_json: bool) -> None:
+    """Print the phase's indicators (optionally for some collection points or territories only)."""
     try:
         phase = operations.phase_by_name(db.session, phase_name)
+        point_ids = None
+        if points or territories:
+            point_ids = tuple(queries.point_ids_for(db.session, list(points), list(territories)))
+            if not point_ids:
+                raise PhaseError("Aucun point de collecte ne correspond à ces codes ou territoires.")
     except PhaseError as error:
         _fail(error)
         return
     if rollup.refresh(db.session):
         db.session.commit()
-    values = report.phase_kpis(db.session, phase)
+    if point_ids is None:
+        values = report.phase_kpis(db.session, phase)
+    else:
+        values = report.kpis(db.session, report.phase_scope(phase, point_ids),
+                             rules.effective_params(phase.parameters))
     if as_json:
         click.echo(json.dumps(values, ensure_ascii=False, indent=2))
         return

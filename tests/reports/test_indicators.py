@@ -35,6 +35,18 @@ def test_kpis_command_prints_exactly_the_keys(app, factory, session):
     assert "Rendement global" in text.output and "33 %" in text.output
 
 
+def test_kpis_command_for_a_territory(app, factory, session):
+    ledger_fixture.build(factory, session)
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["reports", "kpis", "--phase", "Phase 1", "--territory", "Revermont", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["bottles_collected"] == 75 and data["bottles_sold"] is None
+    result = runner.invoke(args=["reports", "kpis", "--phase", "Phase 1", "--point", "NOPE"])
+    assert result.exit_code != 0 and "Aucun point" in result.output
+
+
 def test_unknown_phase_is_refused(app):
     result = app.test_cli_runner().invoke(args=["reports", "kpis", "--phase", "Nope", "--json"])
     assert result.exit_code != 0

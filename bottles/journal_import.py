@@ -237,8 +237,8 @@ class Checker:
                 self.by_id[ev.id] = ev
             if ev.round:
                 self._note_round(ev)
-            if ev.kind != Kind.CORRECTION:
-                ev.raw = None  # only needed while reading
+            if ev.kind == Kind.CORRECTION:
+                self.corrected.add(ev.corrects)
 
     def _check(self, ev: Ev, seq: int) -> tuple[tuple | None, dict]:
         """What the event does to its crate and the stocks, or LedgerError."""

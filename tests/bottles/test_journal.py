@@ -350,6 +350,14 @@ def test_corrections_must_reverse_exactly_and_cannot_be_corrected(session, world
     assert "déjà été corrigé" in errors[0]
     errors = _import_one(session, [_row("correction", at, corrects=str(uuid.uuid4()), note="x")])
     assert "n'existe pas" in errors[0]
+    # twice in one file: the second is refused, and so the whole file
+    count = next(r for r in rows if r["kind"] == "stocktake")
+    twice = [dict(count, event_id=str(uuid.uuid4()), kind="correction", corrects=count["event_id"],
+                  note="recompté", occurred_at=(at + timedelta(hours=n)).isoformat(),
+                  from_stage="lost", to_stage="clean") for n in range(2)]
+    errors = _import_one(session, twice)
+    assert len(errors) == 1 and "ligne 3" in errors[0] and "déjà été corrigé" in errors[0]
+    assert import_journal(session, twice[:1]).ok
 
 
 def test_same_id_with_other_content_is_an_error(session, world):

@@ -101,8 +101,11 @@ def export_journal_command(path: str, start, end) -> None:
     from bottles.journal_export import PARIS
 
     bounds = [day.replace(tzinfo=PARIS) if day else None for day in (start, end)]
-    with open(path, "w", newline="", encoding="utf-8") as out:
-        rows = export_journal(db.session, out, start=bounds[0], end=bounds[1])
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as out:
+            rows = export_journal(db.session, out, start=bounds[0], end=bounds[1])
+    except OSError as error:
+        raise click.ClickException(f"Impossible d'écrire {path} : {error.strerror}.") from None
     click.echo(f"{rows} ligne(s) écrite(s) dans {path}.")
 
 

@@ -406,6 +406,9 @@ def test_cli_export_then_import_with_create_missing(app, session, world, tmp_pat
     result = app.test_cli_runner().invoke(args=["bottles", "export-journal", str(path)])
     assert result.exit_code == 0 and "ligne(s) écrite(s)" in result.output
     assert path.read_text().splitlines()[0] == ",".join(ALL_COLUMNS)
+    nowhere = app.test_cli_runner().invoke(args=["bottles", "export-journal",
+                                                 str(tmp_path / "absent" / "x.csv")])
+    assert nowhere.exit_code == 1 and "Impossible d'écrire" in nowhere.output
     bad = tmp_path / "bad.csv"
     lines = path.read_text().splitlines()
     lines[3] = lines[3].replace("crate_", "crate-", 1)

@@ -199,7 +199,7 @@ class Simulation:
                          crate=crate, collection_point=point.code)
         point.pending -= count
         point.fulls.append((crate, count))
-        point.filling = point.empties.pop() if point.empties else None
+        point.filling = point.empties.pop(0) if point.empties else None
         point.threshold = self.rng.randint(46, CAPACITY)
 
     # -- rounds ------------------------------------------------------------------------------

@@ -220,7 +220,7 @@ class Reader:
         return events
 
     def _read_rows(self, rows: Iterator[tuple[int, list[str]]], width: int) -> None:
-        last_text, last_event = None, None
+        last_text, last_event, last_values = None, None, None
         for line, values in rows:
             self._line = line
             if len(values) != width:
@@ -228,17 +228,17 @@ class Reader:
                     line, f"{len(values)} colonnes au lieu de {width}."))
                 continue
             before = len(self.errors)
-            raw = values[1:7] + values[14:]
-            digest = hash(tuple(raw))  # kept instead of the strings: a million events stay small
             if values[0] == last_text:  # the next movement of the same event
                 event = last_event
-                if event.raw != digest:
+                if values[1:7] != last_values[1:7] or values[14:] != last_values[14:]:
                     self._differs(line, event)
             else:
-                event = self._event(line, values[0], raw, digest)
+                raw = values[1:7] + values[14:]
+                # a digest is kept instead of the strings: a million events stay small
+                event = self._event(line, values[0], raw, hash(tuple(raw)))
                 if event is None:
                     continue
-                last_text, last_event = values[0], event
+                last_text, last_event, last_values = values[0], event, values
             self._movement(event, line, values)
             if len(self.errors) > before:
                 event.bad = True

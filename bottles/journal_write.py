@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,12 +19,13 @@ from bottles.check import round_projection
 from bottles.journal_read import Catalogue, Ev, FastMove
 from bottles.ledger import _dec, _none_first
 from bottles.models import Crate, Movement, Round, StockLevel
-from bottles.rules import STOCK_SITE, Site, Stage
+from bottles.rules import STOCK_SITE, Kind, Site, Stage
 
 if TYPE_CHECKING:
     from bottles.journal_import import Checker, ImportReport
 
 STAGE_VALUES = {stage: stage.value for stage in Stage}
+KIND_VALUES = {kind: kind.value for kind in Kind}
 CHUNK = 20_000
 
 
@@ -66,32 +66,26 @@ def fast_hash(ev: Ev, round_id: int | None, utc_iso: str) -> str:
         moves = sorted(moves, key=lambda m: _none_first(
             [m.from_stage.value, m.to_stage.value, m.quantity, m.model_id, m.reason_id,
              m.unit_price_cents, m.winemaker_id]))
+    hours, km, water, energy = ev.hours, ev.km, ev.water, ev.energy
+    numbers = "null,null,null,null" if hours is None and km is None and water is None \
+        and energy is None else f"{_d(hours)},{_d(km)},{_d(water)},{_d(energy)}"
     body = (
-        f'["{ev.kind.value}","{utc_iso}",{_n(ev.actor)},{_n(ev.crate)},{_n(ev.point)},'
-        f'{_n(ev.washer)},{_n(round_id)},{_n(ev.corrects_seq)},{json.dumps(ev.note)},'
-        f'{_d(ev.hours)},{_d(ev.km)},{_d(ev.water)},{_d(ev.energy)},['
-        + ",".join(f'["{m.from_stage.value}","{m.to_stage.value}",{m.quantity},{_n(m.model_id)},'
-                   f'{_n(m.reason_id)},{_n(m.unit_price_cents)},{_n(m.winemaker_id)}]'
+        f'["{KIND_VALUES[ev.kind]}","{utc_iso}",{_n(ev.actor)},{_n(ev.crate)},{_n(ev.point)},'
+        f'{_n(ev.washer)},{_n(round_id)},{_n(ev.corrects_seq)},'
+        f'{json.dumps(ev.note) if ev.note else chr(34) * 2},{numbers},['
+        + ",".join(f'["{STAGE_VALUES[m.from_stage]}","{STAGE_VALUES[m.to_stage]}",{m.quantity},'
+                   f'{"null" if m.model_id is None else m.model_id},'
+                   f'{"null" if m.reason_id is None else m.reason_id},'
+                   f'{"null" if m.unit_price_cents is None else m.unit_price_cents},'
+                   f'{"null" if m.winemaker_id is None else m.winemaker_id}]'
                    for m in moves)
         + "]]")
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _same(value):
-    return value
-
-
 def _sqlite_when(moment: datetime) -> str:
     """How SQLAlchemy stores a UTC_DT on SQLite: naive UTC, microseconds always written."""
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
-def _sqlite_uuid(value: uuid.UUID) -> str:
-    return value.hex
-
-
-def _sqlite_number(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
 
 
 class Writer:
@@ -149,8 +143,6 @@ class Writer:
     def _insert(self, round_ids: dict[str, int]) -> tuple[int, int]:
         """Events and movements through the driver's executemany (no per-value type processing)."""
         on_sqlite = self.session.get_bind().dialect.name == "sqlite"
-        when, uid, num = (_sqlite_when, _sqlite_uuid, _sqlite_number) if on_sqlite else (
-            _same, _same, _same)
         mark = "?" if on_sqlite else "%s"
         event_sql = (f"INSERT INTO events (seq, id, kind, occurred_at, recorded_at, actor_id, crate_id, "
                      f"collection_point_id, washer_id, round_id, corrects_seq, hours, km, water_l, "
@@ -161,7 +153,7 @@ class Writer:
         connection = self.session.connection()
         if on_sqlite:
             connection.exec_driver_sql("PRAGMA cache_size = -262144")
-        now = when(datetime.now(UTC))
+        now = _sqlite_when(datetime.now(UTC)) if on_sqlite else datetime.now(UTC)
         next_movement = (self.session.scalar(select(Movement.id).order_by(Movement.id.desc())
                                              .limit(1)) or 0) + 1
         events, movements, n_events, n_moves = [], [], 0, 0
@@ -177,12 +169,22 @@ class Writer:
                 round_id = round_ids[ev.round] if ev.round else None
                 seq = ev.seq
                 utc = ev.at.astimezone(UTC).isoformat(timespec="microseconds")
-                events.append((
-                    seq, uid(ev.id), ev.kind.value,
-                    f"{utc[:10]} {utc[11:26]}" if on_sqlite else ev.at, now, ev.actor, ev.crate,
-                    ev.point, ev.washer, round_id, ev.corrects_seq, num(ev.hours), num(ev.km),
-                    num(ev.water), num(ev.energy), ev.note, fast_hash(ev, round_id, utc),
-                ))
+                if on_sqlite:
+                    hours, km, water, energy = ev.hours, ev.km, ev.water, ev.energy
+                    events.append((
+                        seq, ev.id.hex, KIND_VALUES[ev.kind], f"{utc[:10]} {utc[11:26]}", now,
+                        ev.actor, ev.crate, ev.point, ev.washer, round_id, ev.corrects_seq,
+                        None if hours is None else float(hours), None if km is None else float(km),
+                        None if water is None else float(water),
+                        None if energy is None else float(energy), ev.note,
+                        fast_hash(ev, round_id, utc),
+                    ))
+                else:
+                    events.append((
+                        seq, ev.id, ev.kind.value, ev.at, now, ev.actor, ev.crate, ev.point,
+                        ev.washer, round_id, ev.corrects_seq, ev.hours, ev.km, ev.water, ev.energy,
+                        ev.note, fast_hash(ev, round_id, utc),
+                    ))
                 for move in ev.moves:
                     movements.append((next_movement, seq, move.model_id, STAGE_VALUES[move.from_stage],
                                       STAGE_VALUES[move.to_stage], move.quantity, move.reason_id,

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from bottles import i18n, navigation
 from bottles.auth import login_manager
-from bottles.db import db
+from bottles.db import db, sqlite_begin_mode
 from bottles.ledger import install_append_only_guard
 from bottles.rules import LedgerError
 
@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     with app.app_context():
         install_append_only_guard(db.session.session_factory.class_)
+    _sqlite_writes_begin_immediate(app)
 
     from bottles import cli, views
 
@@ -61,6 +62,19 @@ def init_app(app: Flask) -> None:
             return navigation.actions_for(current_user.role)
 
         return {"nav_actions": nav_actions, "channel_name": app.config["CHANNEL_NAME"]}
+
+
+def _sqlite_writes_begin_immediate(app: Flask) -> None:
+    """Requests that may write take SQLite's write lock when they begin (see bottles.db)."""
+
+    @app.before_request
+    def _choose_begin_mode() -> None:
+        safe = request.method in ("GET", "HEAD", "OPTIONS")
+        sqlite_begin_mode.set("DEFERRED" if safe else "IMMEDIATE")
+
+    @app.teardown_request
+    def _reset_begin_mode(_error) -> None:
+        sqlite_begin_mode.set("DEFERRED")
 
 
 def _register_resales(app: Flask) -> None:

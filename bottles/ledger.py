@@ -283,7 +283,10 @@ def _shortage_message(session: Session, key: tuple, have: int, need: int) -> str
 
 
 def install_append_only_guard(session_class: type[Session]) -> None:
-    """Refuse, in the ORM, any update or delete of events and movements."""
+    """Refuse, in the ORM, any update or delete of events and movements (once per class)."""
+    if getattr(session_class, "_boucle_append_only", False):
+        return
+    session_class._boucle_append_only = True
 
     @sa_event.listens_for(session_class, "before_flush")
     def _refuse_changes(session: Session, _ctx, _instances) -> None:

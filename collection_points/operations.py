@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,13 +34,7 @@ def _replay(session: Session, event_id: uuid.UUID, kind: Kind, crate: Crate | No
 
 
 def savepoint(session: Session):
-    """A SAVEPOINT nested in the request's transaction.
-
-    pysqlite opens its transaction only at the first write, so a SAVEPOINT issued before would
-    start (and its RELEASE commit) a transaction of its own: a no-op write opens it first.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE settings SET key = key WHERE 1 = 0"))
+    """A SAVEPOINT nested in the request's transaction (SQLite too: see bottles.db)."""
     return session.begin_nested()
 
 

@@ -50,6 +50,7 @@ def test_dock_receipt_by_scanning_then_sorting_with_counters(phone, session, doc
     phone.click("[data-scan-submit]")
     phone.wait_for_selector(".scan-item.status-recorded >> nth=1")
     _shot(phone, "03-reception-done")
+    session.rollback()  # end the test's read snapshot: see what the server committed since
     assert stock(session, Stage.RECEIVED, dock.washer.id) == 77
 
     phone.goto("/lavage/tri")
@@ -76,6 +77,7 @@ def test_dock_receipt_by_scanning_then_sorting_with_counters(phone, session, doc
     phone.click("text=Enregistrer le tri")
     phone.wait_for_selector(".flash-success")
     assert "70 bouteilles triées, 7 écartées" in phone.locator(".flash-success").inner_text()
+    session.rollback()
     assert stock(session, Stage.SORTED, dock.washer.id, dock.bourg.id) == 59
     assert stock(session, Stage.SORTED, dock.washer.id, dock.clav.id) == 11
     assert stock(session, Stage.RECEIVED, dock.washer.id) == 0

@@ -123,7 +123,7 @@ class SaleRow:
 
 
 def sales(session: Session, washer_ids: set[int] | None, winemaker_id: int | None = None,
-          limit: int = 200) -> list[SaleRow]:
+          limit: int = 200, offset: int = 0) -> list[SaleRow]:
     corrected = select(Event.corrects_seq).where(Event.corrects_seq.is_not(None))
     query = (
         select(Event.seq, Event.occurred_at, func.max(Movement.winemaker_id), Washer.name,
@@ -133,7 +133,7 @@ def sales(session: Session, washer_ids: set[int] | None, winemaker_id: int | Non
         .outerjoin(Washer, Washer.id == Event.washer_id)
         .where(Event.kind == Kind.SALE.value)
         .group_by(Event.seq, Event.occurred_at, Washer.name)
-        .order_by(Event.occurred_at.desc(), Event.seq.desc()).limit(limit))
+        .order_by(Event.occurred_at.desc(), Event.seq.desc()).limit(limit).offset(offset))
     if washer_ids is not None:
         query = query.where(Event.washer_id.in_(washer_ids or {-1}))
     if winemaker_id is not None:

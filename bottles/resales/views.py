@@ -52,6 +52,9 @@ def _raced(_error):
                            "enregistré. Rechargez la page et recommencez.")
 
 
+SALES_PER_PAGE = 30
+
+
 def _seller_washers() -> set[int] | None:
     """Washers the person may sell from: all for coordinators, else those allowing their staff."""
     if current_user.role in OVERSEERS:
@@ -91,8 +94,11 @@ def _form_context(allowed: set[int] | None) -> dict:
 def index():
     allowed = washer_ids(current_user)
     may_sell = current_user.role in OVERSEERS or any(w.staff_may_sell for w in current_user.washers)
-    return render_template("resales/index.html", sales=queries.sales(db.session, allowed),
-                           may_sell=may_sell)
+    page = max(1, min(request.args.get("page", 1, type=int), 100_000))
+    rows = queries.sales(db.session, allowed, limit=SALES_PER_PAGE + 1,
+                         offset=(page - 1) * SALES_PER_PAGE)
+    return render_template("resales/index.html", sales=rows[:SALES_PER_PAGE], may_sell=may_sell,
+                           page=page, has_next=len(rows) > SALES_PER_PAGE)
 
 
 @bp.get("/nouvelle")

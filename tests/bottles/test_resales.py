@@ -191,3 +191,20 @@ def test_crate_page_offers_the_receipt_to_the_washer(client, session, shop):
     login(client, shop.staff)
     page = client.get(f"/c/{crate.code}").get_data(as_text=True)
     assert "Réceptionner cette caisse" in page and f"/lavage/reception?code={crate.code}" in page
+
+
+def test_sales_list_pages(client, session, shop, monkeypatch):
+    from bottles.resales import views
+
+    monkeypatch.setattr(views, "SALES_PER_PAGE", 1)
+    login(client, shop.coordinator)
+    first = _sell(client, _lines(shop, (shop.bourg.id, "10", "0,30")))
+    second = _sell(client, _lines(shop, (shop.bourg.id, "20", "0,30")))
+    assert first.status_code == second.status_code == 302
+    page1 = client.get("/ventes/").get_data(as_text=True)
+    page2 = client.get("/ventes/?page=2").get_data(as_text=True)
+    assert "Plus anciennes" in page1 and "Plus anciennes" not in page2
+    assert "Plus récentes" in page2
+    assert page1.count('href="/ventes/') - page1.count('href="/ventes/vig') >= 1
+    assert client.get("/ventes/?page=x").status_code == 200
+    assert "Aucune vente sur cette page" in client.get("/ventes/?page=99").get_data(as_text=True)

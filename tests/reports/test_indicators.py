@@ -113,3 +113,14 @@ def test_stock_age_is_first_in_first_out():
     inflow = [(date(2025, 1, 1), 100), (date(2025, 3, 1), 50), (date(2025, 3, 25), 30)]
     assert rules.stock_age(60, inflow, date(2025, 3, 31)) == {
         "moins de 30 jours": 30, "30 à 90 jours": 30, "plus de 90 jours": 0}
+
+
+def test_funnel_drops_and_french_formats():
+    steps = rules.funnel({"bottles_collected": 100, "bottles_picked_up": 90, "bottles_received": 88,
+                          "bottles_sorted": 50, "bottles_accepted": 45, "bottles_sold": 40})
+    assert [s["drop"] for s in steps] == [0, 10, 2, 38, 5, 5]
+    assert steps[3]["drop_label"] == "Écartées au tri" and steps[-1]["share"] == 0.4
+    assert rules.fmt_value("ratio", 0.364) == "36 %"
+    assert rules.fmt_value("eur", 1234.5) == "1\u202f234,50 €"
+    assert rules.fmt_value("count", None) == "—"
+    assert rules.fmt_cell(0.5, "Part") == "50 %" and rules.fmt_cell(12.5, "Montant (€)") == "12,50"

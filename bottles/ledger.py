@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bottles.models import (
@@ -45,6 +46,8 @@ from bottles.rules import (
 )
 
 MAX_NOTE = 2000
+CONFLICT_MESSAGE = ("Cet identifiant d'événement a déjà servi pour un autre contenu : rien n'est "
+                    "enregistré. Rechargez la page avant de recommencer.")
 
 
 class LedgerConflict(LedgerError):
@@ -124,10 +127,7 @@ def record(session: Session, draft: Draft) -> Recorded:
     digest = content_hash(draft)
     if existing is not None:
         if existing.content_hash != digest:
-            raise LedgerConflict(
-                "Cet identifiant d'événement a déjà servi pour un autre contenu : rien n'est "
-                "enregistré. Rechargez la page avant de recommencer."
-            )
+            raise LedgerConflict(CONFLICT_MESSAGE)
         return Recorded(existing, False)
     check_moves(draft.kind, draft.moves)
     event = Event(
@@ -144,8 +144,17 @@ def record(session: Session, draft: Draft) -> Recorded:
                  unit_price_cents=m.unit_price_cents, winemaker_id=m.winemaker_id)
         for m in draft.moves
     ]
-    session.add(event)
-    session.flush()
+    try:
+        with session.begin_nested():  # a twin sent at the same instant may win the insert
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        twin = session.scalar(select(Event).where(Event.id == draft.id))
+        if twin is None:
+            raise
+        if twin.content_hash != digest:
+            raise LedgerConflict(CONFLICT_MESSAGE) from None
+        return Recorded(twin, False)
     if draft.crate_id is not None and (draft.kind in CRATE_TRANSITIONS
                                        or draft.kind == Kind.CORRECTION):
         _move_crate(session, draft, event)

@@ -15,9 +15,18 @@ def crate_by_code(session: Session, raw: str) -> Crate | None:
     return session.scalar(select(Crate).where(Crate.code == codes.normalise(raw)))
 
 
-def crate_history(session: Session, crate_id: int) -> list[Event]:
-    return list(session.scalars(
-        select(Event).where(Event.crate_id == crate_id).order_by(Event.seq.desc())))
+def crate_history(session: Session, crate_id: int, limit: int | None = None,
+                  offset: int = 0) -> list[Event]:
+    """The crate's events, latest first (a crate in service for years has hundreds)."""
+    query = (select(Event).where(Event.crate_id == crate_id)
+             .order_by(Event.occurred_at.desc(), Event.seq.desc()).offset(offset))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def crate_event_count(session: Session, crate_id: int) -> int:
+    return int(session.scalar(select(func.count()).where(Event.crate_id == crate_id)))
 
 
 def corrected_seqs(session: Session, seqs: list[int]) -> dict[int, int]:

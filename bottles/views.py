@@ -14,11 +14,14 @@ from bottles.auth import ROLE_LABELS, may_see_point, may_see_washer, password_ma
 from bottles.db import db
 from bottles.forms import LoginForm
 from bottles.models import BottleModel, Crate, Reason, User, Washer, Winemaker
-from bottles.queries import corrected_seqs, crate_history
+from bottles.queries import corrected_seqs, crate_event_count, crate_history
 from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, STAGE_LABELS, CrateState
 
 bp = Blueprint("bottles", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/bottles")
+
+
+HISTORY_PER_PAGE = 20
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -81,11 +84,15 @@ def _crate_or_404(code: str) -> Crate:
 @login_required
 def crate(code: str):
     crate = _crate_or_404(code)
-    events = crate_history(db.session, crate.id)
+    total = crate_event_count(db.session, crate.id)
+    pages = max(1, -(-total // HISTORY_PER_PAGE))
+    page = max(1, min(request.args.get("page", 1, type=int), pages))
+    events = crate_history(db.session, crate.id, HISTORY_PER_PAGE, (page - 1) * HISTORY_PER_PAGE)
     corrected = corrected_seqs(db.session, [e.seq for e in events])
     panels = [p for p in (panel(crate, current_user) for panel in navigation.CRATE_PANELS) if p]
     return render_template(
         "bottles/crate.html", crate=crate, events=events, corrected=corrected, panels=panels,
+        page=page, pages=pages, total=total,
         state_label=CRATE_STATE_LABELS.get(CrateState(crate.state)) if crate.state else "—",
         kind_labels=KIND_LABELS, stage_labels=STAGE_LABELS,
         names=_names(), may_see=_may_see_crate(crate))

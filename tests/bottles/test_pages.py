@@ -85,3 +85,20 @@ def test_kinds_have_french_labels():
     from bottles.rules import KIND_LABELS
 
     assert set(KIND_LABELS) == set(Kind)
+
+
+def test_crate_history_pages_latest_first(client, factory, monkeypatch):
+    from bottles import views
+
+    monkeypatch.setattr(views, "HISTORY_PER_PAGE", 2)
+    washer, point = factory.washer(), factory.point()
+    staff = factory.user("point", points=[point])
+    crate = factory.full_crate_at(point, count=42, washer=washer, actor=staff)  # 3 events
+    factory.session.commit()
+    login(client, staff)
+    first = client.get(f"/c/{crate.code}").get_data(as_text=True)
+    assert "caisse pleine" in first and "caisse enregistrée" not in first
+    assert "Page 1 / 2" in first and "Plus anciens" in first
+    last = client.get(f"/c/{crate.code}?page=2").get_data(as_text=True)
+    assert "caisse enregistrée" in last and "caisse pleine" not in last
+    assert "Page 2 / 2" in client.get(f"/c/{crate.code}?page=99").get_data(as_text=True)

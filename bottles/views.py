@@ -67,7 +67,8 @@ def home():
                            panels=panels, role_label=ROLE_LABELS.get(current_user.role, ""))
 
 
-def _crate_or_404(code: str) -> Crate:
+def crate_or_404(code: str) -> Crate:
+    """The crate a typed or scanned code names, or a French 404 saying what is wrong."""
     try:
         canonical = codes.normalise(code)
     except codes.CrateCodeError as error:
@@ -75,15 +76,15 @@ def _crate_or_404(code: str) -> Crate:
     crate = db.session.scalar(select(Crate).where(Crate.code == canonical))
     if crate is None:
         abort(404, description=f"Aucune caisse {canonical} dans le parc.")
-    if canonical != code:
-        abort(redirect(url_for("bottles.crate", code=canonical)))
     return crate
 
 
 @bp.get("/c/<code>")
 @login_required
 def crate(code: str):
-    crate = _crate_or_404(code)
+    crate = crate_or_404(code)
+    if crate.code != code:  # a typed variant: show the printed form in the address bar
+        return redirect(url_for("bottles.crate", code=crate.code))
     total = crate_event_count(db.session, crate.id)
     pages = max(1, -(-total // HISTORY_PER_PAGE))
     page = max(1, min(request.args.get("page", 1, type=int), pages))

@@ -9,12 +9,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from bottles import codes
 from bottles.auth import role_required
 from bottles.db import db
 from bottles.i18n import PARIS
 from bottles.models import BottleModel, CollectionPoint, Crate
 from bottles.rules import LedgerError
+from bottles.views import crate_or_404
 from collection_points import operations
 from collection_points.rules import parse_count, parse_split
 
@@ -37,16 +37,6 @@ def event_id_from(raw: object) -> uuid.UUID:
         abort(400, description="Formulaire incomplet (identifiant d'événement manquant) : rien n'a été "
                                "enregistré. Rechargez la page et recommencez.")
 
-
-def crate_or_404(code: str) -> Crate:
-    try:
-        canonical = codes.normalise(code)
-    except codes.CrateCodeError as error:
-        abort(404, description=str(error))
-    crate = db.session.scalar(select(Crate).where(Crate.code == canonical))
-    if crate is None:
-        abort(404, description=f"Aucune caisse {canonical} dans le parc.")
-    return crate
 
 
 def refused_page(crate: Crate | None, error: LedgerError):

@@ -25,12 +25,12 @@ run: demo
 	@$(FLASK) bottles demo-accounts
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Headless Chromium for the end-to-end tests comes from Debian (a test tool's own
-# browser download cannot work here).
+# Headless Chromium for the end-to-end tests and poppler's pdftoppm for the label-decoding
+# tests come from Debian (a test tool's own browser download cannot work here).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Chromium missing: sudo apt-get install chromium"; exit 1; fi; }
+	@{ command -v chromium && command -v pdftoppm; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	  else echo "Missing: sudo apt-get install chromium poppler-utils"; exit 1; fi; }
 
 lint: setup
 	$(BIN)/ruff check .

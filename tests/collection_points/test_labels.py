@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -34,7 +33,6 @@ def decode_pdf(pdf: bytes, tmp_path: Path, dpi: int = 300) -> list[list[str]]:
     return pages
 
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils missing")
 
 
 @pytest.mark.parametrize("layout, per_page", [("3x8", 24), ("2x7", 14)])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import matplotlib
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.pagesizes import A4
@@ -143,7 +144,8 @@ def sheet_pdf(codes: list[str], base_url: str, channel: str, layout_name: str = 
     return buffer.getvalue() if isinstance(buffer, io.BytesIO) else b""
 
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+# DejaVu ships inside matplotlib (a dependency): the same font on every machine.
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
 def _font(size: int, bold: bool = False):

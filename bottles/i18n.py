@@ -91,5 +91,19 @@ def init_app(app: Flask) -> None:
 
         if code in ("fr", "en"):
             session["lang"] = code
-        target = request.referrer or url_for("bottles.home")
-        return redirect(target)
+        return redirect(_same_site(request.referrer) or url_for("bottles.home"))
+
+
+def _same_site(referrer: str | None) -> str | None:
+    """The page the switch was used on, as a local path; never another site (no open redirect)."""
+    from urllib.parse import urlsplit
+
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    return path + (f"?{parts.query}" if parts.query else "")

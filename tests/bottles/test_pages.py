@@ -102,3 +102,10 @@ def test_crate_history_pages_latest_first(client, factory, monkeypatch):
     last = client.get(f"/c/{crate.code}?page=2").get_data(as_text=True)
     assert "caisse enregistrée" in last and "caisse pleine" not in last
     assert "Page 2 / 2" in client.get(f"/c/{crate.code}?page=99").get_data(as_text=True)
+
+
+def test_language_switch_goes_back_to_the_page_but_never_to_another_site(client):
+    back = client.get("/lang/en", headers={"Referer": "http://localhost/login?next=/c"})
+    assert back.status_code == 302 and back.headers["Location"] == "/login?next=/c"
+    evil = client.get("/lang/fr", headers={"Referer": "https://evil.example/phish"})
+    assert evil.headers["Location"] == "/"

@@ -166,11 +166,6 @@ def lead_select(session: Session, crate_ids):
             .where(sub.c.kind.in_(("pickup", "receipt")), prev.is_not(None)))
 
 
-def lead_rows(session: Session, crate_ids) -> list[tuple]:
-    rows = session.execute(lead_select(session, crate_ids))
-    return [(int(s), int(c), k, _as_date(d), int(p), float(days)) for s, c, k, d, p, days in rows]
-
-
 def tail_crates(session: Session, mark: int) -> list[int]:
     """Crates touched by events past the watermark (their lead times are computed live)."""
     return [c for (c,) in session.execute(select(Event.crate_id).where(
@@ -253,14 +248,14 @@ def check(session: Session) -> list[str]:
     problems = []
     expected = {k: v for k, v in flow_contributions(session, 0, hi).items() if any(v)}
     stored = {(_as_date(r.day), r.from_stage, r.to_stage, r.point_id, r.reason_id, r.winemaker_id):
-              [r.quantity, r.amount_cents, r.glass_g] for r in session.scalars(select(DailyFlow))}
+              [r.quantity, r.amount_cents, r.glass_g] for r in _plain_rows(session, DailyFlow)}
     stored = {k: v for k, v in stored.items() if any(v)}
     for key in sorted(set(expected) | set(stored), key=str):
         if expected.get(key) != stored.get(key):
             problems.append(f"flux {key}: journal {expected.get(key)}, cumul {stored.get(key)}")
     month_expected = {k: v for k, v in by_month(expected).items() if any(v)}
     month_stored = {(_as_date(r.month), r.from_stage, r.to_stage, r.point_id, r.reason_id, r.winemaker_id):
-                    [r.quantity, r.amount_cents, r.glass_g] for r in session.scalars(select(MonthlyFlow))}
+                    [r.quantity, r.amount_cents, r.glass_g] for r in _plain_rows(session, MonthlyFlow)}
     month_stored = {k: v for k, v in month_stored.items() if any(v)}
     for key in sorted(set(month_expected) | set(month_stored), key=str):
         if month_expected.get(key) != month_stored.get(key):
@@ -268,24 +263,53 @@ def check(session: Session) -> list[str]:
                             f"cumul {month_stored.get(key)}")
     work_expected = {k: v for k, v in work_contributions(session, 0, hi).items() if any(v)}
     work_stored = {(_as_date(r.day), r.kind, r.point_id): [r.events, r.fill_sum, r.fill_count, r.hours, r.km]
-                   for r in session.scalars(select(DailyWork))}
+                   for r in _plain_rows(session, DailyWork)}
     work_stored = {k: v for k, v in work_stored.items() if any(v)}
     month_work = {(_as_date(r.month), r.kind, r.point_id): [r.events, r.fill_sum, r.fill_count, r.hours, r.km]
-                  for r in session.scalars(select(MonthlyWork))}
+                  for r in _plain_rows(session, MonthlyWork)}
     for label, exp, got in (("travail", work_expected, work_stored),
                             ("travail mensuel", by_month(work_expected), month_work)):
         for key in sorted(set(exp) | set(got), key=str):
             a, b = exp.get(key, [0] * 5), got.get(key, [0] * 5)
             if any(abs(x - y) > 1e-6 for x, y in zip(a, b, strict=True)):
                 problems.append(f"{label} {key}: journal {a}, cumul {b}")
-    leads = {s: (c, k, d, p, round(days, 6)) for s, c, k, d, p, days in lead_rows(session, None)
-             if s <= hi}
-    stored_leads = {r.seq: (r.crate_id, r.kind, _as_date(r.day), r.point_id, round(r.days, 6))
-                    for r in session.scalars(select(CrateLead))}
-    for seq in sorted(set(leads) | set(stored_leads)):
-        if leads.get(seq) != stored_leads.get(seq):
-            problems.append(f"délai {seq}: journal {leads.get(seq)}, cumul {stored_leads.get(seq)}")
+    problems.extend(_lead_differences(session, hi))
     return problems
+
+
+def _plain_rows(session: Session, model):
+    """A roll-up table's rows as plain named tuples, streamed (no ORM identity map to fill)."""
+    return session.execute(select(*model.__table__.columns).execution_options(yield_per=50_000))
+
+
+def _lead_differences(session: Session, hi: int):
+    """Lead-time rows that differ, by a merge of two seq-ordered streams (constant memory)."""
+    query = lead_select(session, None)
+    ledger = session.execute(query.where(query.selected_columns.seq <= hi)
+                             .order_by(query.selected_columns.seq).execution_options(yield_per=50_000))
+    stored = session.execute(select(CrateLead.seq, CrateLead.crate_id, CrateLead.kind, CrateLead.day,
+                                    CrateLead.point_id, CrateLead.days)
+                             .order_by(CrateLead.seq).execution_options(yield_per=50_000))
+    done = (float("inf"), None)
+
+    def keyed(rows):
+        for seq, crate, kind, day, point, days in rows:
+            yield int(seq), (int(crate), kind, _as_date(day), int(point), round(float(days), 6))
+        yield done
+
+    left, right = keyed(ledger), keyed(stored)
+    a, b = next(left), next(right)
+    while a is not done or b is not done:
+        if a[0] == b[0]:
+            if a[1] != b[1]:
+                yield f"délai {a[0]}: journal {a[1]}, cumul {b[1]}"
+            a, b = next(left), next(right)
+        elif a[0] < b[0]:
+            yield f"délai {a[0]}: journal {a[1]}, cumul None"
+            a = next(left)
+        else:
+            yield f"délai {b[0]}: journal None, cumul {b[1]}"
+            b = next(right)
 
 
 def rebuild(session: Session) -> None:

@@ -105,3 +105,21 @@ def test_generated_history_rollup_equals_raw(app, session, db_url):
     # A not day-aligned range falls back to the raw ledger.
     scope = Scope(scope.start + timedelta(hours=5), scope.end)
     assert report.kpis(session, scope) == raw_kpis(session, scope)
+
+
+def test_check_names_a_wrong_missing_or_extra_lead_time(app, factory, session):
+    from reports.models import CrateLead
+
+    ledger_fixture.build(factory, session)
+    rollup.refresh(session)
+    leads = list(session.scalars(select(CrateLead).order_by(CrateLead.seq)))
+    assert len(leads) >= 2
+    leads[0].days += 1.0
+    session.delete(leads[-1])
+    session.add(CrateLead(seq=10**9 if leads[-1].seq < 10**9 else leads[-1].seq + 1,
+                          crate_id=leads[0].crate_id, kind="pickup", day=leads[0].day, point_id=0, days=1.0))
+    session.flush()
+    problems = [p for p in rollup.check(session) if p.startswith("délai")]
+    assert len(problems) == 3, problems
+    assert f"délai {leads[0].seq}:" in problems[0]
+    assert any("cumul None" in p for p in problems) and any("journal None" in p for p in problems)

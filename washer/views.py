@@ -1,4 +1,4 @@
-"""The washer's pages: dock receipt, sorting, wash batches, clean stock, stock-take, history."""
+"""The washer blueprint, its shared helpers, and the dock receipt (the rest is in views_stock.py)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     instance = Path(os.environ.get("BOUCLE_INSTANCE", Path(__file__).parent / "instance"))
     app = Flask(__name__, instance_path=str(instance.resolve()))
     app.config.update(config.load(instance))
+    # Each package keeps its own English catalogue; Flask-Babel merges them.
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
+        str(Path(package.__file__).parent / "translations")
+        for package in (bottles, collection_points, washer, reports))
     app.config.update(overrides or {})
     bottles.init_app(app)
     collection_points.init_app(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from bottles import navigation
@@ -52,17 +53,17 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     roles = {"washer"}
-    navigation.add_action("Réception des caisses", "washer.receipt", roles,
-                          "Scanner les caisses arrivées et compter leurs bouteilles")
-    navigation.add_action("Tri", "washer.sorting", roles, "Trier les bouteilles reçues par modèle")
-    navigation.add_action("Lot de lavage", "washer.batch", roles,
-                          "Conformes et rebuts par modèle, eau, énergie, heures")
-    navigation.add_action("Stock propre", "washer.stock", roles | {"coordinator"},
-                          "Par modèle, en palettes, avec l'âge du lavage")
-    navigation.add_action("Inventaire", "washer.stocktake", roles, "Compté contre attendu")
-    navigation.add_action("Historique et corrections", "washer.history", roles | {"coordinator"},
-                          "Annuler une saisie erronée par une écriture inverse")
-    navigation.add_action("Réceptions par tournée", "washer.rounds", roles | {"coordinator"},
-                          "Annoncé contre compté, caisse par caisse", in_menu=False)
+    navigation.add_action(_l("Réception des caisses"), "washer.receipt", roles,
+                          _l("Scanner les caisses arrivées et compter leurs bouteilles"))
+    navigation.add_action(_l("Tri"), "washer.sorting", roles, _l("Trier les bouteilles reçues par modèle"))
+    navigation.add_action(_l("Lot de lavage"), "washer.batch", roles,
+                          _l("Conformes et rebuts par modèle, eau, énergie, heures"))
+    navigation.add_action(_l("Stock propre"), "washer.stock", roles | {"coordinator"},
+                          _l("Par modèle, en palettes, avec l'âge du lavage"))
+    navigation.add_action(_l("Inventaire"), "washer.stocktake", roles, _l("Compté contre attendu"))
+    navigation.add_action(_l("Historique et corrections"), "washer.history", roles | {"coordinator"},
+                          _l("Annuler une saisie erronée par une écriture inverse"))
+    navigation.add_action(_l("Réceptions par tournée"), "washer.rounds", roles | {"coordinator"},
+                          _l("Annoncé contre compté, caisse par caisse"), in_menu=False)
     navigation.add_home_panel(home_panel)
     navigation.add_crate_panel(crate_panel)

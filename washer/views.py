@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +35,7 @@ def _raced(_error):
     except ValueError:
         event_id = None
     if event_id and db.session.scalar(select(Event.seq).where(Event.id == event_id)):
-        flash("Déjà enregistré (envoi en double) : rien n'a été compté deux fois.", "info")
+        flash(_("Déjà enregistré (envoi en double) : rien n'a été compté deux fois."), "info")
         return redirect(request.referrer or url_for("washer.receipt"))
     return error_page(409, "Conflit avec un autre enregistrement au même instant : rien n'a été "
                            "enregistré. Rechargez la page et recommencez.")
@@ -130,7 +131,7 @@ def receipt():
             flash(str(error), "error")
             return render_template("washer/receipt.html", values={}, **_receipt_context(washer)), 400
         if crate is None:
-            flash(f"Aucune caisse {codes.normalise(raw)} dans le parc.", "error")
+            flash(_("Aucune caisse %(code)s dans le parc.", code=codes.normalise(raw)), "error")
             return render_template("washer/receipt.html", values={}, **_receipt_context(washer)), 404
         if crate.state != "in_transit":
             flash(operations.not_in_transit(crate), "warning")
@@ -159,8 +160,13 @@ def receipt_post():
         return _failed(error, "washer/receipt.html",
                        **_receipt_context(washer, crate, queries.declared(db.session, crate)))
     db.session.commit()
-    flash(f"Caisse {crate.code} réceptionnée : {counted} bouteilles comptées"
-          + ("" if recorded.created else " (déjà enregistré)") + ". Scannez la suivante.", "success")
+    if recorded.created:
+        message = _("Caisse %(code)s réceptionnée : %(n)s bouteilles comptées. Scannez la suivante.",
+                    code=crate.code, n=counted)
+    else:
+        message = _("Caisse %(code)s réceptionnée : %(n)s bouteilles comptées (déjà enregistré). "
+                    "Scannez la suivante.", code=crate.code, n=counted)
+    flash(message, "success")
     return redirect(url_for("washer.receipt", w=washer.id))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -79,7 +80,7 @@ def sorting_post():
     db.session.commit()
     kept = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.SORTED.value)
     out = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.REFUSED.value)
-    flash(f"Tri enregistré : {kept} bouteilles triées, {out} écartées.", "success")
+    flash(_("Tri enregistré : %(kept)s bouteilles triées, %(out)s écartées.", kept=kept, out=out), "success")
     return redirect(url_for("washer.sorting", w=washer.id))
 
 
@@ -132,7 +133,7 @@ def batch_post():
     db.session.commit()
     good = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.CLEAN.value)
     bad = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.REJECTED.value)
-    flash(f"Lot de lavage enregistré : {good} conformes, {bad} rebuts.", "success")
+    flash(_("Lot de lavage enregistré : %(good)s conformes, %(bad)s rebuts.", good=good, bad=bad), "success")
     return redirect(url_for("washer.stock", w=washer.id))
 
 
@@ -162,7 +163,8 @@ def pallet():
         db.session.rollback()
         abort(422, description=str(error))
     db.session.commit()
-    flash(f"Palette de {washer.pallet_size} bouteilles pour {washer.name}.", "success")
+    flash(_("Palette de %(size)s bouteilles pour %(name)s.", size=washer.pallet_size, name=washer.name),
+          "success")
     return redirect(url_for("washer.stock", w=washer.id))
 
 
@@ -211,11 +213,12 @@ def stocktake_post():
         return _failed(error, "washer/stocktake.html", **_stocktake_context(washer, stage))
     db.session.commit()
     if recorded is None:
-        flash("Inventaire conforme : aucun écart, rien à enregistrer.", "success")
+        flash(_("Inventaire conforme : aucun écart, rien à enregistrer."), "success")
     else:
         lost = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.LOST.value)
         extra = sum(m.quantity for m in recorded.event.movements if m.from_stage == Stage.OUTSIDE.value)
-        flash(f"Inventaire enregistré : {lost} manquantes, {extra} en plus.", "success")
+        flash(_("Inventaire enregistré : %(lost)s manquantes, %(extra)s en plus.", lost=lost, extra=extra),
+              "success")
     return redirect(url_for("washer.stock", w=washer.id))
 
 
@@ -282,6 +285,6 @@ def correction_post(seq: int):
                        kind_labels=KIND_LABELS, stage_labels=STAGE_LABELS, names=_names(),
                        already=corrected_seqs(db.session, [seq]).get(seq))
     db.session.commit()
-    flash(f"{KIND_LABELS[Kind(target.kind)].capitalize()} corrigé(e) : ses mouvements sont annulés.",
-          "success")
+    flash(_("%(kind)s corrigé(e) : ses mouvements sont annulés.",
+            kind=_(KIND_LABELS[Kind(target.kind)]).capitalize()), "success")
     return redirect(url_for("washer.history"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from collection_points import models  # noqa: F401  (tables known to migrations)
 
@@ -20,14 +21,15 @@ def init_app(app: Flask) -> None:
         group.add_command(labels_command)
     navigation.add_crate_panel(crate_panel)
     navigation.add_home_panel(home_panel)
-    navigation.add_action("Tournée", "collection_points.round_list", {"driver"},
-                          "Points à visiter par priorité, caisses à enlever, fin de tournée")
-    navigation.add_action("Scanner des caisses enlevées", "collection_points.scan_pickup_page", {"driver"},
-                          "Plusieurs caisses à la suite, une seule validation")
-    navigation.add_action("Déposer des caisses vides", "collection_points.scan_place_page", {"driver"},
-                          "Caisses du parc laissées à un point")
+    navigation.add_action(_l("Tournée"), "collection_points.round_list", {"driver"},
+                          _l("Points à visiter par priorité, caisses à enlever, fin de tournée"))
+    navigation.add_action(_l("Scanner des caisses enlevées"), "collection_points.scan_pickup_page",
+                          {"driver"},
+                          _l("Plusieurs caisses à la suite, une seule validation"))
+    navigation.add_action(_l("Déposer des caisses vides"), "collection_points.scan_place_page", {"driver"},
+                          _l("Caisses du parc laissées à un point"))
     overseers = {"coordinator", "admin"}
-    navigation.add_action("Demandes d'enlèvement", "collection_points.requests_list", overseers,
-                          "Caisses pleines en attente, retards, attribution aux chauffeurs")
-    navigation.add_action("Étiquettes de caisses", "collection_points.labels_page", overseers,
-                          "Planches A4 de QR codes à imprimer")
+    navigation.add_action(_l("Demandes d'enlèvement"), "collection_points.requests_list", overseers,
+                          _l("Caisses pleines en attente, retards, attribution aux chauffeurs"))
+    navigation.add_action(_l("Étiquettes de caisses"), "collection_points.labels_page", overseers,
+                          _l("Planches A4 de QR codes à imprimer"))

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from flask import render_template
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -27,26 +28,26 @@ def crate_panel(crate: Crate, user: User) -> Markup | None:
     acts_as_driver = user.role == "driver" or sees_everything(user)
     action, why = None, ""
     if state in (CrateState.RETIRED, CrateState.LOST):
-        why = "Cette caisse ne peut plus servir : ne la remplissez pas et mettez-la de côté."
+        why = _("Cette caisse ne peut plus servir : ne la remplissez pas et mettez-la de côté.")
     elif state == CrateState.IN_POOL:
         action = "place"
     elif state == CrateState.AT_POINT:
         if acts_as_driver or crate.collection_point_id in mine:
             action = "full"
         else:
-            why = "Cette caisse n'est pas à votre point de collecte."
+            why = _("Cette caisse n'est pas à votre point de collecte.")
     elif state == CrateState.FULL:
         if acts_as_driver:
             action = "pickup"
         elif crate.collection_point_id in mine:
             action = "waiting"
         else:
-            why = "Cette caisse n'est pas à votre point de collecte."
+            why = _("Cette caisse n'est pas à votre point de collecte.")
     elif state == CrateState.IN_TRANSIT:
-        why = ("Cette caisse est déjà enlevée : remettez-la au centre de lavage, qui la réceptionnera."
-               if acts_as_driver else "Cette caisse a déjà été enlevée par le chauffeur.")
+        why = (_("Cette caisse est déjà enlevée : remettez-la au centre de lavage, qui la réceptionnera.")
+               if acts_as_driver else _("Cette caisse a déjà été enlevée par le chauffeur."))
     else:
-        why = "Cette caisse n'est pas enregistrée dans le parc."
+        why = _("Cette caisse n'est pas enregistrée dans le parc.")
     context = {"crate": crate, "action": action, "event_id": uuid.uuid4(), "second_id": uuid.uuid4(),
                "labels": sees_everything(user)}
     if why:
@@ -56,7 +57,7 @@ def crate_panel(crate: Crate, user: User) -> Markup | None:
             select(CollectionPoint).where(CollectionPoint.active.is_(True)).order_by(CollectionPoint.name)))
         if not points:
             context["explanation"] = explain.refusal(
-                db.session, crate, "Votre compte n'est rattaché à aucun point de collecte.")
+                db.session, crate, _("Votre compte n'est rattaché à aucun point de collecte."))
             context["action"] = None
         context["points"] = points
         context["driver"] = user.role != "point"

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -34,8 +35,8 @@ def event_id_from(raw: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(raw))
     except (ValueError, TypeError, AttributeError):
-        abort(400, description="Formulaire incomplet (identifiant d'événement manquant) : rien n'a été "
-                               "enregistré. Rechargez la page et recommencez.")
+        abort(400, description=_("Formulaire incomplet (identifiant d'événement manquant) : rien n'a été "
+                                 "enregistré. Rechargez la page et recommencez."))
 
 
 
@@ -59,7 +60,7 @@ def place(code: str):
     point = db.session.get(CollectionPoint, int(raw_point)) if raw_point.isdigit() else None
     if point is None:
         return refused_page(crate, operations.Refused(
-            "Choisissez le point de collecte où la caisse est posée."))
+            _("Choisissez le point de collecte où la caisse est posée.")))
     try:
         operations.once(db.session, event_id, lambda: operations.place_crate(
             db.session, crate=crate, point=point, actor=current_user, event_id=event_id, at=now(),
@@ -67,7 +68,7 @@ def place(code: str):
     except LedgerError as error:
         return refused_page(crate, error)
     db.session.commit()
-    flash(f"Caisse {crate.code} posée à {point.name}.", "success")
+    flash(_("Caisse %(code)s posée à %(point)s.", code=crate.code, point=point.name), "success")
     return redirect(url_for("bottles.crate", code=crate.code))
 
 
@@ -88,7 +89,8 @@ def full(code: str):
     except LedgerError as error:
         return refused_page(crate, error)
     db.session.commit()
-    flash(f"Caisse {crate.code} pleine ({count} bouteilles) : l'enlèvement est demandé. Merci !", "success")
+    flash(_("Caisse %(code)s pleine (%(count)s bouteilles) : l'enlèvement est demandé. Merci !",
+            code=crate.code, count=count), "success")
     return redirect(url_for("bottles.crate", code=crate.code))
 
 
@@ -109,5 +111,5 @@ def pickup(code: str):
     except LedgerError as error:
         return refused_page(crate, error)
     db.session.commit()
-    flash(f"Caisse {crate.code} enlevée (tournée {round_.code}).", "success")
+    flash(_("Caisse %(code)s enlevée (tournée %(round)s).", code=crate.code, round=round_.code), "success")
     return redirect(url_for("bottles.crate", code=crate.code))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Response, current_app, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from bottles.auth import role_required
@@ -36,7 +37,7 @@ def labels_pdf():
     form = request.form
     layout = form.get("layout", "3x8")
     if layout not in labels.LAYOUTS:
-        return _page("Format de planche inconnu.", 422)
+        return _page(_("Format de planche inconnu."), 422)
     which = form.get("which", "")
     try:
         crates = select_crates(
@@ -76,6 +77,6 @@ def crate_label(code: str, fmt: str):
     else:
         from flask import abort
 
-        abort(404, description="Formats d'étiquette : png, svg ou pdf.")
+        abort(404, description=_("Formats d'étiquette : png, svg ou pdf."))
     return Response(body, mimetype=mime,
                     headers={"Content-Disposition": f'inline; filename="{crate.code}.{fmt}"'})

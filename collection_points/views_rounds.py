@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -56,7 +57,7 @@ def round_plan(driver: User | None) -> dict:
         "maps": maps_links(points[n.point_id].latitude, points[n.point_id].longitude,
                            points[n.point_id].address),
         "late": is_late(n.oldest_full, at), "waiting": waiting_text(n.oldest_full, at),
-        "last_visit": waiting_text(n.last_visit, at) if n.last_visit else "jamais",
+        "last_visit": waiting_text(n.last_visit, at) if n.last_visit else _("jamais"),
         "assigned": names.get(assignments[n.point_id].driver_id) if n.point_id in assignments else None,
         "mine": driver is not None and n.point_id in assignments
         and assignments[n.point_id].driver_id == driver.id,
@@ -85,10 +86,10 @@ def round_open():
     raw_washer = request.form.get("washer_id", "")
     washer = db.session.get(Washer, int(raw_washer)) if raw_washer.isdigit() else None
     if raw_washer and washer is None:
-        abort(422, description="Centre de lavage inconnu.")
+        abort(422, description=_("Centre de lavage inconnu."))
     round_ = operations.ensure_round(db.session, current_user, today(), token, washer.id if washer else None)
     db.session.commit()
-    flash(f"Tournée {round_.code} ouverte.", "success")
+    flash(_("Tournée %(code)s ouverte.", code=round_.code), "success")
     return redirect(url_for("collection_points.round_list"))
 
 
@@ -97,7 +98,7 @@ def round_open():
 def round_close(round_id: int):
     round_ = db.session.get(Round, round_id)
     if round_ is None:
-        abort(404, description="Tournée inconnue.")
+        abort(404, description=_("Tournée inconnue."))
     event_id = event_id_from(request.form.get("event_id"))
     try:
         km = parse_decimal(request.form.get("km"), "Le kilométrage", MAX_KM, 1)
@@ -109,9 +110,10 @@ def round_close(round_id: int):
         db.session.rollback()
         return render_template("collection_points/refused.html", message=str(error), crate=None,
                                back=url_for("collection_points.round_list"),
-                               back_label="Revenir à la tournée"), 422
+                               back_label=_("Revenir à la tournée")), 422
     db.session.commit()
-    flash(f"Tournée {round_.code} close : {km} km, {hours} h.", "success")
+    flash(_("Tournée %(code)s close : %(km)s km, %(hours)s h.", code=round_.code, km=km, hours=hours),
+          "success")
     return redirect(url_for("collection_points.round_list"))
 
 
@@ -135,14 +137,14 @@ def _batch_items() -> tuple[list, dict]:
     """(code, crate, event id, count) per scanned line, and the page's fields, from the JSON body."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        abort(400, description="Liste de caisses illisible : rien n'a été enregistré.")
+        abort(400, description=_("Liste de caisses illisible : rien n'a été enregistré."))
     items, fields = body["items"], body.get("fields") or {}
     if not items or len(items) > MAX_BATCH or not isinstance(fields, dict):
-        abort(400, description=f"Envoyez entre 1 et {MAX_BATCH} caisses à la fois.")
+        abort(400, description=_("Envoyez entre 1 et %(n)s caisses à la fois.", n=MAX_BATCH))
     wanted = []
     for item in items:
         if not isinstance(item, dict):
-            abort(400, description="Liste de caisses illisible : rien n'a été enregistré.")
+            abort(400, description=_("Liste de caisses illisible : rien n'a été enregistré."))
         raw = str(item.get("code") or "")
         try:
             code = codes.normalise(raw)
@@ -160,7 +162,8 @@ def _batch_items() -> tuple[list, dict]:
     return rows, fields
 
 
-def _answer(results: list[operations.ScanResult], done: str):
+def _answer(results: list[operations.ScanResult], done):
+    """done(n): the translated "n crate(s) …" sentence."""
     recorded = sum(r.status == "recorded" for r in results)
     already = sum(r.status == "already" for r in results)
     refused = len(results) - recorded - already
@@ -168,11 +171,11 @@ def _answer(results: list[operations.ScanResult], done: str):
         db.session.commit()
     else:
         db.session.rollback()
-    parts = [f"{recorded} caisse(s) {done}"]
+    parts = [done(recorded)]
     if already:
-        parts.append(f"{already} déjà enregistrée(s)")
+        parts.append(_("%(n)s déjà enregistrée(s)", n=already))
     if refused:
-        parts.append(f"{refused} refusée(s) : voir la liste")
+        parts.append(_("%(n)s refusée(s) : voir la liste", n=refused))
     status = 422 if refused and not (recorded or already) else 200
     return jsonify({"results": [r.as_json() for r in results], "message": ", ".join(parts) + "."}), status
 
@@ -199,7 +202,8 @@ def scan_pickup():
         return operations.pick_up(db.session, crate=crate, actor=current_user, event_id=event_id, at=at,
                                   counted=counted, round_id=round_.id)
 
-    return _answer(_run(items, act, f"Enlevée (tournée {round_.code})."), "enlevée(s)")
+    return _answer(_run(items, act, _("Enlevée (tournée %(code)s).", code=round_.code)),
+                   lambda n: _("%(n)s caisse(s) enlevée(s)", n=n))
 
 
 @bp.post("/tournee/deposer")
@@ -209,14 +213,15 @@ def scan_place():
     raw_point = str(fields.get("point_id") or "")
     point = db.session.get(CollectionPoint, int(raw_point)) if raw_point.isdigit() else None
     if point is None:
-        abort(422, description="Choisissez d'abord le point de collecte où vous déposez les caisses.")
+        abort(422, description=_("Choisissez d'abord le point de collecte où vous déposez les caisses."))
     at = now()
 
     def act(crate: Crate, event_id: uuid.UUID, _count):
         return operations.place_crate(db.session, crate=crate, point=point, actor=current_user,
                                       event_id=event_id, at=at)
 
-    return _answer(_run(items, act, f"Déposée à {point.name}."), f"déposée(s) à {point.name}")
+    return _answer(_run(items, act, _("Déposée à %(point)s.", point=point.name)),
+                   lambda n: _("%(n)s caisse(s) déposée(s) à %(point)s", n=n, point=point.name))
 
 
 @bp.get("/demandes")
@@ -233,13 +238,14 @@ def assign(point_id: int):
     raw = request.form.get("driver_id", "")
     driver = db.session.get(User, int(raw)) if raw.isdigit() else None
     if point is None or driver is None:
-        abort(422, description="Choisissez un point et un chauffeur existants.")
+        abort(422, description=_("Choisissez un point et un chauffeur existants."))
     try:
         operations.assign(db.session, point=point, driver=driver, by=current_user, at=now())
     except LedgerError as error:
         db.session.rollback()
         abort(422, description=str(error))
     db.session.commit()
-    flash(f"{point.name} attribué à {driver.display_name or driver.username}.", "success")
+    flash(_("%(point)s attribué à %(driver)s.", point=point.name,
+            driver=driver.display_name or driver.username), "success")
     return redirect(url_for("collection_points.requests_list"))
 

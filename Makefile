@@ -39,10 +39,12 @@ lint: setup
 test: setup browser lint
 	$(BIN)/pytest -n 2 --dist loadfile tests
 
-# Re-extract the kernel's French strings into bottles/translations/en (po + compiled mo, both
+# Re-extract each package's French strings into its translations/en (po + compiled mo, both
 # committed), keeping existing English translations; then fill any new msgstr and run it again.
 translations: setup
 	$(BIN)/python bottles/translations/update_catalogue.py
+	$(BIN)/python collection_points/translations/update_catalogue.py
+	$(BIN)/python washer/translations/update_catalogue.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

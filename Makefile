@@ -43,8 +43,8 @@ test: setup browser lint
 # committed), keeping existing English translations; then fill any new msgstr and run it again.
 translations: setup
 	$(BIN)/python bottles/translations/update_catalogue.py
-	$(BIN)/python collection_points/translations/update_catalogue.py
-	$(BIN)/python washer/translations/update_catalogue.py
+	$(BIN)/python bottles/translations/update_catalogue.py collection_points
+	$(BIN)/python bottles/translations/update_catalogue.py washer
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,9 +1,11 @@
-"""Re-extract the kernel's French strings, merge them into the English catalogue, compile it.
+"""Re-extract a package's French strings, merge them into its English catalogue, compile it.
 
-Run from the project root:  .venv/bin/python bottles/translations/update_catalogue.py
-(`make translations` does the same). French is the source language: msgids are French.
-Labels kept in plain dicts (rules.py is pure, without Flask) are added here, since
-pybabel only sees calls to _(), gettext() and lazy_gettext().
+Run from the project root:  .venv/bin/python bottles/translations/update_catalogue.py [PACKAGE]
+(PACKAGE: bottles by default, or collection_points, washer; `make translations` does them
+all). Each package keeps its catalogue in PACKAGE/translations/en; Flask-Babel merges them.
+French is the source language: msgids are French. The kernel's labels kept in plain dicts
+(rules.py is pure, without Flask) are added here, since pybabel only sees calls to _(),
+gettext() and lazy_gettext().
 """
 
 from __future__ import annotations
@@ -18,9 +20,7 @@ from babel.messages.pofile import read_po, write_po
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-POT = HERE / "messages.pot"
-PO = HERE / "en" / "LC_MESSAGES" / "messages.po"
-MO = PO.with_suffix(".mo")
+PACKAGES = ("bottles", "collection_points", "washer")
 
 
 def plain_labels() -> list[str]:
@@ -39,32 +39,36 @@ def plain_labels() -> list[str]:
     return list(dict.fromkeys(str(label) for label in labels))
 
 
-def main() -> None:
+def main(package: str = "bottles") -> None:
+    if package not in PACKAGES:
+        sys.exit(f"unknown package {package!r}: one of {', '.join(PACKAGES)}")
+    folder = ROOT / package / "translations"
+    pot = folder / "messages.pot"
+    po = folder / "en" / "LC_MESSAGES" / "messages.po"
     subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", "extract",
                     "-F", str(HERE / "babel.cfg"), "-k", "_l", "-k", "error_page:2",
-                    "--no-location", "--sort-output", "-o", str(POT), "bottles"],
+                    "--no-location", "--sort-output", "-o", str(pot), package],
                    cwd=ROOT, check=True)
-    with POT.open("rb") as handle:
+    with pot.open("rb") as handle:
         template = read_po(handle)
-    for label in plain_labels():
+    for label in plain_labels() if package == "bottles" else []:
         if label not in template:
             template.add(label)
-    if PO.exists():
-        with PO.open("rb") as handle:
+    if po.exists():
+        with po.open("rb") as handle:
             catalog = read_po(handle, locale="en")
     else:
         catalog = Catalog(locale="en", project="Boucle")
     catalog.update(template, no_fuzzy_matching=True)
     catalog.fuzzy = False
-    PO.parent.mkdir(parents=True, exist_ok=True)
-    with PO.open("wb") as handle:
+    po.parent.mkdir(parents=True, exist_ok=True)
+    with po.open("wb") as handle:
         write_po(handle, catalog, sort_output=True, omit_header=False, ignore_obsolete=True)
-    with MO.open("wb") as handle:
+    with po.with_suffix(".mo").open("wb") as handle:
         write_mo(handle, catalog)
-    POT.unlink()
+    pot.unlink()
     missing = [m.id for m in catalog if m.id and not m.string]
-    print(f"{PO.relative_to(ROOT)}: {len(catalog)} messages, {len(missing)} untranslated.")
-
+    print(f"{po.relative_to(ROOT)}: {len(catalog)} messages, {len(missing)} untranslated.")
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

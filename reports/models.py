@@ -39,16 +39,10 @@ class Phase(db.Model):
     __table_args__ = (CheckConstraint("start_date <= end_date", name="dates_in_order"),)
 
 
-class DailyFlow(db.Model):
-    """Roll-up: bottles moved per Paris day, stage pair, point, reason and winemaker.
+class FlowSums:
+    """The columns a flow roll-up keeps per period and key (0 stands for "none")."""
 
-    A correction adds the negated movements of the event it corrects, on that event's day, so
-    the sums leave out both (INDICATORS.md). 0 stands for "none" in the id columns.
-    """
-
-    __tablename__ = "report_daily_flows"
     id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
     from_stage: Mapped[str] = mapped_column(String(16))
     to_stage: Mapped[str] = mapped_column(String(16))
     point_id: Mapped[int] = mapped_column(Integer, default=0)
@@ -57,19 +51,12 @@ class DailyFlow(db.Model):
     quantity: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     glass_g: Mapped[int] = mapped_column(BigInteger, default=0)
-    __table_args__ = (
-        UniqueConstraint("day", "from_stage", "to_stage", "point_id", "reason_id", "winemaker_id",
-                         name="uq_report_daily_flows_key"),
-        Index("ix_report_daily_flows_pair_day", "from_stage", "to_stage", "day"),
-    )
 
 
-class DailyWork(db.Model):
-    """Roll-up: events, crate fill, hours and km per Paris day, kind and point."""
+class WorkSums:
+    """The columns a work roll-up keeps per period, kind and point."""
 
-    __tablename__ = "report_daily_work"
     id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(24))
     point_id: Mapped[int] = mapped_column(Integer, default=0)
     events: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -77,6 +64,29 @@ class DailyWork(db.Model):
     fill_count: Mapped[int] = mapped_column(BigInteger, default=0)
     hours: Mapped[float] = mapped_column(Float, default=0.0)
     km: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class DailyFlow(FlowSums, db.Model):
+    """Roll-up: bottles moved per Paris day, stage pair, point, reason and winemaker.
+
+    A correction adds the negated movements of the event it corrects, on that event's day, so
+    the sums leave out both (INDICATORS.md). 0 stands for "none" in the id columns.
+    """
+
+    __tablename__ = "report_daily_flows"
+    day: Mapped[date] = mapped_column(Date)
+    __table_args__ = (
+        UniqueConstraint("day", "from_stage", "to_stage", "point_id", "reason_id", "winemaker_id",
+                         name="uq_report_daily_flows_key"),
+        Index("ix_report_daily_flows_pair_day", "from_stage", "to_stage", "day"),
+    )
+
+
+class DailyWork(WorkSums, db.Model):
+    """Roll-up: events, crate fill, hours and km per Paris day, kind and point."""
+
+    __tablename__ = "report_daily_work"
+    day: Mapped[date] = mapped_column(Date)
     __table_args__ = (UniqueConstraint("day", "kind", "point_id", name="uq_report_daily_work_key"),)
 
 
@@ -103,37 +113,20 @@ class RollupState(db.Model):
     updated_at: Mapped[datetime | None] = mapped_column(UTC_DT)
 
 
-class MonthlyFlow(db.Model):
+class MonthlyFlow(FlowSums, db.Model):
     """Roll-up: the daily flows summed per Paris month (`month` = its first day), for long ranges."""
 
     __tablename__ = "report_monthly_flows"
-    id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[date] = mapped_column(Date)
-    from_stage: Mapped[str] = mapped_column(String(16))
-    to_stage: Mapped[str] = mapped_column(String(16))
-    point_id: Mapped[int] = mapped_column(Integer, default=0)
-    reason_id: Mapped[int] = mapped_column(Integer, default=0)
-    winemaker_id: Mapped[int] = mapped_column(Integer, default=0)
-    quantity: Mapped[int] = mapped_column(BigInteger, default=0)
-    amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    glass_g: Mapped[int] = mapped_column(BigInteger, default=0)
     __table_args__ = (
         UniqueConstraint("month", "from_stage", "to_stage", "point_id", "reason_id", "winemaker_id",
                          name="uq_report_monthly_flows_key"),
     )
 
 
-class MonthlyWork(db.Model):
+class MonthlyWork(WorkSums, db.Model):
     """Roll-up: the daily work figures summed per Paris month."""
 
     __tablename__ = "report_monthly_work"
-    id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(24))
-    point_id: Mapped[int] = mapped_column(Integer, default=0)
-    events: Mapped[int] = mapped_column(BigInteger, default=0)
-    fill_sum: Mapped[float] = mapped_column(Float, default=0.0)
-    fill_count: Mapped[int] = mapped_column(BigInteger, default=0)
-    hours: Mapped[float] = mapped_column(Float, default=0.0)
-    km: Mapped[float] = mapped_column(Float, default=0.0)
     __table_args__ = (UniqueConstraint("month", "kind", "point_id", name="uq_report_monthly_work_key"),)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -10,6 +11,8 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale, refresh
 from flask_login import current_user
+
+from bottles.rules import format_hours
 
 PARIS = ZoneInfo("Europe/Paris")
 babel = Babel()
@@ -58,11 +61,19 @@ def percent(value: float | None, digits: int = 0) -> str:
     return format_percent(value, format=pattern, locale=_locale())
 
 
+_FIRST_OF_MONTH = re.compile(r"(?<![\d/.-])1 (?=janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc)")
+
+
+def first_of_month(text: str) -> str:
+    """French writes the first of a month "1er" ("1er mars"), never "1 mars"."""
+    return _FIRST_OF_MONTH.sub("1er ", text) if _locale().startswith("fr") else text
+
+
 def when(value: datetime | None, fmt: str = "short") -> str:
     """A stored UTC time shown in Europe/Paris."""
     if value is None:
         return "—"
-    return format_datetime(value, fmt)
+    return first_of_month(format_datetime(value, fmt))
 
 
 def day(value: date | datetime | None, fmt: str = "medium") -> str:
@@ -70,7 +81,7 @@ def day(value: date | datetime | None, fmt: str = "medium") -> str:
         return "—"
     if isinstance(value, datetime):
         value = value.astimezone(PARIS).date()
-    return format_date(value, fmt)
+    return first_of_month(format_date(value, fmt))
 
 
 def init_app(app: Flask) -> None:
@@ -78,7 +89,7 @@ def init_app(app: Flask) -> None:
                    timezone_selector=lambda: "Europe/Paris")
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters.update(number=number, money=money, euros=euros, percent=percent,
-                                 when=when, day=day)
+                                 when=when, day=day, hours=format_hours)
 
     @app.before_request
     def _fresh_locale() -> None:

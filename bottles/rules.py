@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -231,3 +233,34 @@ def stock_deltas(moves: list[Move], sites: dict[Site, int | None]) -> dict[tuple
                 key = stock_key(stage, move.model_id, winemaker_sites)
                 deltas[key] = deltas.get(key, 0) + sign * move.quantity
     return {k: v for k, v in deltas.items() if v}
+
+
+MAX_HOURS_TYPED = 24
+_HOURS_CLOCK = r"(\d{1,2})\s*[hH:]\s*(\d{1,2})?\s*(?:min)?"
+_HOURS_DECIMAL = r"(\d{1,3}(?:[.,]\d{1,2})?)\s*(?:h|heures?)?"
+
+
+def parse_hours(text: str, maximum: int = MAX_HOURS_TYPED) -> Decimal:
+    """Hours as people type them: "4h30", "4 h", "4:30", "4,5" or "4.5" (ValueError in French)."""
+    raw = (text or "").strip().replace("\u202f", " ")
+    clock = re.fullmatch(_HOURS_CLOCK, raw)
+    if clock:
+        minutes = int(clock.group(2) or 0)
+        if minutes >= 60:
+            raise ValueError(f"« {raw[:20]} » : les minutes vont de 0 à 59.")
+        value = Decimal(clock.group(1)) + (Decimal(minutes) / 60)
+    else:
+        decimal = re.fullmatch(_HOURS_DECIMAL, raw)
+        if not decimal:
+            raise ValueError(f"« {raw[:20]} » n'est pas une durée : écrivez par exemple 4h30 ou 4,5.")
+        value = Decimal(decimal.group(1).replace(",", "."))
+    if value > maximum:
+        raise ValueError(f"{format_hours(value)} : au plus {maximum} h.")
+    return value.quantize(Decimal("0.01"))
+
+
+def format_hours(value: Decimal | float) -> str:
+    """Hours in words a French reader uses: 4,5 → "4 h 30", 2 → "2 h"."""
+    minutes = round(Decimal(str(value)) * 60)
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"

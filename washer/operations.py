@@ -224,7 +224,7 @@ def correct(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID,
         raise InputError(f"Un événement « {KIND_LABELS.get(Kind(target.kind), target.kind)} » ne se "
                          "corrige pas ici.")
     if not note.strip():
-        raise InputError("Donnez le motif de la correction.")
+        raise InputError("Donnez le motif de la correction.", field="note")
     return record(session, Draft(id=event_id, kind=Kind.CORRECTION, occurred_at=at, actor_id=actor.id,
                                  corrects_seq=target.seq, note=note.strip()))
 

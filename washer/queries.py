@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bottles.i18n import PARIS
+from bottles.ledger import moves_of
 from bottles.models import (
     BottleModel,
     CollectionPoint,
@@ -21,8 +22,17 @@ from bottles.models import (
     Washer,
 )
 from bottles.resales.queries import Lot, clean_lots
-from bottles.rules import CrateState, Kind, Stage
-from washer.rules import DEFAULT_PALLET, age_days, is_stale, pallets
+from bottles.rules import (
+    MODELLED_STAGES,
+    STOCK_SITE,
+    CrateState,
+    Kind,
+    Site,
+    Stage,
+    reverse,
+    stock_deltas,
+)
+from washer.rules import DEFAULT_PALLET, age_days, is_stale, pallets, shortfalls, to_correct_first
 
 WASHER_KINDS = (Kind.RECEIPT, Kind.SORTING, Kind.WASH, Kind.STOCKTAKE, Kind.SALE)
 
@@ -291,3 +301,52 @@ def history(session: Session, allowed: set[int] | None, page: int, per_page: int
         query = query.where(Event.washer_id.in_(allowed or {-1}))
     return db.paginate(query.order_by(Event.seq.desc()), page=page, per_page=per_page,
                        error_out=False)
+
+
+# --- What blocks a correction ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Blocker:
+    seq: int
+    kind: str
+    occurred_at: datetime
+    taken: int  # bottles it took from the stocks the correction would need
+
+
+def correction_blockers(session: Session, target: Event) -> list[Blocker]:
+    """Later live events at the washer that used the bottles a correction of `target` takes back.
+
+    Latest first, only as many as needed to give back what the stocks lack now.
+    """
+    if target.washer_id is None or target.kind == Kind.CORRECTION.value:
+        return []
+    sites = {Site.WASHER: target.washer_id, Site.COLLECTION_POINT: target.collection_point_id,
+             Site.WINEMAKER: None}
+    needs = {(stage, model): -delta
+             for (stage, site, model), delta in stock_deltas(reverse(moves_of(target)), sites).items()
+             if delta < 0 and STOCK_SITE[Stage(stage)] == Site.WASHER and site == target.washer_id}
+    held = {(stage, model): quantity for stage, by_model in stocks(session, target.washer_id).items()
+            for model, quantity in by_model.items()}
+    missing = shortfalls(needs, held)
+    if not missing:
+        return []
+    model = case((Movement.from_stage.in_([s.value for s in MODELLED_STAGES]),
+                  func.coalesce(Movement.bottle_model_id, 0)), else_=0)
+    rows = session.execute(
+        select(Event.seq, Event.kind, Event.occurred_at, Movement.from_stage, model,
+               func.sum(Movement.quantity))
+        .join(Movement, Movement.event_seq == Event.seq)
+        .where(Event.washer_id == target.washer_id, Event.seq > target.seq, live(),
+               or_(*[and_(Movement.from_stage == stage, model == m) for stage, m in missing]))
+        .group_by(Event.seq, Event.kind, Event.occurred_at, Movement.from_stage, model)
+        .order_by(Event.seq.desc())
+    ).all()
+    chosen = set(to_correct_first(missing, [(seq, str(stage), int(m), int(q))
+                                            for seq, _k, _at, stage, m, q in rows]))
+    taken: dict[int, Blocker] = {}
+    for seq, kind, at, _stage, _m, quantity in rows:
+        if seq in chosen:
+            before = taken.get(seq)
+            taken[seq] = Blocker(seq, kind, at, int(quantity) + (before.taken if before else 0))
+    return list(taken.values())

@@ -30,7 +30,11 @@ def is_label_reason(code: str, label: str) -> bool:
 
 
 class InputError(ValueError):
-    """A form value the person must fix (shown as a 422, nothing recorded)."""
+    """A form value the person must fix (shown as a 422, nothing recorded), beside `field` if named."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def parse_count(raw: str | None, what: str, allow_blank: bool = True) -> int:
@@ -82,3 +86,30 @@ def is_stale(washed_at: datetime, now: datetime) -> bool:
 def wash_yield(accepted: int, rejected: int) -> float | None:
     total = accepted + rejected
     return accepted / total if total else None
+
+
+# --- Corrections blocked by later work ---------------------------------------------------------
+
+StockKey = tuple[str, int]  # (stage, model id; 0 = mixed)
+
+
+def shortfalls(needs: dict[StockKey, int], held: dict[StockKey, int]) -> dict[StockKey, int]:
+    """Bottles a correction would take from each stock beyond what the stock holds now."""
+    return {key: need - held.get(key, 0) for key, need in needs.items() if need > held.get(key, 0)}
+
+
+def to_correct_first(missing: dict[StockKey, int],
+                     takers: list[tuple[int, str, int, int]]) -> list[int]:
+    """The latest events (seq, stage, model, bottles taken) whose correction gives the bottles back.
+
+    `takers` come latest first; for each short stock, events are kept until they cover the gap.
+    """
+    left = dict(missing)
+    chosen: list[int] = []
+    for seq, stage, model_id, quantity in takers:
+        key = (stage, model_id)
+        if left.get(key, 0) > 0:
+            left[key] -= quantity
+            if seq not in chosen:
+                chosen.append(seq)
+    return chosen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -93,12 +94,20 @@ def _ids_from(prefix: str) -> dict[int, str]:
     return out
 
 
-def _failed(error: Exception, template: str, **context):
-    """Re-show the form with the message and what was typed; nothing was recorded."""
+def _failed(error: Exception, template: str, context: Callable[[], dict]):
+    """Re-show the form with the message and what was typed; nothing was recorded.
+
+    `context` is built only after the rollback: nothing shown is read from the failed transaction.
+    """
     db.session.rollback()
     status = 422 if isinstance(error, InputError) else 409
-    flash(str(error), "error")
-    return render_template(template, values=request.form, **context), status
+    field = getattr(error, "field", None)
+    if field:
+        flash(_("Rien n'est enregistré : corrigez ce qui est signalé ci-dessous."), "error")
+    else:
+        flash(str(error), "error")
+    page = {**context(), "values": request.form, "errors": {field: str(error)} if field else {}}
+    return render_template(template, **page), status
 
 
 def _common(washer) -> dict:
@@ -158,7 +167,7 @@ def receipt_post():
             note=request.form.get("note", "")[:500], allowed=_allowed())
     except (InputError, LedgerError) as error:
         return _failed(error, "washer/receipt.html",
-                       **_receipt_context(washer, crate, queries.declared(db.session, crate)))
+                       lambda: _receipt_context(washer, crate, queries.declared(db.session, crate)))
     db.session.commit()
     if recorded.created:
         message = _("Caisse %(code)s réceptionnée : %(n)s bouteilles comptées. Scannez la suivante.",

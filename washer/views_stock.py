@@ -76,7 +76,7 @@ def sorting_post():
             hours=parse_optional_decimal(request.form.get("hours"), "Heures", 24),
             note=request.form.get("note", "")[:500], allowed=_allowed())
     except (InputError, LedgerError) as error:
-        return _failed(error, "washer/sorting.html", **_sorting_context(washer))
+        return _failed(error, "washer/sorting.html", lambda: _sorting_context(washer))
     db.session.commit()
     kept = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.SORTED.value)
     out = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.REFUSED.value)
@@ -129,7 +129,7 @@ def batch_post():
             hours=parse_optional_decimal(request.form.get("hours"), "Heures", 24),
             note=request.form.get("note", "")[:500], allowed=_allowed())
     except (InputError, LedgerError) as error:
-        return _failed(error, "washer/batch.html", **_wash_context(washer))
+        return _failed(error, "washer/batch.html", lambda: _wash_context(washer))
     db.session.commit()
     good = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.CLEAN.value)
     bad = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.REJECTED.value)
@@ -210,7 +210,7 @@ def stocktake_post():
             surplus_reason_id=_int_or_none(request.form.get("surplus_reason"), "Motif"),
             note=request.form.get("note", "")[:500], allowed=_allowed())
     except (InputError, LedgerError) as error:
-        return _failed(error, "washer/stocktake.html", **_stocktake_context(washer, stage))
+        return _failed(error, "washer/stocktake.html", lambda: _stocktake_context(washer, stage))
     db.session.commit()
     if recorded is None:
         flash(_("Inventaire conforme : aucun écart, rien à enregistrer."), "success")
@@ -262,14 +262,18 @@ def _target(seq: int) -> Event:
     return target
 
 
+def _correction_context(seq: int) -> dict:
+    target = _target(seq)
+    already = corrected_seqs(db.session, [seq]).get(seq)
+    return {"target": target, "new_id": str(uuid.uuid4()), "kind_labels": KIND_LABELS,
+            "stage_labels": STAGE_LABELS, "names": _names(), "already": already,
+            "blockers": [] if already else queries.correction_blockers(db.session, target)}
+
+
 @bp.get("/corriger/<int:seq>")
 @role_required(*STAFF)
 def correction(seq: int):
-    target = _target(seq)
-    return render_template("washer/correction.html", target=target, values={},
-                           new_id=str(uuid.uuid4()), kind_labels=KIND_LABELS,
-                           stage_labels=STAGE_LABELS, names=_names(),
-                           already=corrected_seqs(db.session, [seq]).get(seq))
+    return render_template("washer/correction.html", values={}, errors={}, **_correction_context(seq))
 
 
 @bp.post("/corriger/<int:seq>")
@@ -281,10 +285,8 @@ def correction_post(seq: int):
                            target_seq=target.seq, note=request.form.get("note", "")[:500],
                            allowed=_allowed())
     except (InputError, LedgerError) as error:
-        return _failed(error, "washer/correction.html", target=target, new_id=str(uuid.uuid4()),
-                       kind_labels=KIND_LABELS, stage_labels=STAGE_LABELS, names=_names(),
-                       already=corrected_seqs(db.session, [seq]).get(seq))
+        return _failed(error, "washer/correction.html", lambda: _correction_context(seq))
     db.session.commit()
-    flash(_("%(kind)s corrigé(e) : ses mouvements sont annulés.",
-            kind=_(KIND_LABELS[Kind(target.kind)]).capitalize()), "success")
+    flash(_("Correction enregistrée : les mouvements du n° %(seq)s (%(kind)s) sont annulés.",
+            seq=target.seq, kind=_(KIND_LABELS[Kind(target.kind)])), "success")
     return redirect(url_for("washer.history"))

@@ -38,11 +38,12 @@ PARAMS: dict[str, Param] = {p.key: p for p in (
           "Prix du seul lavage 0,20-0,26 € par bouteille standard (laveurs français, 2019-2022)", 0, 10),
     Param("cost_per_km_eur", "Coût par kilomètre de tournée", 0.60,
           "Estimation pour un utilitaire léger ; à fixer d'après les comptes de la phase", 0, 20),
-    Param("fixed_costs_eur", "Coûts fixes de la phase", 0.0,
-          "À saisir d'après les comptes de la phase", 0, 10_000_000),
-    Param("co2_new_bottle_kg", "CO₂ d'une bouteille neuve (kg)", 0.44,
+    Param("fixed_costs_eur", "Coûts fixes annuels", 0.0,
+          "À saisir d'après les comptes (montant pour un an ; une phase est chargée au prorata "
+          "des jours qu'elle couvre)", 0, 10_000_000, "€/an"),
+    Param("co2_new_bottle_kg", "CO₂ d'une bouteille neuve", 0.44,
           "~550 g de verre × ~0,8 kg CO₂e par kg de verre neuf", 0, 10, "kg"),
-    Param("co2_reused_bottle_kg", "CO₂ d'une bouteille réemployée (kg)", 0.10,
+    Param("co2_reused_bottle_kg", "CO₂ d'une bouteille réemployée", 0.10,
           "Le réemploi évite ~76-85 % de l'impact de la bouteille (ADEME 2018 ; revue Zero Waste Europe)",
           0, 10, "kg"),
     Param("bottles_on_market", "Bouteilles éligibles mises sur le marché local", None,
@@ -123,6 +124,81 @@ def phase_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
+@dataclass(frozen=True)
+class Period:
+    """The days of a phase its figures cover at a given moment (all Europe/Paris days)."""
+
+    first_day: date
+    last_day: date
+    until: date  # the last day the figures include; first_day - 1 when none yet
+    status: str  # finished | in_progress | not_started
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status == "in_progress"
+
+    @property
+    def phase_days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def elapsed_days(self) -> int:
+        return max((self.until - self.first_day).days + 1, 0)
+
+    @property
+    def remaining_days(self) -> int:
+        return self.phase_days - self.elapsed_days
+
+    @property
+    def year_days(self) -> int:
+        """Days from the first day to the same date a year later (365 or 366)."""
+        first = self.first_day
+        try:
+            later = first.replace(year=first.year + 1)
+        except ValueError:  # 29 February
+            later = date(first.year + 1, 3, 1)
+        return (later - first).days
+
+
+def period(first_day: date, last_day: date, now: datetime) -> Period:
+    """Finished phases cover all their days; a phase in progress runs to today's Paris midnight.
+
+    Whole Paris days keep the figures exact on the daily roll-ups and stable through the day.
+    """
+    today = now.astimezone(PARIS).date()
+    if today > last_day:
+        return Period(first_day, last_day, last_day, "finished")
+    if today < first_day:
+        return Period(first_day, last_day, first_day - timedelta(days=1), "not_started")
+    return Period(first_day, last_day, today - timedelta(days=1), "in_progress")
+
+
+def period_bounds(p: Period, days: int | None = None) -> tuple[datetime, datetime]:
+    """UTC [start, end) of the figures: the covered days, or only the first `days` of them."""
+    last = p.until if days is None else min(p.until, p.first_day + timedelta(days=days - 1))
+    start, _ = phase_bounds(p.first_day, p.first_day)
+    if last < p.first_day:
+        return start, start
+    return start, phase_bounds(p.first_day, last)[1]
+
+
+def fixed_cost_share(p: Period, days: int | None = None) -> float:
+    """The share of the yearly fixed costs a period carries: its covered days over a year.
+
+    A finished phase of exactly a year carries them whole; a longer or shorter one, or a phase
+    in progress, carries them pro rata of its days.
+    """
+    covered = p.elapsed_days if days is None else min(days, p.elapsed_days)
+    return covered / p.year_days
+
+
+def compare_days(periods: list[Period]) -> int | None:
+    """Days compared when a phase is still running: the shortest covered period; None = whole phases."""
+    if not any(p.in_progress for p in periods):
+        return None
+    return min(p.elapsed_days for p in periods)
+
+
 def parse_day(raw: str, what: str) -> date:
     try:
         return date.fromisoformat((raw or "").strip())
@@ -156,6 +232,13 @@ def _number(raw: object, what: str) -> float:
     return float(value)
 
 
+def _plain(value: float) -> str:
+    """A bound in French: 10 000 000, 0,5 (never 1e+07 nor 0.5)."""
+    if value == int(value):
+        return _fr_number(value, 0)
+    return f"{value:g}".replace(".", ",")
+
+
 def parse_param(key: str, raw: object) -> float | None:
     """A parameter's value checked against its range; empty means unset (default)."""
     if key not in PARAMS:
@@ -167,7 +250,7 @@ def parse_param(key: str, raw: object) -> float | None:
     value = _number(raw, param.label)
     if not param.low <= value <= param.high:
         raise PhaseError(f"{param.label} : {raw} est hors de l'intervalle permis "
-                         f"({param.low:g} à {param.high:g}).")
+                         f"({_plain(param.low)} à {_plain(param.high)}).")
     if key == "bottles_on_market" and value != int(value):
         raise PhaseError(f"{param.label} : un nombre entier de bouteilles est attendu.")
     return value
@@ -184,7 +267,7 @@ def parse_target(key: str, raw: object) -> float | None:
     high = 1 if indicator.kind == "ratio" else 1_000_000_000
     if not 0 <= value <= high:
         raise PhaseError(f"Objectif « {indicator.label} » : {raw} est hors de l'intervalle permis "
-                         f"(0 à {high:g}{' ; un taux s’écrit 0,52 pour 52 %' if high == 1 else ''}).")
+                         f"(0 à {_plain(high)}{' ; un taux s’écrit 0,52 pour 52 %' if high == 1 else ''}).")
     return value
 
 
@@ -252,8 +335,12 @@ def _eur(value: Decimal | float | None) -> float | None:
     return float(Decimal(str(value)).quantize(Decimal("0.01")))
 
 
-def indicators(agg: Aggregates, params: dict[str, float | None], scoped: bool = False) -> dict:
-    """Every indicator of INDICATORS.md from the aggregates; `scoped` = a subset of points."""
+def indicators(agg: Aggregates, params: dict[str, float | None], scoped: bool = False,
+               fixed_share: float = 1.0) -> dict:
+    """Every indicator of INDICATORS.md from the aggregates; `scoped` = a subset of points.
+
+    `fixed_share` is the part of the yearly fixed costs the window carries (fixed_cost_share).
+    """
     p = agg.pairs
     collected = p.get(("outside", "at_point"), 0)
     picked = p.get(("at_point", "in_transit"), 0)
@@ -267,7 +354,7 @@ def indicators(agg: Aggregates, params: dict[str, float | None], scoped: bool = 
     pr = {k: Decimal(str(v)) if v is not None else None for k, v in params.items()}
     revenue = Decimal(agg.revenue_cents) / 100
     cost = (washed * pr["wash_cost_per_bottle_eur"] + Decimal(str(agg.round_km)) * pr["cost_per_km_eur"]
-            + pr["fixed_costs_eur"])
+            + pr["fixed_costs_eur"] * Decimal(str(fixed_share)))
     out = {
         "bottles_collected": collected,
         "bottles_picked_up": picked,
@@ -321,6 +408,70 @@ def median(values: list[float]) -> float | None:
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+# ---------------------------------------------------------------- a phase in progress
+
+# Totals that grow through the phase: a yearly target on them is judged at the pace reached.
+CUMULATIVE = frozenset({
+    "bottles_collected", "bottles_picked_up", "bottles_received", "transit_loss", "bottles_sorted",
+    "bottles_refused", "bottles_washed", "bottles_accepted", "bottles_rejected", "bottles_sold",
+    "crate_trips", "revenue_eur", "winemaker_saving_eur", "cost_total_eur", "co2_avoided_kg",
+    "glass_avoided_kg", "work_hours", "fte"})
+DAYS_PER_MONTH = 365.25 / 12
+LABELS_IN_PROGRESS = {"clean_stock_end": "Stock propre à ce jour"}
+
+
+def label(key: str, p: Period | None = None) -> str:
+    """An indicator's French label; while the phase runs, "en fin de phase" becomes "à ce jour"."""
+    if p is not None and p.in_progress and key in LABELS_IN_PROGRESS:
+        return LABELS_IN_PROGRESS[key]
+    return BY_KEY[key].label
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """How a value stands against its target: met / missed, or ahead / behind while in progress."""
+
+    state: str  # met | missed | ahead | behind
+    mark: str  # a short French verdict
+    text: str  # the sentence shown under the target
+    expected: float | None = None  # where an even pace would be by now
+    per_month: float | None = None  # what is needed (or still allowed) per remaining month
+
+    @property
+    def good(self) -> bool:
+        return self.state in ("met", "ahead")
+
+
+def target_status(ind: Indicator, value: float | None, target: float | None,
+                  p: Period) -> TargetStatus | None:
+    """A target read for the period: totals of a running phase at their pace, the rest as is."""
+    if target is None or value is None:
+        return None
+    higher = ind.better >= 0
+    if not (p.in_progress and ind.key in CUMULATIVE):
+        ok = value >= target if higher else value <= target
+        return TargetStatus("met" if ok else "missed", "✓ atteint" if ok else "✗ non atteint",
+                            "atteint" if ok else "non atteint")
+    expected = target * p.elapsed_days / p.phase_days
+    ahead = value >= expected if higher else value <= expected
+    months = p.remaining_days / DAYS_PER_MONTH
+    left = target - value  # still to reach, or still allowed under a ceiling
+    per_month = math.ceil(left / months) if ind.kind == "count" else round(left / months, 2)
+    pace = fmt_value(ind.kind, expected)
+    if higher and left <= 0:
+        text = f"objectif déjà atteint (rythme prévu à ce jour : {pace})"
+    elif higher:
+        text = (f"rythme prévu à ce jour : {pace} ; il faut {fmt_value(ind.kind, per_month)} par mois "
+                f"d'ici la fin de la phase")
+    elif left < 0:
+        text = f"plafond déjà dépassé (rythme prévu à ce jour : {pace})"
+    else:
+        text = (f"rythme prévu à ce jour : {pace} ; marge restante {fmt_value(ind.kind, per_month)} "
+                f"par mois d'ici la fin de la phase")
+    return TargetStatus("ahead" if ahead else "behind", "en avance" if ahead else "en retard", text,
+                        expected, max(per_month, 0))
 
 
 # ---------------------------------------------------------------- the loss funnel
@@ -416,9 +567,18 @@ def _fr_number(value: float, digits: int) -> str:
     return text.replace(",", "\u202f").replace(".", ",")
 
 
+def unchanged(kind: str, before: float, after: float) -> bool:
+    """Equal as shown (95 % and 95 %), or a change that rounds to 0 %: not worth a verdict."""
+    if math.isclose(before, after) or (kind and fmt_value(kind, before) == fmt_value(kind, after)):
+        return True
+    rel = change(before, after)
+    return rel is not None and round(abs(rel) * 100) == 0
+
+
 def verdict(indicator: Indicator, before: float | None, after: float | None) -> int:
-    """+1 improved, -1 got worse, 0 unchanged, neutral or unknown."""
-    if before is None or after is None or indicator.better == 0 or math.isclose(before, after):
+    """+1 improved, -1 got worse, 0 unchanged (as shown), neutral or unknown."""
+    if before is None or after is None or indicator.better == 0 \
+            or unchanged(indicator.kind, before, after):
         return 0
     return indicator.better if after > before else -indicator.better
 
@@ -462,7 +622,7 @@ def summary(before: dict, after: dict, reason_labels: dict[str, str]) -> dict[st
         a, b = before.get(key), after.get(key)
         if key in PER:
             a, b = ratio(a, before.get(PER[key])), ratio(b, after.get(PER[key]))
-        if a is None or b is None or math.isclose(a, b, rel_tol=0.005):
+        if a is None or b is None or unchanged("" if key in PER else ind.kind, a, b):
             continue
         text = _sentence(subject, plural, style, ind.kind, a, b)
         if text:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,9 @@ from bottles.models import CollectionPoint, Crate, Event, Round, User, Washer
 from bottles.rules import CrateState, Kind, LedgerError, Move, Stage
 from collection_points import explain, queries
 from collection_points.models import PickupAssignment
-from collection_points.rules import Refused, parse_count
+from collection_points.rules import Refused, out_of_service_reason, parse_count
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def _replay(session: Session, event_id: uuid.UUID, kind: Kind, crate: Crate | None) -> Recorded | None:
@@ -63,8 +66,9 @@ def place_crate(session: Session, *, crate: Crate, point: CollectionPoint, actor
     if replay:
         return replay
     _usable(session, crate)
-    if not point.active:
-        raise Refused(f"Le point {point.name} n'est plus actif : la caisse ne peut pas y être déposée.")
+    closed = out_of_service_reason(point, at.astimezone(PARIS).date())
+    if closed:
+        raise Refused(f"{closed} La caisse ne peut pas y être déposée.")
     if actor.role == "point" and point.id not in {p.id for p in actor.collection_points}:
         raise Refused(f"Vous n'êtes pas rattaché(e) au point {point.name}.")
     if crate.state != CrateState.IN_POOL:

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from bottles.auth import sees_everything
 from bottles.db import db
 from bottles.i18n import PARIS
-from bottles.models import BottleModel, CollectionPoint, Crate, User
+from bottles.models import BottleModel, Crate, User
 from bottles.rules import CRATE_STATE_LABELS, CrateState
 from collection_points import explain, queries
-from collection_points.rules import co2_avoided_kg, is_late, reused_share, waiting_text
+from collection_points.rules import co2_avoided_kg, is_late, point_in_service, reused_share, waiting_text
 
 
 def crate_panel(crate: Crate, user: User) -> Markup | None:
@@ -53,8 +53,9 @@ def crate_panel(crate: Crate, user: User) -> Markup | None:
     if why:
         context["explanation"] = explain.refusal(db.session, crate, why)
     if action == "place":
-        points = user.collection_points if user.role == "point" else list(db.session.scalars(
-            select(CollectionPoint).where(CollectionPoint.active.is_(True)).order_by(CollectionPoint.name)))
+        day = datetime.now(UTC).astimezone(PARIS).date()
+        points = [p for p in user.collection_points if point_in_service(p, day)] if user.role == "point" \
+            else queries.points_in_service(db.session, day)
         if not points:
             context["explanation"] = explain.refusal(
                 db.session, crate, _("Votre compte n'est rattaché à aucun point de collecte."))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bottles.models import CollectionPoint, Crate, Event, Movement, Round, StockLevel, User
@@ -13,8 +13,21 @@ from collection_points.models import PickupAssignment
 from collection_points.rules import PointNeed
 
 
-def point_needs(session: Session, point_ids: set[int] | None = None) -> dict[int, PointNeed]:
-    """Per active point: full crates, declared bottles waiting, oldest full, last visit."""
+def in_service(day: date) -> ColumnElement[bool]:
+    """SQL: the point is active, already open and not yet ended on `day` (rules.point_in_service)."""
+    return and_(CollectionPoint.active.is_(True),
+                or_(CollectionPoint.active_from.is_(None), CollectionPoint.active_from <= day),
+                or_(CollectionPoint.active_until.is_(None), CollectionPoint.active_until >= day))
+
+
+def points_in_service(session: Session, day: date) -> list[CollectionPoint]:
+    query = select(CollectionPoint).where(in_service(day)).order_by(CollectionPoint.name)
+    return list(session.scalars(query))
+
+
+def point_needs(session: Session, point_ids: set[int] | None = None,
+                day: date | None = None) -> dict[int, PointNeed]:
+    """Per active point (in service on `day` if given): full crates, bottles, oldest full, last visit."""
     full = (select(Crate.collection_point_id.label("pid"), func.count().label("n"),
                    func.min(Crate.state_since).label("oldest"))
             .where(Crate.state == CrateState.FULL.value)
@@ -31,6 +44,8 @@ def point_needs(session: Session, point_ids: set[int] | None = None) -> dict[int
              .where(CollectionPoint.active.is_(True)))
     if point_ids is not None:
         query = query.where(CollectionPoint.id.in_(point_ids))
+    if day is not None:
+        query = query.where(in_service(day))
     return {pid: PointNeed(pid, int(n or 0), int(q or 0), _aware(oldest), _aware(last))
             for pid, n, q, oldest, last in session.execute(query).all()}
 

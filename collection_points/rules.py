@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from bottles.rules import LedgerError
+
+if TYPE_CHECKING:
+    from bottles.models import CollectionPoint
 
 LATE_AFTER = timedelta(days=7)
 # Avoided emissions of one reused bottle: new (0.44) − reused (0.10) kg CO₂e, INDICATORS.md.
@@ -20,7 +25,61 @@ MAX_HOURS = Decimal("24")
 
 
 class Refused(LedgerError):
-    """The person's input or request cannot be taken (shown as is, status 422)."""
+    """The person's input or request cannot be taken (shown as is, status 422).
+
+    `field` names the form field the message belongs beside ("" when it is about the whole form).
+    """
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+HOW_TO_SET_BASE_URL = ("Définissez la variable d'environnement BASE_URL avec l'adresse publique du site "
+                       "(par exemple BASE_URL=https://boucle.example.org) puis redémarrez l'application")
+
+
+def label_base_url_problem(base_url: str | None) -> str | None:
+    """Why labels must not be printed with this address (unset or loopback), or None when it is fine.
+
+    A QR code that leads to localhost works on the printing laptop and nowhere else: every label of
+    the run would have to be printed again.
+    """
+    text = (base_url or "").strip()
+    if not text:
+        return f"L'adresse du site (BASE_URL) n'est pas définie : les QR codes ne mèneraient nulle part. " \
+               f"{HOW_TO_SET_BASE_URL}."
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(text if "://" in text else f"//{text}").hostname or "").lower()
+    loopback = host in ("", "localhost") or host.endswith(".localhost")
+    if not loopback:
+        try:
+            address = ipaddress.ip_address(host)
+            loopback = address.is_loopback or address.is_unspecified
+        except ValueError:
+            loopback = False
+    if loopback:
+        return (f"L'adresse du site (BASE_URL) est « {text} », une adresse locale : les QR codes ne "
+                f"s'ouvriraient sur aucun téléphone. {HOW_TO_SET_BASE_URL}.")
+    return None
+
+
+def point_in_service(point: CollectionPoint, day: date) -> bool:
+    """Active, already open (active_from) and not yet ended (active_until, inclusive) on `day`."""
+    return bool(point.active) and (point.active_from is None or point.active_from <= day) and (
+        point.active_until is None or point.active_until >= day)
+
+
+def out_of_service_reason(point: CollectionPoint, day: date) -> str | None:
+    """Why nothing may go to `point` on `day` (French), or None when it is in service."""
+    if not point.active:
+        return f"Le point {point.name} n'est plus actif."
+    if point.active_from is not None and point.active_from > day:
+        return f"Le point {point.name} n'est pas encore ouvert (à partir du {point.active_from:%d/%m/%Y})."
+    if point.active_until is not None and point.active_until < day:
+        return f"Le point {point.name} est fermé depuis le {point.active_until:%d/%m/%Y}."
+    return None
 
 
 def parse_count(raw: object, capacity: int, *, what: str = "Le nombre de bouteilles",

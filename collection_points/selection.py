@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from bottles import codes as crate_codes
 from bottles.models import CollectionPoint, Crate
 from bottles.rules import CrateState
 from collection_points.operations import Refused
+from collection_points.rules import out_of_service_reason
 
 MAX_LABELS = 5000
 IN_SERVICE = [s.value for s in CrateState if s not in (CrateState.RETIRED, CrateState.LOST)]
@@ -25,7 +26,7 @@ def _code(raw: str) -> str:
 
 def select_crates(session: Session, *, codes: list[str] | None = None, all_: bool = False,
                   unprinted: bool = False, point_code: str | None = None, first: str | None = None,
-                  last: str | None = None) -> list[Crate]:
+                  last: str | None = None, day: date | None = None) -> list[Crate]:
     """The crates chosen, in code order; a clear French refusal when the choice is empty or wrong."""
     query = select(Crate).order_by(Crate.code)
     chosen = False
@@ -40,6 +41,9 @@ def select_crates(session: Session, *, codes: list[str] | None = None, all_: boo
         point = session.scalar(select(CollectionPoint).where(CollectionPoint.code == point_code.strip()))
         if point is None:
             raise Refused(f"Point de collecte inconnu : {point_code}.")
+        closed = out_of_service_reason(point, day) if day is not None else None
+        if closed:
+            raise Refused(f"{closed} Aucune étiquette n'est imprimée pour lui.")
         query = query.where(Crate.collection_point_id == point.id,
                             Crate.state.in_([CrateState.AT_POINT.value, CrateState.FULL.value]))
         chosen = True

@@ -8,21 +8,37 @@ from flask import Response, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from bottles import codes
 from bottles.auth import role_required
 from bottles.db import db
-from bottles.models import CollectionPoint, Crate
+from bottles.models import Crate
 from bottles.rules import LedgerError
-from collection_points import labels
+from collection_points import labels, queries
+from collection_points.rules import label_base_url_problem
 from collection_points.selection import IN_SERVICE, mark_printed, select_crates
-from collection_points.views import bp, crate_or_404, now
+from collection_points.views import bp, crate_or_404, now, today
 
 
 def _page(message: str | None = None, status: int = 200):
-    points = list(db.session.scalars(select(CollectionPoint).order_by(CollectionPoint.name)))
+    points = queries.points_in_service(db.session, today())
     unprinted = db.session.scalar(select(func.count(Crate.id)).where(
         Crate.label_printed_at.is_(None), Crate.state.in_(IN_SERVICE)))
+    base = current_app.config.get("BASE_URL") or ""
+    sample = db.session.scalar(select(Crate.code).where(Crate.state.in_(IN_SERVICE)).order_by(Crate.code)
+                               .limit(1)) or codes.make_code(1, current_app.config.get("CRATE_PREFIX", "CJ"))
     return render_template("collection_points/labels.html", points=points, unprinted=unprinted,
-                           layouts=labels.LAYOUTS, message=message, form=request.form), status
+                           layouts=labels.LAYOUTS, message=message, form=request.form,
+                           base_problem=label_base_url_problem(base),
+                           sample_url=labels.crate_url(base, sample)), status
+
+
+def _base_url_refusal():
+    """The printing refused because the codes would lead to a loopback address (409), or None."""
+    problem = label_base_url_problem(current_app.config.get("BASE_URL"))
+    if problem is None:
+        return None
+    return render_template("bottles/error.html", title=_("Étiquettes impossibles à imprimer"),
+                           message=problem), 409
 
 
 @bp.get("/etiquettes")
@@ -34,6 +50,8 @@ def labels_page():
 @bp.post("/etiquettes")
 @role_required("coordinator")
 def labels_pdf():
+    if label_base_url_problem(current_app.config.get("BASE_URL")):
+        return _page(None, 409)
     form = request.form
     layout = form.get("layout", "3x8")
     if layout not in labels.LAYOUTS:
@@ -46,7 +64,7 @@ def labels_pdf():
             point_code=form.get("point") if which == "point" else None,
             first=form.get("first") if which == "range" else None,
             last=form.get("last") if which == "range" else None,
-            unprinted=which == "unprinted", all_=which == "all")
+            unprinted=which == "unprinted", all_=which == "all", day=today())
     except LedgerError as error:
         db.session.rollback()
         return _page(str(error), 422)
@@ -64,6 +82,9 @@ def labels_pdf():
 @role_required("coordinator")
 def crate_label(code: str, fmt: str):
     crate = crate_or_404(code)
+    refusal = _base_url_refusal()
+    if refusal is not None:
+        return refusal
     base, channel = current_app.config["BASE_URL"], current_app.config["CHANNEL_NAME"]
     layout = request.args.get("layout", "3x8")
     if layout not in labels.LAYOUTS:

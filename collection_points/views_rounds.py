@@ -35,7 +35,7 @@ MAX_BATCH = 200
 def round_plan(driver: User | None) -> dict:
     """Points to visit, by priority, with what to pick up and how many empty crates to bring."""
     at = datetime.now(UTC)
-    needs = queries.point_needs(db.session)
+    needs = queries.point_needs(db.session, day=today())
     points = {p.id: p for p in db.session.scalars(select(CollectionPoint).where(
         CollectionPoint.id.in_(list(needs))))}
     full = queries.crates_at(db.session, None, (CrateState.FULL.value,))
@@ -127,8 +127,7 @@ def scan_pickup_page():
 @bp.get("/tournee/deposer")
 @role_required("driver")
 def scan_place_page():
-    points = list(db.session.scalars(select(CollectionPoint).where(CollectionPoint.active.is_(True))
-                                     .order_by(CollectionPoint.name)))
+    points = queries.points_in_service(db.session, today())
     chosen = request.args.get("point", type=int)
     return render_template("collection_points/scan_place.html", points=points, chosen=chosen)
 

@@ -85,21 +85,21 @@ def test_cli_writes_a_sheet_and_marks_crates_printed(app, factory, tmp_path):
     out = tmp_path / "a.pdf"
     result = runner.invoke(args=["bottles", "labels", str(out), "--point", "CAVE1", "--layout", "2x7"])
     assert result.exit_code == 0, result.output
-    assert "1 étiquette(s)" in result.output
+    assert "1 étiquette sur 1 planche" in result.output
     assert decode_pdf(out.read_bytes(), tmp_path) == [[f"https://boucle.test/c/{at_point.code}"]]
     result = runner.invoke(args=["bottles", "labels", str(out), "--unprinted"])
-    assert result.exit_code == 0 and "5 étiquette(s)" in result.output
+    assert result.exit_code == 0 and "5 étiquettes sur 1 planche" in result.output
     factory.session.expire_all()
     assert all(factory.session.get(Crate, c.id).label_printed_at is not None for c in crates)
     result = runner.invoke(args=["bottles", "labels", str(out), "--unprinted"])
     assert result.exit_code != 0 and "Aucune caisse" in result.output
     result = runner.invoke(args=["bottles", "labels", str(out), crates[0].code.lower(), crates[1].code])
-    assert result.exit_code == 0 and "2 étiquette(s)" in result.output
+    assert result.exit_code == 0 and "2 étiquettes" in result.output
     result = runner.invoke(args=["bottles", "labels", str(out), "CJ-99999-0"])
     assert result.exit_code != 0
     result = runner.invoke(args=["bottles", "labels", str(out), "--from", crates[1].code, "--to",
                                  crates[3].code, "--no-mark"])
-    assert result.exit_code == 0 and "3 étiquette(s)" in result.output
+    assert result.exit_code == 0 and "3 étiquettes" in result.output
     result = runner.invoke(args=["bottles", "labels", str(out)])
     assert result.exit_code != 0 and "Choisissez" in result.output
 

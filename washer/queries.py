@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bottles.i18n import PARIS
 from bottles.ledger import moves_of
@@ -32,7 +32,15 @@ from bottles.rules import (
     reverse,
     stock_deltas,
 )
-from washer.rules import DEFAULT_PALLET, age_days, is_stale, pallets, shortfalls, to_correct_first
+from washer.rules import (
+    DEFAULT_PALLET,
+    age_days,
+    driver_count,
+    is_stale,
+    pallets,
+    shortfalls,
+    to_correct_first,
+)
 
 WASHER_KINDS = (Kind.RECEIPT, Kind.SORTING, Kind.WASH, Kind.STOCKTAKE, Kind.SALE)
 
@@ -109,6 +117,7 @@ class Declared:
     point_id: int | None
     round_id: int | None
     quantity: int
+    driver_counted: int | None = None  # what the driver counted at pickup, when noted
 
 
 def declared(session: Session, crate: Crate) -> Declared:
@@ -117,13 +126,14 @@ def declared(session: Session, crate: Crate) -> Declared:
         return Declared(None, crate.collection_point_id, None, 0)
     row = session.execute(
         select(Event.seq, Event.collection_point_id, Event.round_id,
-               func.coalesce(func.sum(Movement.quantity), 0))
+               func.coalesce(func.sum(Movement.quantity), 0), Event.note)
         .outerjoin(Movement, and_(Movement.event_seq == Event.seq,
                                   Movement.to_stage == Stage.IN_TRANSIT.value))
         .where(Event.seq == crate.last_event_seq)
-        .group_by(Event.seq, Event.collection_point_id, Event.round_id)
+        .group_by(Event.seq, Event.collection_point_id, Event.round_id, Event.note)
     ).one()
-    return Declared(row[0], row[1] or crate.collection_point_id, row[2], int(row[3]))
+    return Declared(row[0], row[1] or crate.collection_point_id, row[2], int(row[3]),
+                    driver_count(row[4]))
 
 
 @dataclass(frozen=True)
@@ -135,25 +145,33 @@ class ReceiptLine:
     declared: int
     counted: int
     corrected: bool
+    driver_counted: int | None = None  # what the driver counted at pickup, when noted
 
 
 def _receipt_lines(session: Session, condition) -> list[ReceiptLine]:
-    """Receipts with their counted bottles and the declared count (received + lost − surplus)."""
+    """Receipts with their counted bottles, the declared count (received + lost − surplus) and
+    the driver's count noted on the crate's pickup before it."""
     received = func.sum(_when(Movement.to_stage == Stage.RECEIVED.value, Movement.quantity))
     from_transit = func.sum(_when(Movement.from_stage == Stage.IN_TRANSIT.value, Movement.quantity))
     corrected = select(Event.corrects_seq).where(Event.corrects_seq.is_not(None))
+    pickup = aliased(Event)
+    pickup_note = (select(pickup.note)
+                   .where(pickup.crate_id == Event.crate_id, pickup.kind == Kind.PICKUP.value,
+                          pickup.seq < Event.seq)
+                   .order_by(pickup.seq.desc()).limit(1).correlate(Event).scalar_subquery())
     rows = session.execute(
         select(Event.seq, Crate.code, CollectionPoint.name, Event.occurred_at, from_transit, received,
-               Event.seq.in_(corrected))
+               Event.seq.in_(corrected), pickup_note)
         .join(Movement, Movement.event_seq == Event.seq)
         .outerjoin(Crate, Crate.id == Event.crate_id)
         .outerjoin(CollectionPoint, CollectionPoint.id == Event.collection_point_id)
         .where(Event.kind == Kind.RECEIPT.value, condition)
-        .group_by(Event.seq, Crate.code, CollectionPoint.name, Event.occurred_at)
+        .group_by(Event.seq, Event.crate_id, Crate.code, CollectionPoint.name, Event.occurred_at)
         .order_by(Event.seq.desc())
     ).all()
-    return [ReceiptLine(seq, code or "—", point or "—", at, int(dec or 0), int(cnt or 0), bool(c))
-            for seq, code, point, at, dec, cnt, c in rows]
+    return [ReceiptLine(seq, code or "—", point or "—", at, int(dec or 0), int(cnt or 0), bool(c),
+                        driver_count(note))
+            for seq, code, point, at, dec, cnt, c, note in rows]
 
 
 def _when(condition, value):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from bottles.rules import MAX_QUANTITY
@@ -22,6 +23,18 @@ DEFAULT_REASONS: dict[str, list[tuple[str, str]]] = {
 }
 # A refusal reason whose code or label says "permanent label" lets the sorter name the estate.
 LABEL_HINTS = ("tiquette", "label", "permanent")
+
+
+# How the driver's own count is noted on the pickup (collection_points.operations.pick_up).
+_DRIVER_COUNT = re.compile(r"Compté à l'enlèvement\s*:\s*(\d[\d\s\u202f\u00a0]*?)\s*bouteilles?\b")
+
+
+def driver_count(note: str | None) -> int | None:
+    """The bottles the driver counted at pickup, when the pickup's note records a count."""
+    match = _DRIVER_COUNT.search(note or "")
+    if not match:
+        return None
+    return int(re.sub(r"\D", "", match.group(1)))
 
 
 def is_label_reason(code: str, label: str) -> bool:

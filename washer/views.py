@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from bottles import codes, error_page
 from bottles.auth import role_required, washer_ids
 from bottles.db import db
+from bottles.i18n import number
 from bottles.models import Crate, Event, Round, utcnow
 from bottles.rules import STAGE_LABELS, LedgerError
 from washer import operations, queries
@@ -170,11 +172,14 @@ def receipt_post():
                        lambda: _receipt_context(washer, crate, queries.declared(db.session, crate)))
     db.session.commit()
     if recorded.created:
-        message = _("Caisse %(code)s réceptionnée : %(n)s bouteilles comptées. Scannez la suivante.",
-                    code=crate.code, n=counted)
+        message = ngettext("Caisse %(code)s réceptionnée : %(n)s bouteille comptée. Scannez la suivante.",
+                           "Caisse %(code)s réceptionnée : %(n)s bouteilles comptées. Scannez la suivante.",
+                           counted, code=crate.code, n=number(counted))
     else:
-        message = _("Caisse %(code)s réceptionnée : %(n)s bouteilles comptées (déjà enregistré). "
-                    "Scannez la suivante.", code=crate.code, n=counted)
+        message = ngettext("Caisse %(code)s réceptionnée : %(n)s bouteille comptée (déjà enregistré). "
+                           "Scannez la suivante.",
+                           "Caisse %(code)s réceptionnée : %(n)s bouteilles comptées (déjà enregistré). "
+                           "Scannez la suivante.", counted, code=crate.code, n=number(counted))
     flash(message, "success")
     return redirect(url_for("washer.receipt", w=washer.id))
 
@@ -213,13 +218,32 @@ def receipt_scan():
     already = sum(r["status"] == "already" for r in results)
     refused = len(results) - recorded - already
     db.session.commit()
-    parts = [f"{recorded} caisse(s) réceptionnée(s)"]
+    parts = [ngettext("%(n)s caisse réceptionnée", "%(n)s caisses réceptionnées", recorded,
+                      n=number(recorded))]
     if already:
-        parts.append(f"{already} déjà réceptionnée(s)")
+        parts.append(ngettext("%(n)s déjà réceptionnée", "%(n)s déjà réceptionnées", already,
+                              n=number(already)))
     if refused:
-        parts.append(f"{refused} refusée(s) : voir la liste")
+        parts.append(ngettext("%(n)s refusée : voir la liste", "%(n)s refusées : voir la liste",
+                              refused, n=number(refused)))
     status = 422 if refused and not (recorded or already) else 200
     return jsonify({"results": results, "message": ", ".join(parts) + "."}), status
+
+
+def _receipt_message(counted: int, declared: queries.Declared) -> str:
+    """A scanned crate's line: counted against declared, the driver's count, the gap in words."""
+    text = ngettext("Réceptionnée : %(n)s bouteille comptée", "Réceptionnée : %(n)s bouteilles comptées",
+                    counted, n=number(counted))
+    text += ngettext(" sur %(n)s annoncée", " sur %(n)s annoncées", declared.quantity,
+                     n=number(declared.quantity))
+    if declared.driver_counted is not None:
+        text += _(" (chauffeur : %(n)s)", n=number(declared.driver_counted))
+    gap = counted - declared.quantity
+    if gap < 0:
+        text += ngettext(", %(n)s manquante", ", %(n)s manquantes", -gap, n=number(-gap))
+    elif gap > 0:
+        text += ngettext(", %(n)s en plus", ", %(n)s en plus", gap, n=number(gap))
+    return text + "."
 
 
 def _washer_from(raw: str):
@@ -266,10 +290,7 @@ def _receive_one(washer, item, loss: int | None, surplus: int | None) -> dict:
         return {"code": code, "status": "refused", "message": str(error)}
     if not outcome.created:
         return {"code": code, "status": "already", "message": "Déjà réceptionnée."}
-    gap = counted - expected.quantity
-    detail = "" if not gap else (f", {-gap} manquante(s)" if gap < 0 else f", {gap} en plus")
-    return {"code": code, "status": "recorded",
-            "message": f"Réceptionnée : {counted} compté(s) / {expected.quantity} annoncé(s){detail}."}
+    return {"code": code, "status": "recorded", "message": _receipt_message(counted, expected)}
 
 
 @bp.get("/tournees")

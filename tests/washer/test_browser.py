@@ -142,3 +142,54 @@ def test_coordinator_sales_pages_on_a_laptop(laptop, session, dock):
     laptop.wait_for_selector("text=Bon de livraison")
     assert laptop.locator("tfoot").inner_text().count("€") == 1
     _shot(laptop, "33-bon-livraison-laptop")
+
+
+def test_a_refused_correction_looks_refused_and_leads_to_what_to_correct_first(phone, session, dock):
+    """Issue 8 §1 at phone size: the receipt's bottles were sorted; the page says so and links there."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from bottles.models import Event
+    from washer import operations
+
+    now = datetime.now(UTC)
+    crate = dock.in_transit(48, 1)
+    operations.receive(session, actor=dock.staff, at=now - timedelta(hours=3), event_id=uuid.uuid4(),
+                       washer_id=dock.washer.id, crate=crate, counted=48)
+    operations.sort(session, actor=dock.staff, at=now - timedelta(hours=2), event_id=uuid.uuid4(),
+                    washer_id=dock.washer.id, eligible={dock.bourg.id: 40},
+                    refusals=[operations.Refusal(dock.reasons["cremant"].id, 8)])
+    session.commit()
+    receipt = session.query(Event).filter_by(kind="receipt").one()
+    sorting = session.query(Event).filter_by(kind="sorting").one()
+    phone.goto("/login")
+    phone.fill("#username", dock.staff.username)
+    phone.fill("#password", PASSWORD)
+    phone.click("button[type=submit]")
+    phone.wait_for_url("**/")
+    phone.goto(f"/lavage/corriger/{receipt.seq}")
+    phone.fill("#note", "mauvaise caisse")
+    phone.click("text=Annuler cet événement")
+    phone.wait_for_selector(".flash-error")
+    _shot(phone, "40-correction-refusee")
+    _no_sideways_scroll(phone)
+    assert "Stock insuffisant" in phone.locator(".flash-error").inner_text()
+    assert phone.locator(".corrected").count() == 0 and phone.locator(".badge").count() == 0
+    assert "déjà été corrigé" not in phone.content()
+    assert phone.input_value("#note") == "mauvaise caisse"
+    phone.reload()  # a reload shows the same: not corrected
+    assert phone.locator("#note").count() == 1 and phone.locator(".corrected").count() == 0
+    phone.click(f"#blockers a[href='/lavage/corriger/{sorting.seq}']")
+    phone.wait_for_url(f"**/lavage/corriger/{sorting.seq}")
+    phone.fill("#note", "tri à refaire")
+    phone.click("text=Annuler cet événement")
+    phone.wait_for_selector(".flash-success")
+    phone.goto(f"/lavage/corriger/{receipt.seq}")
+    assert phone.locator("#blockers").count() == 0
+    phone.fill("#note", "mauvaise caisse")
+    phone.click("text=Annuler cet événement")
+    phone.wait_for_selector(".flash-success")
+    _shot(phone, "41-correction-faite")
+    session.rollback()
+    assert stock(session, Stage.RECEIVED, dock.washer.id) == 0
+    assert stock(session, Stage.IN_TRANSIT) == 48

@@ -44,7 +44,7 @@ def reason_kind(pair: tuple[Stage, Stage] | None) -> str:
 def _row(kind: str, code: str, hint: Any):
     note = "créé par l'import du journal"
     if kind == "point":
-        return CollectionPoint(code=code, name=code, kind="shop", contact=note)
+        return CollectionPoint(code=code, name=code, contact=note)
     if kind == "washer":
         return Washer(code=code, name=code, contact=note)
     if kind == "winemaker":

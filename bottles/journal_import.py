@@ -32,8 +32,11 @@ from bottles.models import (
     Winemaker,
 )
 from bottles.rules import (
+    ALLOWED_MOVES,
     CRATE_STATE_LABELS,
     CRATE_TRANSITIONS,
+    MODEL_NEEDED,
+    REASON_NEEDED,
     STAGE_LABELS,
     STOCK_SITE,
     CrateState,
@@ -52,6 +55,25 @@ NO_CRATE = (None, None, None, None, None)
 # Kinds that mean nothing without a crate.
 CRATE_KINDS = frozenset({Kind.CRATE_REGISTERED, Kind.CRATE_PLACED, Kind.CRATE_RETIRED,
                          Kind.CRATE_LOST})
+# Kinds whose collection point may be left empty: the crate's own point is taken.
+POINT_FROM_CRATE = {
+    Kind.CRATE_FULL: "ou une caisse déjà déposée à un point",
+    Kind.PICKUP: "ou une caisse pleine à un point",
+    Kind.RECEIPT: "ou une caisse déjà enlevée à un point",
+}
+# What an unplaceable row's empty column would accept, and an example when the catalogue has none.
+EXPECTED = {
+    "crate": ("le code d'une caisse", "CJ-00001-R"),
+    "collection_point": ("le code d'un point de collecte", "LONS-COMEDIE"),
+    "washer": ("le code d'un centre de lavage", "LAV1"),
+    "winemaker": ("le code du vigneron acheteur", "ARBOIS"),
+    "bottle_model": ("le code d'un modèle de bouteille", "BOURG75"),
+    "reason": ("le code d'un motif", "PERTE-ECART"),
+}
+COLUMN_CATALOGUE = {"crate": "crate", "collection_point": "point", "washer": "washer",
+                    "winemaker": "winemaker", "bottle_model": "model", "reason": "reason"}
+REGISTERED_NOTE = "caisse enregistrée à sa première utilisation par l'import du journal"
+PLACED_NOTE = "dépôt au point déduit de son premier remplissage par l'import du journal"
 CREATED_LABELS = {
     "point": "points de collecte", "washer": "centres de lavage", "winemaker": "vignerons",
     "crate": "caisses", "model": "modèles de bouteille", "reason": "motifs",
@@ -66,6 +88,7 @@ class ImportReport:
     imported_movements: int = 0
     skipped_events: int = 0
     created: dict[str, list[str]] = field(default_factory=dict)
+    registered: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -75,9 +98,11 @@ class ImportReport:
         if self.errors:
             return (f"{len(self.errors)} ligne(s) refusée(s) : rien n'a été importé.")
         made = "; ".join(f"{CREATED_LABELS[k]} : {_listing(v)}" for k, v in self.created.items() if v)
+        registered = (f" Caisses enregistrées à leur première utilisation : "
+                      f"{_listing(self.registered)}." if self.registered else "")
         return (f"{self.imported_events} événement(s) et {self.imported_movements} mouvement(s) "
                 f"importés, {self.skipped_events} déjà présent(s)."
-                + (f" Créés : {made}." if made else ""))
+                + (f" Créés : {made}." if made else "") + registered)
 
 
 def _listing(codes: list[str]) -> str:
@@ -131,6 +156,7 @@ def import_journal(session: Session, rows_or_path: Any, *, create_missing: bool 
         return report
     from bottles.journal_write import Writer
 
+    report.registered = sorted(checker.crate_codes[crate] for crate in checker.registered)
     Writer(session, catalogue, checker).write(report)
     return report
 
@@ -153,6 +179,9 @@ def _same_content(session: Session, ev: Ev, stored: tuple[int, str], rounds: dic
     corrects_seq = None
     if ev.corrects is not None:
         corrects_seq = session.scalar(select(Event.seq).where(Event.id == ev.corrects))
+    if ev.point is None and ev.crate is not None and ev.kind in POINT_FROM_CRATE:
+        # the point was taken from the crate when it was imported
+        ev.point = session.scalar(select(Event.collection_point_id).where(Event.seq == stored[0]))
     ids = (ev.actor, ev.crate, ev.point, ev.washer, *(m.model_id for m in ev.moves),
            *(m.reason_id for m in ev.moves), *(m.winemaker_id for m in ev.moves))
     if any(i is not None and i < 0 for i in ids) or (ev.round and ev.round not in rounds):
@@ -184,6 +213,10 @@ def _move_key(move: Move) -> tuple:
             move.reason_id or 0, move.unit_price_cents or 0, move.winemaker_id or 0)
 
 
+class MissingColumn(LedgerError):
+    """A row the importer cannot place: the message names the empty column and what it takes."""
+
+
 class Checker:
     """The ledger's rules over the new events, in order, on in-memory projections."""
 
@@ -213,6 +246,7 @@ class Checker:
         self.touched_crates: set[int] = set()
         self.new_rounds: dict[str, list] = {}
         self.touched_rounds: set[str] = set()
+        self.registered: list[int] = []
 
     def run(self, events: list[Ev], errors: list[RowError]) -> None:
         wanted = {ev.corrects for ev in events if ev.corrects is not None}
@@ -221,7 +255,16 @@ class Checker:
             if ev.bad:
                 continue
             try:
+                if ev.crate is not None and ev.kind in POINT_FROM_CRATE:
+                    self._point_from_crate(ev)
+                if ev.crate is not None and self.catalogue.create_missing \
+                        and ev.kind in CRATE_TRANSITIONS and ev.kind != Kind.CRATE_REGISTERED \
+                        and self.crates.get(ev.crate, NO_CRATE)[0] is None:
+                    seq = self._register(ev, seq)
                 crate_now, deltas = self._check(ev, seq)
+            except MissingColumn as error:
+                errors.append(RowError(ev.line, str(error)))
+                continue
             except LedgerError as error:
                 errors.append(RowError(ev.line, f"{kind_label(ev.kind)} {ev.id} : {error}"))
                 continue
@@ -240,14 +283,47 @@ class Checker:
             if ev.kind == Kind.CORRECTION:
                 self.corrected.add(ev.corrects)
 
+    def _point_from_crate(self, ev: Ev) -> None:
+        """A row that names a crate but not its point takes the point where the crate is
+        (for a receipt, the point of the crate's latest pickup)."""
+        if ev.point is None:
+            ev.point = self.crates.get(ev.crate, NO_CRATE)[1]
+
+    def _register(self, ev: Ev, seq: int) -> int:
+        """Register (and, for a first `crate_full`, place) a crate the file uses without a
+        `crate_registered` row; the added events' ids derive from the row's, so a second
+        import finds the crate registered and adds nothing. Returns the next seq."""
+        code = self.crate_codes.get(ev.crate, "?")
+        if ev.kind in (Kind.PICKUP, Kind.RECEIPT):
+            raise LedgerError(f"caisse {code} : elle apparaît d'abord dans un(e) "
+                              f"{kind_label(ev.kind)} sans avoir été déclarée pleine ; ajoutez "
+                              "avant une ligne crate_full de cette caisse (ou laissez la colonne "
+                              "crate vide).")
+        steps = [(Kind.CRATE_REGISTERED, None, REGISTERED_NOTE)]
+        if ev.kind == Kind.CRATE_FULL:
+            if ev.point is None:
+                raise MissingColumn(self._missing(ev, "collection_point"))
+            steps.append((Kind.CRATE_PLACED, ev.point, PLACED_NOTE))
+        for kind, point, note in steps:
+            added = Ev(ev.line, uuid.uuid5(ev.id, kind.value), None)
+            added.kind, added.at, added.actor, added.crate, added.point = kind, ev.at, None, ev.crate, point
+            added.washer = added.round = added.corrects = None
+            added.hours = added.km = added.water = added.energy = None
+            added.note = note
+            crate_now = apply_crate(self.crates.get(ev.crate, NO_CRATE), kind, seq, ev.at, point, None)
+            self._move_crate(added, crate_now, seq)
+            added.seq = seq
+            seq += 1
+            self.accepted.append(added)
+        self.registered.append(ev.crate)
+        return seq
+
     def _check(self, ev: Ev, seq: int) -> tuple[tuple | None, dict]:
         """What the event does to its crate and the stocks, or LedgerError."""
         if ev.kind == Kind.CORRECTION:
             return self._check_correction(ev)
         self._check_moves(ev)
         crate_now = None
-        if ev.crate is None and ev.kind in CRATE_KINDS:
-            raise LedgerError("cet événement doit nommer une caisse.")
         if ev.crate is not None and ev.kind in CRATE_TRANSITIONS:
             current = self.crates.get(ev.crate, NO_CRATE)
             try:
@@ -257,19 +333,61 @@ class Checker:
         return crate_now, self._deltas(ev)
 
     def _check_moves(self, ev: Ev) -> None:
-        """rules.check_moves, remembered by the event's shape (quantities are bounded when read)."""
-        shape = (ev.kind, *((m.from_stage, m.to_stage, m.model_id is None, m.reason_id is None,
-                             m.unit_price_cents, m.winemaker_id is None) for m in ev.moves))
+        """rules.check_moves and the columns the event needs, remembered by the event's shape
+        (quantities are bounded when read)."""
+        shape = (ev.kind, ev.crate is None, ev.point is None, ev.washer is None,
+                 *((m.from_stage, m.to_stage, m.model_id is None, m.reason_id is None,
+                    m.unit_price_cents, m.winemaker_id is None) for m in ev.moves))
         known = self.shapes.get(shape)
         if known is None:
+            allowed = ALLOWED_MOVES.get(ev.kind, ())
+            empty = None if any((m.from_stage, m.to_stage) not in allowed for m in ev.moves) \
+                else self._empty_column(ev)
             try:
+                if empty:
+                    raise MissingColumn(self._missing(ev, empty))
                 check_moves(ev.kind, ev.moves)
                 known = ""
             except LedgerError as error:
-                known = str(error)
+                known = error
             self.shapes[shape] = known
         if known:
-            raise LedgerError(known)
+            raise known
+
+    def _empty_column(self, ev: Ev) -> str | None:
+        """The first column the event needs and leaves empty, or None."""
+        if ev.crate is None and ev.kind in CRATE_KINDS:
+            return "crate"
+        if ev.point is None and ev.kind == Kind.CRATE_PLACED:
+            return "collection_point"
+        for move in ev.moves:
+            for stage in (move.from_stage, move.to_stage):
+                site = STOCK_SITE.get(stage)
+                if site == Site.COLLECTION_POINT and ev.point is None:
+                    return "collection_point"
+                if site == Site.WASHER and ev.washer is None:
+                    return "washer"
+                if site == Site.WINEMAKER and move.winemaker_id is None:
+                    return "winemaker"
+            if move.to_stage in MODEL_NEEDED and move.model_id is None:
+                return "bottle_model"
+            if (move.from_stage, move.to_stage) in REASON_NEEDED and move.reason_id is None:
+                return "reason"
+            if move.to_stage == Stage.SOLD and move.unit_price_cents is None:
+                return "unit_price_eur"
+        return None
+
+    def _missing(self, ev: Ev, column: str) -> str:
+        """"colonne X vide — attendu : …", with an example from the catalogue."""
+        if column == "unit_price_eur":
+            return "colonne unit_price_eur vide — attendu : le prix unitaire en euros (ex. 0.30)."
+        what, example = EXPECTED[column]
+        known = self.catalogue.known[COLUMN_CATALOGUE[column]]
+        if known:
+            example = min(known)
+        alternative = POINT_FROM_CRATE.get(ev.kind) if column == "collection_point" else None
+        return (f"colonne {column} vide — attendu : {what} (ex. {example})"
+                + (f", {alternative}" if alternative else "") + ".")
 
     def _deltas(self, ev: Ev) -> dict:
         deltas = stock_deltas(ev.moves, {Site.COLLECTION_POINT: ev.point, Site.WASHER: ev.washer})
@@ -282,6 +400,9 @@ class Checker:
     def _crate_message(self, crate_id: int, current: tuple, error: LedgerError) -> str:
         code = self.crate_codes.get(crate_id, "?")
         state, _cp, _w, since, _last = current
+        if state is None and not self.catalogue.create_missing:
+            return (f"caisse {code} : {error} Relancez l'import avec --create-missing pour "
+                    "l'enregistrer à sa première utilisation.")
         if state is None:
             return f"caisse {code} : {error}"
         when = since.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if since else "?"

@@ -76,23 +76,33 @@ class Catalogue:
     first_use: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
     actor_kinds: dict[str, set] = field(default_factory=dict)
     _next: int = -1
+    _folded: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def resolve(self, kind: str, code: str, line: int, errors: list[RowError],
                 hint: Any = None) -> int | None:
-        """The id of `code`; unknown codes are refused or, with create_missing, planned."""
+        """The id of `code` in any case (codes are unique whatever their case, like the
+        catalogue's); unknown codes are refused or, with create_missing, planned."""
         found = self.known[kind].get(code)
+        if found is not None:
+            return found
+        folded = self._folded.get(kind)
+        if folded is None:
+            folded = self._folded[kind] = {known.casefold(): id_ for known, id_
+                                           in reversed(self.known[kind].items())}
+        found = folded.get(code.casefold())
         if found is not None:
             return found
         planned = self.missing.setdefault(kind, {})
         if code in planned:
             return planned[code]
         if not self.create_missing:
-            errors.append(RowError(line, f"{LABELS[kind]} inconnu : « {code} »."))
+            errors.append(RowError(line, f"{UNKNOWN[kind]} : « {code} » (relancez l'import avec "
+                                         "--create-missing pour le créer)."))
             return None
         if len(code) > (64 if kind == "actor" else CODE_MAX):
             errors.append(RowError(line, f"{LABELS[kind]} « {code[:40]}… » : code trop long."))
             return None
-        planned[code] = self._next
+        planned[code] = folded[code.casefold()] = self._next
         self.first_use[(kind, code)] = (line, hint)
         self._next -= 1
         return planned[code]
@@ -103,6 +113,13 @@ LABELS = {
     "washer": "centre de lavage", "winemaker": "vigneron", "model": "modèle de bouteille",
     "reason": "motif",
 }
+UNKNOWN = {
+    "actor": "personne (actor) inconnue", "crate": "caisse inconnue",
+    "point": "point de collecte inconnu", "washer": "centre de lavage inconnu",
+    "winemaker": "vigneron inconnu", "model": "modèle de bouteille inconnu",
+    "reason": "motif inconnu",
+}
+REQUIRED_COLUMNS = ("event_id", "occurred_at", "kind")
 
 
 def rows_of(rows_or_path: Any) -> Iterator[tuple[int, list[str]]]:
@@ -132,17 +149,33 @@ def _csv_rows(handle) -> Iterator[tuple[int, list[str]]]:
 
 def check_header(header: list[str]) -> str | None:
     """Why the header is wrong, or None."""
+    return read_header(header)[1]
+
+
+def read_header(header: list[str]) -> tuple[list[int] | None, str | None]:
+    """(layout, problem): the header may name the columns of DESIGN.md §5 in any order and
+    leave out all but event_id, occurred_at and kind; the layout then gives, for each column
+    of ALL_COLUMNS, its position in the file (-1: absent). None when it is Boucle's order."""
     if header and header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
-    names = [name.strip() for name in header]
-    if tuple(names[:len(COLUMNS)]) != COLUMNS:
-        return ("en-tête incorrect : les colonnes doivent être, dans cet ordre, "
-                + ", ".join(COLUMNS) + " (puis, facultatives, " + ", ".join(EXTENSION_COLUMNS) + ").")
-    extra = names[len(COLUMNS):]
-    unknown = [name for name in extra if name not in EXTENSION_COLUMNS]
-    if unknown or len(set(extra)) != len(extra):
-        return "colonnes en trop ou en double : " + ", ".join(unknown or extra) + "."
-    return None
+    names = [name.strip().lower() for name in header]
+    if tuple(names[:len(COLUMNS)]) == COLUMNS and all(
+            name in EXTENSION_COLUMNS for name in names[len(COLUMNS):]) \
+            and len(set(names)) == len(names):
+        return None, None
+    problems = [f"colonne {name} absente" for name in REQUIRED_COLUMNS if name not in names]
+    unknown = [name or "(sans nom)" for name in names if name not in ALL_COLUMNS]
+    if unknown:
+        problems.append(("colonne inconnue : " if len(unknown) == 1 else "colonnes inconnues : ")
+                        + ", ".join(unknown))
+    doubled = sorted({name for name in names if names.count(name) > 1})
+    if doubled:
+        problems.append("colonne en double : " + ", ".join(doubled))
+    if problems:
+        return None, ("en-tête : " + " ; ".join(problems) + " (attendu les colonnes de DESIGN.md "
+                      "§5 : " + ", ".join(COLUMNS) + ", puis, facultatives, "
+                      + ", ".join(EXTENSION_COLUMNS) + ").")
+    return [names.index(name) if name in names else -1 for name in ALL_COLUMNS], None
 
 
 def parse_when(text: str) -> datetime:
@@ -202,14 +235,17 @@ class Reader:
         if first is None:
             self.errors.append(RowError(1, "fichier vide (l'en-tête manque)."))
             return []
-        problem = check_header(first[1])
+        layout, problem = read_header(first[1])
         if problem:
             self.errors.append(RowError(first[0], problem))
             return []
-        header = [name.strip() for name in first[1]]
+        width = len(first[1])
+        header = list(ALL_COLUMNS) if layout else [name.strip() for name in first[1]]
         self._line = first[0]
         self._extras = [header.index(name) - 8 if name in header else None
                         for name in ("round", "hours", "km", "water_l", "energy_kwh")]
+        if layout:
+            rows = _laid_out(rows, layout, width)
         try:
             self._read_rows(rows, len(header))
         except csv.Error as error:
@@ -219,10 +255,13 @@ class Reader:
             event.raw = None  # only needed to compare the rows of one event
         return events
 
-    def _read_rows(self, rows: Iterator[tuple[int, list[str]]], width: int) -> None:
+    def _read_rows(self, rows: Iterator[tuple[int, list[str] | str]], width: int) -> None:
         last_text, last_event, last_values = None, None, None
         for line, values in rows:
             self._line = line
+            if isinstance(values, str):  # a row _laid_out could not rearrange
+                self.errors.append(RowError(line, values))
+                continue
             if len(values) != width:
                 self.errors.append(RowError(
                     line, f"{len(values)} colonnes au lieu de {width}."))
@@ -249,6 +288,11 @@ class Reader:
                                           "event_id doit répéter les mêmes colonnes d'événement."))
 
     def _event(self, line: int, text: str, raw: list[str], digest: int) -> Ev | None:
+        if not text.strip():
+            self.errors.append(RowError(line, "colonne event_id vide — attendu : un identifiant "
+                                              "UUID, le même sur chaque ligne de l'événement "
+                                              "(ex. 0b6e3f1c-5d2a-4c8e-9f1a-2b3c4d5e6f70)."))
+            return None
         try:
             event_id = uuid.UUID(text.strip())
         except ValueError:
@@ -277,10 +321,18 @@ class Reader:
         try:
             ev.at = parse_when(when)
         except ValueError:
-            errors.append(RowError(line, f"date « {when[:40]} » : attendu ISO 8601 avec son "
-                                         "décalage horaire, p. ex. 2025-03-14T09:30:00+01:00."))
-        ev.kind = KINDS.get(kind)
-        if ev.kind is None:
+            if not when:
+                errors.append(RowError(line, "colonne occurred_at vide — attendu : une date ISO "
+                                             "8601 avec son décalage horaire, p. ex. "
+                                             "2025-03-14T09:30:00+01:00 ou 2025-03-14T08:30:00Z."))
+            else:
+                errors.append(RowError(line, f"date « {when[:40]} » : attendu ISO 8601 avec son "
+                                             "décalage horaire, p. ex. 2025-03-14T09:30:00+01:00."))
+        ev.kind = KINDS.get(kind) or KINDS.get(kind.lower())
+        if ev.kind is None and not kind:
+            errors.append(RowError(line, "colonne kind vide — attendu : l'un de "
+                                         f"{', '.join(k.value for k in Kind)}."))
+        elif ev.kind is None:
             errors.append(RowError(line, f"type d'événement inconnu : « {kind[:40]} » (attendu "
                                          f"l'un de {', '.join(k.value for k in Kind)})."))
         cache = self._cache
@@ -391,6 +443,16 @@ class Reader:
             if found is not None:
                 self._cache[kind][code] = found
         return found
+
+
+def _laid_out(rows: Iterator[tuple[int, list[str]]], layout: list[int],
+              width: int) -> Iterator[tuple[int, list[str] | str]]:
+    """The rows of a file whose header has its own order, in the order of ALL_COLUMNS."""
+    for line, values in rows:
+        if len(values) != width:
+            yield line, f"{len(values)} colonnes au lieu de {width}."
+            continue
+        yield line, [values[i] if i >= 0 else "" for i in layout]
 
 
 def kind_label(kind: Kind | None) -> str:

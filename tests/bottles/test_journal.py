@@ -228,7 +228,8 @@ def test_unknown_codes_are_refused_without_create_missing(session, world, other_
     messages = " ".join(e.message for e in report.errors)
     assert "point de collecte inconnu : « LONS »" in messages
     assert "modèle de bouteille inconnu : « BOURG75 »" in messages
-    assert "personne (actor) inconnu : « chauffeur »" in messages
+    assert "personne (actor) inconnue : « chauffeur »" in messages
+    assert "relancez l'import avec --create-missing" in messages
     assert other_session.scalar(select(func.count()).select_from(Event)) == 0
     assert other_session.scalar(select(func.count()).select_from(CollectionPoint)) == 0
 
@@ -375,7 +376,7 @@ def test_rows_of_one_event_must_agree_and_header_must_match(session, world):
     errors = _import_one(session, rows)
     assert any(f"ligne {receipt[1] + 2}" in e and "même event_id" in e for e in errors)
     errors = _import_one(session, io.StringIO("event_id,kind\n1,2\n"))
-    assert errors[0].startswith("ligne 1 : en-tête incorrect")
+    assert errors[0].startswith("ligne 1 : en-tête : colonne occurred_at absente")
     good = _export(session).splitlines()
     errors = _import_one(session, io.StringIO("\n".join([good[0], good[1] + ",extra", ""])))
     assert errors == [f"ligne 2 : {len(ALL_COLUMNS) + 1} colonnes au lieu de {len(ALL_COLUMNS)}."]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -15,7 +16,19 @@ from reports import operations, queries, report, rollup, rules
 from reports.models import Phase
 from reports.rules import PhaseError
 
+
+def fr_day(value) -> str:
+    """A French long date ("1er septembre 2026") outside a request."""
+    from bottles.i18n import day
+
+    return day(value, "long")
+
 group = click.Group("reports", help="Boucle : phases d'expérimentation, indicateurs, exports.")
+
+
+def _now() -> datetime:
+    """The moment the figures are read at (a phase in progress runs up to today)."""
+    return datetime.now(UTC)
 
 
 def _fail(error: Exception) -> None:
@@ -66,7 +79,8 @@ def list_phases(as_json: bool) -> None:
     if not phases:
         click.echo("Aucune phase.")
     for p in phases:
-        extra = f" · {len(p.parameters or {})} paramètre(s), {len(p.targets or {})} objectif(s)"
+        extra = f" · {rules.plural(len(p.parameters or {}), 'paramètre', 'paramètres')}, " \
+                f"{rules.plural(len(p.targets or {}), 'objectif', 'objectifs')}"
         click.echo(f"{p.name}\t{p.start_date.isoformat()} → {p.end_date.isoformat()}{extra}")
 
 
@@ -90,19 +104,25 @@ def kpis(phase_name: str, points: tuple[str, ...], territories: tuple[str, ...],
         return
     if rollup.refresh(db.session):
         db.session.commit()
+    now = _now()
+    per = report.phase_period(phase, now)
     if point_ids is None:
-        values = report.phase_kpis(db.session, phase)
+        values = report.phase_kpis(db.session, phase, now)
     else:
-        values = report.kpis(db.session, report.phase_scope(phase, point_ids),
-                             rules.effective_params(phase.parameters))
+        values = report.kpis(db.session, report.phase_scope(phase, point_ids, now),
+                             rules.effective_params(phase.parameters), rules.fixed_cost_share(per))
     if as_json:
-        click.echo(json.dumps(values, ensure_ascii=False, indent=2))
+        period = {"phase_status": per.status,
+                  "figures_until": per.until.isoformat() if per.elapsed_days else None,
+                  "elapsed_days": per.elapsed_days, "phase_days": per.phase_days}
+        click.echo(json.dumps({**period, **values}, ensure_ascii=False, indent=2))
         return
+    click.echo(rules.period_sentence(per, fr_day) + "\n")
     for ind in rules.INDICATORS:
         value = values[ind.key]
         shown = (", ".join(f"{k} {v}" for k, v in value.items()) or "—") if ind.kind == "object" \
             else rules.fmt_value(ind.kind, value)
-        click.echo(f"{ind.label:<48} {shown}")
+        click.echo(f"{rules.label(ind.key, per):<48} {shown}")
 
 
 @group.command("export-pdf")
@@ -118,7 +138,7 @@ def export_pdf(phase_name: str, out: Path) -> None:
     except PhaseError as error:
         _fail(error)
         return
-    out.write_bytes(pdf.phase_pdf(report.build(db.session, phase)))
+    out.write_bytes(pdf.phase_pdf(report.build(db.session, phase, now=_now())))
     click.echo(f"Rapport écrit : {out}")
 
 
@@ -134,7 +154,8 @@ def refresh_rollups(rebuild: bool) -> None:
         read = rollup.refresh(db.session)
     db.session.commit()
     mark = rollup.watermark(db.session)
-    click.echo(f"Cumuls quotidiens à jour : {read} événement(s) lu(s), jusqu'au n° {mark}.")
+    click.echo(f"Cumuls quotidiens à jour : {rules.plural(read, 'événement lu', 'événements lus')}, "
+               f"jusqu'au n° {mark}.")
 
 
 @group.command("check-rollups")
@@ -145,6 +166,7 @@ def check_rollups() -> None:
     if problems:
         for problem in problems[:200]:
             click.echo(problem, err=True)
-        click.echo(f"{len(problems)} différence(s) entre le journal et les cumuls.", err=True)
+        click.echo(f"{rules.plural(len(problems), 'différence', 'différences')} entre le journal et les "
+                   "cumuls.", err=True)
         sys.exit(1)
     click.echo(f"Cumuls et journal concordent (jusqu'à l'événement n° {rollup.watermark(db.session)}).")

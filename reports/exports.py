@@ -11,7 +11,7 @@ from openpyxl.utils import get_column_letter
 
 from reports.report import Report, Table
 
-TABLE_NAMES = ["indicateurs", "points", "vignerons", "refus", "rebuts", "etiquettes", "mois",
+TABLE_NAMES = ["periode", "indicateurs", "points", "vignerons", "refus", "rebuts", "etiquettes", "mois",
                "lavage", "caisses", "parametres"]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -97,6 +97,13 @@ def _table(t: DataTable, st: dict, widths: list[float] | None = None, limit: int
     return table
 
 
+def _day(value: date | datetime) -> str:
+    """A long French date ("1er septembre 2026"), as the pages write it."""
+    from bottles.i18n import day
+
+    return day(value, "long")
+
+
 def _footer(canvas, doc) -> None:
     canvas.saveState()
     canvas.setFont("DejaVu", 7.5)
@@ -116,11 +123,15 @@ def phase_pdf(rep: Report, channel: str = "Filière de réemploi des bouteilles 
                             topMargin=1.5 * cm, bottomMargin=1.7 * cm,
                             title=f"Boucle — {phase.name}", author="Boucle")
     v = rep.values
+    per = rep.period
+    title = "Bilan intermédiaire" if per.in_progress else "Bilan"
     story: list = [
         Spacer(1, 3 * cm),
         Paragraph(escape(channel), st["big"]),
-        Paragraph(f"Bilan de la {escape(phase.name)}", st["h1"]),
-        Paragraph(f"Du {phase.start_date:%d/%m/%Y} au {phase.end_date:%d/%m/%Y} (heure de Paris)", st["big"]),
+        Paragraph(f"{title} de la {escape(phase.name)}", st["h1"]),
+        Paragraph(f"Du {_day(phase.start_date)} au {_day(phase.end_date)} (heure de Paris)", st["big"]),
+        Spacer(1, 0.3 * cm),
+        Paragraph(f"<b>{escape(rules.period_sentence(per, _day))}</b>", st["body"]),
         Spacer(1, 0.6 * cm),
         Paragraph(escape(phase.description or ""), st["body"]),
         Spacer(1, 0.8 * cm),
@@ -139,7 +150,8 @@ def phase_pdf(rep: Report, channel: str = "Filière de réemploi des bouteilles 
                                ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.grey),
                                ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
     story += [cover, Spacer(1, 1.5 * cm),
-              Paragraph(f"Rapport établi le {datetime.now(rules.PARIS):%d/%m/%Y à %H:%M} à partir du "
+              Paragraph(f"Rapport établi le {_day(datetime.now(rules.PARIS))} à "
+                        f"{datetime.now(rules.PARIS):%H:%M} à partir du "
                         "journal des mouvements. Les événements corrigés et leurs corrections sont "
                         "exclus des indicateurs.", st["small"]),
               PageBreak()]
@@ -149,16 +161,27 @@ def phase_pdf(rep: Report, channel: str = "Filière de réemploi des bouteilles 
     rows = [[Paragraph(h, st["cell"]) for h in
              ("Indicateur", "Valeur", "Objectif", escape(rep.previous_name or "Phase précédente"),
               "Référence")]]
-    for key, label, value, target, prev, ref in ind_table.rows:
+    for key, label, value, target, _mark, prev, ref in ind_table.rows:
         kind = rules.BY_KEY[key].kind
+        status = rep.targets.get(key)
+        shown_target = "—" if target is None else rules.fmt_value(kind, target)
+        if status:
+            shown_target += f"<br/><font size=7>{escape(status.mark)}</font>"
         rows.append([Paragraph(escape(label), st["cell"]), rules.fmt_value(kind, value),
-                     rules.fmt_value(kind, target) if target is not None else "—",
+                     Paragraph(shown_target, st["num"]),
                      rules.fmt_value(kind, prev) if rep.previous else "—",
                      rules.fmt_value(kind, ref) if ref is not None else "—"])
     table = Table(rows, colWidths=[6.6 * cm, 2.6 * cm, 2.4 * cm, 3.0 * cm, 2.4 * cm], repeatRows=1)
     style = TableStyle(GRID.getCommands())
     style.add("ALIGN", (1, 1), (-1, -1), "RIGHT")
     table.setStyle(style)
+    paces = [f"{rules.label(k, per)} : {s.mark} — {s.text}." for k, s in rep.targets.items()
+             if s.state in ("ahead", "behind")]
+    if paces:
+        story += [table, Spacer(1, 0.3 * cm),
+                  Paragraph("Objectifs de la phase entière, suivis au rythme atteint : "
+                            + " ".join(escape(p) for p in paces), st["small"])]
+        table = Spacer(1, 0)
     story += [table, Spacer(1, 0.3 * cm),
               Paragraph("Références : " + " · ".join(f"{rules.BY_KEY[k].label} — {escape(src)}"
                                                      for k, (_v, src) in rules.REFERENCES.items()),
@@ -172,8 +195,12 @@ def phase_pdf(rep: Report, channel: str = "Filière de réemploi des bouteilles 
     story += [PageBreak(), Paragraph("Collecte et lavage", st["h2"]),
               _png(charts.monthly_by_territory(rep.by_territory)), Spacer(1, 0.3 * cm),
               _png(charts.wash(rep.wash, rep.reason_labels))]
+    stock_title = (f"Âge du stock propre au {_day(per.until + timedelta(days=1))}" if per.in_progress
+                   else "Âge du stock propre en fin de phase")
     story += [PageBreak(), Paragraph("Stock propre et parc de caisses", st["h2"]),
-              _png(charts.hbars(list(rep.stock_age.items()), "Âge du stock propre",
+              Paragraph(f"{escape(rules.label('clean_stock_end', per))} : "
+                        f"{rules.fmt_value('count', v['clean_stock_end'])} bouteilles.", st["body"]),
+              _png(charts.hbars(list(rep.stock_age.items()), stock_title,
                                 "Bouteilles (plus anciennes vendues d'abord)"), 15),
               Spacer(1, 0.3 * cm),
               _png(charts.hbars([(r[0], r[1]) for r in rep.table("caisses").rows], "Parc de caisses",
@@ -201,7 +228,8 @@ def phase_pdf(rep: Report, channel: str = "Filière de réemploi des bouteilles 
     table = Table(rows, colWidths=[5 * cm, 3 * cm, 9 * cm], repeatRows=1)
     table.setStyle(GRID)
     story += [table, Spacer(1, 0.5 * cm),
-              Paragraph("Définitions : ../shared/INDICATORS.md. Une phase court du premier jour 00 h 00 "
+              Paragraph("Coûts fixes : un montant annuel, compté au prorata des jours couverts. "
+                        "Une phase court du premier jour 00 h 00 "
                         "au lendemain du dernier jour 00 h 00, heure de Paris.", st["small"])]
     doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
     return out.getvalue()

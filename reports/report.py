@@ -14,8 +14,18 @@ from reports.models import Phase
 from reports.queries import Scope
 
 
-def phase_scope(phase: Phase, point_ids: tuple[int, ...] | None = None) -> Scope:
-    start, end = rules.phase_bounds(phase.start_date, phase.end_date)
+def phase_period(phase: Phase, now: datetime) -> rules.Period:
+    """The days of the phase its figures cover at `now` (a phase in progress runs to today)."""
+    return rules.period(phase.start_date, phase.end_date, now)
+
+
+def phase_scope(phase: Phase, point_ids: tuple[int, ...] | None = None, now: datetime | None = None,
+                days: int | None = None) -> Scope:
+    """The phase's window: whole (no `now`), or the days covered at `now` (the first `days` only)."""
+    if now is None and days is None:
+        start, end = rules.phase_bounds(phase.start_date, phase.end_date)
+    else:
+        start, end = rules.period_bounds(phase_period(phase, now or datetime.now(UTC)), days)
     return Scope(start, end, point_ids)
 
 
@@ -32,26 +42,35 @@ def aggregates(session: Session, scope: Scope):
     return agg, rows, None
 
 
-def kpis(session: Session, scope: Scope, params: dict | None = None) -> dict:
+def kpis(session: Session, scope: Scope, params: dict | None = None, fixed_share: float = 1.0) -> dict:
     """The indicators of INDICATORS.md for a scope (default parameters unless given)."""
     agg, _rows, _ledger = aggregates(session, scope)
-    return rules.indicators(agg, params or rules.effective_params({}), scope.scoped)
+    return rules.indicators(agg, params or rules.effective_params({}), scope.scoped, fixed_share)
 
 
-def phase_kpis(session: Session, phase: Phase) -> dict:
-    """The phase's indicators (cached on the ledger's last seq and the phase's content)."""
+def phase_kpis(session: Session, phase: Phase, now: datetime | None = None,
+               days: int | None = None) -> dict:
+    """The phase's indicators over the days covered at `now` (or its first `days`), cached on the
+    ledger's last seq, the phase's content and those days."""
     from reports.cache import cached, phase_fingerprint
 
-    return cached(session, ("kpis", phase_fingerprint(phase)),
-                  lambda: kpis(session, phase_scope(phase), rules.effective_params(phase.parameters)))
+    now = now or datetime.now(UTC)
+    per = phase_period(phase, now)
+    return cached(session, ("kpis", phase_fingerprint(phase), per.until, days),
+                  lambda: kpis(session, phase_scope(phase, None, now, days),
+                               rules.effective_params(phase.parameters),
+                               rules.fixed_cost_share(per, days)))
 
 
-def build_cached(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = None) -> Report:
+def build_cached(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = None,
+                 now: datetime | None = None) -> Report:
     from reports.cache import cached, phase_fingerprint
 
+    now = now or datetime.now(UTC)
     prev = previous_phase(session, phase)
-    key = ("report", phase_fingerprint(phase), phase_fingerprint(prev) if prev else None, point_ids)
-    return cached(session, key, lambda: build(session, phase, point_ids))
+    key = ("report", phase_fingerprint(phase), phase_fingerprint(prev) if prev else None, point_ids,
+           phase_period(phase, now).until)
+    return cached(session, key, lambda: build(session, phase, point_ids, now))
 
 
 @dataclass
@@ -82,6 +101,7 @@ class PhaseInfo:
 class Report:
     phase: PhaseInfo
     scope: Scope
+    period: rules.Period
     values: dict
     previous: dict | None
     previous_name: str | None
@@ -94,6 +114,8 @@ class Report:
     stale_crates: int
     reason_labels: dict[str, str]
     tables: list[Table]
+    targets: dict[str, rules.TargetStatus] = field(default_factory=dict)
+    previous_days: int | None = None  # the previous phase is read over its first days only
 
     def table(self, name: str) -> Table:
         return next(t for t in self.tables if t.name == name)
@@ -107,17 +129,24 @@ def is_permanent_label(code: str, label: str) -> bool:
     return "perman" in text or ("tiquette" in text and "lav" not in text)
 
 
-def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = None) -> Report:
-    """Everything a phase's dashboard, PDF and exports show, in a fixed number of queries."""
-    scope = phase_scope(phase, point_ids)
+def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = None,
+          now: datetime | None = None) -> Report:
+    """Everything a phase's dashboard, PDF and exports show, in a fixed number of queries.
+
+    A phase in progress is read up to today's Paris midnight; its previous phase over as many days.
+    """
+    now = now or datetime.now(UTC)
+    per = phase_period(phase, now)
+    scope = phase_scope(phase, point_ids, now)
     params = rules.effective_params(phase.parameters)
     agg, rows, ledger = aggregates(session, scope)
-    values = rules.indicators(agg, params, scope.scoped)
+    values = rules.indicators(agg, params, scope.scoped, rules.fixed_cost_share(per))
     prev = previous_phase(session, phase)
-    prev_values = phase_kpis(session, prev) if prev else None
+    prev_days = per.elapsed_days if per.in_progress else None
+    prev_values = phase_kpis(session, prev, now, prev_days) if prev else None
     names = queries.names(session)
     reason_labels = {code: label for code, label in names["reason"].values()}
-    at = min(scope.end, datetime.now(UTC))
+    at = min(scope.end, now)
     fleet, stale = queries.crate_fleet(session, at)
     if ledger is not None:
         by_territory = rollup_read.collected_by_month_territory(ledger, names["point"])
@@ -130,13 +159,18 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
     report = Report(
         phase=PhaseInfo(phase.id, phase.name, phase.start_date, phase.end_date, phase.description or "",
                         dict(phase.targets or {})),
-        scope=scope, values=values, previous=prev_values,
-        previous_name=prev.name if prev else None, params=params, funnel=rules.funnel(values),
+        scope=scope, period=per, values=values, previous=prev_values, previous_days=prev_days,
+        previous_name=(f"{prev.name} ({prev_days} premiers jours)" if prev_days else prev.name)
+        if prev else None, params=params, funnel=rules.funnel(values),
         by_territory=by_territory, wash=wash,
         stock_age=rules.stock_age(values["clean_stock_end"] or 0, inflow,
                                   (scope.end.astimezone(rules.PARIS)).date()),
         fleet=fleet, stale_crates=stale, reason_labels=reason_labels, tables=[])
+    report.targets = {key: status for key, target in (phase.targets or {}).items()
+                      if key in rules.BY_KEY
+                      and (status := rules.target_status(rules.BY_KEY[key], values.get(key), target, per))}
     report.tables = [
+        period_table(per),
         indicator_table(report, phase),
         point_table(rows, names["point"]),
         winemaker_table(rows, names["winemaker"], params),
@@ -153,17 +187,37 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
     return report
 
 
+STATUS_FR = {"finished": "terminée", "in_progress": "en cours", "not_started": "pas commencée"}
+
+
+def period_table(per: rules.Period) -> Table:
+    """What the figures cover: the phase's state and the last day included (exports say it too)."""
+    until = per.until.isoformat() if per.elapsed_days else None
+    rows = [["phase_status", "État de la phase", per.status, STATUS_FR[per.status]],
+            ["first_day", "Premier jour de la phase", per.first_day.isoformat(), ""],
+            ["last_day", "Dernier jour de la phase", per.last_day.isoformat(), ""],
+            ["figures_until", "Chiffres jusqu'au (inclus)", until,
+             "minuit, heure de Paris" if per.in_progress else ""],
+            ["elapsed_days", "Jours couverts", per.elapsed_days, ""],
+            ["phase_days", "Jours de la phase", per.phase_days, ""]]
+    return Table("periode", "Période couverte par les chiffres", ["Clé", "Champ", "Valeur", "Précision"],
+                 rows)
+
+
 def indicator_table(report: Report, phase: Phase) -> Table:
     rows = []
     for ind in rules.INDICATORS:
         if ind.kind == "object":
             continue
         ref = rules.REFERENCES.get(ind.key)
-        rows.append([ind.key, ind.label, report.values.get(ind.key), (phase.targets or {}).get(ind.key),
+        status = report.targets.get(ind.key)
+        rows.append([ind.key, rules.label(ind.key, report.period), report.values.get(ind.key),
+                     (phase.targets or {}).get(ind.key), status.mark if status else None,
                      (report.previous or {}).get(ind.key), ref[0] if ref else None])
+    prev = "Phase précédente" + (f" ({report.previous_days} premiers jours)" if report.previous_days else "")
     return Table("indicateurs", "Indicateurs", ["Clé", "Indicateur", "Valeur", "Objectif",
-                                                 "Phase précédente", "Référence"], rows,
-                 numeric={2, 3, 4, 5})
+                                                 "Suivi de l'objectif", prev, "Référence"], rows,
+                 numeric={2, 3, 5, 6})
 
 
 def point_table(rows: list[tuple], points: dict) -> Table:

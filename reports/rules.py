@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -190,6 +191,26 @@ def fixed_cost_share(p: Period, days: int | None = None) -> float:
     """
     covered = p.elapsed_days if days is None else min(days, p.elapsed_days)
     return covered / p.year_days
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """"1 caisse", "0 caisse", "3 caisses": French takes the singular for 0 and 1."""
+    return f"{_fr_number(count, 0)} {one if abs(count) <= 1 else many}"
+
+
+def period_sentence(p: Period, fmt_day: Callable[[date], str]) -> str:
+    """What the figures cover, in one French sentence (dashboard, PDF, command line)."""
+    if p.status == "not_started":
+        return f"Phase pas encore commencée : elle commence le {fmt_day(p.first_day)} ; aucun chiffre avant."
+    if p.status == "finished":
+        return (f"Phase terminée : chiffres du {fmt_day(p.first_day)} au {fmt_day(p.last_day)} "
+                f"({plural(p.phase_days, 'jour', 'jours')}).")
+    if not p.elapsed_days:
+        return ("Phase en cours depuis aujourd'hui : les chiffres couvrent les journées complètes, "
+                "les premiers paraîtront demain.")
+    return (f"Phase en cours : chiffres du {fmt_day(p.first_day)} au {fmt_day(p.until)} inclus "
+            f"(jusqu'à minuit, heure de Paris), soit {p.elapsed_days} sur "
+            f"{plural(p.phase_days, 'jour', 'jours')} ; elle se termine le {fmt_day(p.last_day)}.")
 
 
 def compare_days(periods: list[Period]) -> int | None:
@@ -575,10 +596,11 @@ def unchanged(kind: str, before: float, after: float) -> bool:
     return rel is not None and round(abs(rel) * 100) == 0
 
 
-def verdict(indicator: Indicator, before: float | None, after: float | None) -> int:
-    """+1 improved, -1 got worse, 0 unchanged (as shown), neutral or unknown."""
+def verdict(indicator: Indicator, before: float | None, after: float | None,
+            kind: str | None = None) -> int:
+    """+1 improved, -1 got worse, 0 unchanged (as shown in `kind`), neutral or unknown."""
     if before is None or after is None or indicator.better == 0 \
-            or unchanged(indicator.kind, before, after):
+            or unchanged(indicator.kind if kind is None else kind, before, after):
         return 0
     return indicator.better if after > before else -indicator.better
 
@@ -622,11 +644,12 @@ def summary(before: dict, after: dict, reason_labels: dict[str, str]) -> dict[st
         a, b = before.get(key), after.get(key)
         if key in PER:
             a, b = ratio(a, before.get(PER[key])), ratio(b, after.get(PER[key]))
-        if a is None or b is None or unchanged("" if key in PER else ind.kind, a, b):
+        shown = "" if key in PER else ind.kind  # a loss per bottle is not shown as a count
+        if a is None or b is None or unchanged(shown, a, b):
             continue
         text = _sentence(subject, plural, style, ind.kind, a, b)
         if text:
-            out[{1: "better", -1: "worse", 0: "other"}[verdict(ind, a, b)]].append(text)
+            out[{1: "better", -1: "worse", 0: "other"}[verdict(ind, a, b, shown)]].append(text)
     for field_, what, per in (("refused_by_reason", "les écarts pour", "bottles_received"),
                               ("rejected_by_reason", "les rebuts pour", "bottles_washed")):
         old, new = before.get(field_) or {}, after.get(field_) or {}

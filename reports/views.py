@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from bottles.auth import role_required
 from bottles.db import db
+from bottles.i18n import day
 from bottles.models import Reason
 from reports import charts, exports, operations, report, rollup, rules
 from reports.cache import cached, phase_fingerprint
@@ -32,6 +34,11 @@ def kpi_filter(value, key: str) -> str:
 def cell_filter(value, header: str = "") -> str:
     """A table cell in French: shares as percentages, euros with cents, counts grouped."""
     return rules.fmt_cell(value, header)
+
+
+def _now() -> datetime:
+    """The moment the pages read the figures at (a phase in progress runs up to today)."""
+    return datetime.now(UTC)
 
 
 def _phase_or_404(phase_id: int) -> Phase:
@@ -156,7 +163,9 @@ def chart_figure(rep: report.Report, name: str):
                     sorted((rep.values["refused_by_reason"] or {}).items(), key=lambda kv: -kv[1])]
         return charts.hbars(refusals, CHARTS[name])
     if name == "age-stock":
-        return charts.hbars(list(rep.stock_age.items()), CHARTS[name],
+        title = f"Âge du stock propre au {day(rep.scope.end, 'long')}" if rep.period.in_progress \
+            else "Âge du stock propre en fin de phase"
+        return charts.hbars(list(rep.stock_age.items()), title,
                             "Bouteilles (plus anciennes vendues d'abord)")
     return charts.hbars([(r[0], r[1]) for r in rep.table("caisses").rows], CHARTS[name], "Caisses")
 
@@ -169,8 +178,10 @@ def chart(phase_id: int, name: str):
     if name not in CHARTS:
         abort(404, description=f"Graphique inconnu : {name}.")
     point_ids = _point_filter()[0]
-    svg = cached(db.session, ("chart", name, phase_fingerprint(phase), point_ids),
-                 lambda: charts.to_svg(chart_figure(report.build_cached(db.session, phase, point_ids), name),
+    svg = cached(db.session, ("chart", name, phase_fingerprint(phase), point_ids,
+                              report.phase_period(phase, _now()).until),
+                 lambda: charts.to_svg(chart_figure(report.build_cached(db.session, phase, point_ids,
+                                                                         _now()), name),
                                        standalone=True))
     return Response(svg, mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=60"})
@@ -181,9 +192,11 @@ def chart(phase_id: int, name: str):
 def dashboard(phase_id: int):
     phase = _phase_or_404(phase_id)
     point_ids, codes, terr = _point_filter()
-    rep = report.build_cached(db.session, phase, point_ids)
+    rep = report.build_cached(db.session, phase, point_ids, _now())
     phases = db.session.scalars(select(Phase).order_by(Phase.start_date)).all()
+    period_text = rules.period_sentence(rep.period, lambda d: day(d, "long"))
     return render_template("reports/dashboard.html", phase=phase, rep=rep, charts=CHARTS,
+                           period_text=period_text, label=rules.label,
                            tiles=[rules.BY_KEY[k] for k in TILES], references=rules.REFERENCES,
                            sections=_sections(), phases=phases, territories=territories(db.session),
                            chosen_territories=terr, chosen_points=codes, tables=exports.TABLE_NAMES)
@@ -206,7 +219,10 @@ def compare():
     chosen = [p for p in phases if p.id in ids] if ids else phases[-2:]
     if request.args.getlist("phase") and len(chosen) != len(request.args.getlist("phase")):
         abort(404, description="Une des phases demandées n'existe pas.")
-    values = [report.phase_kpis(db.session, p) for p in chosen]
+    now = _now()
+    periods = [report.phase_period(p, now) for p in chosen]
+    days = rules.compare_days(periods) if len(chosen) >= 2 else None
+    values = [report.phase_kpis(db.session, p, now, days) for p in chosen]
     reasons = dict(db.session.execute(select(Reason.code, Reason.label_fr)).all())
     summaries = [rules.summary(values[i - 1], values[i], reasons)
                  for i in range(1, len(values))]
@@ -214,7 +230,9 @@ def compare():
     chart = charts.to_svg(charts.compare(
         [p.name for p in chosen], {rules.BY_KEY[k].label: [v[k] for v in values] for k in ratio_keys})) \
         if len(chosen) >= 2 else ""
+    spans = [(per.first_day, per.first_day + timedelta(days=(days or 1) - 1)) for per in periods]
     return render_template("reports/compare.html", phases=phases, chosen=chosen, values=values,
+                           periods=periods, days=days, spans=spans,
                            summaries=summaries, chart=chart, indicators=rules.INDICATORS,
                            reasons=reasons, change=rules.change, verdict=rules.verdict)
 
@@ -229,17 +247,18 @@ def table_csv(phase_id: int, name: str):
     phase = _phase_or_404(phase_id)
     if name not in exports.TABLE_NAMES:
         abort(404, description=f"Tableau inconnu : {name}.")
-    rep = report.build_cached(db.session, phase, _point_filter()[0])
+    rep = report.build_cached(db.session, phase, _point_filter()[0], _now())
     body = exports.table_csv(rep.table(name))
-    return _download(body.encode("utf-8-sig"), f"{_slug(phase)}-{name}.csv", "text/csv; charset=utf-8")
+    return _download(body.encode("utf-8-sig"), f"{_file_stem(phase, rep)}-{name}.csv",
+                     "text/csv; charset=utf-8")
 
 
 @bp.get("/<int:phase_id>/tableaux.xlsx")
 @role_required(*COORD)
 def workbook(phase_id: int):
     phase = _phase_or_404(phase_id)
-    rep = report.build_cached(db.session, phase, _point_filter()[0])
-    return _download(exports.workbook(rep), f"{_slug(phase)}-tableaux.xlsx",
+    rep = report.build_cached(db.session, phase, _point_filter()[0], _now())
+    return _download(exports.workbook(rep), f"{_file_stem(phase, rep)}-tableaux.xlsx",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -249,8 +268,8 @@ def pdf_report(phase_id: int):
     from reports import pdf
 
     phase = _phase_or_404(phase_id)
-    rep = report.build_cached(db.session, phase)
-    return _download(pdf.phase_pdf(rep), f"{_slug(phase)}-rapport.pdf", "application/pdf")
+    rep = report.build_cached(db.session, phase, None, _now())
+    return _download(pdf.phase_pdf(rep), f"{_file_stem(phase, rep)}-rapport.pdf", "application/pdf")
 
 
 @bp.get("/<int:phase_id>/journal.csv")
@@ -264,6 +283,13 @@ def journal(phase_id: int):
     export_journal(db.session, out, start=start, end=end)
     return _download(out.getvalue().encode("utf-8"), f"{_slug(phase)}-journal.csv",
                      "text/csv; charset=utf-8")
+
+
+def _file_stem(phase: Phase, rep: report.Report) -> str:
+    """The phase's slug, plus "en-cours-au-<day>" while it runs (a file read later says so)."""
+    if rep.period.in_progress:
+        return f"{_slug(phase)}-en-cours-au-{rep.period.until.isoformat()}"
+    return _slug(phase)
 
 
 def _download(body: bytes, filename: str, mimetype: str) -> Response:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bottles.models import Event
 from bottles.rules import Kind
-from reports import queries, report, rollup, rules
+from reports import queries, report, rollup, rollup_read, rules
 from reports.queries import Scope
 from tests.conftest import ON_POSTGRES
 from tests.reports import ledger_fixture
@@ -123,3 +123,33 @@ def test_check_names_a_wrong_missing_or_extra_lead_time(app, factory, session):
     assert len(problems) == 3, problems
     assert f"délai {leads[0].seq}:" in problems[0]
     assert any("cumul None" in p for p in problems) and any("journal None" in p for p in problems)
+
+
+@pytest.mark.parametrize("now", ["2024-09-17T08:00:00+02:00", "2024-10-16T23:30:00+02:00",
+                                 "2024-11-02T10:00:00+01:00", "2025-03-01T00:10:00+01:00"])
+def test_rollup_is_exact_for_a_phase_in_progress(app, factory, session, now):
+    """A running phase is read to today's Paris midnight: whole months, leftover days and the tail."""
+    made = ledger_fixture.build(factory, session)
+    rollup.refresh(session)
+    # Past the watermark: a late sale on 1 October (in every window but the first) stays in the tail.
+    sold = session.scalar(select(Event).where(Event.kind == "sale").order_by(Event.seq).limit(1))
+    factory.event(Kind.SALE, at=ledger_fixture.utc("2024-10-01T18:00:00+02:00"), washer=sold.washer_id,
+                  moves=[ledger_fixture.Move(ledger_fixture.Stage.CLEAN, ledger_fixture.Stage.SOLD, 3,
+                                             model_id=sold.movements[0].bottle_model_id,
+                                             unit_price_cents=30,
+                                             winemaker_id=sold.movements[0].winemaker_id)])
+    session.commit()
+    at = ledger_fixture.utc(now)
+    per = report.phase_period(made.phase, at)
+    scope = report.phase_scope(made.phase, None, at)
+    assert per.in_progress and rollup_read.days_of(scope) == (per.first_day, per.until)
+    params = rules.effective_params(made.phase.parameters)
+    share = rules.fixed_cost_share(per)
+    assert report.kpis(session, scope, params, share) == rules.indicators(
+        queries.aggregates(session, scope)[0], params, False, share)
+    _agg, _rows, ledger = rollup_read.aggregates(session, scope)
+    assert rollup_read.clean_inflow_by_day(ledger) == queries.clean_inflow_by_day(session, scope.end)
+    # A window that does not end on a Paris midnight is read from the raw ledger, exactly.
+    odd = Scope(scope.start, at)
+    assert rollup_read.days_of(odd) is None
+    assert report.kpis(session, odd, params) == raw_kpis(session, odd, params)

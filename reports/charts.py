@@ -204,5 +204,5 @@ def compare(names: list[str], series: dict[str, list[float | None]]) -> Figure:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylim(0, 1.12)
     ax.legend(fontsize=8.5, frameon=False, loc="upper left", ncols=len(names))
-    ax.set_title("Comparaison des taux clés (%)", fontsize=11)
+    ax.set_title("Taux clés", fontsize=11)
     return fig

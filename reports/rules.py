@@ -209,8 +209,8 @@ def period_sentence(p: Period, fmt_day: Callable[[date], str]) -> str:
         return ("Phase en cours depuis aujourd'hui : les chiffres couvrent les journées complètes, "
                 "les premiers paraîtront demain.")
     return (f"Phase en cours : chiffres du {fmt_day(p.first_day)} au {fmt_day(p.until)} inclus "
-            f"(jusqu'à minuit, heure de Paris), soit {p.elapsed_days} sur "
-            f"{plural(p.phase_days, 'jour', 'jours')} ; elle se termine le {fmt_day(p.last_day)}.")
+            f"(jusqu'à minuit, heure de Paris), soit {plural(p.elapsed_days, 'jour', 'jours')} sur "
+            f"{p.phase_days} ; elle se termine le {fmt_day(p.last_day)}.")
 
 
 def compare_days(periods: list[Period]) -> int | None:

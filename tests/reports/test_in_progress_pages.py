@@ -33,7 +33,7 @@ def test_dashboard_of_a_phase_in_progress(client, two, session):
     assert resp.status_code == 200
     page = _text(resp)
     assert "Phase en cours : chiffres du" in page and "inclus (jusqu'à minuit, heure de Paris)" in page
-    assert "soit 30 sur 365 jours" in page
+    assert "soit 30 jours sur 365" in page
     # Yearly target of 1 000 bottles: 72 after 30 days, an even pace would be at 82 → behind;
     # 928 left over 335 days (11,0 months) → 85 a month.
     tile = re.search(r'data-key="bottles_collected">(.*?)</div>\s*</div>', page).group(1)

@@ -15,18 +15,29 @@ def crate_by_code(session: Session, raw: str) -> Crate | None:
     return session.scalar(select(Crate).where(Crate.code == codes.normalise(raw)))
 
 
-def crate_history(session: Session, crate_id: int, limit: int | None = None,
-                  offset: int = 0) -> list[Event]:
+def _crate_events(crate_id: int, point_ids: set[int] | None, kinds: tuple[str, ...] | None):
+    """SQL filter: the crate's events, only at these points and of these kinds when given."""
+    where = [Event.crate_id == crate_id]
+    if point_ids is not None:
+        where.append(Event.collection_point_id.in_(point_ids))
+    if kinds is not None:
+        where.append(Event.kind.in_(kinds))
+    return where
+
+
+def crate_history(session: Session, crate_id: int, limit: int | None = None, offset: int = 0, *,
+                  point_ids: set[int] | None = None, kinds: tuple[str, ...] | None = None) -> list[Event]:
     """The crate's events, latest first (a crate in service for years has hundreds)."""
-    query = (select(Event).where(Event.crate_id == crate_id)
+    query = (select(Event).where(*_crate_events(crate_id, point_ids, kinds))
              .order_by(Event.occurred_at.desc(), Event.seq.desc()).offset(offset))
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
 
 
-def crate_event_count(session: Session, crate_id: int) -> int:
-    return int(session.scalar(select(func.count()).where(Event.crate_id == crate_id)))
+def crate_event_count(session: Session, crate_id: int, *, point_ids: set[int] | None = None,
+                      kinds: tuple[str, ...] | None = None) -> int:
+    return int(session.scalar(select(func.count()).where(*_crate_events(crate_id, point_ids, kinds))))
 
 
 def corrected_seqs(session: Session, seqs: list[int]) -> dict[int, int]:

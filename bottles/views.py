@@ -13,7 +13,7 @@ from bottles import codes, navigation
 from bottles.auth import ROLE_LABELS, may_see_point, may_see_washer, password_matches
 from bottles.db import db
 from bottles.forms import LoginForm
-from bottles.models import BottleModel, Crate, Reason, User, Washer, Winemaker
+from bottles.models import BottleModel, CollectionPoint, Crate, Reason, User, Washer, Winemaker
 from bottles.queries import corrected_seqs, crate_event_count, crate_history
 from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, STAGE_LABELS, CrateState
 
@@ -85,18 +85,31 @@ def crate(code: str):
     crate = crate_or_404(code)
     if crate.code != code:  # a typed variant: show the printed form in the address bar
         return redirect(url_for("bottles.crate", code=crate.code))
-    total = crate_event_count(db.session, crate.id)
+    return render_crate(crate)
+
+
+# What point staff see of a crate's history: their own point's events, none of the washer's work.
+POINT_STAFF_KINDS = ("crate_placed", "crate_full", "pickup", "receipt")
+
+
+def render_crate(crate: Crate, status: int = 200):
+    """The crate page; a package re-shows it (status 422) when one of its panel's forms is refused."""
+    only = None
+    if current_user.role == "point":
+        only = {"point_ids": {p.id for p in current_user.collection_points}, "kinds": POINT_STAFF_KINDS}
+    total = crate_event_count(db.session, crate.id, **(only or {}))
     pages = max(1, -(-total // HISTORY_PER_PAGE))
     page = max(1, min(request.args.get("page", 1, type=int), pages))
-    events = crate_history(db.session, crate.id, HISTORY_PER_PAGE, (page - 1) * HISTORY_PER_PAGE)
+    events = crate_history(db.session, crate.id, HISTORY_PER_PAGE, (page - 1) * HISTORY_PER_PAGE,
+                           **(only or {}))
     corrected = corrected_seqs(db.session, [e.seq for e in events])
     panels = [p for p in (panel(crate, current_user) for panel in navigation.CRATE_PANELS) if p]
     return render_template(
         "bottles/crate.html", crate=crate, events=events, corrected=corrected, panels=panels,
-        page=page, pages=pages, total=total,
+        page=page, pages=pages, total=total, staff_view=only is not None,
         state_label=CRATE_STATE_LABELS.get(CrateState(crate.state)) if crate.state else "—",
         kind_labels=KIND_LABELS, stage_labels=STAGE_LABELS,
-        names=_names(), may_see=_may_see_crate(crate))
+        names=_names(), may_see=_may_see_crate(crate)), status
 
 
 def _may_see_crate(crate: Crate) -> bool:
@@ -111,6 +124,7 @@ def _names() -> dict[str, dict[int, str]]:
         "reason": dict(db.session.execute(select(Reason.id, Reason.label_fr)).all()),
         "washer": dict(db.session.execute(select(Washer.id, Washer.name)).all()),
         "winemaker": dict(db.session.execute(select(Winemaker.id, Winemaker.estate)).all()),
+        "point": dict(db.session.execute(select(CollectionPoint.id, CollectionPoint.name)).all()),
     }
 
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,9 +19,7 @@ from bottles.models import CollectionPoint, Crate, Event, Round, User, Washer
 from bottles.rules import CrateState, Kind, LedgerError, Move, Stage
 from collection_points import explain, queries
 from collection_points.models import PickupAssignment
-from collection_points.rules import Refused, out_of_service_reason, parse_count
-
-PARIS = ZoneInfo("Europe/Paris")
+from collection_points.rules import PARIS, Refused, out_of_service_reason, parse_count
 
 
 def _replay(session: Session, event_id: uuid.UUID, kind: Kind, crate: Crate | None) -> Recorded | None:
@@ -129,7 +126,8 @@ def pick_up(session: Session, *, crate: Crate, actor: User, event_id: uuid.UUID,
     if counted is not None:
         parse_count(counted, crate.capacity, what="Le nombre compté", allow_zero=True)
         if counted != declared:
-            extra = f"Compté à l'enlèvement : {counted} bouteilles (déclaré : {declared})."
+            bottles = "bouteille" if counted <= 1 else "bouteilles"
+            extra = f"Compté à l'enlèvement : {counted} {bottles} (déclaré : {declared})."
             note = f"{extra} {note}".strip()
     point_id = crate.collection_point_id
     result = record(session, Draft(id=event_id, kind=Kind.PICKUP, occurred_at=at, actor_id=actor.id,
@@ -221,9 +219,13 @@ class ScanResult:
     code: str
     status: str  # recorded | already | refused
     message: str
+    action: dict[str, str] | None = None  # {"label", "url"}: what the person may do instead
 
-    def as_json(self) -> dict[str, str]:
-        return {"code": self.code, "status": self.status, "message": self.message}
+    def as_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"code": self.code, "status": self.status, "message": self.message}
+        if self.action:
+            out["action"] = self.action
+        return out
 
 
 def run_batch(session: Session, items: list[tuple[str, Crate | None, uuid.UUID | None, int | None]],

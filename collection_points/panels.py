@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from flask import render_template
+from flask import g, render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
@@ -63,6 +63,10 @@ def crate_panel(crate: Crate, user: User) -> Markup | None:
         context["points"] = points
         context["driver"] = user.role != "point"
     if action == "full":
+        typed = g.get("cp_full_form")
+        context["typed"] = typed
+        context["split_typed"] = bool(typed) and any(
+            key.startswith("model_") and str(value).strip() for key, value in typed["values"].items())
         context["models"] = list(db.session.scalars(
             select(BottleModel).where(BottleModel.active.is_(True), BottleModel.in_pool.is_(True))
             .order_by(BottleModel.name)))

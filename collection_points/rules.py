@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from bottles.rules import LedgerError
+from bottles.rules import LedgerError, parse_hours
 
 if TYPE_CHECKING:
     from bottles.models import CollectionPoint
 
+PARIS = ZoneInfo("Europe/Paris")
 LATE_AFTER = timedelta(days=7)
 # Avoided emissions of one reused bottle: new (0.44) − reused (0.10) kg CO₂e, INDICATORS.md.
 CO2_SAVED_PER_REUSED_BOTTLE_KG = 0.34
@@ -83,21 +85,21 @@ def out_of_service_reason(point: CollectionPoint, day: date) -> str | None:
 
 
 def parse_count(raw: object, capacity: int, *, what: str = "Le nombre de bouteilles",
-                allow_zero: bool = False) -> int:
+                allow_zero: bool = False, field: str = "count") -> int:
     """A whole bottle count between 1 (or 0) and three times the crate's capacity."""
     text = str(raw).strip() if raw is not None else ""
     if not text:
-        raise Refused(f"{what} est obligatoire.")
+        raise Refused(f"{what} est obligatoire.", field)
     if isinstance(raw, bool) or not re.fullmatch(r"-?[0-9]{1,9}", text):
-        raise Refused(f"{what} doit être un nombre entier (reçu « {text[:20]} »).")
+        raise Refused(f"{what} doit être un nombre entier (reçu « {text[:20]} »).", field)
     value = int(text)
     low = 0 if allow_zero else 1
     if value < low:
-        raise Refused(f"{what} doit être au moins {low}.")
+        raise Refused(f"{what} doit être au moins {low}.", field)
     if value > 3 * capacity:
         raise Refused(
             f"{what} ({value}) dépasse trois fois la capacité de la caisse ({capacity}) : "
-            "vérifiez la saisie.")
+            "vérifiez la saisie.", field)
     return value
 
 
@@ -107,24 +109,38 @@ def parse_split(raw: dict[int, object], total: int, capacity: int) -> dict[int, 
     for model_id, value in raw.items():
         if value is None or str(value).strip() in ("", "0"):
             continue
-        split[model_id] = parse_count(value, capacity, what="Le nombre par modèle")
+        split[model_id] = parse_count(value, capacity, what="Le nombre par modèle", field="split")
     if sum(split.values()) > total:
         raise Refused(
-            f"La répartition par modèle ({sum(split.values())}) dépasse le total déclaré ({total}).")
+            f"La répartition par modèle ({sum(split.values())}) dépasse le total déclaré ({total}) : "
+            "baissez un modèle ou augmentez le total.", "split")
     return split
 
 
-def parse_decimal(raw: object, what: str, maximum: Decimal, places: int) -> Decimal:
+def parse_decimal(raw: object, what: str, maximum: Decimal, places: int, field: str = "") -> Decimal:
     text = str(raw or "").strip().replace(",", ".")
     if not text:
-        raise Refused(f"{what} est obligatoire.")
+        raise Refused(f"{what} est obligatoire.", field)
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise Refused(f"{what} doit être un nombre (reçu « {text[:20]} »).") from None
+        typed = text[:20].replace(".", ",")
+        raise Refused(f"{what} doit être un nombre (reçu « {typed} »).", field) from None
     if not value.is_finite() or value < 0 or value > maximum:
-        raise Refused(f"{what} doit être entre 0 et {maximum}.")
+        limit = f"{maximum:f}".replace(".", ",")
+        raise Refused(f"{what} doit être entre 0 et {limit}.", field)
     return round(value, places)
+
+
+def parse_round_hours(raw: object, maximum: Decimal) -> Decimal:
+    """A round's working time as drivers type it ("4h30", "4,5", "4:30"), at most `maximum` hours."""
+    text = str(raw or "").strip()
+    if not text:
+        raise Refused("Le temps de travail est obligatoire (par exemple 4h30 ou 4,5).", "hours")
+    try:
+        return parse_hours(text, int(maximum))
+    except ValueError as error:
+        raise Refused(str(error), "hours") from None
 
 
 @dataclass(frozen=True)
@@ -143,6 +159,11 @@ def priority_key(need: PointNeed, now: datetime) -> tuple:
     if need.full_crates:
         return (0, need.oldest_full or now)
     return (1, need.last_visit or datetime.min.replace(tzinfo=now.tzinfo))
+
+
+def visited_on(last_visit: datetime | None, day: date) -> bool:
+    """The point had a pickup or an empty crate dropped on `day` (Paris time)."""
+    return last_visit is not None and last_visit.astimezone(PARIS).date() == day
 
 
 def is_late(oldest_full: datetime | None, now: datetime) -> bool:

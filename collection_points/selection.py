@@ -35,7 +35,8 @@ def select_crates(session: Session, *, codes: list[str] | None = None, all_: boo
         found = list(session.scalars(query.where(Crate.code.in_(wanted))))
         missing = sorted(set(wanted) - {c.code for c in found})
         if missing:
-            raise Refused(f"Caisse(s) inconnue(s) : {', '.join(missing[:10])}.")
+            unknown = "Caisse inconnue" if len(missing) == 1 else "Caisses inconnues"
+            raise Refused(f"{unknown} : {', '.join(missing[:10])}.")
         return found
     if point_code:
         point = session.scalar(select(CollectionPoint).where(CollectionPoint.code == point_code.strip()))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ from bottles.db import db
 from bottles.i18n import PARIS
 from bottles.models import BottleModel, CollectionPoint, Crate
 from bottles.rules import LedgerError
-from bottles.views import crate_or_404
+from bottles.views import crate_or_404, render_crate
 from collection_points import operations
 from collection_points.rules import parse_count, parse_split
 
@@ -45,6 +46,13 @@ def refused_page(crate: Crate | None, error: LedgerError):
     db.session.rollback()
     status = 422 if isinstance(error, operations.Refused) else 409
     return render_template("collection_points/refused.html", message=str(error), crate=crate), status
+
+
+def reshow_full_form(crate: Crate, error: LedgerError):
+    """The crate page again (422) with the "Pleine" form as typed and the message beside its field."""
+    db.session.rollback()
+    g.cp_full_form = {"values": request.form, "field": getattr(error, "field", ""), "message": str(error)}
+    return render_crate(crate, 422)
 
 
 def _note() -> str:
@@ -87,10 +95,13 @@ def full(code: str):
             db.session, crate=crate, actor=current_user, event_id=event_id, at=now(), count=count,
             split=split, note=_note()))
     except LedgerError as error:
+        if getattr(error, "field", ""):
+            return reshow_full_form(crate, error)
         return refused_page(crate, error)
     db.session.commit()
-    flash(_("Caisse %(code)s pleine (%(count)s bouteilles) : l'enlèvement est demandé. Merci !",
-            code=crate.code, count=count), "success")
+    flash(ngettext("Caisse %(code)s pleine (%(num)s bouteille) : l'enlèvement est demandé. Merci !",
+                   "Caisse %(code)s pleine (%(num)s bouteilles) : l'enlèvement est demandé. Merci !",
+                   count, code=crate.code), "success")
     return redirect(url_for("bottles.crate", code=crate.code))
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from bottles import codes
 from bottles.auth import role_required
 from bottles.db import db
+from bottles.i18n import number
 from bottles.models import CollectionPoint, Crate, Round, User, Washer
-from bottles.rules import CrateState, LedgerError
+from bottles.rules import CrateState, LedgerError, format_hours
 from collection_points import operations, queries
 from collection_points.rules import (
     MAX_HOURS,
@@ -24,7 +27,9 @@ from collection_points.rules import (
     maps_links,
     parse_count,
     parse_decimal,
+    parse_round_hours,
     priority_key,
+    visited_on,
     waiting_text,
 )
 from collection_points.views import bp, event_id_from, now, today
@@ -63,20 +68,27 @@ def round_plan(driver: User | None) -> dict:
         and assignments[n.point_id].driver_id == driver.id,
     } for n in ordered]
     return {"requests": [s for s in stops if s["need"].full_crates],
-            "others": [s for s in stops if not s["need"].full_crates][:15],
+            "others": [s for s in stops if not s["need"].full_crates
+                       and not visited_on(s["need"].last_visit, today())][:15],
             "declared": declared, "empties": sum(n.full_crates for n in needs.values())}
 
 
 @bp.get("/tournee")
 @role_required("driver")
 def round_list():
+    return _round_page()
+
+
+def _round_page(close_form: dict | None = None, status: int = 200):
+    """/tournee; `close_form` re-shows a refused closing form as typed, its message beside the field."""
     plan = round_plan(current_user if current_user.role == "driver" else None)
     current = queries.open_round(db.session, current_user.id)
     summary = queries.round_summary(db.session, current.id) if current else None
     washers = list(db.session.scalars(select(Washer).where(Washer.active.is_(True)).order_by(Washer.name)))
     return render_template("collection_points/rounds.html", **plan, current=current, summary=summary,
                            washers=washers, token=uuid.uuid4(), close_id=uuid.uuid4(), today=today(),
-                           recent=queries.recent_rounds(db.session, current_user.id, 5))
+                           recent=queries.recent_rounds(db.session, current_user.id, 5),
+                           close_form=close_form), status
 
 
 @bp.post("/tournee/ouvrir")
@@ -101,19 +113,21 @@ def round_close(round_id: int):
         abort(404, description=_("Tournée inconnue."))
     event_id = event_id_from(request.form.get("event_id"))
     try:
-        km = parse_decimal(request.form.get("km"), "Le kilométrage", MAX_KM, 1)
-        hours = parse_decimal(request.form.get("hours"), "Le temps de travail (heures)", MAX_HOURS, 2)
+        km = parse_decimal(request.form.get("km"), "Le kilométrage", MAX_KM, 1, field="km")
+        hours = parse_round_hours(request.form.get("hours"), MAX_HOURS)
         operations.once(db.session, event_id, lambda: operations.close_round(
             db.session, round_=round_, actor=current_user, event_id=event_id, at=now(), km=km, hours=hours,
             note=(request.form.get("note") or "").strip()[:500]))
     except LedgerError as error:
         db.session.rollback()
+        if getattr(error, "field", "") and round_.driver_id == current_user.id:
+            return _round_page({"values": request.form, "field": error.field, "message": str(error)}, 422)
         return render_template("collection_points/refused.html", message=str(error), crate=None,
                                back=url_for("collection_points.round_list"),
                                back_label=_("Revenir à la tournée")), 422
     db.session.commit()
-    flash(_("Tournée %(code)s close : %(km)s km, %(hours)s h.", code=round_.code, km=km, hours=hours),
-          "success")
+    flash(_("Tournée %(code)s close : %(km)s km, %(hours)s.", code=round_.code, km=number(km, 1),
+            hours=format_hours(hours)), "success")
     return redirect(url_for("collection_points.round_list"))
 
 
@@ -172,9 +186,9 @@ def _answer(results: list[operations.ScanResult], done):
         db.session.rollback()
     parts = [done(recorded)]
     if already:
-        parts.append(_("%(n)s déjà enregistrée(s)", n=already))
+        parts.append(ngettext("%(num)s déjà enregistrée", "%(num)s déjà enregistrées", already))
     if refused:
-        parts.append(_("%(n)s refusée(s) : voir la liste", n=refused))
+        parts.append(ngettext("%(num)s refusée : voir la liste", "%(num)s refusées : voir la liste", refused))
     status = 422 if refused and not (recorded or already) else 200
     return jsonify({"results": [r.as_json() for r in results], "message": ", ".join(parts) + "."}), status
 
@@ -201,8 +215,22 @@ def scan_pickup():
         return operations.pick_up(db.session, crate=crate, actor=current_user, event_id=event_id, at=at,
                                   counted=counted, round_id=round_.id)
 
-    return _answer(_run(items, act, _("Enlevée (tournée %(code)s).", code=round_.code)),
-                   lambda n: _("%(n)s caisse(s) enlevée(s)", n=n))
+    results = _run(items, act, _("Enlevée (tournée %(code)s).", code=round_.code))
+    return _answer(_offer_declare_full(results, items),
+                   lambda n: ngettext("%(num)s caisse enlevée", "%(num)s caisses enlevées", n))
+
+
+def _offer_declare_full(results: list[operations.ScanResult], items: list) -> list[operations.ScanResult]:
+    """A crate refused because it is still filling at its point: the driver may declare it full."""
+    crates = {code: crate for code, crate, _event_id, _error, _count in items if crate is not None}
+    offered = []
+    for result in results:
+        crate = crates.get(result.code)
+        if result.status == "refused" and crate is not None and crate.state == CrateState.AT_POINT.value:
+            result = replace(result, action={
+                "label": _("Déclarer pleine"), "url": url_for("bottles.crate", code=crate.code) + "#action"})
+        offered.append(result)
+    return offered
 
 
 @bp.post("/tournee/deposer")
@@ -220,7 +248,8 @@ def scan_place():
                                       event_id=event_id, at=at)
 
     return _answer(_run(items, act, _("Déposée à %(point)s.", point=point.name)),
-                   lambda n: _("%(n)s caisse(s) déposée(s) à %(point)s", n=n, point=point.name))
+                   lambda n: ngettext("%(num)s caisse déposée à %(point)s",
+                                      "%(num)s caisses déposées à %(point)s", n, point=point.name))
 
 
 @bp.get("/demandes")

@@ -35,7 +35,10 @@
  * The server answers (any 2xx or 4xx status) with JSON:
  *   {"results": [{"code": "CJ-00042-X",
  *                 "status": "recorded" | "already" | "refused",
- *                 "message": "texte français"}, …],
+ *                 "message": "texte français",
+ *                 "action": {"label": "Déclarer pleine",       // optional, on a
+ *                            "url": "/c/CJ-00042-X#action"}}, …], // refused row: what
+ *                                                   // the person may do instead (a link)
  *    "message": "résumé facultatif", "redirect": "/url facultative"}
  * or the kernel's JSON error {"error": "texte français", "status": 4xx}
  * (missing CSRF, not signed in, forbidden…), shown as is.
@@ -64,6 +67,10 @@
 
   function checkCharacter(payload) {
     return ALPHABET.charAt((N - (luhnTotal(payload, 2) % N)) % N);
+  }
+
+  function crates(n) {
+    return n + (n > 1 ? " caisses" : " caisse");
   }
 
   function isValid(payloadWithCheck) {
@@ -246,11 +253,18 @@
         msg.textContent = item.message;
         li.appendChild(msg);
       }
+      if (item.status === "refused" && item.action && item.action.url && item.action.url.charAt(0) === "/") {
+        var act = document.createElement("a");
+        act.className = "btn scan-action";
+        act.href = item.action.url;
+        act.textContent = item.action.label;
+        li.appendChild(act);
+      }
       self.list.appendChild(li);
     });
     var n = this.pending().length;
     this.submit.disabled = n === 0;
-    this.submit.textContent = n === 0 ? this.submitLabel : this.submitLabel + " (" + n + " caisse" + (n > 1 ? "s" : "") + ")";
+    this.submit.textContent = n === 0 ? this.submitLabel : this.submitLabel + " (" + crates(n) + ")";
     this.clear.hidden = this.items.length === 0;
   };
 
@@ -277,7 +291,7 @@
     batch.forEach(function (i) { i.status = "sending"; });
     this.submit.disabled = true;
     this.render();
-    this.say("Envoi de " + batch.length + " caisse(s)…", "info");
+    this.say("Envoi de " + crates(batch.length) + "…", "info");
     fetch(this.endpoint, {method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": this.csrf},
       body: JSON.stringify(body)})
@@ -304,6 +318,7 @@
       var r = byCode[item.code];
       if (r) {
         item.status = r.status; item.message = r.message || "";
+        item.action = r.status === "refused" && r.action ? r.action : null;
         if (r.status === "refused") { refused++; } else { done++; }
       } else {
         item.status = "pending";
@@ -312,7 +327,8 @@
     });
     this.save(); this.render();
     if (data.error) { this.say(data.error, "error"); beep("error"); return; }
-    var text = data.message || (done + " caisse(s) enregistrée(s)" + (refused ? ", " + refused + " refusée(s) : voir la liste." : "."));
+    var text = data.message || (crates(done) + (done > 1 ? " enregistrées" : " enregistrée") +
+      (refused ? ", " + refused + (refused > 1 ? " refusées" : " refusée") + " : voir la liste." : "."));
     this.say(text, refused ? "warning" : "success");
     beep(refused ? "warn" : "ok");
     if (data.redirect && !refused) { window.setTimeout(function () { window.location.assign(data.redirect); }, 1200); }
@@ -331,7 +347,7 @@
     this.submit.addEventListener("click", function () { self.send(); });
     this.clear.addEventListener("click", function () {
       var pending = self.pending().length;
-      if (pending && !window.confirm("Retirer les " + pending + " caisse(s) non validées de la liste ?")) { return; }
+      if (pending && !window.confirm(pending > 1 ? "Retirer les " + pending + " caisses non validées de la liste ?" : "Retirer la caisse non validée de la liste ?")) { return; }
       self.items = []; self.save(); self.render(); self.say("", "info"); self.input.focus();
     });
     this.setupCamera();

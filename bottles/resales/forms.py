@@ -8,7 +8,13 @@ from datetime import date, datetime, time
 from werkzeug.datastructures import MultiDict
 
 from bottles.i18n import PARIS
-from bottles.resales.rules import Line, SaleInputError, parse_price, parse_quantity
+from bottles.resales.rules import (
+    Line,
+    SaleFormError,
+    SaleInputError,
+    parse_price,
+    parse_quantity,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,10 @@ def _int(raw: str | None, what: str) -> int:
     return int(raw)
 
 
+def _model(raw: str) -> int:
+    return _int(raw, "Modèle")
+
+
 def sale_date(raw: str | None, now: datetime) -> datetime:
     """The sale's day (Paris): today means now, another past day means noon that day."""
     today = now.astimezone(PARIS).date()
@@ -42,7 +52,8 @@ def sale_date(raw: str | None, now: datetime) -> datetime:
     return now if day == today else datetime.combine(day, time(12, 0), tzinfo=PARIS)
 
 
-def parse_sale(form: MultiDict, now: datetime, default_price: int) -> SaleForm:
+def _lines(form: MultiDict, default_price: int, errors: dict[str, str]) -> list[Line]:
+    """The lines typed, each error kept under its field name (model_id-0, quantity-1…)."""
     lines = []
     models, quantities, prices = (form.getlist("model_id"), form.getlist("quantity"),
                                   form.getlist("unit_price"))
@@ -51,8 +62,40 @@ def parse_sale(form: MultiDict, now: datetime, default_price: int) -> SaleForm:
         price = prices[i] if i < len(prices) else ""
         if not model.strip() and not quantity.strip():
             continue  # an empty spare line
-        lines.append(Line(_int(model, "Modèle"), parse_quantity(quantity),
-                          parse_price(price, default_price)))
-    return SaleForm(_int(form.get("washer_id"), "Centre de lavage"),
-                    _int(form.get("winemaker_id"), "Vigneron"), sale_date(form.get("date"), now),
-                    lines, (form.get("note") or "")[:500])
+        parsed = {}
+        for name, parse, raw in (("model_id", _model, model), ("quantity", parse_quantity, quantity),
+                                 ("unit_price", lambda text: parse_price(text, default_price),
+                                  price)):
+            try:
+                parsed[name] = parse(raw)
+            except SaleInputError as error:
+                errors[f"{name}-{i}"] = str(error)
+        if len(parsed) == 3:
+            lines.append(Line(parsed["model_id"], parsed["quantity"], parsed["unit_price"], i))
+    return lines
+
+
+def typed_lines(form: MultiDict, default_price: int) -> list[Line]:
+    """The lines of a form that could be read (for the total shown again beside a refusal)."""
+    return _lines(form, default_price, {})
+
+
+def parse_sale(form: MultiDict, now: datetime, default_price: int) -> SaleForm:
+    """The sale typed, or SaleFormError naming every field to fix."""
+    errors: dict[str, str] = {}
+    lines = _lines(form, default_price, errors)
+    values = {}
+    for name, parse in (("winemaker_id", lambda: _int(form.get("winemaker_id"), "Vigneron")),
+                        ("washer_id", lambda: _int(form.get("washer_id"), "Centre de lavage")),
+                        ("date", lambda: sale_date(form.get("date"), now))):
+        try:
+            values[name] = parse()
+        except SaleInputError as error:
+            errors[name] = str(error)
+    if not lines and not any(key.startswith(("model_id", "quantity", "unit_price"))
+                             for key in errors):
+        errors["lines"] = "Une vente doit avoir au moins une ligne (modèle, quantité, prix)."
+    if errors:
+        raise SaleFormError(errors)
+    return SaleForm(values["washer_id"], values["winemaker_id"], values["date"], lines,
+                    (form.get("note") or "")[:500])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from babel.numbers import format_decimal
 
 from bottles.rules import MAX_QUANTITY, MAX_UNIT_PRICE_CENTS
 
@@ -18,11 +20,32 @@ class SaleInputError(ValueError):
     """A sale form value the person must fix (a 422, nothing recorded)."""
 
 
+class SaleFormError(SaleInputError):
+    """Every field of the sale form that must be fixed, by field name (shown beside it)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
 @dataclass(frozen=True)
 class Line:
     model_id: int
     quantity: int
     unit_price_cents: int
+    index: int = field(default=0, compare=False)  # its place in the form, to show errors there
+
+
+def shortage(held: int, washer: str) -> str:
+    """Why a line asks for more clean bottles than the washer holds."""
+    if held <= 0:
+        return f"Aucune bouteille propre de ce modèle à {washer}."
+    return (f"Stock insuffisant : il n'en reste que {format_decimal(held, locale='fr_FR')} en "
+            f"stock propre à {washer}.")
+
+
+def total_cents(lines: list[Line]) -> int:
+    return sum(line.quantity * line.unit_price_cents for line in lines)
 
 
 def parse_price(raw: str | None, default_cents: int) -> int:

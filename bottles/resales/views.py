@@ -23,12 +23,18 @@ from bottles import error_page
 from bottles.auth import OVERSEERS, role_required, washer_ids
 from bottles.db import db
 from bottles.i18n import day
-from bottles.models import BottleModel, Event, Washer, Winemaker, utcnow
+from bottles.models import Event, Washer, Winemaker, utcnow
 from bottles.queries import corrected_seqs
 from bottles.resales import operations, queries
-from bottles.resales.forms import parse_sale
+from bottles.resales.forms import parse_sale, typed_lines
 from bottles.resales.pdf import delivery_note_pdf
-from bottles.resales.rules import DEFAULT_NEW_BOTTLE_CENTS, DEFAULT_RESALE_CENTS, SaleInputError
+from bottles.resales.rules import (
+    DEFAULT_NEW_BOTTLE_CENTS,
+    DEFAULT_RESALE_CENTS,
+    SaleFormError,
+    SaleInputError,
+    total_cents,
+)
 from bottles.rules import Kind, LedgerError
 
 bp = Blueprint("resales", __name__, url_prefix="/ventes")
@@ -80,8 +86,6 @@ def _form_context(allowed: set[int] | None) -> dict:
         "washers": list(db.session.scalars(washers)),
         "winemakers": list(db.session.scalars(select(Winemaker).where(Winemaker.active.is_(True))
                                               .order_by(Winemaker.estate))),
-        "models": list(db.session.scalars(select(BottleModel).where(BottleModel.active.is_(True))
-                                          .order_by(BottleModel.name))),
         "stock": stock, "default_price": resale, "new_id": str(uuid.uuid4()),
         "today": utcnow().date().isoformat(),
         # the washer holding the oldest clean stock comes first: sales draw on the oldest washes
@@ -104,7 +108,8 @@ def index():
 @bp.get("/nouvelle")
 @role_required(*ROLES)
 def new():
-    return render_template("resales/new.html", values={}, **_form_context(_seller_washers()))
+    return render_template("resales/new.html", values={}, errors={}, total=None,
+                           **_form_context(_seller_washers()))
 
 
 @bp.post("/nouvelle")
@@ -119,20 +124,39 @@ def create():
     try:
         form = parse_sale(request.form, utcnow(), resale)
         if allowed is not None and form.washer_id not in allowed:
-            raise SaleInputError("Vous ne pouvez pas vendre le stock de ce centre de lavage.")
+            raise SaleFormError({"washer_id": "Vous ne pouvez pas vendre le stock de ce centre "
+                                              "de lavage."})
         recorded = operations.record_sale(
             db.session, actor=current_user, at=form.occurred_at, event_id=event_id,
             washer_id=form.washer_id, winemaker_id=form.winemaker_id, lines=form.lines,
             note=form.note)
     except (SaleInputError, LedgerError) as error:
         db.session.rollback()
-        flash(str(error), "error")
+        errors = _sale_errors(error, allowed, resale)
+        flash("Vente non enregistrée : corrigez ce qui est signalé." if errors else str(error),
+              "error")
         status = 422 if isinstance(error, SaleInputError) else 409
-        return render_template("resales/new.html", values=request.form,
+        return render_template("resales/new.html", values=request.form, errors=errors,
+                               total=total_cents(typed_lines(request.form, resale)),
                                **_form_context(allowed)), status
     db.session.commit()
     flash("Vente enregistrée. Voici le bon de livraison.", "success")
     return redirect(url_for("resales.note", seq=recorded.event.seq))
+
+
+def _sale_errors(error: Exception, allowed: set[int] | None, resale: int) -> dict[str, str]:
+    """The refusal by field; the lines are checked against the stock even when another field
+    was wrong, so every fix is shown at once."""
+    errors = dict(error.errors) if isinstance(error, SaleFormError) else {}
+    if not isinstance(error, SaleFormError) and isinstance(error, SaleInputError):
+        errors["lines"] = str(error)
+    raw = (request.form.get("washer_id") or "").strip()
+    washer = db.session.get(Washer, int(raw)) if raw.isdigit() else None
+    if washer is not None and (allowed is None or washer.id in allowed):
+        for name, message in operations.check_lines(
+                db.session, washer, typed_lines(request.form, resale)).items():
+            errors.setdefault(name, message)
+    return errors
 
 
 def _sale(seq: int) -> Event:

@@ -95,9 +95,9 @@ def test_default_price_comes_from_the_setting(client, session, shop):
     ([("bourg", "10", "abc")], 422, "illisible"),
     ([("bourg", "-10", "0,30")], 422, "entier"),
     ([("bourg", "1.5", "0,30")], 422, "entier"),
-    ([("bourg", "501", "0,30")], 409, "Stock insuffisant"),
+    ([("bourg", "501", "0,30")], 422, "Stock insuffisant : il n&#39;en reste que 500"),
     ([("99999", "1", "0,30")], 422, "inconnu"),
-    ([("cremant", "1", "0,30")], 409, "Stock insuffisant"),
+    ([("cremant", "1", "0,30")], 422, "Aucune bouteille propre de ce modèle"),
 ])
 def test_bad_sales_record_nothing(client, session, shop, lines, status, message):
     login(client, shop.coordinator)

@@ -15,7 +15,7 @@ matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: small, selectab
 matplotlib.rcParams["svg.hashsalt"] = "boucle"  # stable ids, so identical charts give identical SVG
 
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "--", "++", "oo"]
@@ -83,6 +83,7 @@ def funnel(steps: list[dict]) -> Figure:
             ax.text(i, s["value"] + s["drop"] + top * 0.01, f"−{_fr(s['drop'])}", ha="center",
                     va="bottom", fontsize=8.5, color=OKABE_ITO[3])
     ax.set_xticks(list(x), [lab.replace(" ", "\n", 1) for lab in labels], fontsize=8.5)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(FuncFormatter(_fr))
     ax.set_ylabel("Bouteilles")
     ax.set_ylim(0, top * 1.12)
@@ -105,6 +106,7 @@ def monthly_by_territory(by_territory: dict[str, dict[str, int]]) -> Figure:
                edgecolor="black", linewidth=0.5, label=territory)
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
     ax.set_xticks(range(len(months)), [_month(m) for m in months], rotation=45, ha="right", fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(FuncFormatter(_fr))
     ax.set_ylabel("Bouteilles collectées")
     ax.legend(fontsize=8, frameon=False, ncols=min(4, len(by_territory)), loc="upper left")
@@ -138,6 +140,7 @@ def wash(wash_by_month: dict[str, dict[str, int]], labels: dict[str, str]) -> Fi
                label=f"Rebut : {labels.get(code, code)}")
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
     ax.set_ylabel("Rebuts (bouteilles)")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(FuncFormatter(_fr))
     ax.set_ylim(0, (max(bottom) or 1) * 1.1)
     ax2 = ax.twinx()
@@ -181,7 +184,8 @@ def hbars(items: list[tuple[str, float]], title: str, xlabel: str = "Bouteilles"
     ax.set_xlim(0, top * 1.18)
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    else:
+    else:  # whole bottles and crates: no 0,5 tick shown twice as "0"
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.xaxis.set_major_formatter(FuncFormatter(_fr))
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=11)

@@ -151,7 +151,7 @@ def phase_pdf(rep: Report, channel: str = "Filière de réemploi des bouteilles 
                                ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
     story += [cover, Spacer(1, 1.5 * cm),
               Paragraph(f"Rapport établi le {_day(datetime.now(rules.PARIS))} à "
-                        f"{datetime.now(rules.PARIS):%H:%M} à partir du "
+                        f"{datetime.now(rules.PARIS):%H h %M} à partir du "
                         "journal des mouvements. Les événements corrigés et leurs corrections sont "
                         "exclus des indicateurs.", st["small"]),
               PageBreak()]

@@ -15,7 +15,7 @@ from bottles.ledger import Draft, Recorded, record
 from bottles.models import BottleModel, Crate, Event, Reason, User, Washer, Winemaker
 from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, CrateState, Kind, LedgerError, Move, Stage
 from washer import queries
-from washer.rules import DEFAULT_REASONS, MAX_PALLET, InputError
+from washer.rules import DEFAULT_REASONS, MAX_PALLET, InputError, unbalanced
 
 CORRECTABLE = frozenset(queries.WASHER_KINDS)
 
@@ -33,10 +33,11 @@ def ensure_reasons(session: Session, kind: str) -> list[Reason]:
     return queries.reasons(session, kind)
 
 
-def _reason(session: Session, reason_id: int | None, kind: str, what: str) -> int:
+def _reason(session: Session, reason_id: int | None, kind: str, what: str,
+            field: str | None = None) -> int:
     reason = session.get(Reason, reason_id) if reason_id else None
     if reason is None or reason.kind != kind or not reason.active:
-        raise InputError(f"{what} : choisissez un motif dans la liste.")
+        raise InputError(f"{what} : choisissez un motif dans la liste.", field)
     return reason.id
 
 
@@ -89,10 +90,12 @@ def receive(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID,
         moves.append(Move(Stage.IN_TRANSIT, Stage.RECEIVED, shared))
     if counted < expected.quantity:
         moves.append(Move(Stage.IN_TRANSIT, Stage.LOST, expected.quantity - counted,
-                          reason_id=_reason(session, reason_id, "loss", "Bouteilles manquantes")))
+                          reason_id=_reason(session, reason_id, "loss", "Bouteilles manquantes",
+                                            "reason_id")))
     elif counted > expected.quantity:
         moves.append(Move(Stage.OUTSIDE, Stage.RECEIVED, counted - expected.quantity,
-                          reason_id=_reason(session, reason_id, "surplus", "Bouteilles en plus")))
+                          reason_id=_reason(session, reason_id, "surplus", "Bouteilles en plus",
+                                            "reason_id")))
     if not moves:
         raise InputError("Caisse vide annoncée et comptée vide : rien à réceptionner.")
     return record(session, Draft(
@@ -122,7 +125,8 @@ def sort(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID, wa
     for refusal in refusals:
         if not refusal.quantity:
             continue
-        reason = _reason(session, refusal.reason_id, "refusal", "Bouteilles écartées")
+        reason = _reason(session, refusal.reason_id, "refusal", "Bouteilles écartées",
+                         f"r-{refusal.reason_id}")
         if refusal.winemaker_id is not None and session.get(Winemaker, refusal.winemaker_id) is None:
             raise InputError("Domaine inconnu pour l'étiquette permanente.")
         moves.append(Move(Stage.RECEIVED, Stage.REFUSED, refusal.quantity, reason_id=reason,
@@ -154,19 +158,20 @@ def wash(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID, wa
         raise InputError("Le lot ne prend aucune bouteille : indiquez au moins un modèle.")
     _models_known(session, {line.model_id for line in lines})
     names = dict(session.execute(select(BottleModel.id, BottleModel.name)).all())
+    wrong = {f"t-{line.model_id}": unbalanced(names.get(line.model_id, "Modèle"), line.taken,
+                                              line.accepted, sum(line.rejects.values()))
+             for line in lines if line.accepted + sum(line.rejects.values()) != line.taken}
+    if wrong:
+        raise InputError(" ".join(wrong.values()), fields=wrong)
     moves: list[Move] = []
     for line in lines:
-        rejected = sum(line.rejects.values())
-        if line.accepted + rejected != line.taken:
-            raise InputError(
-                f"{names.get(line.model_id, 'Modèle')} : {line.accepted} conformes + {rejected} rebuts "
-                f"= {line.accepted + rejected}, mais le lot a pris {line.taken} bouteilles.")
         if line.accepted:
             moves.append(Move(Stage.SORTED, Stage.CLEAN, line.accepted, model_id=line.model_id))
         for reason_id, quantity in sorted(line.rejects.items()):
             if quantity:
                 moves.append(Move(Stage.SORTED, Stage.REJECTED, quantity, model_id=line.model_id,
-                                  reason_id=_reason(session, reason_id, "reject", "Rebuts")))
+                                  reason_id=_reason(session, reason_id, "reject", "Rebuts",
+                                                    f"x-{line.model_id}-{reason_id}")))
     return record(session, Draft(id=event_id, kind=Kind.WASH, occurred_at=at, actor_id=actor.id,
                                  moves=moves, washer_id=washer_id, water_l=water_l,
                                  energy_kwh=energy_kwh, hours=hours, note=note.strip()))
@@ -201,10 +206,12 @@ def stocktake(session: Session, *, actor: User, at: datetime, event_id: uuid.UUI
         model = model_id or None
         if diff < 0:
             moves.append(Move(stage, Stage.LOST, -diff, model_id=model,
-                              reason_id=_reason(session, loss_reason_id, "loss", "Manquants")))
+                              reason_id=_reason(session, loss_reason_id, "loss", "Manquants",
+                                                "loss_reason")))
         elif diff > 0:
             moves.append(Move(Stage.OUTSIDE, stage, diff, model_id=model,
-                              reason_id=_reason(session, surplus_reason_id, "surplus", "Surplus")))
+                              reason_id=_reason(session, surplus_reason_id, "surplus", "Surplus",
+                                                "surplus_reason")))
     if not moves:
         return None
     return record(session, Draft(id=event_id, kind=Kind.STOCKTAKE, occurred_at=at, actor_id=actor.id,

@@ -45,40 +45,69 @@ def is_label_reason(code: str, label: str) -> bool:
 class InputError(ValueError):
     """A form value the person must fix (shown as a 422, nothing recorded), beside `field` if named."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None,
+                 fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.field = field
+        self.fields = dict(fields or ({field: message} if field else {}))
 
 
-def parse_count(raw: str | None, what: str, allow_blank: bool = True) -> int:
+def parse_count(raw: str | None, what: str, allow_blank: bool = True, field: str | None = None) -> int:
     """A bottle count typed in a form: a whole number ≥ 0 (blank means 0)."""
-    text = (raw or "").strip().replace("\u202f", "").replace(" ", "")
+    text = (raw or "").strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
     if not text:
         if allow_blank:
             return 0
-        raise InputError(f"{what} : indiquez un nombre de bouteilles.")
+        raise InputError(f"{what} : indiquez un nombre de bouteilles.", field)
     if not text.isdigit():
-        raise InputError(f"{what} : « {raw.strip()} » n'est pas un nombre entier positif.")
+        raise InputError(f"{what} : « {raw.strip()} » n'est pas un nombre entier positif.", field)
     value = int(text)
     if value > MAX_QUANTITY:
-        raise InputError(f"{what} : {value} bouteilles, c'est invraisemblable.")
+        raise InputError(f"{what} : {value:,} bouteilles, c'est invraisemblable.".replace(",", "\u202f"),
+                         field)
     return value
 
 
-def parse_optional_decimal(raw: str | None, what: str, maximum: float):
-    """Water, energy or hours: blank, or a number ≥ 0 with a comma or a dot."""
+def parse_optional_decimal(raw: str | None, what: str, maximum: int, field: str | None = None):
+    """Water or energy: blank, or a number ≥ 0 with a comma or a dot."""
     from decimal import Decimal, InvalidOperation
 
-    text = (raw or "").strip().replace(",", ".")
+    text = (raw or "").strip().replace(",", ".").replace("\u202f", "").replace(" ", "")
     if not text:
         return None
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise InputError(f"{what} : « {raw.strip()} » n'est pas un nombre.") from None
+        raise InputError(f"{what} : « {raw.strip()} » n'est pas un nombre.", field) from None
     if not value.is_finite() or value < 0 or value > maximum:
-        raise InputError(f"{what} : la valeur doit être entre 0 et {maximum:g}.")
+        raise InputError(f"{what} : la valeur doit être entre 0 et {maximum:,}.".replace(",", "\u202f"),
+                         field)
     return value.quantize(Decimal("0.01"))
+
+
+def parse_optional_hours(raw: str | None, field: str = "hours"):
+    """Hours worked: blank, or as people type them ("4h30", "4,5"), shown beside `field` if wrong."""
+    from bottles.rules import parse_hours
+
+    if not (raw or "").strip():
+        return None
+    try:
+        return parse_hours(raw)
+    except ValueError as error:
+        raise InputError(f"Heures travaillées : {error}", field) from None
+
+
+def bottles(n: int) -> str:
+    """"1 bouteille", "1 200 bouteilles": a count of bottles in French."""
+    figure = f"{n:,}".replace(",", "\u202f")
+    return f"{figure} bouteille" if abs(n) < 2 else f"{figure} bouteilles"
+
+
+def unbalanced(model: str, taken: int, accepted: int, rejected: int) -> str:
+    """Why a wash line does not add up, in words: taken must be accepted + rejects."""
+    good = "conforme" if accepted < 2 else "conformes"
+    bad = "rebut" if rejected < 2 else "rebuts"
+    return (f"{model} : {accepted} {good} + {rejected} {bad} = {accepted + rejected}, "
+            f"mais le lot a pris {bottles(taken)}.")
 
 
 def pallets(quantity: int, size: int) -> tuple[int, int]:

@@ -103,18 +103,14 @@ def _failed(error: Exception, template: str, context: Callable[[], dict]):
     """
     db.session.rollback()
     status = 422 if isinstance(error, InputError) else 409
-    field = getattr(error, "field", None)
-    if field:
-        flash(_("Rien n'est enregistré : corrigez ce qui est signalé ci-dessous."), "error")
-    else:
-        flash(str(error), "error")
-    page = {**context(), "values": request.form, "errors": {field: str(error)} if field else {}}
+    flash(str(error), "error")  # at the top, and beside the field it is about when there is one
+    page = {**context(), "values": request.form, "errors": getattr(error, "fields", {})}
     return render_template(template, **page), status
 
 
 def _common(washer) -> dict:
     return {"washer": washer, "choices": _choices(), "new_id": str(uuid.uuid4()),
-            "stage_labels": STAGE_LABELS}
+            "stage_labels": STAGE_LABELS, "errors": {}}
 
 
 # --- receipt ---------------------------------------------------------------------------------
@@ -161,7 +157,8 @@ def receipt_post():
     if crate is None:
         abort(404, description="Caisse inconnue.")
     try:
-        counted = parse_count(request.form.get("counted"), "Bouteilles comptées", allow_blank=False)
+        counted = parse_count(request.form.get("counted"), "Bouteilles comptées", allow_blank=False,
+                              field="counted")
         recorded = operations.receive(
             db.session, actor=current_user, at=utcnow(), event_id=_event_id(), washer_id=washer.id,
             crate=crate, counted=counted,

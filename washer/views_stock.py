@@ -9,16 +9,24 @@ import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from bottles.auth import role_required
 from bottles.db import db
+from bottles.i18n import number
 from bottles.models import Crate, Event, Winemaker, utcnow
 from bottles.queries import corrected_seqs
 from bottles.rules import KIND_LABELS, STAGE_LABELS, Kind, LedgerError, Stage
 from washer import operations, queries
-from washer.rules import InputError, is_label_reason, parse_count, parse_optional_decimal
+from washer.rules import (
+    InputError,
+    is_label_reason,
+    parse_count,
+    parse_optional_decimal,
+    parse_optional_hours,
+)
 from washer.views import (
     STAFF,
     _allowed,
@@ -58,29 +66,31 @@ def sorting():
 def sorting_post():
     washer = _washer()
     try:
-        eligible = {m: parse_count(v, "Bouteilles triées") for m, v in _ids_from("m-").items()}
-        refusals = [operations.Refusal(r, parse_count(v, "Bouteilles écartées"))
+        eligible = {m: parse_count(v, "Bouteilles triées", field=f"m-{m}")
+                    for m, v in _ids_from("m-").items()}
+        refusals = [operations.Refusal(r, parse_count(v, "Bouteilles écartées", field=f"r-{r}"))
                     for r, v in _ids_from("r-").items()]
         for key in {k for k in request.form if k.startswith("lq-")}:
             reason_id = _int_or_none(key[3:], "Motif")
             estates = request.form.getlist(f"lw-{reason_id}")
             for i, qty in enumerate(request.form.getlist(key)):
-                count = parse_count(qty, "Étiquettes permanentes")
+                count = parse_count(qty, "Étiquettes permanentes", field=key)
                 if count:
                     estate = estates[i] if i < len(estates) else ""
                     refusals.append(operations.Refusal(reason_id or 0, count,
                                                        _int_or_none(estate, "Domaine")))
         recorded = operations.sort(
             db.session, actor=current_user, at=utcnow(), event_id=_event_id(), washer_id=washer.id,
-            eligible=eligible, refusals=refusals,
-            hours=parse_optional_decimal(request.form.get("hours"), "Heures", 24),
+            eligible=eligible, refusals=refusals, hours=parse_optional_hours(request.form.get("hours")),
             note=request.form.get("note", "")[:500], allowed=_allowed())
     except (InputError, LedgerError) as error:
         return _failed(error, "washer/sorting.html", lambda: _sorting_context(washer))
     db.session.commit()
     kept = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.SORTED.value)
     out = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.REFUSED.value)
-    flash(_("Tri enregistré : %(kept)s bouteilles triées, %(out)s écartées.", kept=kept, out=out), "success")
+    flash(_("Tri enregistré : %(kept)s, %(out)s.",
+            kept=ngettext("%(n)s bouteille triée", "%(n)s bouteilles triées", kept, n=number(kept)),
+            out=ngettext("%(n)s écartée", "%(n)s écartées", out, n=number(out))), "success")
     return redirect(url_for("washer.sorting", w=washer.id))
 
 
@@ -111,8 +121,9 @@ def batch_post():
         lines: dict[int, operations.WashLine] = {}
         for model_id, raw in _ids_from("t-").items():
             lines[model_id] = operations.WashLine(
-                model_id, parse_count(raw, "Bouteilles prises"),
-                parse_count(request.form.get(f"a-{model_id}"), "Bouteilles conformes"))
+                model_id, parse_count(raw, "Bouteilles prises", field=f"t-{model_id}"),
+                parse_count(request.form.get(f"a-{model_id}"), "Bouteilles conformes",
+                            field=f"a-{model_id}"))
         for key, raw in request.form.items():
             if key.startswith("x-"):
                 parts = key.split("-")
@@ -120,20 +131,23 @@ def batch_post():
                     raise InputError("Rebut illisible : rien n'est enregistré.")
                 model_id, reason_id = int(parts[1]), int(parts[2])
                 line = lines.setdefault(model_id, operations.WashLine(model_id, 0, 0))
-                line.rejects[reason_id] = parse_count(raw, "Rebuts")
+                line.rejects[reason_id] = parse_count(raw, "Rebuts", field=key)
         recorded = operations.wash(
             db.session, actor=current_user, at=utcnow(), event_id=_event_id(), washer_id=washer.id,
             lines=list(lines.values()),
-            water_l=parse_optional_decimal(request.form.get("water_l"), "Eau (L)", 1_000_000),
-            energy_kwh=parse_optional_decimal(request.form.get("energy_kwh"), "Énergie (kWh)", 1_000_000),
-            hours=parse_optional_decimal(request.form.get("hours"), "Heures", 24),
+            water_l=parse_optional_decimal(request.form.get("water_l"), "Eau", 1_000_000, "water_l"),
+            energy_kwh=parse_optional_decimal(request.form.get("energy_kwh"), "Énergie", 1_000_000,
+                                              "energy_kwh"),
+            hours=parse_optional_hours(request.form.get("hours")),
             note=request.form.get("note", "")[:500], allowed=_allowed())
     except (InputError, LedgerError) as error:
         return _failed(error, "washer/batch.html", lambda: _wash_context(washer))
     db.session.commit()
     good = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.CLEAN.value)
     bad = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.REJECTED.value)
-    flash(_("Lot de lavage enregistré : %(good)s conformes, %(bad)s rebuts.", good=good, bad=bad), "success")
+    flash(_("Lot de lavage enregistré : %(good)s, %(bad)s.",
+            good=ngettext("%(n)s conforme", "%(n)s conformes", good, n=number(good)),
+            bad=ngettext("%(n)s rebut", "%(n)s rebuts", bad, n=number(bad))), "success")
     return redirect(url_for("washer.stock", w=washer.id))
 
 
@@ -168,11 +182,19 @@ def pallet():
     return redirect(url_for("washer.stock", w=washer.id))
 
 
-def _stocktake_context(washer, stage: Stage) -> dict:
+def _stocktake_context(washer, stage: Stage, counted: dict[int, int] | None = None) -> dict:
+    """The stock-take form; with `counted`, the review: expected against counted, per model."""
     held = queries.stocks(db.session, washer.id)[stage]
     models = [] if stage == Stage.RECEIVED else [
         m for m in queries.models(db.session) if m.in_pool or m.id in held]
-    return {**_common(washer), "stage": stage, "expected": held, "models": models,
+    lines = ([(0, _("Bouteilles non triées"))] if stage == Stage.RECEIVED
+             else [(m.id, m.name) for m in models])
+    review = None
+    if counted is not None:
+        review = [{"id": i, "name": name, "expected": held.get(i, 0), "counted": counted.get(i),
+                   "gap": None if i not in counted else counted[i] - held.get(i, 0)}
+                  for i, name in lines]
+    return {**_common(washer), "stage": stage, "lines": lines, "review": review,
             "stages": operations.STOCKTAKE_STAGES,
             "loss_reasons": operations.ensure_reasons(db.session, "loss"),
             "surplus_reasons": operations.ensure_reasons(db.session, "surplus")}
@@ -195,14 +217,33 @@ def stocktake():
     return page
 
 
+def _counted() -> dict[int, int]:
+    """The counts typed (a blank field is not counted); at least one is needed."""
+    counted = {m: parse_count(v, "Bouteilles comptées", field=f"c-{m}")
+               for m, v in _ids_from("c-").items() if v.strip()}
+    if not counted:
+        raise InputError(_("Comptez au moins un modèle : un champ laissé vide n'est pas compté."))
+    return counted
+
+
 @bp.post("/inventaire")
 @role_required(*STAFF)
 def stocktake_post():
+    """First the counts, then the review (expected against counted), then the confirmation."""
     washer = _washer()
     stage = _stage_arg()
     try:
-        counted = {m: parse_count(v, "Bouteilles comptées") for m, v in _ids_from("c-").items()
-                   if v.strip()}
+        counted = _counted()
+        if request.form.get("action") != "confirm":
+            page = {**_stocktake_context(washer, stage, counted), "values": request.form}
+            return render_template("washer/stocktake.html", **page)
+        held = queries.stocks(db.session, washer.id)[stage]
+        shown = {m: v.strip() for m, v in _ids_from("e-").items()}
+        if any(shown.get(m) != str(held.get(m, 0)) for m in counted):
+            flash(_("Le stock attendu a changé depuis votre comptage (une autre saisie) : vérifiez "
+                    "les écarts ci-dessous, puis confirmez."), "warning")
+            page = {**_stocktake_context(washer, stage, counted), "values": request.form}
+            return render_template("washer/stocktake.html", **page), 409
         recorded = operations.stocktake(
             db.session, actor=current_user, at=utcnow(), event_id=_event_id(), washer_id=washer.id,
             stage=stage, counted=counted,
@@ -210,16 +251,26 @@ def stocktake_post():
             surplus_reason_id=_int_or_none(request.form.get("surplus_reason"), "Motif"),
             note=request.form.get("note", "")[:500], allowed=_allowed())
     except (InputError, LedgerError) as error:
-        return _failed(error, "washer/stocktake.html", lambda: _stocktake_context(washer, stage))
+        return _failed(error, "washer/stocktake.html", lambda: _stocktake_context(
+            washer, stage, _counted_or_none()))
     db.session.commit()
     if recorded is None:
         flash(_("Inventaire conforme : aucun écart, rien à enregistrer."), "success")
     else:
         lost = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.LOST.value)
         extra = sum(m.quantity for m in recorded.event.movements if m.from_stage == Stage.OUTSIDE.value)
-        flash(_("Inventaire enregistré : %(lost)s manquantes, %(extra)s en plus.", lost=lost, extra=extra),
-              "success")
+        flash(_("Inventaire enregistré : %(lost)s, %(extra)s.",
+                lost=ngettext("%(n)s manquante", "%(n)s manquantes", lost, n=number(lost)),
+                extra=ngettext("%(n)s en plus", "%(n)s en plus", extra, n=number(extra))), "success")
     return redirect(url_for("washer.stock", w=washer.id))
+
+
+def _counted_or_none() -> dict[int, int] | None:
+    """The counts for re-showing a refused review; None (the blank form) if they are unreadable."""
+    try:
+        return _counted()
+    except InputError:
+        return None
 
 
 # --- history and corrections -----------------------------------------------------------------

@@ -175,25 +175,29 @@ def test_stocktake_records_losses_and_surpluses(client, session, received):
     dock = received
     _sort(client, dock)
     page = client.get("/lavage/inventaire?etape=sorted").get_data(as_text=True)
-    assert 'value="80"' in page and 'value="20"' in page
+    assert 'value="80"' not in page and 'value="20"' not in page  # counted first, blank
+    b, c = dock.bourg.id, dock.clav.id
     r = submit(client, "/lavage/inventaire?etape=sorted", {
-        f"c-{dock.bourg.id}": "75", f"c-{dock.clav.id}": "22",
+        f"c-{b}": "75", f"c-{c}": "22", f"e-{b}": "80", f"e-{c}": "20", "action": "confirm",
         "loss_reason": dock.reasons["transit_breakage"].id,
         "surplus_reason": dock.reasons["count_over"].id}, page_url="/lavage/inventaire?etape=sorted")
     assert r.status_code == 302
     assert stock(session, Stage.SORTED, dock.washer.id, dock.bourg.id) == 75
     assert stock(session, Stage.SORTED, dock.washer.id, dock.clav.id) == 22
-    r = submit(client, "/lavage/inventaire?etape=sorted", {f"c-{dock.bourg.id}": "75"},
+    r = submit(client, "/lavage/inventaire?etape=sorted",
+               {f"c-{b}": "75", f"e-{b}": "75", "action": "confirm"},
                page_url="/lavage/inventaire?etape=sorted")
     assert r.status_code == 302
-    r = submit(client, "/lavage/inventaire?etape=sorted", {f"c-{dock.bourg.id}": "70"},
+    r = submit(client, "/lavage/inventaire?etape=sorted",
+               {f"c-{b}": "70", f"e-{b}": "75", "action": "confirm"},
                page_url="/lavage/inventaire?etape=sorted")
     assert r.status_code == 422 and "motif" in r.get_data(as_text=True)
-    r = submit(client, "/lavage/inventaire?etape=received", {"c-0": "3"},
+    r = submit(client, "/lavage/inventaire?etape=received", {"c-0": "3", "e-0": "0", "action": "confirm"},
                page_url="/lavage/inventaire?etape=received")
     assert r.status_code == 422 and "Surplus" in r.get_data(as_text=True)
     r = submit(client, "/lavage/inventaire?etape=received",
-               {"c-0": "3", "surplus_reason": dock.reasons["count_over"].id},
+               {"c-0": "3", "e-0": "0", "action": "confirm",
+                "surplus_reason": dock.reasons["count_over"].id},
                page_url="/lavage/inventaire?etape=received")
     assert r.status_code == 302 and stock(session, Stage.RECEIVED, dock.washer.id) == 3
     assert client.get("/lavage/inventaire?etape=sold").status_code == 404

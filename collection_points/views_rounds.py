@@ -184,7 +184,7 @@ def _answer(results: list[operations.ScanResult], done):
         db.session.commit()
     else:
         db.session.rollback()
-    parts = [done(recorded)]
+    parts = [done(recorded) if recorded else _("Rien n'a été enregistré")]
     if already:
         parts.append(ngettext("%(num)s déjà enregistrée", "%(num)s déjà enregistrées", already))
     if refused:

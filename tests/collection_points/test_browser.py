@@ -89,9 +89,9 @@ def test_declare_full_then_driver_picks_it_up_on_the_scan_station(phone, factory
 
     phone.goto(f"/c/{crate.code}")
     history = phone.locator(".history").inner_text()
-    assert "enlèvement" in history and "caisse pleine" in history
-    assert history.index("enlèvement") < history.index("caisse pleine")  # newest first
-    assert "58 bouteilles" in history
+    assert "Enlevée par le chauffeur" in history and "Déclarée pleine" in history
+    assert history.index("Enlevée par le chauffeur") < history.index("Déclarée pleine")  # newest first
+    assert "58 bouteilles déposées dans la caisse" in history
     assert "déjà enlevée" in phone.locator(".cp-panel").inner_text()
     shot(phone, "08-crate-after-pickup")
 

@@ -50,9 +50,11 @@ def check_lines(session: Session, washer: Washer, lines: list[Line]) -> dict[str
         if line.model_id not in known:
             errors[f"model_id-{line.index}"] = "Modèle de bouteille inconnu du catalogue."
             continue
-        asked[line.model_id] = asked.get(line.model_id, 0) + line.quantity
+        above = asked.get(line.model_id, 0)
+        asked[line.model_id] = above + line.quantity
         if asked[line.model_id] > held.get(line.model_id, 0):
-            errors[f"quantity-{line.index}"] = shortage(int(held.get(line.model_id, 0)), washer.name)
+            errors[f"quantity-{line.index}"] = shortage(int(held.get(line.model_id, 0)), washer.name,
+                                                        above)
     return errors
 
 

@@ -36,12 +36,16 @@ class Line:
     index: int = field(default=0, compare=False)  # its place in the form, to show errors there
 
 
-def shortage(held: int, washer: str) -> str:
-    """Why a line asks for more clean bottles than the washer holds."""
+def shortage(held: int, washer: str, above: int = 0) -> str:
+    """Why a line asks for more clean bottles than the washer holds (`above`: what the lines
+    above already take of the same model)."""
     if held <= 0:
         return f"Aucune bouteille propre de ce modèle à {washer}."
-    return (f"Stock insuffisant : il n'en reste que {format_decimal(held, locale='fr_FR')} en "
-            f"stock propre à {washer}.")
+    message = (f"Stock insuffisant : il n'en reste que {format_decimal(held, locale='fr_FR')} en "
+               f"stock propre à {washer}")
+    if above:
+        message += f", dont {format_decimal(above, locale='fr_FR')} déjà pris par les lignes du dessus"
+    return message + "."
 
 
 def total_cents(lines: list[Line]) -> int:

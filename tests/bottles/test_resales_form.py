@@ -114,3 +114,55 @@ def test_the_delivery_note_says_1_bouteille(client, session, shop):
     assert "1 bouteille<" in html and "1 bouteilles" not in html
     assert "1 bouteille neuve à" in html
     assert "onclick" not in html
+
+
+def _plain(text: str) -> str:
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+@pytest.mark.browser
+def test_phone_running_total_refusal_and_delivery_note(phone, session, shop):
+    """At 390 px: the total follows the typing, a refusal keeps it, the note fits the screen."""
+    import os
+
+    from tests.factories import PASSWORD
+
+    shots = os.environ.get("SHOTS_DIR")
+
+    def shot(name: str) -> None:
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390, phone.url
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            phone.screenshot(path=f"{shots}/{name}.png", full_page=True)
+
+    phone.goto("/ventes/nouvelle")
+    phone.fill("#username", shop.coordinator.username)
+    phone.fill("#password", PASSWORD)
+    phone.click("button[type=submit]")
+    phone.wait_for_url("**/ventes/nouvelle")
+    phone.select_option("#winemaker_id", str(shop.winemaker.id))
+    phone.select_option("#model_id-0", str(shop.bourg.id))
+    phone.fill("#quantity-0", "10")
+    assert _plain(phone.locator("#sale-total").inner_text()) == "3,00 €"
+    phone.select_option("#model_id-1", str(shop.clav.id))
+    phone.fill("#quantity-1", "3")
+    phone.fill("#unit_price-1", "0,45")
+    assert _plain(phone.locator("#sale-total").inner_text()) == "4,35 €"
+    phone.click(".add-line")
+    assert phone.locator(".sale-line").count() == 3
+    phone.fill("#quantity-2", "600")  # the new line took the price above, 0,45
+    phone.select_option("#model_id-2", str(shop.bourg.id))
+    shot("v1-vente-saisie")
+    phone.click("form.sale button[type=submit]")
+    assert "dont 10 déjà pris par les lignes du dessus" in phone.locator(
+        "#quantity-2-error").inner_text()
+    assert phone.locator("#quantity-1").input_value() == "3"
+    assert phone.locator("#unit_price-1").input_value() == "0,45"
+    assert _plain(phone.locator("#sale-total").inner_text()) == "274,35 €"
+    shot("v2-vente-refusee")
+    phone.fill("#quantity-2", "")
+    phone.select_option("#model_id-2", "")
+    phone.click("form.sale button[type=submit]")
+    phone.wait_for_url("**/ventes/*")
+    assert "4,35" in phone.locator("tfoot").inner_text()
+    shot("v3-bon-de-livraison")

@@ -270,7 +270,7 @@ def test_home_panel_counts_expected_crates_and_waiting_bottles(client, session, 
     session.commit()
     _sort(client, dock, 50, 10)
     home = client.get("/").get_data(as_text=True)
-    assert "caisses attendues (33 bt annoncées)" in home
+    assert "caisse attendue (33 bouteilles annoncées)" in home  # one crate: singular
     assert "reçues, à trier" in home and ">40<" in home and ">60<" in home
 
 

@@ -57,7 +57,7 @@ def test_crate_page_shows_state_and_history(client, factory):
     login(client, staff)
     page = client.get(f"/c/{crate.code}").get_data(as_text=True)
     assert crate.code in page and "pleine, enlèvement demandé" in page
-    assert "42 bouteilles" in page and "caisse enregistrée" in page
+    assert "42 bouteilles déposées dans la caisse" in page and "Posée à" in page
 
 
 def test_crate_page_normalises_typed_codes_and_refuses_bad_ones(client, factory):
@@ -94,13 +94,14 @@ def test_crate_history_pages_latest_first(client, factory, monkeypatch):
     washer, point = factory.washer(), factory.point()
     staff = factory.user("point", points=[point])
     crate = factory.full_crate_at(point, count=42, washer=washer, actor=staff)  # 3 events
+    coordinator = factory.user("coordinator")  # point staff do not see the registration
     factory.session.commit()
-    login(client, staff)
+    login(client, coordinator)
     first = client.get(f"/c/{crate.code}").get_data(as_text=True)
-    assert "caisse pleine" in first and "caisse enregistrée" not in first
+    assert "Déclarée pleine" in first and "Mise en service" not in first
     assert "Page 1 / 2" in first and "Plus anciens" in first
     last = client.get(f"/c/{crate.code}?page=2").get_data(as_text=True)
-    assert "caisse enregistrée" in last and "caisse pleine" not in last
+    assert "Mise en service" in last and "Déclarée pleine" not in last
     assert "Page 2 / 2" in client.get(f"/c/{crate.code}?page=99").get_data(as_text=True)
 
 

@@ -193,3 +193,67 @@ def test_a_refused_correction_looks_refused_and_leads_to_what_to_correct_first(p
     session.rollback()
     assert stock(session, Stage.RECEIVED, dock.washer.id) == 0
     assert stock(session, Stage.IN_TRANSIT) == 48
+
+
+def test_stocktake_review_refused_batch_and_drivers_count_at_phone_size(phone, session, dock):
+    """Issue 8 §7, §8, §9 pages at 390 px: round summary, one-crate form, stock-take, batch refusal."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from bottles.models import Round
+    from collection_points.operations import pick_up
+    from tests.factories import T0
+    from tests.washer.helpers import seed_history
+    from washer import operations
+
+    seed_history(session, dock)
+    the_round = session.get(Round, dock.round_id)
+    the_round.km, the_round.hours, the_round.closed = Decimal("42.5"), Decimal("4.5"), True
+    driver = dock.factory.user("driver", username="chauffeur2")
+    counted = dock.factory.full_crate_at(dock.point, count=48, washer=dock.washer, at=T0)
+    pick_up(session, crate=counted, actor=driver, event_id=uuid.uuid4(), at=T0 + timedelta(days=1),
+            counted=46, round_id=the_round.id)
+    waiting = dock.factory.full_crate_at(dock.point, count=30, washer=dock.washer,
+                                         at=T0 + timedelta(minutes=5))
+    pick_up(session, crate=waiting, actor=driver, event_id=uuid.uuid4(), at=T0 + timedelta(days=1),
+            counted=29, round_id=the_round.id)
+    operations.receive(session, actor=dock.staff, at=datetime.now(UTC), event_id=uuid.uuid4(),
+                       washer_id=dock.washer.id, crate=counted, counted=45,
+                       reason_id=dock.reasons["transit_breakage"].id)
+    operations.sort(session, actor=dock.staff, at=datetime.now(UTC), event_id=uuid.uuid4(),
+                    washer_id=dock.washer.id, eligible={dock.bourg.id: 45}, refusals=[])
+    session.commit()
+    phone.goto("/login")
+    phone.fill("#username", dock.staff.username)
+    phone.fill("#password", PASSWORD)
+    phone.click("button[type=submit]")
+    phone.wait_for_url("**/")
+    phone.goto(f"/lavage/tournees/{the_round.id}")
+    assert "chauffeur : 46" in phone.content() and "4 h 30" in phone.content()
+    _no_sideways_scroll(phone)
+    _shot(phone, "50-tournee-chauffeur")
+    phone.goto(f"/lavage/reception?code={waiting.code}")
+    assert "Compté par le chauffeur" in phone.content()
+    _shot(phone, "51-reception-chauffeur")
+
+    phone.goto("/lavage/inventaire?etape=sorted")
+    phone.fill(f"#c-{dock.bourg.id}", "40")
+    phone.click("text=Comparer au stock attendu")
+    phone.wait_for_selector("text=Confirmer l'inventaire")
+    assert phone.input_value(f"#c-{dock.bourg.id}") == "40"
+    assert "non compté" in phone.content()
+    _no_sideways_scroll(phone)
+    _shot(phone, "52-inventaire-ecarts")
+
+    phone.goto("/lavage/lot")
+    phone.fill(f"#t-{dock.bourg.id}", "10")
+    phone.fill(f"#a-{dock.bourg.id}", "8")
+    phone.locator("details.more summary").click()
+    phone.fill("#hours", "1h15")
+    phone.click("text=Enregistrer le lot")
+    phone.wait_for_selector(".flash-error")
+    assert phone.locator("small.error").count() >= 1
+    assert phone.input_value(f"#a-{dock.bourg.id}") == "8" and phone.input_value("#hours") == "1h15"
+    _no_sideways_scroll(phone)
+    _shot(phone, "53-lot-refuse")

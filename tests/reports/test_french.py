@@ -29,7 +29,12 @@ def test_pdf_writes_the_first_of_the_month_as_1er(client, factory, session):
     assert "01/09/2024" not in text
 
 
-def test_commands_write_plurals_not_s_in_brackets(app, factory, session):
+def test_commands_write_plurals_not_s_in_brackets(app, factory, session, monkeypatch):
+    from datetime import timedelta
+
+    from reports import rollup
+
+    monkeypatch.setattr(rollup, "PG_MARGIN", timedelta(0))  # PostgreSQL: read every committed event
     ledger_fixture.build(factory, session)
     runner = app.test_cli_runner()
     listed = runner.invoke(args=["reports", "phases"]).output

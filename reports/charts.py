@@ -150,7 +150,7 @@ def wash(wash_by_month: dict[str, dict[str, int]], labels: dict[str, str]) -> Fi
              label="Rendement de lavage")
     ax2.axhline(0.95, color=GREY, linestyle="--", linewidth=1, label="Référence ≈ 95 %")
     ax2.set_ylim(0.5, 1.02)
-    ax2.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax2.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol="\u202f%"))
     ax2.set_ylabel("Rendement")
     ax2.spines[["top"]].set_visible(False)
     ax.set_xticks(range(len(months)), [_month(m) for m in months], rotation=45, ha="right", fontsize=8)
@@ -183,7 +183,7 @@ def hbars(items: list[tuple[str, float]], title: str, xlabel: str = "Bouteilles"
     ax.set_yticks(list(ys), [lab for lab, _v in items], fontsize=8.5)
     ax.set_xlim(0, top * 1.18)
     if percent:
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol="\u202f%"))
     else:  # whole bottles and crates: no 0,5 tick shown twice as "0"
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.xaxis.set_major_formatter(FuncFormatter(_fr))
@@ -205,7 +205,7 @@ def compare(names: list[str], series: dict[str, list[float | None]]) -> Figure:
         for x, v in zip(xs, vals, strict=True):
             ax.text(x, v + 0.01, f"{v * 100:.0f}", ha="center", va="bottom", fontsize=7.5)
     ax.set_xticks(range(len(labels)), [lab.replace(" ", "\n", 1) for lab in labels], fontsize=8.5)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol="\u202f%"))
     ax.set_ylim(0, 1.12)
     ax.legend(fontsize=8.5, frameon=False, loc="upper left", ncols=len(names))
     ax.set_title("Taux clés", fontsize=11)

@@ -107,11 +107,17 @@ def generate(path: str, years: int = 10, bottles_per_year: int = 2_000_000, firs
     cur.execute("INSERT INTO washers (id, code, name, address, contact, phone, pallet_size, staff_may_sell, "
                 "active) VALUES (1, 'LAV1', 'Centre de lavage du Jura', '', '', '', 1200, 0, 1)")
     n_points = 90
-    points = [(i + 1, f"P{i + 1:03d}", f"Point de collecte n°{i + 1}", "shop", TERRITORIES[i % 6])
-              for i in range(n_points)]
-    cur.executemany("INSERT INTO collection_points (id, code, name, kind, territory, address, contact, "
-                    "phone, "
-                    "active) VALUES (?,?,?,?,?,'','','',1)", points)
+    # Territories and point kinds are catalogue rows (migration 0004 seeds some of them).
+    cur.executemany("INSERT OR IGNORE INTO territories (code, name, active) VALUES (?,?,1)",
+                    [(name.upper().replace(" ", "-")[:32], name) for name in TERRITORIES])
+    cur.execute("INSERT OR IGNORE INTO point_kinds (code, label_fr, label_en, active) "
+                "VALUES ('shop', 'caviste, épicerie', '', 1)")
+    territory_ids = dict(cur.execute("SELECT name, id FROM territories").fetchall())
+    shop_id = cur.execute("SELECT id FROM point_kinds WHERE code = 'shop'").fetchone()[0]
+    points = [(i + 1, f"P{i + 1:03d}", f"Point de collecte n°{i + 1}", shop_id,
+               territory_ids[TERRITORIES[i % 6]]) for i in range(n_points)]
+    cur.executemany("INSERT INTO collection_points (id, code, name, kind_id, territory_id, address, "
+                    "contact, phone, active) VALUES (?,?,?,?,?,'','','',1)", points)
     n_wm = 150
     cur.executemany("INSERT INTO winemakers (id, code, estate, commune, contact, email, phone, active) "
                     "VALUES (?,?,?,'Arbois','','','',1)",

@@ -65,12 +65,13 @@ def check_ledger_command() -> None:
 
 
 @group.command("import-catalogue")
-@click.argument("kind", type=click.Choice(["models", "reasons", "points", "washers", "winemakers",
-                                            "crates"]))
+@click.argument("kind", type=click.Choice(["models", "reasons", "points", "territories",
+                                            "point-kinds", "washers", "winemakers", "crates"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Montrer les changements sans rien enregistrer.")
 @with_appcontext
-def import_catalogue(kind: str, file: str) -> None:
-    """Import a catalogue CSV: all rows checked first; existing codes are updated; idempotent."""
+def import_catalogue(kind: str, file: str, dry_run: bool) -> None:
+    """Import a catalogue CSV: all rows checked first, every change listed; empty cells keep, - clears."""
     from flask import current_app
 
     from bottles.catalogue.csv_import import import_csv
@@ -79,15 +80,23 @@ def import_catalogue(kind: str, file: str) -> None:
     with open(file, "rb") as handle:
         data = handle.read()
     result = import_csv(db.session, kind, data, actor_id=None, at=utcnow(),
-                        crate_prefix=current_app.config["CRATE_PREFIX"])
+                        crate_prefix=current_app.config["CRATE_PREFIX"], apply=not dry_run)
     if not result.ok:
         db.session.rollback()
         for error in result.errors:
             click.echo(error, err=True)
         raise click.ClickException("Rien n'a été importé.")
+    for line in result.preview_lines():
+        click.echo(line)
+    summary = ", ".join(f"{n} {one if n < 2 else many}" for n, one, many in (
+        (result.created, "créé", "créés"), (result.updated, "mis à jour", "mis à jour"),
+        (result.unchanged, "inchangé", "inchangés")))
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Essai (--dry-run), rien n'a été enregistré : {summary}.")
+        return
     db.session.commit()
-    click.echo(f"Import terminé : {result.created} créé(s), {result.updated} mis à jour, "
-               f"{result.unchanged} inchangé(s).")
+    click.echo(f"Import terminé : {summary}.")
 
 
 @group.command("export-journal")

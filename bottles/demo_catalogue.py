@@ -5,13 +5,26 @@ Collection points and estates are invented, with addresses in real Jura communes
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bottles.auth import hash_password
-from bottles.models import BottleModel, CollectionPoint, Crate, Reason, User, Washer, Winemaker
+from bottles.models import (
+    BottleModel,
+    CollectionPoint,
+    Crate,
+    PointKind,
+    Reason,
+    Territory,
+    User,
+    Washer,
+    Winemaker,
+)
 
 # code, name, volume ml, colour, glass g, in the pool
 MODELS = [
@@ -45,6 +58,18 @@ REASONS = [
     ("PERTE-INVENTAIRE", "loss", "Écart d'inventaire", "Stock-take difference"),
     ("SURPLUS", "surplus", "Excédent constaté", "Surplus found"),
 ]
+
+# The point kinds and territories the demo uses (migration 0004 seeds them with these labels).
+POINT_KIND_LABELS = {"shop": "caviste, épicerie", "supermarket": "grande surface",
+                     "recycling": "déchèterie, recyclerie", "estate": "domaine viticole",
+                     "restaurant": "restaurant, bar"}
+
+
+def territory_code(name: str) -> str:
+    """ "Région d'Orgelet" → "REGION-D-ORGELET", as the migration names the seeded ones."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Z0-9]+", "-", plain.upper()).strip("-")[:28] or "T"
+
 
 # code, name, kind, territory, address, lat, lon, phase (1 = from the start, 2 = from phase 2)
 POINTS = [
@@ -120,10 +145,17 @@ def create_catalogue(session: Session, crate_codes: list[tuple[str, int]]) -> No
     session.add_all(BottleModel(code=c, name=n, volume_ml=v, colour=col, glass_mass_g=g, in_pool=p)
                     for c, n, v, col, g, p in MODELS)
     session.add_all(Reason(code=c, kind=k, label_fr=fr, label_en=en) for c, k, fr, en in REASONS)
+    kinds = {k.code: k for k in session.scalars(select(PointKind))}
+    territories = {t.name: t for t in session.scalars(select(Territory))}
     points = {}
     for code, name, kind, territory, address, lat, lon, phase in POINTS:
+        if kind not in kinds:  # the migration seeds them; a wiped database may not have them
+            kinds[kind] = PointKind(code=kind, label_fr=POINT_KIND_LABELS[kind])
+        if territory not in territories:
+            territories[territory] = Territory(code=territory_code(territory), name=territory)
         points[code] = CollectionPoint(
-            code=code, name=name, kind=kind, territory=territory, address=address,
+            code=code, name=name, kind=kinds[kind], territory=territories[territory],
+            address=address,
             latitude=Decimal(lat), longitude=Decimal(lon), contact="Responsable du point",
             phone=f"03 84 {sum(map(ord, code)) % 90 + 10:02d} {len(name) + 10:02d} 00",
             active_from=date(2024, 9, 1) if phase == 1 else date(2025, 9, 1))

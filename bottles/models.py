@@ -23,7 +23,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -96,13 +98,36 @@ class Reason(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class Territory(db.Model):
+    """A territory points belong to (dashboards filter and group by its name)."""
+
+    __tablename__ = "territories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PointKind(db.Model):
+    """What a collection point is (wine shop, restaurant, recycling centre…)."""
+
+    __tablename__ = "point_kinds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    label_fr: Mapped[str] = mapped_column(String(120))
+    label_en: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class CollectionPoint(db.Model):
+    """A collection point; `territory` (its name) and `kind` (its code) read like plain columns."""
+
     __tablename__ = "collection_points"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(32), default="shop")
-    territory: Mapped[str] = mapped_column(String(64), default="")
+    kind_id: Mapped[int | None] = mapped_column(ForeignKey("point_kinds.id"))
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"))
     address: Mapped[str] = mapped_column(String(255), default="")
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
@@ -111,6 +136,43 @@ class CollectionPoint(db.Model):
     active_from: Mapped[date | None] = mapped_column(Date)
     active_until: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    point_kind: Mapped[PointKind | None] = relationship(lazy="joined")
+    territory_row: Mapped[Territory | None] = relationship(lazy="joined")
+
+    @hybrid_property
+    def territory(self) -> str:
+        """The territory's name, "" when none (in SQL: a subquery usable in where/group by)."""
+        return self.territory_row.name if self.territory_row is not None else ""
+
+    @territory.inplace.setter
+    def _territory_setter(self, value: Territory | None) -> None:
+        if value is not None and not isinstance(value, Territory):
+            raise TypeError("territory takes a Territory row (or None), not its name")
+        self.territory_row = value
+
+    @territory.inplace.expression
+    @classmethod
+    def _territory_expression(cls):
+        # Always correlated: selected alone it needs .select_from(CollectionPoint).
+        return (select(Territory.name).where(Territory.id == cls.territory_id)
+                .correlate_except(Territory).scalar_subquery())
+
+    @hybrid_property
+    def kind(self) -> str:
+        """The kind's code, "" when none."""
+        return self.point_kind.code if self.point_kind is not None else ""
+
+    @kind.inplace.setter
+    def _kind_setter(self, value: PointKind | None) -> None:
+        if value is not None and not isinstance(value, PointKind):
+            raise TypeError("kind takes a PointKind row (or None), not its code")
+        self.point_kind = value
+
+    @kind.inplace.expression
+    @classmethod
+    def _kind_expression(cls):
+        return (select(PointKind.code).where(PointKind.id == cls.kind_id)
+                .correlate_except(PointKind).scalar_subquery())
 
 
 class Washer(db.Model):

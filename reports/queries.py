@@ -20,6 +20,7 @@ from bottles.models import (
     Event,
     Movement,
     Reason,
+    Territory,
     Winemaker,
 )
 from reports.rules import PARIS, Aggregates
@@ -212,11 +213,12 @@ def collected_by_month_territory(session: Session, scope: Scope) -> dict[str, di
     """{territory: {"YYYY-MM": bottles collected}} (Paris months)."""
     bucket = _hour_bucket(session).label("h")
     rows = session.execute(
-        select(bucket, CollectionPoint.territory, func.sum(Movement.quantity))
+        select(bucket, Territory.name, func.sum(Movement.quantity))
         .select_from(Movement).join(Event, Event.seq == Movement.event_seq)
         .outerjoin(CollectionPoint, CollectionPoint.id == Event.collection_point_id)
+        .outerjoin(Territory, Territory.id == CollectionPoint.territory_id)
         .where(_in_scope(scope), Movement.from_stage == "outside", Movement.to_stage == "at_point")
-        .group_by(bucket, CollectionPoint.territory))
+        .group_by(bucket, Territory.name))
     out: dict[str, dict[str, int]] = {}
     for h, territory, q in rows:
         month = _paris(h).strftime("%Y-%m")
@@ -284,7 +286,8 @@ def names(session: Session) -> dict[str, dict[int, tuple]]:
 
 
 def territories(session: Session) -> list[str]:
-    return sorted(t for t in session.scalars(select(CollectionPoint.territory).distinct()) if t)
+    return sorted(t for t in session.scalars(select(CollectionPoint.territory)
+                                             .select_from(CollectionPoint).distinct()) if t)
 
 
 def last_seq(session: Session) -> int:

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bottles import codes
@@ -16,7 +17,9 @@ from bottles.models import (
     BottleModel,
     CollectionPoint,
     Crate,
+    PointKind,
     Reason,
+    Territory,
     User,
     Washer,
     Winemaker,
@@ -52,11 +55,30 @@ class Factory:
         self.session.flush()
         return row
 
+    def territory(self, name: str) -> Territory:
+        """The territory of that name (the migration seeds the usual six), created if missing."""
+        row = self.session.scalar(select(Territory).where(Territory.name == name))
+        if row is None:
+            code = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").upper()[:28] or "T"
+            row = Territory(code=f"{code}-{self._next()}", name=name)
+            self.session.add(row)
+            self.session.flush()
+        return row
+
+    def point_kind(self, code: str = "shop", label: str = "caviste, épicerie") -> PointKind:
+        row = self.session.scalar(select(PointKind).where(PointKind.code == code))
+        if row is None:
+            row = PointKind(code=code, label_fr=label)
+            self.session.add(row)
+            self.session.flush()
+        return row
+
     def point(self, code: str | None = None, name: str | None = None,
               territory: str = "ECLA") -> CollectionPoint:
         n = self._next()
         row = CollectionPoint(code=code or f"P{n:02d}", name=name or f"Cave n°{n}",
-                              kind="shop", territory=territory,
+                              kind=self.point_kind(),
+                              territory=self.territory(territory) if territory else None,
                               address=f"{n} rue du Commerce, 39000 Lons-le-Saunier",
                               contact="Mme Martin", phone="03 84 00 00 00")
         self.session.add(row)

@@ -2,12 +2,15 @@
 
 A code already in the catalogue (any case) updates that entry with the file's values,
 so importing the same file twice changes nothing the second time.
-Columns left out of the file keep their current value (or the default for a new entry).
+Columns left out of the file, and empty cells, keep their current value (or the default for
+a new entry); a cell holding only `-` (CLEAR) empties that field on purpose.
+Every import is first computed as a list of changes (the preview); `apply=False` stops there.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +30,28 @@ MAX_ERRORS = 200
 CRATE_COLUMNS = ("code", "capacity", "washer")
 NEW_DEFAULTS = {"in_pool": "oui", "pallet_size": "1200", "staff_may_sell": "non", "kind": ""}
 IMPORT_KINDS = (*KINDS, "crates")
+CLEAR = "-"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """One row of the file: a new entry, or an existing one and what changes (maybe nothing)."""
+
+    line: int
+    code: str
+    new: bool
+    fields: tuple[FieldChange, ...] = ()
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.new and not self.fields
 
 
 class CsvError(ValueError):
@@ -39,10 +64,37 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)
+    changes: list[RowChange] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def count(self) -> None:
+        self.created = sum(1 for c in self.changes if c.new)
+        self.unchanged = sum(1 for c in self.changes if c.unchanged)
+        self.updated = len(self.changes) - self.created - self.unchanged
+
+    def fingerprint(self, data: bytes) -> str:
+        """Names the file and the exact changes it would make now: a stale preview differs."""
+        digest = hashlib.sha256(data)
+        digest.update(repr(self.changes).encode())
+        return digest.hexdigest()
+
+    def preview_lines(self) -> list[str]:
+        """The preview as plain text lines (for the command line)."""
+        out = []
+        for change in self.changes:
+            head = f"Ligne {change.line} · {change.code} : "
+            if change.new:
+                out.append(head + "nouveau — " + " ; ".join(
+                    f"{f.label} = {f.new}" for f in change.fields if f.new))
+            elif change.unchanged:
+                out.append(head + "inchangé")
+            else:
+                out.extend(head + f"{f.label} : {f.old or '(vide)'} → {f.new or '(vide)'}"
+                           for f in change.fields)
+        return out
 
 
 def columns_of(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -115,8 +167,12 @@ def _as_text(value) -> str:
 
 
 def import_csv(session: Session, kind: str, data: bytes, *, actor_id: int | None,
-               at: datetime, crate_prefix: str = codes.DEFAULT_PREFIX) -> ImportResult:
-    """Check every row, then (only if all are right) create or update them. Never commits."""
+               at: datetime, crate_prefix: str = codes.DEFAULT_PREFIX,
+               apply: bool = True) -> ImportResult:
+    """Check every row and list the changes; then (if all are right and `apply`) make them.
+
+    Never commits.
+    """
     try:
         rows = read_rows(data)
     except CsvError as error:
@@ -127,12 +183,24 @@ def import_csv(session: Session, kind: str, data: bytes, *, actor_id: int | None
     if errors:
         return ImportResult(errors=errors)
     if kind == "crates":
-        return _import_crates(session, rows, actor_id=actor_id, at=at)
-    return _import_entries(session, KINDS[kind], rows, header)
+        return _import_crates(session, rows, actor_id=actor_id, at=at, apply=apply)
+    return _import_entries(session, KINDS[kind], rows, header, apply=apply)
+
+
+def merged(current: dict[str, str], row: dict[str, str], header: list[str]) -> dict[str, str]:
+    """The values a row asks for: an empty cell keeps, `-` clears, anything else replaces."""
+    values = dict(current)
+    for name in header:
+        cell = row.get(name, "")
+        if cell == CLEAR:
+            values[name] = ""
+        elif cell != "":
+            values[name] = cell
+    return values
 
 
 def _import_entries(session: Session, kind: CatalogueKind, rows: list[dict[str, str]],
-                    header: list[str]) -> ImportResult:
+                    header: list[str], *, apply: bool) -> ImportResult:
     result = ImportResult()
     model = kind.model
     wanted = {row.get("code", "").lower() for row in rows}
@@ -151,42 +219,44 @@ def _import_entries(session: Session, kind: CatalogueKind, rows: list[dict[str, 
             continue
         seen[code] = number
         current = existing.get(code)
-        values = {name: (_as_text(getattr(current, name)) if current is not None
+        before = {name: (_as_text(getattr(current, name)) if current is not None
                          else NEW_DEFAULTS.get(name, "")) for name in kind.csv_columns}
-        values.update({name: row[name] for name in header})
-        form = kind.form(formdata=MultiDict(values), meta={"csrf": False},
+        form = kind.form(formdata=MultiDict(merged(before, row, header)), meta={"csrf": False},
                          obj_id=current.id if current is not None else None)
         if not form.validate():
             for name, messages in form.errors.items():
                 label = name if name == "code" else form[name].label.text
                 result.errors.extend(f"Ligne {number} : {label} ({name}) — {m}" for m in messages)
             continue
-        data = {name: form[name].data for name in kind.csv_columns}
+        data = form.values(kind.csv_columns)
         if current is not None:
             data["code"] = current.code  # matched whatever the case: the stored spelling stays
-        checked.append((current, data))
+        fields = tuple(
+            FieldChange(str(form[name].label.text), before[name] if current is not None else "",
+                        _as_text(form[name].data).strip())
+            for name in kind.csv_columns if name != "code"
+            and (current is None or _as_text(form[name].data).strip() != before[name]))
+        result.changes.append(RowChange(number, data["code"], current is None, fields))
+        checked.append((current, data, fields))
         if len(result.errors) > MAX_ERRORS:
             break
-    if result.errors:
+    result.count()
+    if result.errors or not apply:
         return result
-    for current, data in checked:
+    for current, data, fields in checked:
         if current is None:
             operations.save_entry(session, kind, None, data)
-            result.created += 1
-            continue
-        operations.fill(kind, current, data)
-        if session.is_modified(current):
-            result.updated += 1
-        else:
-            result.unchanged += 1
+        elif fields:
+            operations.fill(kind, current, data)
     session.flush()
     return result
 
 
 def _import_crates(session: Session, rows: list[dict[str, str]], *, actor_id: int | None,
-                   at: datetime) -> ImportResult:
+                   at: datetime, apply: bool) -> ImportResult:
     result = ImportResult()
-    washers = {code.lower(): wid for wid, code in session.execute(select(Washer.id, Washer.code))}
+    washer_codes = dict(session.execute(select(Washer.id, Washer.code)).all())
+    washers = {code.lower(): wid for wid, code in washer_codes.items()}
     seen: dict[str, int] = {}
     checked: list[tuple[str, int | None, int | None]] = []
     for number, row in enumerate(rows, start=2):
@@ -214,23 +284,35 @@ def _import_crates(session: Session, rows: list[dict[str, str]], *, actor_id: in
         if problems:
             result.errors.append(f"Ligne {number} : " + " ; ".join(problems) + ".")
         else:
-            checked.append((code, capacity, washer_id))
+            checked.append((number, code, capacity, washer_id))
         if len(result.errors) > MAX_ERRORS:
             break
     if result.errors:
         return result
     existing = {c.code: c for c in session.scalars(
-        select(Crate).where(Crate.code.in_([code for code, _c, _w in checked])))}
-    for code, capacity, washer_id in checked:
+        select(Crate).where(Crate.code.in_([code for _n, code, _c, _w in checked])))}
+    capacity_label, washer_label = "Capacité", "Centre de lavage"
+    for number, code, capacity, washer_id in checked:
+        crate = existing.get(code)
+        if crate is None:
+            fields = (FieldChange(capacity_label, "", str(capacity or 60)),
+                      *((FieldChange(washer_label, "", washer_codes[washer_id]),)
+                        if washer_id else ()))
+            result.changes.append(RowChange(number, code, True, fields))
+        elif capacity is not None and crate.capacity != capacity:
+            result.changes.append(RowChange(number, code, False, (
+                FieldChange(capacity_label, str(crate.capacity), str(capacity)),)))
+        else:
+            result.changes.append(RowChange(number, code, False))
+    result.count()
+    if not apply:
+        return result
+    for _number, code, capacity, washer_id in checked:
         crate = existing.get(code)
         if crate is None:
             operations.register_crate(session, actor_id=actor_id, at=at, code=code,
                                       capacity=capacity or 60, washer_id=washer_id)
-            result.created += 1
         elif capacity is not None and crate.capacity != capacity:
             operations.set_capacity(session, crate, capacity)
-            result.updated += 1
-        else:
-            result.unchanged += 1
     session.flush()
     return result

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from wtforms import (
     BooleanField,
     DateField,
@@ -29,14 +31,16 @@ from wtforms.validators import (
 )
 
 from bottles.db import db
-from bottles.models import BottleModel, CollectionPoint, Reason, Washer, Winemaker
+from bottles.models import (
+    BottleModel,
+    CollectionPoint,
+    PointKind,
+    Reason,
+    Territory,
+    Washer,
+    Winemaker,
+)
 
-TERRITORIES = ("ECLA", "Bresse Haute Seille", "Pays des Lacs", "Porte du Jura", "Petite Montagne",
-               "Région d'Orgelet")
-POINT_KINDS = {
-    "shop": "caviste, épicerie", "restaurant": "restaurant, bar", "supermarket": "grande surface",
-    "recycling": "déchèterie, recyclerie", "estate": "domaine viticole", "other": "autre",
-}
 REASON_KINDS = {"refusal": "écart au tri", "reject": "rebut de lavage", "loss": "perte",
                 "surplus": "surplus à l'inventaire"}
 FALSE_VALUES = ("false", "", "0", "non", "n", "no", "faux", "off")
@@ -93,6 +97,31 @@ def _bool(label) -> BooleanField:
     return BooleanField(label, false_values=FALSE_VALUES)
 
 
+def fold(text: str) -> str:
+    """Case, accents and spacing left out: "Déchèterie " and "dechetERIE" compare equal."""
+    plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return " ".join(plain.casefold().split())
+
+
+def _kind_keys(kind: PointKind) -> list[str]:
+    """What names a point kind: its code, its labels, each part of a label ("caviste")."""
+    labels = [kind.label_fr, kind.label_en]
+    parts = [p for label in labels for p in re.split(r"[,;/]", label or "")]
+    return [fold(k) for k in (kind.code, *labels, *parts) if fold(k)]
+
+
+def point_kind_options(keep_id: int | None = None) -> list[PointKind]:
+    """Active point kinds (and the one a point already has), by label."""
+    return list(db.session.scalars(select(PointKind).where(
+        or_(PointKind.active.is_(True), PointKind.id == keep_id)).order_by(PointKind.label_fr)))
+
+
+def territory_options(keep_id: int | None = None) -> list[Territory]:
+    """Active territories (and the one a point already has), by name."""
+    return list(db.session.scalars(select(Territory).where(
+        or_(Territory.active.is_(True), Territory.id == keep_id)).order_by(Territory.name)))
+
+
 def with_current(choices: list[tuple[str, str]], current: str | None) -> list[tuple[str, str]]:
     """Keep a value already stored (e.g. imported) selectable even if not in the usual list."""
     if current and current not in {value for value, _label in choices}:
@@ -112,6 +141,11 @@ class CatalogueForm(FlaskForm):
     def __init__(self, *args, obj_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.obj_id = obj_id
+        self.refs: dict[str, object] = {}  # catalogue rows the fields resolved to
+
+    def values(self, names) -> dict:
+        """Validated data for `names`, with catalogue rows in place of the codes that named them."""
+        return {name: self.refs[name] if name in self.refs else self[name].data for name in names}
 
     def validate_code(self, field) -> None:
         field.data = (field.data or "").strip()
@@ -136,20 +170,34 @@ class BottleModelForm(CatalogueForm):
 
 class ReasonForm(CatalogueForm):
     model = Reason
-    kind = SelectField(_l("Type"), choices=list(REASON_KINDS.items()),
+    kind = SelectField(_l("Type"), choices=list(REASON_KINDS.items()), validate_choice=False,
                        validators=[DataRequired(REQUIRED)])
     label_fr = StringField(_l("Libellé (français)"), validators=[DataRequired(REQUIRED),
                                                                _too_long(120)])
     label_en = StringField(_l("Libellé (anglais)"), validators=[Optional(), _too_long(120)])
 
+    def validate_kind(self, field) -> None:
+        """A type's code or its French label, whatever the case and accents."""
+        wanted = fold(field.data)
+        found = next((code for code, label in REASON_KINDS.items()
+                      if wanted in (fold(code), fold(label))), None)
+        current = self.obj_id and db.session.scalar(
+            select(Reason.kind).where(Reason.id == self.obj_id))
+        if found is None and current and fold(current) == wanted:
+            found = current  # a type stored by an older import stays
+        if found is None:
+            listed = ", ".join(f"{code} ({label})" for code, label in REASON_KINDS.items())
+            raise ValidationError(_("« %(value)s » n'est pas un type de motif connu. Valeurs "
+                                    "possibles : %(listed)s.", value=field.data, listed=listed))
+        field.data = found
+
 
 class CollectionPointForm(CatalogueForm):
     model = CollectionPoint
     name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), _too_long(120)])
-    kind = SelectField(_l("Type de point"), choices=list(POINT_KINDS.items()),
+    kind = SelectField(_l("Type de point"), choices=[], validate_choice=False,
                        validators=[DataRequired(REQUIRED)])
-    territory = SelectField(_l("Territoire"), choices=[("", "—")] + [(t, t) for t in TERRITORIES],
-                            validators=[Optional()])
+    territory = SelectField(_l("Territoire"), choices=[], validate_choice=False)
     address = StringField(_l("Adresse"), validators=[Optional(), _too_long(255)])
     latitude = FrenchDecimalField(_l("Latitude"), places=6, validators=[
         Optional(), NumberRange(-90, 90, message=_l("Latitude entre -90 et 90."))])
@@ -169,6 +217,68 @@ class CollectionPointForm(CatalogueForm):
     def validate_active_until(self, field) -> None:
         if field.data and self.active_from.data and field.data < self.active_from.data:
             raise ValidationError(_("La date de fin doit suivre la date de début."))
+
+    def _current(self, column):
+        if self.obj_id is None:
+            return None
+        return db.session.scalar(select(column).where(CollectionPoint.id == self.obj_id))
+
+    def set_choices(self) -> None:
+        """The select lists of the page: active kinds and territories, and the point's own."""
+        self.kind.choices = [(k.code, k.label_fr) for k in point_kind_options(
+            self._current(CollectionPoint.kind_id))]
+        self.territory.choices = [("", "—")] + [(t.name, t.name) for t in territory_options(
+            self._current(CollectionPoint.territory_id))]
+
+    def validate_kind(self, field) -> None:
+        """A kind's code or any of its labels, whatever the case and accents ("caviste")."""
+        options = point_kind_options(self._current(CollectionPoint.kind_id))
+        wanted = fold(field.data)
+        found = next((k for k in options if fold(k.code) == wanted), None) or next(
+            (k for k in options if wanted in _kind_keys(k)), None)
+        if found is None:
+            listed = ", ".join(f"{k.code} ({k.label_fr})" for k in options)
+            raise ValidationError(_("« %(value)s » n'est pas un type de point connu. Valeurs "
+                                    "possibles : %(listed)s.", value=field.data, listed=listed))
+        field.data = found.code
+        self.refs["kind"] = found
+
+    def validate_territory(self, field) -> None:
+        """A territory's name or code, whatever the case and accents; empty for none."""
+        if not (field.data or "").strip():
+            field.data = ""
+            self.refs["territory"] = None
+            return
+        options = territory_options(self._current(CollectionPoint.territory_id))
+        wanted = fold(field.data)
+        found = next((t for t in options if wanted in (fold(t.name), fold(t.code))), None)
+        if found is None:
+            listed = ", ".join(t.name for t in options)
+            raise ValidationError(_("« %(value)s » n'est pas un territoire connu. Valeurs "
+                                    "possibles : %(listed)s (ajoutez-en un au catalogue, rubrique "
+                                    "Territoires).", value=field.data, listed=listed))
+        field.data = found.name
+        self.refs["territory"] = found
+
+
+class TerritoryForm(CatalogueForm):
+    model = Territory
+    name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), _too_long(64)])
+
+    def validate_name(self, field) -> None:
+        field.data = (field.data or "").strip()
+        query = select(Territory.id).where(func.lower(Territory.name) == field.data.lower())
+        if self.obj_id is not None:
+            query = query.where(Territory.id != self.obj_id)
+        if db.session.scalar(query) is not None:
+            raise ValidationError(_("Le territoire « %(name)s » existe déjà.", name=field.data))
+
+
+class PointKindForm(CatalogueForm):
+    model = PointKind
+    label_fr = StringField(_l("Libellé (français)"), validators=[DataRequired(REQUIRED),
+                                                               _too_long(120)])
+    label_en = StringField(_l("Libellé (anglais)"), validators=[Optional(), _too_long(120)])
 
 
 class WasherForm(CatalogueForm):

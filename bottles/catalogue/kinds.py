@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from bottles.catalogue import forms
-from bottles.models import BottleModel, CollectionPoint, Reason, Washer, Winemaker
+from bottles.db import db
+from bottles.models import BottleModel, CollectionPoint, PointKind, Reason, Territory, Washer, Winemaker
 
 
 @dataclass(frozen=True)
@@ -15,7 +18,21 @@ class Filter:
     param: str
     label: object
     attr: str
-    choices: tuple[tuple[str, str], ...]
+    choices: tuple[tuple[str, str], ...] | Callable[[], tuple[tuple[str, str], ...]]
+
+    def options(self) -> tuple[tuple[str, str], ...]:
+        """The choices, read from the catalogue when they are data (territories, point kinds)."""
+        return self.choices() if callable(self.choices) else self.choices
+
+
+def _territory_choices() -> tuple[tuple[str, str], ...]:
+    names = db.session.scalars(select(Territory.name).order_by(Territory.name))
+    return (("", "tous"), *((n, n) for n in names))
+
+
+def _point_kind_choices() -> tuple[tuple[str, str], ...]:
+    rows = db.session.execute(select(PointKind.code, PointKind.label_fr).order_by(PointKind.label_fr))
+    return (("", "tous"), *((code, label) for code, label in rows))
 
 
 @dataclass(frozen=True)
@@ -76,10 +93,28 @@ KINDS: dict[str, CatalogueKind] = {k.slug: k for k in (
         ("code", "name", "kind"),
         (("CAVE-LONS", "Cave du Vieux Lons", "shop", "ECLA", "12 rue du Commerce, 39000 Lons-le-Saunier",
           "46.6742", "5.5547", "Mme Martin", "03 84 00 00 00", "2026-01-05", ""),),
-        (Filter("territory", _l("Territoire"), "territory",
-                (("", "tous"), *((t, t) for t in forms.TERRITORIES))),
-         Filter("kind", _l("Type"), "kind", (("", "tous"), *forms.POINT_KINDS.items())),
+        (Filter("territory", _l("Territoire"), "territory", _territory_choices),
+         Filter("kind", _l("Type"), "kind", _point_kind_choices),
          ACTIVE_FILTER),
+    ),
+    CatalogueKind(
+        "territories", _l("Territoires"), _l("territoire"), Territory, forms.TerritoryForm, "name",
+        (("code", _l("Code")), ("name", _l("Nom"))),
+        ("code", "name"),
+        ("code", "name"),
+        ("code", "name"),
+        (("ARBOIS-POLIGNY", "Arbois-Poligny"), ("CHAMPAGNOLE", "Champagnole")),
+        (ACTIVE_FILTER,),
+    ),
+    CatalogueKind(
+        "point-kinds", _l("Types de point"), _l("type de point"), PointKind, forms.PointKindForm,
+        "label_fr",
+        (("code", _l("Code")), ("label_fr", _l("Libellé")), ("label_en", _l("Libellé anglais"))),
+        ("code", "label_fr", "label_en"),
+        ("code", "label_fr", "label_en"),
+        ("code", "label_fr"),
+        (("coop", "cave coopérative", "cooperative cellar"),),
+        (ACTIVE_FILTER,),
     ),
     CatalogueKind(
         "washers", _l("Centres de lavage"), _l("centre de lavage"), Washer, forms.WasherForm, "name",

@@ -20,12 +20,18 @@ CRATE_NAMESPACE = uuid.UUID("6f1d2a4e-63c2-4c8f-9a57-3e0c1b7d9a10")
 
 
 def fill(kind: CatalogueKind, row, data: dict) -> None:
-    """Copy validated values onto a row; blank text becomes ""."""
+    """Copy validated values onto a row; blank text becomes "".
+
+    A point's `kind` and `territory` arrive as their catalogue rows (or None).
+    """
     for name in kind.csv_columns:
         value = data.get(name)
         if isinstance(value, str):
             value = value.strip()
-        column = kind.model.__table__.columns[name]
+        column = kind.model.__table__.columns.get(name)
+        if column is None:
+            setattr(row, name, value)
+            continue
         if value is None and not column.nullable:
             value = "" if column.type.python_type is str else column.default.arg
         setattr(row, name, value)

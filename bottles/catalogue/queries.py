@@ -30,7 +30,7 @@ def entries(kind: CatalogueKind, search: str, filters: dict[str, str]) -> Select
                                   for attr in kind.search)))
     for flt in kind.filters:
         value = filters.get(flt.param, "")
-        if value not in {choice for choice, _label in flt.choices} or value == "":
+        if value == "" or value not in {choice for choice, _label in flt.options()}:
             continue
         column = getattr(model, flt.attr)
         query = query.where(column.is_(value == "1") if flt.attr in ("active", "in_pool")

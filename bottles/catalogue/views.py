@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func
@@ -12,9 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bottles import codes
 from bottles.auth import role_required
-from bottles.catalogue import csv_import, operations, queries
+from bottles.catalogue import csv_import, import_stash, operations, queries
 from bottles.catalogue.forms import (
-    POINT_KINDS,
     REASON_KINDS,
     CrateBatchForm,
     CrateEditForm,
@@ -64,8 +64,14 @@ def cell(kind: CatalogueKind, row, attr: str):
     value = getattr(row, attr)
     if isinstance(value, bool):
         return _("oui") if value else _("non")
+    if attr == "kind" and kind.slug == "points":
+        point_kind = row.point_kind
+        if point_kind is None:
+            return ""
+        english = str(get_locale()) == "en" and point_kind.label_en
+        return point_kind.label_en if english else point_kind.label_fr
     if attr == "kind":
-        return _((POINT_KINDS if kind.slug == "points" else REASON_KINDS).get(value, value))
+        return _(REASON_KINDS.get(value, value))
     return value
 
 
@@ -91,8 +97,7 @@ def entries(slug: str):
 
 def _prepare(form, kind: CatalogueKind, row=None) -> None:
     if kind.slug == "points":
-        form.kind.choices = with_current(list(POINT_KINDS.items()), row.kind if row else None)
-        form.territory.choices = with_current(form.territory.choices, row.territory if row else None)
+        form.set_choices()
     if kind.slug == "reasons":
         form.kind.choices = with_current(list(REASON_KINDS.items()), row.kind if row else None)
 
@@ -105,8 +110,7 @@ def create(slug: str):
     if request.method == "GET" and kind.slug == "models":
         form.in_pool.data = True
     if form.validate_on_submit():
-        row = operations.save_entry(db.session, kind, None,
-                                    {name: form[name].data for name in kind.csv_columns})
+        row = operations.save_entry(db.session, kind, None, form.values(kind.csv_columns))
         db.session.commit()
         flash(_("%(what)s « %(code)s » créé.", what=str(kind.one).capitalize(), code=row.code),
               "success")
@@ -122,8 +126,7 @@ def edit(slug: str, row_id: int):
     form = kind.form(obj=row, obj_id=row.id)
     _prepare(form, kind, row)
     if form.validate_on_submit():
-        operations.save_entry(db.session, kind, row,
-                              {name: form[name].data for name in kind.csv_columns})
+        operations.save_entry(db.session, kind, row, form.values(kind.csv_columns))
         db.session.commit()
         flash(_("Modifications enregistrées pour « %(code)s ».", code=row.code), "success")
         return redirect(url_for("catalogue.entries", slug=slug, q=row.code))
@@ -195,9 +198,12 @@ def crates_new():
             count=form.count.data, capacity=form.capacity.data,
             washer_id=form.washer_id.data or None, prefix=prefix)
         db.session.commit()
-        if made:
-            flash(_("%(n)s caisse(s) enregistrée(s) : %(first)s à %(last)s.", n=len(made),
-                    first=made[0].code, last=made[-1].code), "success")
+        if len(made) == 1:
+            flash(_("1 caisse enregistrée : %(code)s.", code=made[0].code), "success")
+        elif made:
+            flash(ngettext("%(num)d caisse enregistrée : %(first)s à %(last)s.",
+                           "%(num)d caisses enregistrées : %(first)s à %(last)s.", len(made),
+                           first=made[0].code, last=made[-1].code), "success")
         else:
             flash(_("Ce formulaire avait déjà été enregistré : aucune caisse en plus."), "info")
         return redirect(url_for("catalogue.crates"))
@@ -263,31 +269,76 @@ def import_example(slug: str):
         "Content-Disposition": f"attachment; filename=exemple-{slug}.csv"})
 
 
+def _import_context(slug: str) -> dict:
+    columns, required = csv_import.columns_of(slug)
+    return {"slug": slug, "title": _import_title(slug), "columns": columns, "required": required,
+            "form": CsvUploadForm(), "clear": csv_import.CLEAR}
+
+
+def _plan(slug: str, data: bytes, apply: bool) -> csv_import.ImportResult:
+    return csv_import.import_csv(db.session, slug, data, actor_id=current_user.id, at=utcnow(),
+                                 crate_prefix=current_app.config["CRATE_PREFIX"], apply=apply)
+
+
+def _preview_page(slug: str, data: bytes, result: csv_import.ImportResult, status: int,
+                  stale: bool = False):
+    """The changes a file would make, with a form that confirms exactly these."""
+    key = import_stash.put(current_app.instance_path, data)
+    digest = import_stash.sign(current_app.config["SECRET_KEY"], slug, key, result.fingerprint(data))
+    return render_template("catalogue/import_preview.html", result=result, key=key, digest=digest,
+                           stale=stale, toggle=ToggleForm(), **_import_context(slug)), status
+
+
 @bp.route("/import/<slug>", methods=["GET", "POST"])
 def import_csv(slug: str):
+    """Upload a file: every row is checked, then the changes are shown; nothing is written."""
     slug = _import_kind(slug)
-    form = CsvUploadForm()
-    columns, required = csv_import.columns_of(slug)
-    context = {"slug": slug, "title": _import_title(slug), "columns": columns,
-               "required": required, "form": form}
+    context = _import_context(slug)
     if request.method == "GET":
         return render_template("catalogue/import.html", **context)
-    if not form.validate_on_submit():
+    if not context["form"].validate_on_submit():
         abort(400, description="Demande incomplète : rien n'a été importé.")
     upload = request.files.get("file")
     data = upload.read(MAX_CSV_BYTES + 1) if upload else b""
     if not upload or not upload.filename:
-        result = csv_import.ImportResult(errors=["Choisissez un fichier CSV."])
+        result = csv_import.ImportResult(errors=[_("Choisissez un fichier CSV.")])
     elif len(data) > MAX_CSV_BYTES:
-        result = csv_import.ImportResult(errors=["Fichier de plus de 5 Mo : découpez-le."])
+        result = csv_import.ImportResult(errors=[_("Fichier de plus de 5 Mo : découpez-le.")])
     else:
-        result = csv_import.import_csv(db.session, slug, data, actor_id=current_user.id,
-                                       at=utcnow(), crate_prefix=current_app.config["CRATE_PREFIX"])
+        result = _plan(slug, data, apply=False)
+    db.session.rollback()
     if not result.ok:
-        db.session.rollback()
         return render_template("catalogue/import.html", result=result, **context), 422
+    return _preview_page(slug, data, result, 200)
+
+
+@bp.post("/import/<slug>/confirm")
+def import_confirm(slug: str):
+    """Write what the preview showed, only if the file and the catalogue still give exactly that."""
+    slug = _import_kind(slug)
+    if not ToggleForm().validate_on_submit():
+        abort(400, description="Demande incomplète : rien n'a été importé.")
+    key = request.form.get("key", "")
+    data = import_stash.get(current_app.instance_path, key)
+    if data is None:
+        result = csv_import.ImportResult(errors=[_(
+            "Cet aperçu a expiré ou son fichier a changé : rien n'a été importé. "
+            "Choisissez de nouveau le fichier.")])
+        return render_template("catalogue/import.html", result=result, **_import_context(slug)), 409
+    result = _plan(slug, data, apply=True)
+    expected = import_stash.sign(current_app.config["SECRET_KEY"], slug, key, result.fingerprint(data))
+    if not result.ok or not import_stash.same(expected, request.form.get("digest", "")):
+        db.session.rollback()
+        if not result.ok:
+            return render_template("catalogue/import.html", result=result,
+                                   **_import_context(slug)), 409
+        return _preview_page(slug, data, result, 409, stale=True)
     db.session.commit()
-    flash(_("Import terminé : %(c)s créé(s), %(u)s mis à jour, %(s)s inchangé(s).",
-            c=result.created, u=result.updated, s=result.unchanged), "success")
+    import_stash.drop(current_app.instance_path, key)
+    flash(_("Import terminé : %(created)s, %(updated)s, %(unchanged)s.",
+            created=ngettext("%(num)d créé", "%(num)d créés", result.created),
+            updated=ngettext("%(num)d mis à jour", "%(num)d mis à jour", result.updated),
+            unchanged=ngettext("%(num)d inchangé", "%(num)d inchangés", result.unchanged)),
+          "success")
     return redirect(url_for("catalogue.crates") if slug == "crates"
                     else url_for("catalogue.entries", slug=slug))

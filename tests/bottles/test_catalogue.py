@@ -223,9 +223,12 @@ def test_a_code_taken_at_the_same_moment_gives_409(client, session, coordinator,
     assert count(session, Winemaker) == 1
 
 
-def test_a_stored_value_outside_the_usual_lists_stays_editable(client, session, coordinator, factory):
+def test_a_deactivated_kind_and_territory_stay_on_the_points_that_have_them(
+        client, session, coordinator, factory):
     point = factory.point(code="OLD1", territory="Hors Jura")
-    point.kind = "wine_bar"
+    point.kind = factory.point_kind("wine_bar", "bar à vins")
+    point.point_kind.active = False
+    point.territory_row.active = False
     session.commit()
     page = client.get(f"/catalogue/points/{point.id}").get_data(as_text=True)
     for value in ("wine_bar", "Hors Jura"):
@@ -236,3 +239,5 @@ def test_a_stored_value_outside_the_usual_lists_stays_editable(client, session, 
     assert response.status_code == 302
     session.expire_all()
     assert session.get(CollectionPoint, point.id).name == "Bar à vins"
+    new_point = client.get("/catalogue/points/new").get_data(as_text=True)
+    assert "Hors Jura" not in new_point and "wine_bar" not in new_point

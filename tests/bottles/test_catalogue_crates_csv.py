@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -96,10 +97,17 @@ def test_crate_list_filters_and_capacity_edit(client, session, coordinator, fact
 
 
 def upload(client, slug: str, text: str, encoding: str = "utf-8"):
+    """Send a file, then confirm its preview (a refused file answers at the first step)."""
     page = client.get(f"/catalogue/import/{slug}").get_data(as_text=True)
-    return client.post(f"/catalogue/import/{slug}", data={
+    preview = client.post(f"/catalogue/import/{slug}", data={
         "csrf_token": csrf_from(page), "file": (io.BytesIO(text.encode(encoding)), "fichier.csv")},
         content_type="multipart/form-data")
+    if preview.status_code != 200:
+        return preview
+    html = preview.get_data(as_text=True)
+    form = html.split(f'action="/catalogue/import/{slug}/confirm"', 1)[1].split("</form>")[0]
+    return client.post(f"/catalogue/import/{slug}/confirm",
+                       data=dict(re.findall(r'name="([a-z_]+)"[^>]*value="([^"]*)"', form)))
 
 
 @pytest.mark.parametrize("slug", list(TABLES))
@@ -120,7 +128,8 @@ def test_example_file_imports_and_twice_changes_nothing(client, session, coordin
     again = upload(client, slug, text)
     assert again.status_code == 302
     assert count(session, TABLES[slug]) == rows and count(session, Event) == events
-    assert "0 créé(s), 0 mis à jour" in client.get("/").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert "Import terminé" in home and "0 mis à jour" in home and "(s)" not in home
 
 
 def test_import_updates_existing_codes_any_case(client, session, coordinator, factory):
@@ -207,7 +216,7 @@ def test_cli_import_catalogue(app, session, tmp_path, factory):
     session.expire_all()
     assert count(session, Winemaker) == 2
     result = runner.invoke(args=["bottles", "import-catalogue", "winemakers", str(good)])
-    assert result.exit_code == 0 and "0 créé(s), 0 mis à jour, 2 inchangé(s)" in result.output
+    assert result.exit_code == 0 and "0 créé, 0 mis à jour, 2 inchangés" in result.output
     bad = tmp_path / "mauvais.csv"
     bad.write_text("code,estate\nV3,\n", encoding="utf-8")
     result = runner.invoke(args=["bottles", "import-catalogue", "winemakers", str(bad)])

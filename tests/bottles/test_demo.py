@@ -29,7 +29,7 @@ def test_demo_fills_an_empty_database_and_the_ledger_checks(app, session, client
     events = session.scalar(select(func.count()).select_from(Event))
     assert events > 15_000 and seen == [events]  # the hook ran after the import, same transaction
     assert session.scalar(select(func.count()).select_from(CollectionPoint)) == 12
-    assert set(session.scalars(select(CollectionPoint.territory))) == {
+    assert set(session.scalars(select(CollectionPoint.territory).select_from(CollectionPoint))) == {
         "ECLA", "Bresse Haute Seille", "Pays des Lacs", "Porte du Jura", "Petite Montagne",
         "Région d'Orgelet"}
     collected, sold = _flow(session, "outside", "at_point"), _flow(session, "clean", "sold")

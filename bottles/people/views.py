@@ -105,7 +105,7 @@ def edit(user_id: int):
             operations.update_user(db.session, current_user, user, _data(form))
         except operations.PeopleError as error:
             db.session.rollback()
-            flash(str(error), "error")
+            form.role.errors = [*form.role.errors, str(error)]  # said beside the role
             status = 409
         else:
             db.session.commit()
@@ -124,7 +124,13 @@ def set_active(user_id: int):
     try:
         operations.set_active(db.session, current_user, user, wanted == "1")
     except operations.PeopleError as error:
-        abort(409, description=str(error))
+        db.session.rollback()
+        form = UserForm(obj=user, user_id=user.id, formdata=None)
+        _choices(form)
+        form.points.data = [p.id for p in user.collection_points]
+        form.washers.data = [w.id for w in user.washers]
+        return render_template("people/form.html", form=form, user=user, toggle=ToggleForm(),
+                               password_form=PasswordForm(), access_error=str(error)), 409
     db.session.commit()
     flash(_("Compte « %(name)s » réactivé.", name=user.username) if user.active
           else _("Compte « %(name)s » désactivé : il ne peut plus se connecter.", name=user.username),

@@ -111,9 +111,9 @@ def _kind_keys(kind: PointKind) -> list[str]:
 
 
 def point_kind_options(keep_id: int | None = None) -> list[PointKind]:
-    """Active point kinds (and the one a point already has), by label."""
+    """Active point kinds (and the one a point already has), in the order they were added."""
     return list(db.session.scalars(select(PointKind).where(
-        or_(PointKind.active.is_(True), PointKind.id == keep_id)).order_by(PointKind.label_fr)))
+        or_(PointKind.active.is_(True), PointKind.id == keep_id)).order_by(PointKind.id)))
 
 
 def territory_options(keep_id: int | None = None) -> list[Territory]:

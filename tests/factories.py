@@ -27,6 +27,11 @@ from bottles.models import (
 from bottles.rules import Kind, Move, Stage
 
 PASSWORD = "motdepasse-solide"
+SEEDED_TERRITORIES = ("ECLA", "Bresse Haute Seille", "Pays des Lacs", "Porte du Jura",
+                      "Petite Montagne", "Région d'Orgelet")
+SEEDED_POINT_KINDS = (("shop", "caviste, épicerie"), ("restaurant", "restaurant, bar"),
+                      ("supermarket", "grande surface"), ("recycling", "déchèterie, recyclerie"),
+                      ("estate", "domaine viticole"), ("other", "autre"))
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -72,6 +77,14 @@ class Factory:
             self.session.add(row)
             self.session.flush()
         return row
+
+    def point_catalogue(self) -> None:
+        """The six territories and point kinds migration 0004 seeds (PostgreSQL test runs
+        empty every table between tests, so tests that count on them call this)."""
+        for name in SEEDED_TERRITORIES:
+            self.territory(name)
+        for code, label in SEEDED_POINT_KINDS:
+            self.point_kind(code, label)
 
     def point(self, code: str | None = None, name: str | None = None,
               territory: str = "ECLA") -> CollectionPoint:

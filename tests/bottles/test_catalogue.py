@@ -31,6 +31,7 @@ NAME = {"models": "name", "reasons": "label_fr", "points": "name", "washers": "n
 
 @pytest.fixture
 def coordinator(client, factory):
+    factory.point_catalogue()
     user = factory.user("coordinator")
     factory.session.commit()
     login(client, user)

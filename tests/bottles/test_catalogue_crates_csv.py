@@ -18,6 +18,7 @@ TABLES = {"models": BottleModel, "reasons": Reason, "points": CollectionPoint, "
 
 @pytest.fixture
 def coordinator(client, factory):
+    factory.point_catalogue()
     user = factory.user("coordinator")
     factory.session.commit()
     login(client, user)

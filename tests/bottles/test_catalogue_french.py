@@ -11,6 +11,7 @@ from tests.factories import csrf_from, login, post_form
 
 @pytest.fixture
 def admin(client, factory):
+    factory.point_catalogue()
     user = factory.user("admin", username="chef")
     factory.session.commit()
     login(client, user)

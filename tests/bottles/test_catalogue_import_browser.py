@@ -25,6 +25,7 @@ def shot(page, name: str) -> None:
 
 
 def test_upload_preview_confirm_keeps_the_address(phone, factory, session, tmp_path):
+    factory.point_catalogue()
     point = factory.point(code="CAVE-LONS", name="Cave du Vieux Lons")
     factory.point(code="BAR-ARBOIS", name="Bar d'Arbois", territory="Bresse Haute Seille")
     address = point.address

@@ -17,6 +17,7 @@ HEADER = "code,name,kind,territory,address,latitude,longitude,contact,phone,acti
 
 @pytest.fixture
 def coordinator(client, factory):
+    factory.point_catalogue()
     user = factory.user("coordinator")
     factory.session.commit()
     login(client, user)

@@ -13,6 +13,7 @@ from tests.factories import csrf_from, login, post_form
 
 @pytest.fixture
 def coordinator(client, factory):
+    factory.point_catalogue()
     user = factory.user("coordinator")
     factory.session.commit()
     login(client, user)

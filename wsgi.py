@@ -18,10 +18,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     instance = Path(os.environ.get("BOUCLE_INSTANCE", Path(__file__).parent / "instance"))
     app = Flask(__name__, instance_path=str(instance.resolve()))
     app.config.update(config.load(instance))
-    # Each package keeps its own English catalogue; Flask-Babel merges them.
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
-        str(Path(package.__file__).parent / "translations")
-        for package in (bottles, collection_points, washer, reports))
+    # Each package keeps its own catalogues; Flask-Babel merges them. Only existing folders:
+    # a missing one would reset the merged plural rule to gettext's default (n != 1).
+    folders = (Path(package.__file__).parent / "translations"
+               for package in (bottles, collection_points, washer, reports))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(f) for f in folders if f.is_dir())
     app.config.update(overrides or {})
     bottles.init_app(app)
     collection_points.init_app(app)

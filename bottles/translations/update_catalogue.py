@@ -1,5 +1,7 @@
 """Re-extract a package's French strings, merge them into its English catalogue, compile it.
 
+It also writes a French catalogue of the plural messages only, so French counts 0 as singular.
+
 Run from the project root:  .venv/bin/python bottles/translations/update_catalogue.py [PACKAGE]
 (PACKAGE: bottles by default, or collection_points, washer; `make translations` does them
 all). Each package keeps its catalogue in PACKAGE/translations/en; Flask-Babel merges them.
@@ -28,14 +30,15 @@ def plain_labels() -> list[str]:
     sys.path.insert(0, str(ROOT))
     from bottles import ERROR_MESSAGES, ERROR_TITLES
     from bottles.auth import ROLE_LABELS
-    from bottles.catalogue.forms import POINT_KINDS, REASON_KINDS
+    from bottles.catalogue.forms import REASON_KINDS
     from bottles.catalogue.kinds import KINDS
     from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, STAGE_LABELS
 
     labels = [*ERROR_TITLES.values(), *ERROR_MESSAGES.values(), "Erreur", *ROLE_LABELS.values(),
-              *POINT_KINDS.values(), *REASON_KINDS.values(), *CRATE_STATE_LABELS.values(),
+              *REASON_KINDS.values(), *CRATE_STATE_LABELS.values(),
               *KIND_LABELS.values(), *STAGE_LABELS.values()]
-    labels += [label for kind in KINDS.values() for flt in kind.filters for _v, label in flt.choices]
+    labels += [label for kind in KINDS.values() for flt in kind.filters if not callable(flt.choices)
+               for _v, label in flt.choices]
     return list(dict.fromkeys(str(label) for label in labels))
 
 
@@ -66,9 +69,30 @@ def main(package: str = "bottles") -> None:
         write_po(handle, catalog, sort_output=True, omit_header=False, ignore_obsolete=True)
     with po.with_suffix(".mo").open("wb") as handle:
         write_mo(handle, catalog)
+    write_french_plurals(folder, template)
     pot.unlink()
     missing = [m.id for m in catalog if m.id and not m.string]
     print(f"{po.relative_to(ROOT)}: {len(catalog)} messages, {len(missing)} untranslated.")
+
+
+def write_french_plurals(folder: Path, template: Catalog) -> None:
+    """French counts 0 as singular ("0 bouteille"): a fr catalogue holding only the plural msgids.
+
+    Without a French catalogue gettext falls back to the English rule (n != 1) and writes
+    "0 bouteilles"; with one, the plural rule of fr (n > 1) picks the form.
+    """
+    french = Catalog(locale="fr", project="Boucle", fuzzy=False)
+    french._num_plurals, french._plural_expr = 2, "(n > 1)"  # CLDR's third "many" form is unused
+    for message in template:
+        if message.id and message.pluralizable:
+            french.add(message.id, string=tuple(message.id))
+    po = folder / "fr" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True, exist_ok=True)
+    with po.open("wb") as handle:
+        write_po(handle, french, sort_output=True, omit_header=False)
+    with po.with_suffix(".mo").open("wb") as handle:
+        write_mo(handle, french)
+
 
 if __name__ == "__main__":
     main(*sys.argv[1:2])

@@ -121,3 +121,50 @@ def test_refusals_are_explained_in_english_too(client, factory):
     for english in ("already exists (ignoring case)", "Required field.", "Whole number between 1 and 10000.",
                     "Whole number expected.", "Nothing was saved"):
         assert english in body, english
+
+
+@pytest.mark.parametrize("package_message", [
+    ("%(num)s bouteille", "%(num)s bouteilles"),  # kernel
+    ("%(num)s caisse enlevée", "%(num)s caisses enlevées"),  # collection points
+    ("%(n)s caisse réceptionnée", "%(n)s caisses réceptionnées"),  # washer
+])
+def test_french_counts_zero_as_singular_and_english_as_plural(app, package_message):
+    from flask_babel import ngettext, refresh
+
+    one, many = package_message
+    with app.test_request_context():
+        forms = [ngettext(one, many, n, n=n) for n in (0, 1, 2)]
+        assert forms == [one % {"num": 0, "n": 0}, one % {"num": 1, "n": 1}, many % {"num": 2, "n": 2}]
+        flask_session["lang"] = "en"
+        refresh()
+        assert "bottles" in ngettext("%(num)s bouteille", "%(num)s bouteilles", 0)
+
+
+def test_first_of_the_month_is_1er_in_french_only(app):
+    with app.test_request_context():
+        assert i18n.day(date(2026, 3, 1), "long") == "1er mars 2026"
+        assert i18n.day(date(2026, 3, 11), "long") == "11 mars 2026"
+        assert i18n.day(date(2026, 3, 1), "short") == "01/03/2026"
+        flask_session["lang"] = "en"
+        from flask_babel import refresh
+
+        refresh()
+        assert "1er" not in i18n.day(date(2026, 3, 1), "long")
+
+
+@pytest.mark.parametrize(("typed", "hours"), [("4h30", "4.50"), ("4,5", "4.50"), ("4:30", "4.50"),
+                                              ("4 h", "4.00"), ("0h45", "0.75"), ("7", "7.00")])
+def test_hours_as_people_type_them(typed, hours):
+    from decimal import Decimal
+
+    from bottles.rules import parse_hours
+
+    assert parse_hours(typed) == Decimal(hours)
+
+
+@pytest.mark.parametrize("typed", ["abc", "25", "4h75", "-1", "", "4,555"])
+def test_hours_that_are_not_hours_are_refused_in_french(typed):
+    from bottles.rules import parse_hours
+
+    with pytest.raises(ValueError, match="h|durée"):
+        parse_hours(typed)

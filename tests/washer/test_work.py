@@ -251,7 +251,7 @@ def test_another_washers_staff_sees_and_changes_nothing(client, session, dock):
     assert r.status_code == 403
     assert f"corriger/{receipt.seq}" not in client.get("/lavage/historique").get_data(as_text=True)
     page = client.get("/lavage/tri").get_data(as_text=True)
-    assert "0 bouteilles réceptionnées" in page
+    assert "0 bouteille réceptionnée attend le tri" in page  # French: 0 is singular
     assert stock(session, Stage.RECEIVED, dock.washer.id) == 50
 
 

@@ -12,7 +12,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from bottles import i18n, navigation
+from bottles import i18n, navigation, signals
 from bottles.auth import login_manager
 from bottles.db import db, sqlite_begin_mode
 from bottles.ledger import install_append_only_guard
@@ -36,6 +36,18 @@ ERROR_MESSAGES = {
 }
 
 
+def _log_to_stderr(app: Flask) -> None:
+    """One line per recorded event on stderr (gunicorn's log), at LOG_LEVEL (INFO by default)."""
+    import logging
+
+    logger = logging.getLogger("boucle")
+    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    if not logger.handlers and not app.testing:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+
+
 def init_app(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
@@ -44,6 +56,8 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     with app.app_context():
         install_append_only_guard(db.session.session_factory.class_)
+        signals.install(db.session.session_factory.class_)
+    _log_to_stderr(app)
     _sqlite_writes_begin_immediate(app)
 
     from bottles import cli, views

@@ -54,4 +54,5 @@ def load(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SECURE": os.environ.get("BASE_URL", "").startswith("https://"),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
     }

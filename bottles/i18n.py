@@ -5,16 +5,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale, refresh
 from flask_login import current_user
 
-from bottles.rules import format_hours
+from bottles.rules import PARIS, format_hours
 
-PARIS = ZoneInfo("Europe/Paris")
 babel = Babel()
 
 
@@ -84,12 +82,21 @@ def day(value: date | datetime | None, fmt: str = "medium") -> str:
     return first_of_month(format_date(value, fmt))
 
 
+def label(entry: object) -> str:
+    """A catalogue entry's name in the person's language: its English one when set, in English."""
+    french = getattr(entry, "label_fr", None) or getattr(entry, "name", None) or str(entry)
+    if not _locale().startswith("en"):
+        return french
+    return getattr(entry, "label_en", None) or getattr(entry, "name_en", None) or french
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: "Europe/Paris")
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters.update(number=number, money=money, euros=euros, percent=percent,
-                                 when=when, day=day, hours=format_hours)
+                                 when=when, day=day, hours=format_hours,
+                                 label=label)
 
     @app.before_request
     def _fresh_locale() -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bottles import signals
 from bottles.models import (
     BottleModel,
     CollectionPoint,
@@ -160,6 +161,7 @@ def record(session: Session, draft: Draft) -> Recorded:
         _move_crate(session, draft, event)
     apply_stock(session, stock_deltas(draft.moves, draft.sites()))
     session.flush()
+    signals.announce(session, event)
     return Recorded(event, True)
 
 

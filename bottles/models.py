@@ -75,6 +75,7 @@ class BottleModel(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
     volume_ml: Mapped[int] = mapped_column(Integer)
     colour: Mapped[str] = mapped_column(String(40), default="")
     glass_mass_g: Mapped[int] = mapped_column(Integer)

@@ -160,6 +160,7 @@ class CatalogueForm(FlaskForm):
 class BottleModelForm(CatalogueForm):
     model = BottleModel
     name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), _too_long(120)])
+    name_en = StringField(_l("Nom anglais"), validators=[Optional(), _too_long(120)])
     volume_ml = FrenchIntegerField(_l("Volume (ml)"), validators=[InputRequired(REQUIRED),
                                                                   _int_range(1, 10000)])
     colour = StringField(_l("Couleur du verre"), validators=[Optional(), _too_long(40)])

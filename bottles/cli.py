@@ -107,7 +107,7 @@ def import_catalogue(kind: str, file: str, dry_run: bool) -> None:
 def export_journal_command(path: str, start, end) -> None:
     """Write the whole ledger (or a date range) as one CSV file, one row per movement."""
     from bottles.journal import export_journal
-    from bottles.journal_export import PARIS
+    from bottles.rules import PARIS
 
     bounds = [day.replace(tzinfo=PARIS) if day else None for day in (start, end)]
     try:

@@ -1,4 +1,4 @@
-"""Crate codes: PREFIX-NNNNN-C with a Luhn mod 36 check character (DESIGN.md §7).
+"""Crate codes: PREFIX-NNNNN-C with a Luhn mod 36 check character (docs/ledger.md, "Crate codes").
 
 The format is printed on labels: it never changes.
 """

@@ -260,7 +260,7 @@ class Round(db.Model):
 
 
 class Event(db.Model):
-    """One thing that happened; appended once, never changed (DESIGN.md §5)."""
+    """One thing that happened; appended once, never changed (docs/ledger.md)."""
 
     __tablename__ = "events"
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

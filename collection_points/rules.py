@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bottles import rules as kernel
 from bottles.rules import LedgerError, parse_hours
 
 if TYPE_CHECKING:
@@ -17,8 +18,6 @@ if TYPE_CHECKING:
 
 PARIS = ZoneInfo("Europe/Paris")
 LATE_AFTER = timedelta(days=7)
-# Avoided emissions of one reused bottle: new (0.44) − reused (0.10) kg CO₂e, INDICATORS.md.
-CO2_SAVED_PER_REUSED_BOTTLE_KG = 0.34
 # Share of collected bottles that end up reused when the ledger has too little to say:
 # the Jura test of 2016–17 (18,000 reused of 50,000 collected).
 REFERENCE_REUSED_SHARE = 0.36
@@ -189,7 +188,8 @@ def reused_share(washed_ok: int, received: int) -> tuple[float, bool]:
 
 
 def co2_avoided_kg(bottles: int, share: float) -> float:
-    return bottles * share * CO2_SAVED_PER_REUSED_BOTTLE_KG
+    """CO₂e avoided by the reused `share` of `bottles`, with the kernel's factors (docs/indicators.md)."""
+    return kernel.co2_avoided_kg(bottles * share)
 
 
 def maps_links(latitude: Decimal | None, longitude: Decimal | None, address: str) -> dict[str, str]:

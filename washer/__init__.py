@@ -1,4 +1,4 @@
-"""Boucle package `washer` (see DESIGN.md §4): receipt, sorting, wash batches, clean stock."""
+"""Boucle package `washer` (docs/architecture.md): receipt, sorting, wash batches, clean stock."""
 
 from __future__ import annotations
 
@@ -18,9 +18,8 @@ def home_panel(user) -> Markup | None:
     from bottles.auth import washer_ids
     from bottles.db import db
     from bottles.models import utcnow
-    from bottles.rules import Stage
+    from bottles.rules import Stage, wash_yield
     from washer import queries
-    from washer.rules import wash_yield
 
     session, now = db.session, utcnow()
     allowed = washer_ids(user)
@@ -35,7 +34,7 @@ def home_panel(user) -> Markup | None:
             "sorted": sum(held[Stage.SORTED].values()), "clean": sum(r.quantity for r in clean),
             "oldest": max((r.age_days for r in clean if r.age_days is not None), default=None),
             "stale": sum(r.stale for r in clean), "accepted": accepted, "rejected": rejected,
-            "yield": wash_yield(accepted, rejected), "top": top})
+            "yield": wash_yield(accepted, accepted + rejected), "top": top})
     return Markup(render_template("washer/_home_panel.html", blocks=blocks, expected=expected))
 
 
@@ -49,7 +48,7 @@ def crate_panel(crate, user) -> Markup | None:
 
 def init_app(app: Flask) -> None:
     """Register this package's pages, commands and hooks on the app."""
-    from washer import views, views_stock  # noqa: F401  (routes on views.bp)
+    from washer import views
 
     app.register_blueprint(views.bp)
     roles = {"washer"}

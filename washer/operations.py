@@ -10,10 +10,18 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bottles.i18n import PARIS
 from bottles.ledger import Draft, Recorded, record
 from bottles.models import BottleModel, Crate, Event, Reason, User, Washer, Winemaker
-from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, CrateState, Kind, LedgerError, Move, Stage
+from bottles.rules import (
+    CRATE_STATE_LABELS,
+    KIND_LABELS,
+    PARIS,
+    CrateState,
+    Kind,
+    LedgerError,
+    Move,
+    Stage,
+)
 from washer import queries
 from washer.rules import DEFAULT_REASONS, MAX_PALLET, InputError, unbalanced
 

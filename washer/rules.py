@@ -125,11 +125,6 @@ def is_stale(washed_at: datetime, now: datetime) -> bool:
     return now - washed_at > timedelta(days=HYGIENE_DAYS)
 
 
-def wash_yield(accepted: int, rejected: int) -> float | None:
-    total = accepted + rejected
-    return accepted / total if total else None
-
-
 # --- Corrections blocked by later work ---------------------------------------------------------
 
 StockKey = tuple[str, int]  # (stage, model id; 0 = mixed)

@@ -1,4 +1,4 @@
-"""Boucle package `collection_points`: point staff and drivers (DESIGN.md §2, §6, §7)."""
+"""Boucle package `collection_points`: point staff and drivers (docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -85,11 +85,12 @@ class Recorded:
     created: bool
 
 
-def _dec(value: Decimal | None) -> str | None:
+def decimal_text(value: Decimal | None) -> str | None:
+    """A decimal's canonical text (no exponent, no trailing zeros), as the content hash reads it."""
     return None if value is None else format(Decimal(value).normalize(), "f")
 
 
-def _none_first(values: list) -> list[tuple]:
+def none_first_key(values: list) -> list[tuple]:
     """Sort key for movements where some ids are None (None sorts first, never compared)."""
     return [(value is not None, value if value is not None else 0) for value in values]
 
@@ -100,10 +101,10 @@ def content_hash(draft: Draft) -> str:
         draft.kind.value, draft.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
         draft.actor_id,
         draft.crate_id, draft.collection_point_id, draft.washer_id, draft.round_id,
-        draft.corrects_seq, draft.note, _dec(draft.hours), _dec(draft.km), _dec(draft.water_l),
-        _dec(draft.energy_kwh),
+        draft.corrects_seq, draft.note, decimal_text(draft.hours), decimal_text(draft.km),
+        decimal_text(draft.water_l), decimal_text(draft.energy_kwh),
         sorted(([m.from_stage.value, m.to_stage.value, m.quantity, m.model_id, m.reason_id,
-                 m.unit_price_cents, m.winemaker_id] for m in draft.moves), key=_none_first),
+                 m.unit_price_cents, m.winemaker_id] for m in draft.moves), key=none_first_key),
     ]
     return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
 

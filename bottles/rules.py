@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 # Times are stored in UTC and shown, bucketed by day and bounded by phase, in Paris time.
@@ -149,9 +149,8 @@ class LedgerError(ValueError):
     """An event the ledger refuses; the message is for the person (French)."""
 
 
-@dataclass(frozen=True)
-class Move:
-    """One movement of a draft event, with codes already resolved to ids."""
+class Move(NamedTuple):
+    """One movement of an event, codes resolved to ids (a tuple: a journal import reads millions)."""
 
     from_stage: Stage
     to_stage: Stage

@@ -17,8 +17,10 @@ from bottles import codes
 from bottles.check import check_ledger
 from bottles.db import db
 from bottles.journal import ALL_COLUMNS, COLUMNS, export_journal, import_journal
-from bottles.journal_read import Catalogue, Reader, rows_of
-from bottles.journal_write import fast_hash
+from bottles.journal.catalogue import Catalogue
+from bottles.journal.read import Reader
+from bottles.journal.rows import rows_of
+from bottles.journal.write import fast_hash
 from bottles.ledger import Draft, content_hash, record
 from bottles.models import (
     BottleModel,

@@ -1,5 +1,5 @@
 """Writing a checked journal: what it needs created, then events and movements in bulk, then
-the projections (stocks, crates, rounds). Called by bottles.journal_import once every row passed.
+the projections (stocks, crates, rounds). Called by bottles.journal.importer once every row passed.
 """
 
 from __future__ import annotations
@@ -9,31 +9,32 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bottles.check import round_projection
-from bottles.journal_read import Catalogue, Ev, FastMove
-from bottles.ledger import _dec, _none_first
+from bottles.journal.catalogue import Catalogue
+from bottles.journal.check import Checker
+from bottles.journal.create import create_rows
+from bottles.journal.read import JournalEvent
+from bottles.journal.report import ImportReport
+from bottles.ledger import decimal_text, none_first_key
 from bottles.models import Crate, Movement, Round, StockLevel
-from bottles.rules import STOCK_SITE, Kind, Site, Stage
-
-if TYPE_CHECKING:
-    from bottles.journal_import import Checker, ImportReport
+from bottles.rules import STOCK_SITE, Kind, Move, Site, Stage
 
 STAGE_VALUES = {stage: stage.value for stage in Stage}
 KIND_VALUES = {kind: kind.value for kind in Kind}
 CHUNK = 20_000
 
 
-def _insert_rows(cursor, event_sql: str, events: list, movement_sql: str, movements: list) -> None:
-    if events:
-        cursor.executemany(event_sql, events)
-    if movements:
-        cursor.executemany(movement_sql, movements)
+def _insert_rows(cursor, event_sql: str, event_rows: list, movement_sql: str,
+                 movement_rows: list) -> None:
+    if event_rows:
+        cursor.executemany(event_sql, event_rows)
+    if movement_rows:
+        cursor.executemany(movement_sql, movement_rows)
 
 
 def _drop_indexes(connection) -> list[str]:
@@ -50,37 +51,56 @@ def _drop_indexes(connection) -> list[str]:
     return [sql for _name, sql in rows]
 
 
-def _n(value: int | None) -> str:
+def _json_int(value: int | None) -> str:
     return "null" if value is None else str(value)
 
 
-def _d(value: Decimal | None) -> str:
-    return "null" if value is None else f'"{_dec(value)}"'
+def _json_decimal(value: Decimal | None) -> str:
+    """A decimal as content_hash's JSON writes it: its canonical text, quoted."""
+    return "null" if value is None else f'"{decimal_text(value)}"'
 
 
-def fast_hash(ev: Ev, round_id: int | None, utc_iso: str) -> str:
+def fast_hash(event: JournalEvent, round_id: int | None, utc_iso: str) -> str:
     """ledger.content_hash of the event, without building a Draft: the same JSON text, written
     directly (kinds, stages and dates are plain ASCII; the note goes through json.dumps)."""
-    moves = ev.moves
+    moves = event.moves
     if len(moves) > 1:
-        moves = sorted(moves, key=lambda m: _none_first(
-            [m.from_stage.value, m.to_stage.value, m.quantity, m.model_id, m.reason_id,
-             m.unit_price_cents, m.winemaker_id]))
-    hours, km, water, energy = ev.hours, ev.km, ev.water, ev.energy
+        moves = sorted(moves, key=lambda move: none_first_key(
+            [move.from_stage.value, move.to_stage.value, move.quantity, move.model_id,
+             move.reason_id, move.unit_price_cents, move.winemaker_id]))
+    hours, km, water, energy = event.hours, event.km, event.water, event.energy
     numbers = "null,null,null,null" if hours is None and km is None and water is None \
-        and energy is None else f"{_d(hours)},{_d(km)},{_d(water)},{_d(energy)}"
+        and energy is None else (f"{_json_decimal(hours)},{_json_decimal(km)},"
+                                 f"{_json_decimal(water)},{_json_decimal(energy)}")
     body = (
-        f'["{KIND_VALUES[ev.kind]}","{utc_iso}",{_n(ev.actor)},{_n(ev.crate)},{_n(ev.point)},'
-        f'{_n(ev.washer)},{_n(round_id)},{_n(ev.corrects_seq)},'
-        f'{json.dumps(ev.note) if ev.note else chr(34) * 2},{numbers},['
-        + ",".join(f'["{STAGE_VALUES[m.from_stage]}","{STAGE_VALUES[m.to_stage]}",{m.quantity},'
-                   f'{"null" if m.model_id is None else m.model_id},'
-                   f'{"null" if m.reason_id is None else m.reason_id},'
-                   f'{"null" if m.unit_price_cents is None else m.unit_price_cents},'
-                   f'{"null" if m.winemaker_id is None else m.winemaker_id}]'
-                   for m in moves)
+        f'["{KIND_VALUES[event.kind]}","{utc_iso}",{_json_int(event.actor)},'
+        f'{_json_int(event.crate)},{_json_int(event.point)},{_json_int(event.washer)},'
+        f'{_json_int(round_id)},{_json_int(event.corrects_seq)},'
+        f'{json.dumps(event.note) if event.note else chr(34) * 2},{numbers},['
+        + ",".join(f'["{STAGE_VALUES[move.from_stage]}","{STAGE_VALUES[move.to_stage]}",'
+                   f'{move.quantity},'
+                   f'{"null" if move.model_id is None else move.model_id},'
+                   f'{"null" if move.reason_id is None else move.reason_id},'
+                   f'{"null" if move.unit_price_cents is None else move.unit_price_cents},'
+                   f'{"null" if move.winemaker_id is None else move.winemaker_id}]'
+                   for move in moves)
         + "]]")
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _event_row(event: JournalEvent, round_id: int | None, now, on_sqlite: bool) -> tuple:
+    """The values of the event's INSERT; on SQLite already as the driver stores them."""
+    utc = event.at.astimezone(UTC).isoformat(timespec="microseconds")
+    if not on_sqlite:
+        return (event.seq, event.id, event.kind.value, event.at, now, event.actor, event.crate,
+                event.point, event.washer, round_id, event.corrects_seq, event.hours, event.km,
+                event.water, event.energy, event.note, fast_hash(event, round_id, utc))
+    hours, km, water, energy = event.hours, event.km, event.water, event.energy
+    return (event.seq, event.id.hex, KIND_VALUES[event.kind], f"{utc[:10]} {utc[11:26]}", now,
+            event.actor, event.crate, event.point, event.washer, round_id, event.corrects_seq,
+            None if hours is None else float(hours), None if km is None else float(km),
+            None if water is None else float(water), None if energy is None else float(energy),
+            event.note, fast_hash(event, round_id, utc))
 
 
 def _sqlite_when(moment: datetime) -> str:
@@ -117,8 +137,6 @@ class Writer:
         return self.remap[kind][value]
 
     def _create_missing(self, report: ImportReport) -> None:
-        from bottles.journal_create import create_rows
-
         for kind, planned in self.catalogue.missing.items():
             if not planned:
                 continue
@@ -156,65 +174,54 @@ class Writer:
         now = _sqlite_when(datetime.now(UTC)) if on_sqlite else datetime.now(UTC)
         next_movement = (self.session.scalar(select(Movement.id).order_by(Movement.id.desc())
                                              .limit(1)) or 0) + 1
-        events, movements, n_events, n_moves = [], [], 0, 0
+        event_rows: list[tuple] = []
+        movement_rows: list[tuple] = []
+        events_written = movements_written = 0
         remapping = bool(self.remap)
         indexes = _drop_indexes(connection) if on_sqlite and len(self.checker.accepted) > 50_000 else []
         cursor = connection.connection.driver_connection.cursor()
         # The driver inserts one chunk (GIL released) while Python prepares the next.
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = None
-            for ev in self.checker.accepted:
+            for event in self.checker.accepted:
                 if remapping:
-                    self._remap(ev)
-                round_id = round_ids[ev.round] if ev.round else None
-                seq = ev.seq
-                utc = ev.at.astimezone(UTC).isoformat(timespec="microseconds")
-                if on_sqlite:
-                    hours, km, water, energy = ev.hours, ev.km, ev.water, ev.energy
-                    events.append((
-                        seq, ev.id.hex, KIND_VALUES[ev.kind], f"{utc[:10]} {utc[11:26]}", now,
-                        ev.actor, ev.crate, ev.point, ev.washer, round_id, ev.corrects_seq,
-                        None if hours is None else float(hours), None if km is None else float(km),
-                        None if water is None else float(water),
-                        None if energy is None else float(energy), ev.note,
-                        fast_hash(ev, round_id, utc),
-                    ))
-                else:
-                    events.append((
-                        seq, ev.id, ev.kind.value, ev.at, now, ev.actor, ev.crate, ev.point,
-                        ev.washer, round_id, ev.corrects_seq, ev.hours, ev.km, ev.water, ev.energy,
-                        ev.note, fast_hash(ev, round_id, utc),
-                    ))
-                for move in ev.moves:
-                    movements.append((next_movement, seq, move.model_id, STAGE_VALUES[move.from_stage],
-                                      STAGE_VALUES[move.to_stage], move.quantity, move.reason_id,
-                                      move.unit_price_cents, move.winemaker_id))
+                    self._remap(event)
+                round_id = round_ids[event.round] if event.round else None
+                event_rows.append(_event_row(event, round_id, now, on_sqlite))
+                seq = event.seq
+                for move in event.moves:
+                    movement_rows.append((next_movement, seq, move.model_id,
+                                          STAGE_VALUES[move.from_stage], STAGE_VALUES[move.to_stage],
+                                          move.quantity, move.reason_id, move.unit_price_cents,
+                                          move.winemaker_id))
                     next_movement += 1
-                if len(events) >= CHUNK:
+                if len(event_rows) >= CHUNK:
                     if pending is not None:
                         pending.result()
-                    pending = pool.submit(_insert_rows, cursor, event_sql, events, movement_sql,
-                                          movements)
-                    n_events, n_moves = n_events + len(events), n_moves + len(movements)
-                    events, movements = [], []
+                    pending = pool.submit(_insert_rows, cursor, event_sql, event_rows, movement_sql,
+                                          movement_rows)
+                    events_written += len(event_rows)
+                    movements_written += len(movement_rows)
+                    event_rows, movement_rows = [], []
             if pending is not None:
                 pending.result()
-        _insert_rows(cursor, event_sql, events, movement_sql, movements)
+        _insert_rows(cursor, event_sql, event_rows, movement_sql, movement_rows)
         cursor.close()
         for statement in indexes:
             connection.exec_driver_sql(statement)
         if on_sqlite:
             connection.exec_driver_sql("PRAGMA cache_size = -2000")
-        return n_events + len(events), n_moves + len(movements)
+        return events_written + len(event_rows), movements_written + len(movement_rows)
 
-    def _remap(self, ev: Ev) -> None:
-        ev.actor = self._id("actor", ev.actor)
-        ev.crate = self._id("crate", ev.crate)
-        ev.point = self._id("point", ev.point)
-        ev.washer = self._id("washer", ev.washer)
-        ev.moves = [FastMove(m.from_stage, m.to_stage, m.quantity, self._id("model", m.model_id),
-                         self._id("reason", m.reason_id), m.unit_price_cents,
-                         self._id("winemaker", m.winemaker_id)) for m in ev.moves]
+    def _remap(self, event: JournalEvent) -> None:
+        event.actor = self._id("actor", event.actor)
+        event.crate = self._id("crate", event.crate)
+        event.point = self._id("point", event.point)
+        event.washer = self._id("washer", event.washer)
+        event.moves = [Move(move.from_stage, move.to_stage, move.quantity,
+                            self._id("model", move.model_id), self._id("reason", move.reason_id),
+                            move.unit_price_cents, self._id("winemaker", move.winemaker_id))
+                       for move in event.moves]
 
     def _stocks(self) -> None:
         keys = sorted(self.checker.touched_stocks)

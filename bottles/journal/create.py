@@ -29,6 +29,7 @@ def guess_role(kinds: set[Kind | None]) -> str:
 
 
 def reason_kind(pair: tuple[Stage, Stage] | None) -> str:
+    """The kind of a missing reason, from the movement it first appears on."""
     if pair is None:
         return "refusal"
     source, target = pair
@@ -41,7 +42,8 @@ def reason_kind(pair: tuple[Stage, Stage] | None) -> str:
     return "refusal"
 
 
-def _row(kind: str, code: str, hint: Any):
+def _new_row(kind: str, code: str, hint: Any):
+    """The catalogue row (or inactive account) a missing code becomes, named after its code."""
     note = "créé par l'import du journal"
     if kind == "point":
         return CollectionPoint(code=code, name=code, contact=note)
@@ -66,7 +68,7 @@ def create_rows(session: Session, kind: str, planned: dict[str, int],
                 first_use: dict[tuple[str, str], tuple[int, Any]],
                 actor_kinds: dict[str, set]) -> dict[str, Any]:
     """Create one row per missing code; return them by code (flushed, ids set)."""
-    rows = {code: _row(kind, code, actor_kinds.get(code) if kind == "actor"
+    rows = {code: _new_row(kind, code, actor_kinds.get(code) if kind == "actor"
                        else first_use.get((kind, code), (0, None))[1]) for code in planned}
     session.add_all(rows.values())
     session.flush()

@@ -1,4 +1,4 @@
-"""The ledger as one CSV file (DESIGN.md §5 "The journal"): columns and the streaming export."""
+"""The streaming export of the ledger as one CSV file, one row per movement (docs/ledger.md)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import csv
 from datetime import datetime
 from decimal import Decimal
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from bottles.journal.columns import ALL_COLUMNS
+from bottles.ledger import decimal_text
 from bottles.models import (
     BottleModel,
     CollectionPoint,
@@ -23,20 +24,11 @@ from bottles.models import (
     Washer,
     Winemaker,
 )
-
-PARIS = ZoneInfo("Europe/Paris")
-COLUMNS = (
-    "event_id", "occurred_at", "kind", "actor", "crate", "collection_point", "washer", "winemaker",
-    "bottle_model", "from_stage", "to_stage", "quantity", "reason", "unit_price_eur", "corrects",
-    "note",
-)
-# Optional trailing columns: the round (its code) and the work and resources logged.
-EXTENSION_COLUMNS = ("round", "hours", "km", "water_l", "energy_kwh")
-ALL_COLUMNS = COLUMNS + EXTENSION_COLUMNS
+from bottles.rules import PARIS
 
 
 def format_decimal(value: Decimal | None) -> str:
-    return "" if value is None else format(Decimal(value).normalize(), "f")
+    return decimal_text(value) or ""
 
 
 def format_cents(cents: int | None) -> str:

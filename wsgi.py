@@ -10,6 +10,7 @@ from flask import Flask
 import bottles
 import collection_points
 import reports
+import resales
 import washer
 from bottles import config
 
@@ -21,10 +22,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Each package keeps its own catalogues; Flask-Babel merges them. Only existing folders:
     # a missing one would reset the merged plural rule to gettext's default (n != 1).
     folders = (Path(package.__file__).parent / "translations"
-               for package in (bottles, collection_points, washer, reports))
+               for package in (bottles, collection_points, washer, resales, reports))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(f) for f in folders if f.is_dir())
     app.config.update(overrides or {})
     bottles.init_app(app)
+    resales.init_app(app)
     collection_points.init_app(app)
     washer.init_app(app)
     reports.init_app(app)

@@ -64,7 +64,6 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     _register_catalogue_and_people(app)
-    _register_resales(app)
     app.cli.add_command(cli.group)
     _register_errors(app)
 
@@ -89,14 +88,6 @@ def _sqlite_writes_begin_immediate(app: Flask) -> None:
     @app.teardown_request
     def _reset_begin_mode(_error) -> None:
         sqlite_begin_mode.set("DEFERRED")
-
-
-def _register_resales(app: Flask) -> None:
-    from bottles.resales import views as resales_views
-
-    app.register_blueprint(resales_views.bp)
-    navigation.add_action("Ventes aux vignerons", "resales.index", {"coordinator", "admin", "washer"},
-                          "Ventes, bons de livraison, vignerons acheteurs")
 
 
 def _register_catalogue_and_people(app: Flask) -> None:

@@ -20,7 +20,6 @@ from bottles.models import (
     StockLevel,
     Washer,
 )
-from bottles.resales.queries import Lot, clean_lots
 from bottles.rules import (
     MODELLED_STAGES,
     PARIS,
@@ -32,6 +31,7 @@ from bottles.rules import (
     reverse,
     stock_deltas,
 )
+from bottles.stock import Lot, clean_lots, live
 from washer.rules import (
     DEFAULT_PALLET,
     age_days,
@@ -43,12 +43,6 @@ from washer.rules import (
 )
 
 WASHER_KINDS = (Kind.RECEIPT, Kind.SORTING, Kind.WASH, Kind.STOCKTAKE, Kind.SALE)
-
-
-def live():
-    """SQL condition: an event that is neither a correction nor corrected."""
-    corrected = select(Event.corrects_seq).where(Event.corrects_seq.is_not(None))
-    return and_(Event.kind != Kind.CORRECTION.value, Event.seq.not_in(corrected))
 
 
 def washers_for(session: Session, allowed: set[int] | None) -> list[Washer]:
@@ -261,10 +255,6 @@ def clean_stock(session: Session, washer: Washer, now: datetime) -> list[CleanRo
     rows = []
     for model_id, quantity in held.items():
         model_lots = lots.get(model_id, [])
-        covered = sum(lot.quantity for lot in model_lots)
-        if covered < quantity:  # bottles back from a corrected sale older than any kept lot
-            first = model_lots[0].washed_at if model_lots else None
-            model_lots = ([Lot(first, quantity - covered)] if first else []) + model_lots
         oldest = model_lots[0].washed_at if model_lots else None
         full, rest = pallets(quantity, size)
         rows.append(CleanRow(

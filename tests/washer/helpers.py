@@ -30,8 +30,8 @@ def seed_history(session, dock) -> None:
     from datetime import UTC, datetime, timedelta
 
     from bottles.models import Round
-    from bottles.resales import operations as resales
-    from bottles.resales.rules import Line
+    from resales import operations as resales
+    from resales.rules import Line
     from washer import operations
 
     now = datetime.now(UTC)

@@ -18,9 +18,9 @@ from hypothesis.stateful import (
 
 from bottles.check import check_ledger
 from bottles.models import StockLevel
-from bottles.resales import operations as resales
-from bottles.resales.rules import Line, SaleInputError
 from bottles.rules import Kind, LedgerError, Stage
+from resales import operations as resales
+from resales.rules import Line, SaleInputError
 from tests.factories import T0
 from tests.washer.dock import make_dock
 from washer import operations

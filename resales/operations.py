@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from bottles.ledger import Draft, Recorded, record
 from bottles.models import BottleModel, Event, StockLevel, User, Washer, Winemaker
-from bottles.resales.rules import Line, SaleFormError, SaleInputError, merge_lines, shortage
 from bottles.rules import Kind, Move, Stage
+from resales.rules import Line, SaleFormError, SaleInputError, merge_lines, shortage
 
 
 def record_sale(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID, washer_id: int,

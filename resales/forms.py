@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 
 from werkzeug.datastructures import MultiDict
 
-from bottles.i18n import PARIS
-from bottles.resales.rules import (
+from bottles.rules import PARIS
+from resales.rules import (
     Line,
     SaleFormError,
     SaleInputError,

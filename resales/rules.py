@@ -1,4 +1,4 @@
-"""Pure rules of a resale: prices, what the winemaker saved and the CO₂ and glass avoided."""
+"""Pure rules of a resale: lines, prices and what the winemaker saved (CO₂ factors: bottles.rules)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from babel.numbers import format_decimal
 
 from bottles.rules import MAX_QUANTITY, MAX_UNIT_PRICE_CENTS
 
-CO2_NEW_BOTTLE_KG = 0.44  # INDICATORS.md: ~550 g bottle × ~0.8 kg CO₂e per kg of new glass
-CO2_REUSED_BOTTLE_KG = 0.10  # reuse cuts ~76–85 % of the bottle's impact (ADEME 2018)
 DEFAULT_RESALE_CENTS = 30
 DEFAULT_NEW_BOTTLE_CENTS = 80
 MAX_LINES = 50
@@ -88,10 +86,6 @@ def merge_lines(lines: list[Line]) -> list[Line]:
         key = (line.model_id, line.unit_price_cents)
         seen[key] = seen.get(key, 0) + line.quantity
     return [Line(m, q, p) for (m, p), q in seen.items()]
-
-
-def co2_avoided_kg(bottles: int) -> float:
-    return round(bottles * (CO2_NEW_BOTTLE_KG - CO2_REUSED_BOTTLE_KG), 2)
 
 
 def saving_cents(quantity: int, unit_price_cents: int, new_bottle_cents: int) -> int:

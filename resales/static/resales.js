@@ -1,4 +1,4 @@
-/* Sale form (bottles/templates/resales/new.html): a running total, the models of the chosen
+/* Sale form (resales/templates/resales/new.html): a running total, the models of the chosen
  * washer, "+ une ligne"; on the delivery note, the print button. A static file, so a strict
  * Content-Security-Policy allows it. The total is a help while typing: the server computes the
  * sale's amount again and the delivery note is what counts. */

@@ -25,19 +25,20 @@ from bottles.db import db
 from bottles.i18n import day
 from bottles.models import Event, Washer, Winemaker, utcnow
 from bottles.queries import corrected_seqs
-from bottles.resales import operations, queries
-from bottles.resales.forms import parse_sale, typed_lines
-from bottles.resales.pdf import delivery_note_pdf
-from bottles.resales.rules import (
+from bottles.rules import CO2_NEW_BOTTLE_KG, CO2_REUSED_BOTTLE_KG, Kind, LedgerError
+from resales import operations, queries
+from resales.forms import parse_sale, typed_lines
+from resales.pdf import delivery_note_pdf
+from resales.rules import (
     DEFAULT_NEW_BOTTLE_CENTS,
     DEFAULT_RESALE_CENTS,
     SaleFormError,
     SaleInputError,
     total_cents,
 )
-from bottles.rules import Kind, LedgerError
 
-bp = Blueprint("resales", __name__, url_prefix="/ventes")
+bp = Blueprint("resales", __name__, url_prefix="/ventes", template_folder="templates",
+               static_folder="static", static_url_path="/static/resales")
 ROLES = ("washer",)
 
 
@@ -96,6 +97,7 @@ def _form_context(allowed: set[int] | None) -> dict:
 @bp.get("/")
 @role_required(*ROLES)
 def index():
+    """The sales, newest first, by pages, and a link to record one where the person may sell."""
     allowed = washer_ids(current_user)
     may_sell = current_user.role in OVERSEERS or any(w.staff_may_sell for w in current_user.washers)
     page = max(1, min(request.args.get("page", 1, type=int), 100_000))
@@ -108,6 +110,7 @@ def index():
 @bp.get("/nouvelle")
 @role_required(*ROLES)
 def new():
+    """The sale form: the washers' clean stock, oldest wash first, lines of model, quantity, price."""
     return render_template("resales/new.html", values={}, errors={}, total=None,
                            **_form_context(_seller_washers()))
 
@@ -115,6 +118,7 @@ def new():
 @bp.post("/nouvelle")
 @role_required(*ROLES)
 def create():
+    """The sale recorded and its delivery note, or the form again with each refusal beside its field."""
     allowed = _seller_washers()
     resale, _new = _prices()
     try:
@@ -174,12 +178,14 @@ def _note_context(sale: Event) -> dict:
     return {"sale": sale, "winemaker": winemaker, "washer": db.session.get(Washer, sale.washer_id),
             "note": queries.delivery_note(db.session, sale, new_price), "new_price": new_price,
             "channel": current_app.config["CHANNEL_NAME"],
+            "co2_new_kg": CO2_NEW_BOTTLE_KG, "co2_reused_kg": CO2_REUSED_BOTTLE_KG,
             "corrected_by": corrected_seqs(db.session, [sale.seq]).get(sale.seq)}
 
 
 @bp.get("/<int:seq>")
 @role_required(*ROLES)
 def note(seq: int):
+    """A sale's delivery note to print (saving, CO₂ and glass avoided); those allowed may cancel it."""
     sale = _sale(seq)
     return render_template("resales/note.html", new_id=str(uuid.uuid4()), values={},
                            may_correct=_may_correct(sale), **_note_context(sale))
@@ -188,6 +194,7 @@ def note(seq: int):
 @bp.get("/<int:seq>.pdf")
 @role_required(*ROLES)
 def note_pdf(seq: int):
+    """The delivery note as an A4 PDF."""
     sale = _sale(seq)
     context = _note_context(sale)
     body = delivery_note_pdf(
@@ -207,6 +214,7 @@ def _may_correct(sale: Event) -> bool:
 @bp.post("/<int:seq>/corriger")
 @role_required(*ROLES)
 def correct(seq: int):
+    """The sale cancelled by its exact reverse, its bottles back in clean stock."""
     sale = _sale(seq)
     if not _may_correct(sale):
         abort(403)
@@ -230,6 +238,7 @@ def correct(seq: int):
 @bp.get("/vigneron/<int:winemaker_id>")
 @role_required("coordinator")
 def winemaker(winemaker_id: int):
+    """One estate's purchases, savings, refused labelled bottles and sales."""
     row = db.session.get(Winemaker, winemaker_id)
     if row is None:
         abort(404, description="Vigneron inconnu.")
@@ -243,6 +252,7 @@ def winemaker(winemaker_id: int):
 @bp.get("/vignerons")
 @role_required("coordinator")
 def winemakers():
+    """The estates, those whose permanent labels get bottles refused first."""
     labels = queries.label_refusals(db.session)
     rows = sorted(db.session.scalars(select(Winemaker)), key=lambda w: (-labels.get(w.id, 0), w.estate))
     return render_template("resales/winemakers.html", winemakers=rows, labels=labels)

@@ -194,7 +194,7 @@ def test_crate_page_offers_the_receipt_to_the_washer(client, session, shop):
 
 
 def test_sales_list_pages(client, session, shop, monkeypatch):
-    from bottles.resales import views
+    from resales import views
 
     monkeypatch.setattr(views, "SALES_PER_PAGE", 1)
     login(client, shop.coordinator)

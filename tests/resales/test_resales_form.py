@@ -11,11 +11,11 @@ import pytest
 
 from bottles.models import Event
 from bottles.rules import Kind, Move, Stage
-from tests.bottles import test_resales
-from tests.bottles.test_resales import _lines, _sell
 from tests.factories import login
+from tests.resales import test_resales
+from tests.resales.test_resales import _lines, _sell
 
-STATIC = Path(__file__).resolve().parents[2] / "bottles" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "resales" / "static"
 
 
 @pytest.fixture
@@ -98,13 +98,27 @@ def test_prices_with_a_decimal_comma_and_the_server_total(client, session, shop)
 def test_the_running_total_script_is_a_static_file_not_inline(client, shop):
     login(client, shop.coordinator)
     html = client.get("/ventes/nouvelle").get_data(as_text=True)
-    assert re.search(r'<script src="/static/bottles/resales\.js[^"]*" defer></script>', html)
+    assert re.search(r'<script src="/ventes/static/resales/resales\.js[^"]*" defer></script>', html)
     assert not re.search(r"<script>(?!\s*</script>)", html), "inline script"
     script = (STATIC / "resales.js").read_text()
     assert "sale-total" in script and "unit_price" in script
     note = client.get("/ventes/").get_data(as_text=True)
     assert "onclick" not in note
 
+
+
+def test_the_pages_load_their_script_and_style(client, shop):
+    """The resales package serves its own static files: every page's JS and CSS answer."""
+    login(client, shop.coordinator)
+    for page in ("/ventes/", "/ventes/nouvelle"):
+        html = client.get(page).get_data(as_text=True)
+        urls = re.findall(r'<(?:script src|link rel="stylesheet" href)="(/ventes/static/[^"?]+)', html)
+        assert {url.rsplit("/", 1)[1] for url in urls} >= {"resales.js", "resales.css"}, page
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert response.get_data() == (STATIC / url.rsplit("/", 1)[1]).read_bytes(), url
+            response.close()
 
 def test_the_delivery_note_says_1_bouteille(client, session, shop):
     login(client, shop.coordinator)

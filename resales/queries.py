@@ -1,16 +1,17 @@
-"""Reads of resales and clean stock ages (SQL aggregates, no query per row)."""
+"""Reads of resales: stock to sell, sales, delivery notes, purchases (SQL aggregates)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bottles.models import BottleModel, Event, Movement, Setting, StockLevel, Washer, Winemaker
-from bottles.resales.rules import co2_avoided_kg, saving_cents
-from bottles.rules import Kind, Stage
+from bottles.rules import Kind, Stage, co2_avoided_kg
+from bottles.stock import clean_lots, live
+from resales.rules import saving_cents
 
 
 def setting_int(session: Session, key: str, default: int) -> int:
@@ -20,65 +21,6 @@ def setting_int(session: Session, key: str, default: int) -> int:
         return int(raw) if raw not in (None, "") else default
     except ValueError:
         return default
-
-
-def live():
-    """SQL condition: an event neither a correction nor corrected."""
-    corrected = select(Event.corrects_seq).where(Event.corrects_seq.is_not(None))
-    return and_(Event.kind != Kind.CORRECTION.value, Event.seq.not_in(corrected))
-
-
-@dataclass(frozen=True)
-class Lot:
-    """Bottles of one wash still in clean stock."""
-
-    washed_at: datetime
-    quantity: int
-
-
-def _least(session: Session, a, b):
-    if session.get_bind().dialect.name == "sqlite":
-        return func.min(a, b)  # SQLite's two-argument min() is its scalar LEAST
-    return func.least(a, b)
-
-
-def clean_lots(session: Session, washer_id: int) -> dict[int, list[Lot]]:
-    """Per model, the washes still in clean stock, oldest first.
-
-    Clean stock leaves oldest first (sales draw on the oldest wash), so what remains is the
-    newest inflows covering the current stock: a running sum over inflows, newest first.
-    """
-    inflow = (
-        select(Movement.bottle_model_id.label("model"), Event.occurred_at.label("at"),
-               Event.seq.label("seq"), func.sum(Movement.quantity).label("q"))
-        .join(Event, Event.seq == Movement.event_seq)
-        .where(Event.washer_id == washer_id, Movement.to_stage == Stage.CLEAN.value,
-               Event.kind.in_([Kind.WASH.value, Kind.STOCKTAKE.value]), live())
-        .group_by(Movement.bottle_model_id, Event.occurred_at, Event.seq)
-        .subquery()
-    )
-    newer = func.sum(inflow.c.q).over(partition_by=inflow.c.model,
-                                      order_by=(inflow.c.at.desc(), inflow.c.seq.desc()))
-    ranked = select(inflow.c.model, inflow.c.at, inflow.c.seq, inflow.c.q,
-                    newer.label("newer")).subquery()
-    held = (select(StockLevel.model_id, StockLevel.quantity)
-            .where(StockLevel.stage == Stage.CLEAN.value, StockLevel.site_id == washer_id,
-                   StockLevel.quantity > 0).subquery())
-    before = ranked.c.newer - ranked.c.q
-    rows = session.execute(
-        select(ranked.c.model, ranked.c.at, _least(session, ranked.c.q, held.c.quantity - before))
-        .join(held, held.c.model_id == ranked.c.model)
-        .where(before < held.c.quantity)
-        .order_by(ranked.c.model, ranked.c.at, ranked.c.seq)
-    ).all()
-    lots: dict[int, list[Lot]] = {}
-    for model_id, at, quantity in rows:
-        if isinstance(at, str):  # SQLite returns window-query datetimes as text
-            at = datetime.fromisoformat(at)
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)
-        lots.setdefault(model_id, []).append(Lot(at, int(quantity)))
-    return lots
 
 
 @dataclass(frozen=True)
@@ -177,7 +119,7 @@ def delivery_note(session: Session, sale: Event, new_bottle_cents: int) -> Note:
     return Note(lines, bottles, total, bottles * new_bottle_cents,
                 sum(saving_cents(line.quantity, line.unit_price_cents, new_bottle_cents)
                     for line in lines),
-                co2_avoided_kg(bottles), round(sum(line.glass_kg for line in lines), 1))
+                round(co2_avoided_kg(bottles), 2), round(sum(line.glass_kg for line in lines), 1))
 
 
 @dataclass(frozen=True)
@@ -200,7 +142,7 @@ def purchases(session: Session, winemaker_id: int, new_bottle_cents: int) -> Pur
         .where(Event.kind == Kind.SALE.value, Movement.winemaker_id == winemaker_id, live())
     ).one()
     q, spent = int(q), int(spent)
-    return Purchases(q, spent, q * new_bottle_cents - spent, co2_avoided_kg(q),
+    return Purchases(q, spent, q * new_bottle_cents - spent, round(co2_avoided_kg(q), 2),
                      round(int(glass_g) / 1000, 1))
 
 

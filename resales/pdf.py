@@ -13,6 +13,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from bottles.i18n import money as _money
 from bottles.i18n import number as _number
+from bottles.rules import CO2_NEW_BOTTLE_KG, CO2_REUSED_BOTTLE_KG
 
 
 def _plain(text: str) -> str:
@@ -55,7 +56,8 @@ def delivery_note_pdf(*, channel: str, title: str, sale, winemaker, washer, when
               Paragraph(f"Économie par rapport à des bouteilles neuves : <b>{money(note.saving_cents)}</b>",
                         styles["Normal"]),
               Paragraph(f"CO2 évité : <b>{number(note.co2_kg, 1)} kg</b> "
-                        "(0,44 kg pour une bouteille neuve, 0,10 kg réemployée)", styles["Normal"]),
+                        f"({number(CO2_NEW_BOTTLE_KG, 2)} kg pour une bouteille neuve, "
+                        f"{number(CO2_REUSED_BOTTLE_KG, 2)} kg réemployée)", styles["Normal"]),
               Paragraph(f"Verre évité : <b>{number(note.glass_kg, 1)} kg</b>", styles["Normal"])]
     if sale.note:
         story += [Spacer(1, 0.4 * cm), Paragraph(f"Note : {escape(sale.note)}", styles["Normal"])]

@@ -1,0 +1,16 @@
+"""Boucle package `resales`: clean bottles sold to winemakers, delivery notes, winemaker pages
+(docs/architecture.md)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register this package's pages and its link on the home pages and menu."""
+    from bottles import navigation
+    from resales import views
+
+    app.register_blueprint(views.bp)
+    navigation.add_action("Ventes aux vignerons", "resales.index", {"coordinator", "admin", "washer"},
+                          "Ventes, bons de livraison, vignerons acheteurs")

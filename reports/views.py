@@ -275,7 +275,7 @@ def pdf_report(phase_id: int):
 @bp.get("/<int:phase_id>/journal.csv")
 @role_required(*COORD)
 def journal(phase_id: int):
-    from bottles.journal_export import export_journal
+    from bottles.journal import export_journal
 
     phase = _phase_or_404(phase_id)
     start, end = rules.phase_bounds(phase.start_date, phase.end_date)

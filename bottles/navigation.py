@@ -1,6 +1,6 @@
 """Hooks through which the other packages add to the kernel's pages without being imported.
 
-The kernel never imports collection_points, washer or reports: they register here.
+The kernel never imports collection_points, washer, resales or reports: they register here.
 """
 
 from __future__ import annotations

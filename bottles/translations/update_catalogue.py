@@ -3,8 +3,9 @@
 It also writes a French catalogue of the plural messages only, so French counts 0 as singular.
 
 Run from the project root:  .venv/bin/python bottles/translations/update_catalogue.py [PACKAGE]
-(PACKAGE: bottles by default, or collection_points, washer; `make translations` does them
-all). Each package keeps its catalogue in PACKAGE/translations/en; Flask-Babel merges them.
+(PACKAGE: bottles by default, or collection_points, washer, resales; `make translations` does
+the first three: resales' strings are still in the kernel's catalogue). Each package keeps its
+catalogue in PACKAGE/translations/en; Flask-Babel merges them.
 French is the source language: msgids are French. The kernel's labels kept in plain dicts
 (rules.py is pure, without Flask) are added here, since pybabel only sees calls to _(),
 gettext() and lazy_gettext().
@@ -22,7 +23,7 @@ from babel.messages.pofile import read_po, write_po
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-PACKAGES = ("bottles", "collection_points", "washer")
+PACKAGES = ("bottles", "collection_points", "washer", "resales")
 
 
 def plain_labels() -> list[str]:

@@ -32,8 +32,8 @@ def prepare(url: str, scale: int, csv_path: Path) -> int:
     from flask_migrate import upgrade
 
     from bottles.db import db
-    from bottles.demo_catalogue import create_catalogue
-    from bottles.demo_history import history
+    from bottles.demo.catalogue import create_catalogue
+    from bottles.demo.history import history
     from bottles.journal import ALL_COLUMNS
 
     app = _app(url)

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from bottles import demo
 from bottles.check import check_ledger
-from bottles.demo_catalogue import ACCOUNTS
-from bottles.demo_history import history
+from bottles.demo.catalogue import ACCOUNTS
+from bottles.demo.history import history
 from bottles.models import CollectionPoint, Crate, Event, Movement, Round, User
 from tests.factories import login, post_form
 

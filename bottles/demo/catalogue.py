@@ -137,16 +137,19 @@ ACCOUNTS = [
 
 def point_user(code: str) -> str:
     """The demo account that declares crates full at a point."""
-    return next(name for name, _d, role, _p, points, _w in ACCOUNTS if code in points)
+    return next(username for username, _display, _role, _password, points, _washers in ACCOUNTS
+                if code in points)
 
 
 def create_catalogue(session: Session, crate_codes: list[tuple[str, int]]) -> None:
     """Models, reasons, points, washer, estates, crates and the demo accounts, through the ORM."""
-    session.add_all(BottleModel(code=c, name=n, volume_ml=v, colour=col, glass_mass_g=g, in_pool=p)
-                    for c, n, v, col, g, p in MODELS)
-    session.add_all(Reason(code=c, kind=k, label_fr=fr, label_en=en) for c, k, fr, en in REASONS)
-    kinds = {k.code: k for k in session.scalars(select(PointKind))}
-    territories = {t.name: t for t in session.scalars(select(Territory))}
+    session.add_all(BottleModel(code=code, name=name, volume_ml=volume, colour=colour,
+                                glass_mass_g=glass, in_pool=in_pool)
+                    for code, name, volume, colour, glass, in_pool in MODELS)
+    session.add_all(Reason(code=code, kind=kind, label_fr=label_fr, label_en=label_en)
+                    for code, kind, label_fr, label_en in REASONS)
+    kinds = {kind.code: kind for kind in session.scalars(select(PointKind))}
+    territories = {territory.name: territory for territory in session.scalars(select(Territory))}
     points = {}
     for code, name, kind, territory, address, lat, lon, phase in POINTS:
         if kind not in kinds:  # the migration seeds them; a wiped database may not have them
@@ -164,9 +167,9 @@ def create_catalogue(session: Session, crate_codes: list[tuple[str, int]]) -> No
     washer = Washer(code=code, name=name, address=address, contact="Accueil du quai",
                     phone="03 84 25 00 00", pallet_size=1200)
     session.add(washer)
-    session.add_all(Winemaker(code=c, estate=e, commune=town, contact=f"{e} — vente",
-                              email=f"contact@{c.lower()}.example")
-                    for c, e, town, _label, _buys in WINEMAKERS)
+    session.add_all(Winemaker(code=code, estate=estate, commune=town, contact=f"{estate} — vente",
+                              email=f"contact@{code.lower()}.example")
+                    for code, estate, town, _label, _buys in WINEMAKERS)
     session.add_all(Crate(code=code, capacity=capacity) for code, capacity in crate_codes)
     hashes: dict[str, str] = {}
     for username, display, role, password, point_codes, washer_codes in ACCOUNTS:
@@ -174,7 +177,7 @@ def create_catalogue(session: Session, crate_codes: list[tuple[str, int]]) -> No
             hashes[password] = hash_password(password)
         user = User(username=username, display_name=display, role=role,
                     password_hash=hashes[password])
-        user.collection_points = [points[c] for c in point_codes]
+        user.collection_points = [points[point_code] for point_code in point_codes]
         user.washers = [washer] if washer_codes else []
         session.add(user)
     session.flush()

@@ -11,15 +11,13 @@ import math
 import random
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bottles import codes
-from bottles.demo_catalogue import ODD_MODELS, POINTS, POOL_MODELS, WASHER, WINEMAKERS, point_user
+from bottles.demo.catalogue import ODD_MODELS, POINTS, POOL_MODELS, WASHER, WINEMAKERS, point_user
+from bottles.rules import PARIS
 
-PARIS = ZoneInfo("Europe/Paris")
 START = date(2024, 9, 1)
 PHASE2 = date(2025, 9, 1)
 END = date(2026, 11, 25)  # "now" in the demo: the last day simulated
@@ -40,7 +38,7 @@ WASH_REJECTS = {1: {"REJ-ETIQUETTE": 0.05, "REJ-EBRECHEE": 0.02, "REJ-CASSEE": 0
                     "REJ-SALE": 0.01, "REJ-AUTRE": 0.005},
                 2: {"REJ-ETIQUETTE": 0.015, "REJ-EBRECHEE": 0.015, "REJ-CASSEE": 0.01,
                     "REJ-SALE": 0.005, "REJ-AUTRE": 0.005}}
-LABEL_CULPRITS = [c for c, _e, _t, label, _b in WINEMAKERS if label]
+LABEL_CULPRITS = [code for code, _estate, _town, label, _buys in WINEMAKERS if label]
 
 
 def phase_of(day: date) -> int:
@@ -97,8 +95,9 @@ def _at(day: date, hour: float) -> datetime:
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Road distance estimate: great circle × 1.3."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 6371 * 2 * math.asin(math.sqrt(h)) * 1.3
+    haversine = (math.sin((lat2 - lat1) / 2) ** 2
+                 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    return 6371 * 2 * math.asin(math.sqrt(haversine)) * 1.3
 
 
 def _split(rng: random.Random, total: int, shares: dict[str, float]) -> Counter:
@@ -118,7 +117,7 @@ class Simulation:
             Point(code, float(lat), float(lon), START if phase == 1 else PHASE2 + timedelta(days=i * 9),
                   (32 if phase == 1 else 37) * self.scale * (1.4 if "LONS" in code else 1.0),
                   point_user(code))
-            for i, (code, _n, _k, _t, _a, lat, lon, phase) in enumerate(POINTS)]
+            for i, (code, _name, _kind, _territory, _address, lat, lon, phase) in enumerate(POINTS)]
         self.washer_at = (float(WASHER[3]), float(WASHER[4]))
         self.pool: list[str] = []
         self.crates: list[tuple[str, int]] = []
@@ -316,8 +315,8 @@ class Simulation:
             if clean:
                 moves.append(("sorted", "clean", clean, model))
                 self.clean[model] += clean
-            for reason, n in sorted(outcome.items()):
-                moves.append(("sorted", "rejected", n, model, reason))
+            for reason, rejected in sorted(outcome.items()):
+                moves.append(("sorted", "rejected", rejected, model, reason))
             self.sorted[model] = 0
         self.story.event("wash", _at(day, 18), "laveur", tuple(moves), washer=WASHER_CODE,
                          hours=f"{2 + total / 1500:.2f}", water_l=f"{total * 0.6:.1f}",
@@ -325,12 +324,12 @@ class Simulation:
 
     def sell(self, day: date) -> None:
         phase = phase_of(day)
-        buyers = [c for c, _e, _t, _l, buys in WINEMAKERS if buys and buys <= phase]
+        buyers = [code for code, _estate, _town, _label, buys in WINEMAKERS if buys and buys <= phase]
         chance, share = (0.3, 0.55) if phase == 1 else (0.45, 0.6)
         for buyer in buyers:
             if self.rng.random() > chance:
                 continue
-            model = max(POOL_MODELS, key=lambda m: (self.clean[m], m))
+            model = max(POOL_MODELS, key=lambda model: (self.clean[model], model))
             quantity = int(self.clean[model] * share * self.rng.uniform(0.6, 1.0))
             if quantity < 60:
                 continue
@@ -339,7 +338,7 @@ class Simulation:
             move = (("clean", "sold", quantity, model, None, buyer, price),)
             if phase == 2 and "wrong-buyer" not in self.special_done:
                 self.special_done.add("wrong-buyer")
-                other = next(c for c in buyers if c != buyer)
+                other = next(code for code in buyers if code != buyer)
                 wrong = self.story.event("sale", at, "coordination",
                                          (("clean", "sold", quantity, model, None, other, price),),
                                          washer=WASHER_CODE)
@@ -353,7 +352,7 @@ class Simulation:
             self.clean[model] -= quantity
 
     def stocktake(self, day: date) -> None:
-        model = max(POOL_MODELS, key=lambda m: (self.clean[m], m))
+        model = max(POOL_MODELS, key=lambda model: (self.clean[model], model))
         missing = min(self.clean[model], 8 * self.scale)
         moves = []
         if missing:
@@ -370,7 +369,3 @@ def history(scale: int = 1, seed: int = 2024) -> tuple[list[dict], list[tuple[st
     simulation = Simulation(scale, seed)
     rows = simulation.run()
     return rows, simulation.crates
-
-
-def iter_rows(scale: int = 1, seed: int = 2024) -> Iterator[dict]:
-    yield from history(scale, seed)[0]

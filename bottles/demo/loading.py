@@ -1,4 +1,4 @@
-"""`flask bottles demo`: a realistic catalogue, then two phases of history loaded through the journal.
+"""Loading the demo: a realistic catalogue, then two phases of history through the journal import.
 
 Phases belong to the reports package, which bottles never imports: reports registers a
 function in AFTER_DEMO, called after the import in the same transaction.
@@ -11,8 +11,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bottles.demo_catalogue import ACCOUNTS, create_catalogue
-from bottles.demo_history import history
+from bottles.demo.catalogue import ACCOUNTS, create_catalogue
+from bottles.demo.history import history
 from bottles.journal import ImportReport, import_journal
 from bottles.models import BottleModel, CollectionPoint, Event, User
 
@@ -51,4 +51,4 @@ def demo_accounts(session: Session) -> list[tuple[str, str, str, str]]:
     """(username, role, password, name) of the demo accounts present in the database."""
     present = set(session.scalars(select(User.username)))
     return [(username, role, password, display)
-            for username, display, role, password, _p, _w in ACCOUNTS if username in present]
+            for username, display, role, password, _points, _washers in ACCOUNTS if username in present]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -17,6 +18,11 @@ matplotlib.rcParams["svg.hashsalt"] = "boucle"  # stable ids, so identical chart
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
 
+from reports.french import fr_number  # noqa: E402
+
+if TYPE_CHECKING:
+    from reports.report import Report
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "--", "++", "oo"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
@@ -24,8 +30,8 @@ GREY = "#8c8c8c"
 
 
 def _fr(value: float, _pos=None) -> str:
-    text = f"{value:,.0f}".replace(",", "\u202f")
-    return text
+    """An axis tick in French: 12 345."""
+    return fr_number(value, 0)
 
 
 def _figure(width: float = 7.2, height: float = 3.6) -> tuple[Figure, object]:
@@ -210,3 +216,34 @@ def compare(names: list[str], series: dict[str, list[float | None]]) -> Figure:
     ax.legend(fontsize=8.5, frameon=False, loc="upper left", ncols=len(names))
     ax.set_title("Taux clés", fontsize=11)
     return fig
+
+
+PHASE_CHARTS = {
+    "entonnoir": "Entonnoir des pertes : collectées → revendues",
+    "territoires": "Bouteilles collectées par mois et par territoire",
+    "lavage": "Lavage : rendement et rebuts par motif",
+    "ecarts": "Écarts au tri par motif",
+    "age-stock": "Âge du stock propre",
+    "caisses": "Parc de caisses",
+}
+
+
+def phase_chart(report: Report, name: str) -> Figure:
+    """One chart of a phase's report (a name of PHASE_CHARTS), the same on the dashboard and in the PDF."""
+    if name == "entonnoir":
+        return funnel(report.funnel)
+    if name == "territoires":
+        return monthly_by_territory(report.by_territory)
+    if name == "lavage":
+        return wash(report.wash, report.reason_labels)
+    if name == "ecarts":
+        refusals = [(report.reason_labels.get(code, code), quantity) for code, quantity in
+                    sorted((report.values["refused_by_reason"] or {}).items(), key=lambda kv: -kv[1])]
+        return hbars(refusals, PHASE_CHARTS[name])
+    if name == "age-stock":
+        from bottles.i18n import day
+
+        title = f"Âge du stock propre au {day(report.scope.end, 'long')}" if report.period.in_progress \
+            else "Âge du stock propre en fin de phase"
+        return hbars(list(report.stock_age.items()), title, "Bouteilles (plus anciennes vendues d'abord)")
+    return hbars([(row[0], row[1]) for row in report.table("caisses").rows], PHASE_CHARTS[name], "Caisses")

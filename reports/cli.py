@@ -12,9 +12,12 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from bottles.db import db
-from reports import operations, queries, report, rollup, rules
+from reports import operations, queries, report, rollup
+from reports.french import fmt_value, plural
+from reports.indicators import INDICATORS, label
 from reports.models import Phase
-from reports.rules import PhaseError
+from reports.period import fixed_cost_share, period_sentence
+from reports.phase_input import PhaseError, effective_params, parse_pairs
 
 
 def fr_day(value) -> str:
@@ -52,9 +55,9 @@ def add_phase(name: str, start: str, end: str, description: str, params: tuple[s
     try:
         data = operations.PhaseInput(
             name=name, start=start, end=end, description=description,
-            params=rules.parse_pairs(list(params), "Paramètre"),
-            sources=rules.parse_pairs(list(sources), "Source"),
-            targets=rules.parse_pairs(list(targets), "Objectif"))
+            params=parse_pairs(list(params), "Paramètre"),
+            sources=parse_pairs(list(sources), "Source"),
+            targets=parse_pairs(list(targets), "Objectif"))
         phase = operations.save_phase(db.session, data)
     except PhaseError as error:
         _fail(error)
@@ -79,8 +82,8 @@ def list_phases(as_json: bool) -> None:
     if not phases:
         click.echo("Aucune phase.")
     for p in phases:
-        extra = f" · {rules.plural(len(p.parameters or {}), 'paramètre', 'paramètres')}, " \
-                f"{rules.plural(len(p.targets or {}), 'objectif', 'objectifs')}"
+        extra = f" · {plural(len(p.parameters or {}), 'paramètre', 'paramètres')}, " \
+                f"{plural(len(p.targets or {}), 'objectif', 'objectifs')}"
         click.echo(f"{p.name}\t{p.start_date.isoformat()} → {p.end_date.isoformat()}{extra}")
 
 
@@ -110,19 +113,19 @@ def kpis(phase_name: str, points: tuple[str, ...], territories: tuple[str, ...],
         values = report.phase_kpis(db.session, phase, now)
     else:
         values = report.kpis(db.session, report.phase_scope(phase, point_ids, now),
-                             rules.effective_params(phase.parameters), rules.fixed_cost_share(per))
+                             effective_params(phase.parameters), fixed_cost_share(per))
     if as_json:
         period = {"phase_status": per.status,
                   "figures_until": per.until.isoformat() if per.elapsed_days else None,
                   "elapsed_days": per.elapsed_days, "phase_days": per.phase_days}
         click.echo(json.dumps({**period, **values}, ensure_ascii=False, indent=2))
         return
-    click.echo(rules.period_sentence(per, fr_day) + "\n")
-    for ind in rules.INDICATORS:
+    click.echo(period_sentence(per, fr_day) + "\n")
+    for ind in INDICATORS:
         value = values[ind.key]
         shown = (", ".join(f"{k} {v}" for k, v in value.items()) or "—") if ind.kind == "object" \
-            else rules.fmt_value(ind.kind, value)
-        click.echo(f"{rules.label(ind.key, per):<48} {shown}")
+            else fmt_value(ind.kind, value)
+        click.echo(f"{label(ind.key, per):<48} {shown}")
 
 
 @group.command("export-pdf")
@@ -154,7 +157,7 @@ def refresh_rollups(rebuild: bool) -> None:
         read = rollup.refresh(db.session)
     db.session.commit()
     mark = rollup.watermark(db.session)
-    click.echo(f"Cumuls quotidiens à jour : {rules.plural(read, 'événement lu', 'événements lus')}, "
+    click.echo(f"Cumuls quotidiens à jour : {plural(read, 'événement lu', 'événements lus')}, "
                f"jusqu'au n° {mark}.")
 
 
@@ -166,7 +169,7 @@ def check_rollups() -> None:
     if problems:
         for problem in problems[:200]:
             click.echo(problem, err=True)
-        click.echo(f"{rules.plural(len(problems), 'différence', 'différences')} entre le journal et les "
+        click.echo(f"{plural(len(problems), 'différence', 'différences')} entre le journal et les "
                    "cumuls.", err=True)
         sys.exit(1)
     click.echo(f"Cumuls et journal concordent (jusqu'à l'événement n° {rollup.watermark(db.session)}).")

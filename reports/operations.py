@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reports import rules
 from reports.models import Phase
-from reports.rules import PhaseError
+from reports.phase_input import PARAMS, PhaseError, check_dates, parse_day, parse_param, parse_target
 
 
 @dataclass
@@ -37,24 +36,24 @@ def save_phase(session: Session, data: PhaseInput, phase: Phase | None = None) -
     clash = session.scalar(select(Phase).where(func.lower(Phase.name) == name.lower()))
     if clash is not None and clash is not phase:
         raise PhaseError(f"Une phase s'appelle déjà « {name} ».")
-    first = rules.parse_day(data.start, "Premier jour")
-    last = rules.parse_day(data.end, "Dernier jour")
+    first = parse_day(data.start, "Premier jour")
+    last = parse_day(data.end, "Dernier jour")
     others = session.execute(select(Phase.name, Phase.start_date, Phase.end_date)
                              .where(Phase.id != (phase.id if phase else -1))).all()
-    rules.check_dates(first, last, [tuple(o) for o in others])
+    check_dates(first, last, [tuple(o) for o in others])
     if len(data.description or "") > MAX_DESCRIPTION:
         raise PhaseError(f"La description dépasse {MAX_DESCRIPTION} caractères.")
     params = {}
     for key in set(data.params) | set(data.sources):
-        value = rules.parse_param(key, data.params.get(key))
+        value = parse_param(key, data.params.get(key))
         source = (data.sources.get(key) or "").strip()
         if len(source) > MAX_SOURCE:
-            raise PhaseError(f"La source de « {rules.PARAMS[key].label} » dépasse {MAX_SOURCE} caractères.")
+            raise PhaseError(f"La source de « {PARAMS[key].label} » dépasse {MAX_SOURCE} caractères.")
         if value is not None:
             params[key] = {"value": value, "source": source}
     targets = {}
     for key, raw in data.targets.items():
-        value = rules.parse_target(key, raw)
+        value = parse_target(key, raw)
         if value is not None:
             targets[key] = value
     if phase is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -26,7 +26,12 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from reports import charts, rules
+from bottles.rules import PARIS
+from reports import charts
+from reports.charts import phase_chart
+from reports.french import fmt_cell, fmt_value
+from reports.indicators import BY_KEY, REFERENCES, label
+from reports.period import period_sentence
 from reports.report import Report
 from reports.report import Table as DataTable
 
@@ -80,17 +85,20 @@ GRID = TableStyle([
 ])
 
 
-def _table(t: DataTable, st: dict, widths: list[float] | None = None, limit: int = 40) -> Table:
-    head = [Paragraph(escape(h), st["cell"]) for h in t.headers]
+def _table(data: DataTable, styles: dict, widths: list[float] | None = None, limit: int = 40) -> Table:
+    """A data table as a reportlab Table: French cells, numbers right-aligned, the total in bold."""
+    head = [Paragraph(escape(header), styles["cell"]) for header in data.headers]
     body = []
-    for row in t.rows[:limit] + ([t.total] if t.total and t.rows else []):
-        body.append([Paragraph(escape(rules.fmt_cell(v, t.headers[i])), st["num"] if i in t.numeric
-                               else st["cell"]) for i, v in enumerate(row)])
-    if not t.rows:
-        body.append([Paragraph("Aucune ligne sur la période.", st["cell"])] + [""] * (len(t.headers) - 1))
+    for row in data.rows[:limit] + ([data.total] if data.total and data.rows else []):
+        body.append([Paragraph(escape(fmt_cell(value, data.headers[i])),
+                               styles["num"] if i in data.numeric else styles["cell"])
+                     for i, value in enumerate(row)])
+    if not data.rows:
+        body.append([Paragraph("Aucune ligne sur la période.", styles["cell"])]
+                    + [""] * (len(data.headers) - 1))
     table = Table([head] + body, colWidths=widths, repeatRows=1)
     style = TableStyle(GRID.getCommands())
-    if t.total and t.rows:
+    if data.total and data.rows:
         style.add("FONTNAME", (0, -1), (-1, -1), "DejaVu-Bold")
         style.add("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black)
     table.setStyle(style)
@@ -113,123 +121,134 @@ def _footer(canvas, doc) -> None:
     canvas.restoreState()
 
 
-def phase_pdf(rep: Report, channel: str = "Filière de réemploi des bouteilles du Jura") -> bytes:
-    """The report's pages: cover, indicators, charts, tables, parameters with their sources."""
-    _fonts()
-    st = _styles()
-    phase = rep.phase
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=1.6 * cm, rightMargin=1.6 * cm,
-                            topMargin=1.5 * cm, bottomMargin=1.7 * cm,
-                            title=f"Boucle — {phase.name}", author="Boucle")
-    v = rep.values
-    per = rep.period
-    title = "Bilan intermédiaire" if per.in_progress else "Bilan"
-    story: list = [
+def cover_page(report: Report, styles: dict, channel: str) -> list:
+    """The title, what the figures cover, the phase's model and six key figures."""
+    phase, values, covered = report.phase, report.values, report.period
+    title = "Bilan intermédiaire" if covered.in_progress else "Bilan"
+    key_figures = [["Bouteilles collectées", fmt_value("count", values["bottles_collected"])],
+                   ["Bouteilles revendues", fmt_value("count", values["bottles_sold"])],
+                   ["Rendement global", fmt_value("ratio", values["collected_to_reused"])],
+                   ["Rendement de lavage", fmt_value("ratio", values["wash_yield"])],
+                   ["CO₂ évité", fmt_value("kg", values["co2_avoided_kg"]) + " kg"],
+                   ["Coût par bouteille propre", fmt_value("eur", values["cost_per_clean_bottle_eur"])]]
+    figures = Table(key_figures, colWidths=[8 * cm, 5 * cm])
+    figures.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "DejaVu"),
+                                 ("FONTSIZE", (0, 0), (-1, -1), 12),
+                                 ("FONTNAME", (1, 0), (1, -1), "DejaVu-Bold"),
+                                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                                 ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.grey),
+                                 ("TOPPADDING", (0, 0), (-1, -1), 6),
+                                 ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    made_at = datetime.now(PARIS)
+    return [
         Spacer(1, 3 * cm),
-        Paragraph(escape(channel), st["big"]),
-        Paragraph(f"{title} de la {escape(phase.name)}", st["h1"]),
-        Paragraph(f"Du {_day(phase.start_date)} au {_day(phase.end_date)} (heure de Paris)", st["big"]),
+        Paragraph(escape(channel), styles["big"]),
+        Paragraph(f"{title} de la {escape(phase.name)}", styles["h1"]),
+        Paragraph(f"Du {_day(phase.start_date)} au {_day(phase.end_date)} (heure de Paris)", styles["big"]),
         Spacer(1, 0.3 * cm),
-        Paragraph(f"<b>{escape(rules.period_sentence(per, _day))}</b>", st["body"]),
+        Paragraph(f"<b>{escape(period_sentence(covered, _day))}</b>", styles["body"]),
         Spacer(1, 0.6 * cm),
-        Paragraph(escape(phase.description or ""), st["body"]),
+        Paragraph(escape(phase.description or ""), styles["body"]),
         Spacer(1, 0.8 * cm),
+        figures, Spacer(1, 1.5 * cm),
+        Paragraph(f"Rapport établi le {_day(made_at)} à {made_at:%H h %M} à partir du "
+                  "journal des mouvements. Les événements corrigés et leurs corrections sont "
+                  "exclus des indicateurs.", styles["small"]),
+        PageBreak(),
     ]
-    headline = [["Bouteilles collectées", rules.fmt_value("count", v["bottles_collected"])],
-                ["Bouteilles revendues", rules.fmt_value("count", v["bottles_sold"])],
-                ["Rendement global", rules.fmt_value("ratio", v["collected_to_reused"])],
-                ["Rendement de lavage", rules.fmt_value("ratio", v["wash_yield"])],
-                ["CO₂ évité", rules.fmt_value("kg", v["co2_avoided_kg"]) + " kg"],
-                ["Coût par bouteille propre", rules.fmt_value("eur", v["cost_per_clean_bottle_eur"])]]
-    cover = Table(headline, colWidths=[8 * cm, 5 * cm])
-    cover.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "DejaVu"),
-                               ("FONTSIZE", (0, 0), (-1, -1), 12),
-                               ("FONTNAME", (1, 0), (1, -1), "DejaVu-Bold"),
-                               ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                               ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.grey),
-                               ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
-    story += [cover, Spacer(1, 1.5 * cm),
-              Paragraph(f"Rapport établi le {_day(datetime.now(rules.PARIS))} à "
-                        f"{datetime.now(rules.PARIS):%H h %M} à partir du "
-                        "journal des mouvements. Les événements corrigés et leurs corrections sont "
-                        "exclus des indicateurs.", st["small"]),
-              PageBreak()]
 
-    story.append(Paragraph("Indicateurs", st["h2"]))
-    ind_table = rep.table("indicateurs")
-    rows = [[Paragraph(h, st["cell"]) for h in
-             ("Indicateur", "Valeur", "Objectif", escape(rep.previous_name or "Phase précédente"),
+
+def indicators_page(report: Report, styles: dict) -> list:
+    """Every indicator against its target, the previous phase and the reference, then the sources."""
+    rows = [[Paragraph(header, styles["cell"]) for header in
+             ("Indicateur", "Valeur", "Objectif", escape(report.previous_name or "Phase précédente"),
               "Référence")]]
-    for key, label, value, target, _mark, prev, ref in ind_table.rows:
-        kind = rules.BY_KEY[key].kind
-        status = rep.targets.get(key)
-        shown_target = "—" if target is None else rules.fmt_value(kind, target)
+    for key, shown_label, value, target, _mark, previous, reference in report.table("indicateurs").rows:
+        kind = BY_KEY[key].kind
+        status = report.targets.get(key)
+        shown_target = "—" if target is None else fmt_value(kind, target)
         if status:
             shown_target += f"<br/><font size=7>{escape(status.mark)}</font>"
-        rows.append([Paragraph(escape(label), st["cell"]), rules.fmt_value(kind, value),
-                     Paragraph(shown_target, st["num"]),
-                     rules.fmt_value(kind, prev) if rep.previous else "—",
-                     rules.fmt_value(kind, ref) if ref is not None else "—"])
+        rows.append([Paragraph(escape(shown_label), styles["cell"]), fmt_value(kind, value),
+                     Paragraph(shown_target, styles["num"]),
+                     fmt_value(kind, previous) if report.previous else "—",
+                     fmt_value(kind, reference) if reference is not None else "—"])
     table = Table(rows, colWidths=[6.6 * cm, 2.6 * cm, 2.4 * cm, 3.0 * cm, 2.4 * cm], repeatRows=1)
     style = TableStyle(GRID.getCommands())
     style.add("ALIGN", (1, 1), (-1, -1), "RIGHT")
     table.setStyle(style)
-    paces = [f"{rules.label(k, per)} : {s.mark} — {s.text}." for k, s in rep.targets.items()
-             if s.state in ("ahead", "behind")]
+    story: list = [Paragraph("Indicateurs", styles["h2"]), table, Spacer(1, 0.3 * cm)]
+    paces = [f"{label(key, report.period)} : {status.mark} — {status.text}."
+             for key, status in report.targets.items() if status.state in ("ahead", "behind")]
     if paces:
-        story += [table, Spacer(1, 0.3 * cm),
-                  Paragraph("Objectifs de la phase entière, suivis au rythme atteint : "
-                            + " ".join(escape(p) for p in paces), st["small"])]
-        table = Spacer(1, 0)
-    story += [table, Spacer(1, 0.3 * cm),
-              Paragraph("Références : " + " · ".join(f"{rules.BY_KEY[k].label} — {escape(src)}"
-                                                     for k, (_v, src) in rules.REFERENCES.items()),
-                        st["small"]),
+        story += [Paragraph("Objectifs de la phase entière, suivis au rythme atteint : "
+                            + " ".join(escape(pace) for pace in paces), styles["small"]),
+                  Spacer(1, 0), Spacer(1, 0.3 * cm)]
+    story += [Paragraph("Références : " + " · ".join(f"{BY_KEY[key].label} — {escape(source)}"
+                                                     for key, (_value, source) in REFERENCES.items()),
+                        styles["small"]),
               PageBreak()]
+    return story
 
-    refusals = [(rep.reason_labels.get(c, c), q) for c, q in
-                sorted((v["refused_by_reason"] or {}).items(), key=lambda kv: -kv[1])]
-    story += [Paragraph("Où se perdent les bouteilles", st["h2"]), _png(charts.funnel(rep.funnel)),
-              Spacer(1, 0.3 * cm), _png(charts.hbars(refusals, "Écarts au tri par motif"), 15)]
-    story += [PageBreak(), Paragraph("Collecte et lavage", st["h2"]),
-              _png(charts.monthly_by_territory(rep.by_territory)), Spacer(1, 0.3 * cm),
-              _png(charts.wash(rep.wash, rep.reason_labels))]
-    stock_title = (f"Âge du stock propre au {_day(per.until + timedelta(days=1))}" if per.in_progress
-                   else "Âge du stock propre en fin de phase")
-    story += [PageBreak(), Paragraph("Stock propre et parc de caisses", st["h2"]),
-              Paragraph(f"{escape(rules.label('clean_stock_end', per))} : "
-                        f"{rules.fmt_value('count', v['clean_stock_end'])} bouteilles.", st["body"]),
-              _png(charts.hbars(list(rep.stock_age.items()), stock_title,
-                                "Bouteilles (plus anciennes vendues d'abord)"), 15),
-              Spacer(1, 0.3 * cm),
-              _png(charts.hbars([(r[0], r[1]) for r in rep.table("caisses").rows], "Parc de caisses",
-                                "Caisses"), 15)]
-    story += [PageBreak(), Paragraph("Tableaux", st["h2"])]
-    for name, widths in (("points", [2.7, 4.1, 2.9, 1.9, 1.8, 2.2, 2.0]),
-                         ("vignerons", [2.7, 4.8, 2.3, 2.4, 2.4, 2.4]),
-                         ("refus", [3.5, 7.5, 3, 2.8]), ("rebuts", [3.5, 7.5, 3, 2.8]),
-                         ("etiquettes", [2.8, 9.7, 4.3])):
-        t = rep.table(name)
-        suffix = f" ({len(t.rows)} lignes, les {LIMIT} premières ; toutes dans les exports CSV et XLSX)" \
-            if len(t.rows) > LIMIT else ""
-        title = Paragraph(f"<b>{escape(t.title)}</b>{suffix}", st["body"])
-        table = _table(t, st, [w * cm for w in widths], LIMIT)
-        story += [KeepTogether([title, table]) if len(t.rows) < 15 else title, *([] if len(t.rows) < 15
-                                                                               else [table]),
-                  Spacer(1, 0.4 * cm)]
-    story += [PageBreak(), Paragraph("Paramètres et sources", st["h2"])]
-    params = rep.table("parametres")
+
+def charts_pages(report: Report, styles: dict) -> list:
+    """Where bottles are lost, collection and washing by month, clean stock age and the crate fleet."""
+    stock = f"{escape(label('clean_stock_end', report.period))} : " \
+        f"{fmt_value('count', report.values['clean_stock_end'])} bouteilles."
+    return [
+        Paragraph("Où se perdent les bouteilles", styles["h2"]), _png(phase_chart(report, "entonnoir")),
+        Spacer(1, 0.3 * cm), _png(phase_chart(report, "ecarts"), 15),
+        PageBreak(), Paragraph("Collecte et lavage", styles["h2"]),
+        _png(phase_chart(report, "territoires")), Spacer(1, 0.3 * cm), _png(phase_chart(report, "lavage")),
+        PageBreak(), Paragraph("Stock propre et parc de caisses", styles["h2"]),
+        Paragraph(stock, styles["body"]), _png(phase_chart(report, "age-stock"), 15),
+        Spacer(1, 0.3 * cm), _png(phase_chart(report, "caisses"), 15),
+    ]
+
+
+TABLE_WIDTHS_CM = {"points": [2.7, 4.1, 2.9, 1.9, 1.8, 2.2, 2.0], "vignerons": [2.7, 4.8, 2.3, 2.4, 2.4, 2.4],
+                   "refus": [3.5, 7.5, 3, 2.8], "rebuts": [3.5, 7.5, 3, 2.8], "etiquettes": [2.8, 9.7, 4.3]}
+
+
+def tables_page(report: Report, styles: dict) -> list:
+    """The points, estates, refusals, rejects and permanent labels, each cut at LIMIT rows."""
+    story: list = [PageBreak(), Paragraph("Tableaux", styles["h2"])]
+    for name, widths in TABLE_WIDTHS_CM.items():
+        data = report.table(name)
+        suffix = f" ({len(data.rows)} lignes, les {LIMIT} premières ; toutes dans les exports CSV et XLSX)" \
+            if len(data.rows) > LIMIT else ""
+        title = Paragraph(f"<b>{escape(data.title)}</b>{suffix}", styles["body"])
+        table = _table(data, styles, [width * cm for width in widths], LIMIT)
+        short = len(data.rows) < 15  # a short table stays on the page of its title
+        story += [KeepTogether([title, table])] if short else [title, table]
+        story.append(Spacer(1, 0.4 * cm))
+    return story
+
+
+def parameters_page(report: Report, styles: dict) -> list:
+    """Each parameter's value and source, and how the phase's window and fixed costs are counted."""
     rows = [["Paramètre", "Valeur", "Source"]]
-    for _key, label, value, unit, source in params.rows:
-        shown = "non renseigné" if value is None else f"{rules.fmt_cell(float(value))} {unit}"
-        rows.append([Paragraph(escape(label), st["cell"]), Paragraph(escape(shown), st["num"]),
-                     Paragraph(escape(source), st["cell"])])
+    for _key, param_label, value, unit, source in report.table("parametres").rows:
+        shown = "non renseigné" if value is None else f"{fmt_cell(float(value))} {unit}"
+        rows.append([Paragraph(escape(param_label), styles["cell"]), Paragraph(escape(shown), styles["num"]),
+                     Paragraph(escape(source), styles["cell"])])
     table = Table(rows, colWidths=[5 * cm, 3 * cm, 9 * cm], repeatRows=1)
     table.setStyle(GRID)
-    story += [table, Spacer(1, 0.5 * cm),
-              Paragraph("Coûts fixes : un montant annuel, compté au prorata des jours couverts. "
-                        "Une phase court du premier jour 00 h 00 "
-                        "au lendemain du dernier jour 00 h 00, heure de Paris.", st["small"])]
+    return [PageBreak(), Paragraph("Paramètres et sources", styles["h2"]), table, Spacer(1, 0.5 * cm),
+            Paragraph("Coûts fixes : un montant annuel, compté au prorata des jours couverts. "
+                      "Une phase court du premier jour 00 h 00 "
+                      "au lendemain du dernier jour 00 h 00, heure de Paris.", styles["small"])]
+
+
+def phase_pdf(report: Report, channel: str = "Filière de réemploi des bouteilles du Jura") -> bytes:
+    """The report's pages: cover, indicators, charts, tables, parameters with their sources."""
+    _fonts()
+    styles = _styles()
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=1.6 * cm, rightMargin=1.6 * cm,
+                            topMargin=1.5 * cm, bottomMargin=1.7 * cm,
+                            title=f"Boucle — {report.phase.name}", author="Boucle")
+    story = (cover_page(report, styles, channel) + indicators_page(report, styles)
+             + charts_pages(report, styles) + tables_page(report, styles) + parameters_page(report, styles))
     doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
     return out.getvalue()

@@ -23,7 +23,8 @@ from bottles.models import (
     Territory,
     Winemaker,
 )
-from reports.rules import PARIS, Aggregates
+from bottles.rules import PARIS
+from reports.indicators import Aggregates
 
 
 @dataclass(frozen=True)

@@ -8,24 +8,28 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bottles.rules import CRATE_STATE_LABELS, CrateState
-from reports import queries, rollup_read, rules
+from bottles.rules import CRATE_STATE_LABELS, PARIS, CrateState
+from reports import queries, rollup_read
+from reports.indicators import BY_KEY, INDICATORS, REFERENCES, compute, funnel, label, stock_age
 from reports.models import Phase
+from reports.period import Period, fixed_cost_share, period, period_bounds, phase_bounds
+from reports.phase_input import PARAMS, effective_params, param_source
 from reports.queries import Scope
+from reports.targets import TargetStatus, target_status
 
 
-def phase_period(phase: Phase, now: datetime) -> rules.Period:
+def phase_period(phase: Phase, now: datetime) -> Period:
     """The days of the phase its figures cover at `now` (a phase in progress runs to today)."""
-    return rules.period(phase.start_date, phase.end_date, now)
+    return period(phase.start_date, phase.end_date, now)
 
 
 def phase_scope(phase: Phase, point_ids: tuple[int, ...] | None = None, now: datetime | None = None,
                 days: int | None = None) -> Scope:
     """The phase's window: whole (no `now`), or the days covered at `now` (the first `days` only)."""
     if now is None and days is None:
-        start, end = rules.phase_bounds(phase.start_date, phase.end_date)
+        start, end = phase_bounds(phase.start_date, phase.end_date)
     else:
-        start, end = rules.period_bounds(phase_period(phase, now or datetime.now(UTC)), days)
+        start, end = period_bounds(phase_period(phase, now or datetime.now(UTC)), days)
     return Scope(start, end, point_ids)
 
 
@@ -45,7 +49,7 @@ def aggregates(session: Session, scope: Scope):
 def kpis(session: Session, scope: Scope, params: dict | None = None, fixed_share: float = 1.0) -> dict:
     """The indicators of INDICATORS.md for a scope (default parameters unless given)."""
     agg, _rows, _ledger = aggregates(session, scope)
-    return rules.indicators(agg, params or rules.effective_params({}), scope.scoped, fixed_share)
+    return compute(agg, params or effective_params({}), scope.scoped, fixed_share)
 
 
 def phase_kpis(session: Session, phase: Phase, now: datetime | None = None,
@@ -58,8 +62,8 @@ def phase_kpis(session: Session, phase: Phase, now: datetime | None = None,
     per = phase_period(phase, now)
     return cached(session, ("kpis", phase_fingerprint(phase), per.until, days),
                   lambda: kpis(session, phase_scope(phase, None, now, days),
-                               rules.effective_params(phase.parameters),
-                               rules.fixed_cost_share(per, days)))
+                               effective_params(phase.parameters),
+                               fixed_cost_share(per, days)))
 
 
 def build_cached(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = None,
@@ -101,7 +105,7 @@ class PhaseInfo:
 class Report:
     phase: PhaseInfo
     scope: Scope
-    period: rules.Period
+    period: Period
     values: dict
     previous: dict | None
     previous_name: str | None
@@ -114,7 +118,7 @@ class Report:
     stale_crates: int
     reason_labels: dict[str, str]
     tables: list[Table]
-    targets: dict[str, rules.TargetStatus] = field(default_factory=dict)
+    targets: dict[str, TargetStatus] = field(default_factory=dict)
     previous_days: int | None = None  # the previous phase is read over its first days only
 
     def table(self, name: str) -> Table:
@@ -138,9 +142,9 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
     now = now or datetime.now(UTC)
     per = phase_period(phase, now)
     scope = phase_scope(phase, point_ids, now)
-    params = rules.effective_params(phase.parameters)
+    params = effective_params(phase.parameters)
     agg, rows, ledger = aggregates(session, scope)
-    values = rules.indicators(agg, params, scope.scoped, rules.fixed_cost_share(per))
+    values = compute(agg, params, scope.scoped, fixed_cost_share(per))
     prev = previous_phase(session, phase)
     prev_days = per.elapsed_days if per.in_progress else None
     prev_values = phase_kpis(session, prev, now, prev_days) if prev else None
@@ -161,14 +165,14 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
                         dict(phase.targets or {})),
         scope=scope, period=per, values=values, previous=prev_values, previous_days=prev_days,
         previous_name=(f"{prev.name} ({prev_days} premiers jours)" if prev_days else prev.name)
-        if prev else None, params=params, funnel=rules.funnel(values),
+        if prev else None, params=params, funnel=funnel(values),
         by_territory=by_territory, wash=wash,
-        stock_age=rules.stock_age(values["clean_stock_end"] or 0, inflow,
-                                  (scope.end.astimezone(rules.PARIS)).date()),
+        stock_age=stock_age(values["clean_stock_end"] or 0, inflow,
+                                  (scope.end.astimezone(PARIS)).date()),
         fleet=fleet, stale_crates=stale, reason_labels=reason_labels, tables=[])
     report.targets = {key: status for key, target in (phase.targets or {}).items()
-                      if key in rules.BY_KEY
-                      and (status := rules.target_status(rules.BY_KEY[key], values.get(key), target, per))}
+                      if key in BY_KEY
+                      and (status := target_status(BY_KEY[key], values.get(key), target, per))}
     report.tables = [
         period_table(per),
         indicator_table(report, phase),
@@ -190,7 +194,7 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
 STATUS_FR = {"finished": "terminée", "in_progress": "en cours", "not_started": "pas commencée"}
 
 
-def period_table(per: rules.Period) -> Table:
+def period_table(per: Period) -> Table:
     """What the figures cover: the phase's state and the last day included (exports say it too)."""
     until = per.until.isoformat() if per.elapsed_days else None
     rows = [["phase_status", "État de la phase", per.status, STATUS_FR[per.status]],
@@ -206,12 +210,12 @@ def period_table(per: rules.Period) -> Table:
 
 def indicator_table(report: Report, phase: Phase) -> Table:
     rows = []
-    for ind in rules.INDICATORS:
+    for ind in INDICATORS:
         if ind.kind == "object":
             continue
-        ref = rules.REFERENCES.get(ind.key)
+        ref = REFERENCES.get(ind.key)
         status = report.targets.get(ind.key)
-        rows.append([ind.key, rules.label(ind.key, report.period), report.values.get(ind.key),
+        rows.append([ind.key, label(ind.key, report.period), report.values.get(ind.key),
                      (phase.targets or {}).get(ind.key), status.mark if status else None,
                      (report.previous or {}).get(ind.key), ref[0] if ref else None])
     prev = "Phase précédente" + (f" ({report.previous_days} premiers jours)" if report.previous_days else "")
@@ -320,8 +324,8 @@ def fleet_table(fleet: dict[str, int], stale: int) -> Table:
 
 
 def params_table(phase: Phase) -> Table:
-    values = rules.effective_params(phase.parameters)
-    out = [[key, p.label, values[key], p.unit, rules.param_source(phase.parameters, key)]
-           for key, p in rules.PARAMS.items()]
+    values = effective_params(phase.parameters)
+    out = [[key, p.label, values[key], p.unit, param_source(phase.parameters, key)]
+           for key, p in PARAMS.items()]
     return Table("parametres", "Paramètres et sources",
                  ["Clé", "Paramètre", "Valeur", "Unité", "Source"], out, None, {2})

@@ -9,10 +9,11 @@ from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bottles.models import Event
+from bottles.rules import PARIS
 from reports import rollup
+from reports.indicators import Aggregates
 from reports.models import CrateLead, DailyFlow, DailyWork, MonthlyFlow, MonthlyWork
 from reports.queries import Scope
-from reports.rules import PARIS, Aggregates
 
 
 def days_of(scope: Scope) -> tuple[date, date] | None:

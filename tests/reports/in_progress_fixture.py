@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from bottles.rules import Kind, Move, Stage
+from bottles.rules import PARIS, Kind, Move, Stage
 from reports.operations import PhaseInput, save_phase
-from reports.rules import PARIS
 
 ELAPSED = 30
 

@@ -6,12 +6,14 @@ import csv
 import html
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from reports import report, rules
+from reports import report
+from reports.french import fmt_value
 from tests.factories import login
 from tests.reports import in_progress_fixture
 
@@ -40,9 +42,9 @@ def test_dashboard_of_a_phase_in_progress(client, two, session):
     assert "en retard" in tile and "il faut 85 par mois" in tile and "✗" not in tile
     assert "Stock propre à ce jour" in page and "Stock propre en fin de phase" not in page
     assert "Phase A (30 premiers jours)" in page     # the previous phase over as many days
-    per = report.phase_period(two.running, rules.datetime.now(rules.UTC))
+    per = report.phase_period(two.running, datetime.now(UTC))
     cost = round(3650 * 30 / per.year_days, 2)
-    assert rules.fmt_value("eur", cost).replace("\u202f", " ") in page   # pro-rated fixed costs
+    assert fmt_value("eur", cost).replace("\u202f", " ") in page   # pro-rated fixed costs
     age = client.get(f"/phases/{two.running.id}/graphiques/age-stock.svg").get_data(as_text=True)
     assert "Âge du stock propre au" in age
 
@@ -53,7 +55,7 @@ def test_exports_and_pdf_say_in_progress(client, two):
     assert "en-cours-au-" in resp.headers["Content-Disposition"]
     rows = {r[0]: r for r in csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff")))}
     assert rows["phase_status"][2] == "in_progress" and rows["elapsed_days"][2] == "30"
-    assert rows["figures_until"][2] == (two.today - rules.timedelta(days=1)).isoformat()
+    assert rows["figures_until"][2] == (two.today - timedelta(days=1)).isoformat()
     book = load_workbook(io.BytesIO(client.get(f"/phases/{two.running.id}/tableaux.xlsx").data))
     assert book.sheetnames[0] == "periode" and book["periode"]["C2"].value == "in_progress"
     pdf = client.get(f"/phases/{two.running.id}/rapport.pdf")

@@ -11,7 +11,10 @@ from sqlalchemy import select
 
 from bottles.models import Event
 from bottles.rules import Kind
-from reports import queries, report, rollup, rollup_read, rules
+from reports import queries, report, rollup, rollup_read
+from reports.indicators import compute
+from reports.period import fixed_cost_share, phase_bounds
+from reports.phase_input import effective_params, parse_day
 from reports.queries import Scope
 from tests.conftest import ON_POSTGRES
 from tests.reports import ledger_fixture
@@ -26,13 +29,13 @@ def _no_margin(monkeypatch):
 
 def raw_kpis(session, scope: Scope, params=None) -> dict:
     agg, _rows = queries.aggregates(session, scope)
-    return rules.indicators(agg, params or rules.effective_params({}), scope.scoped)
+    return compute(agg, params or effective_params({}), scope.scoped)
 
 
 def test_rollup_equals_raw_ledger_across_refreshes_and_late_corrections(app, factory, session):
     made = ledger_fixture.build(factory, session)
     scope = report.phase_scope(made.phase)
-    params = rules.effective_params(made.phase.parameters)
+    params = effective_params(made.phase.parameters)
     assert rollup.refresh(session) > 0
     assert rollup.check(session) == []
     assert report.kpis(session, scope, params) == raw_kpis(session, scope, params)
@@ -94,7 +97,7 @@ def test_generated_history_rollup_equals_raw(app, session, db_url):
     assert rollup.check(session) == []
     for start, end in (("2023-09-01", "2024-08-31"), ("2024-09-01", "2025-08-31"),
                        ("2024-03-31", "2024-10-27")):  # both DST changes at the edges
-        scope = Scope(*rules.phase_bounds(rules.parse_day(start, ""), rules.parse_day(end, "")))
+        scope = Scope(*phase_bounds(parse_day(start, ""), parse_day(end, "")))
         rolled, raw = report.kpis(session, scope), raw_kpis(session, scope)
         for key in raw:
             if isinstance(raw[key], float):
@@ -143,9 +146,9 @@ def test_rollup_is_exact_for_a_phase_in_progress(app, factory, session, now):
     per = report.phase_period(made.phase, at)
     scope = report.phase_scope(made.phase, None, at)
     assert per.in_progress and rollup_read.days_of(scope) == (per.first_day, per.until)
-    params = rules.effective_params(made.phase.parameters)
-    share = rules.fixed_cost_share(per)
-    assert report.kpis(session, scope, params, share) == rules.indicators(
+    params = effective_params(made.phase.parameters)
+    share = fixed_cost_share(per)
+    assert report.kpis(session, scope, params, share) == compute(
         queries.aggregates(session, scope)[0], params, False, share)
     _agg, _rows, ledger = rollup_read.aggregates(session, scope)
     assert rollup_read.clean_inflow_by_day(ledger) == queries.clean_inflow_by_day(session, scope.end)

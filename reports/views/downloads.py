@@ -1,0 +1,62 @@
+"""A phase's downloads: one table as CSV, all tables as XLSX, the PDF report, the phase's journal."""
+
+from __future__ import annotations
+
+import io
+
+from flask import abort
+
+from bottles.auth import role_required
+from bottles.db import db
+from reports import exports, report
+from reports.period import phase_bounds
+from reports.views import bp
+from reports.views.common import COORDINATORS, download, file_stem, now, phase_or_404, point_filter, slug
+
+
+@bp.get("/<int:phase_id>/tableaux/<name>.csv")
+@role_required(*COORDINATORS)
+def table_csv(phase_id: int, name: str):
+    """One of the phase's tables as a CSV file (for the points chosen, if any)."""
+    phase = phase_or_404(phase_id)
+    if name not in exports.TABLE_NAMES:
+        abort(404, description=f"Tableau inconnu : {name}.")
+    phase_report = report.build_cached(db.session, phase, point_filter()[0], now())
+    body = exports.table_csv(phase_report.table(name))
+    return download(body.encode("utf-8-sig"), f"{file_stem(phase, phase_report)}-{name}.csv",
+                    "text/csv; charset=utf-8")
+
+
+@bp.get("/<int:phase_id>/tableaux.xlsx")
+@role_required(*COORDINATORS)
+def workbook(phase_id: int):
+    """All the phase's tables as one XLSX workbook, a sheet each."""
+    phase = phase_or_404(phase_id)
+    phase_report = report.build_cached(db.session, phase, point_filter()[0], now())
+    return download(exports.workbook(phase_report), f"{file_stem(phase, phase_report)}-tableaux.xlsx",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/<int:phase_id>/rapport.pdf")
+@role_required(*COORDINATORS)
+def pdf_report(phase_id: int):
+    """The phase's A4 PDF report for funders."""
+    from reports import pdf
+
+    phase = phase_or_404(phase_id)
+    phase_report = report.build_cached(db.session, phase, None, now())
+    return download(pdf.phase_pdf(phase_report), f"{file_stem(phase, phase_report)}-rapport.pdf",
+                    "application/pdf")
+
+
+@bp.get("/<int:phase_id>/journal.csv")
+@role_required(*COORDINATORS)
+def journal(phase_id: int):
+    """The ledger's movements of the phase's days as a journal CSV file."""
+    from bottles.journal import export_journal
+
+    phase = phase_or_404(phase_id)
+    start, end = phase_bounds(phase.start_date, phase.end_date)
+    out = io.StringIO()
+    export_journal(db.session, out, start=start, end=end)
+    return download(out.getvalue().encode("utf-8"), f"{slug(phase)}-journal.csv", "text/csv; charset=utf-8")

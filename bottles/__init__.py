@@ -4,36 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, render_template, request
-from flask_babel import gettext
+from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_migrate import Migrate
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from flask_wtf.csrf import CSRFProtect
 
 from bottles import i18n, navigation, signals
 from bottles.auth import login_manager
 from bottles.db import db, sqlite_begin_mode
+from bottles.errors import register_error_handlers
 from bottles.ledger import install_append_only_guard
-from bottles.rules import LedgerError
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 csrf = CSRFProtect()
 migrate = Migrate()
-
-ERROR_TITLES = {
-    400: "Requête incorrecte", 401: "Connexion nécessaire", 403: "Accès refusé",
-    404: "Page introuvable", 405: "Action non permise", 409: "Conflit",
-    413: "Fichier trop volumineux", 422: "Saisie refusée", 500: "Erreur du serveur",
-}
-ERROR_MESSAGES = {
-    403: "Cette page ou cette action n'est pas ouverte à votre compte. "
-         "Si vous pensez que c'est une erreur, appelez la coordination.",
-    404: "Cette adresse ne correspond à rien dans Boucle.",
-    500: "Une erreur inattendue s'est produite ; rien n'a été enregistré. "
-         "La coordination a été prévenue par le journal du serveur.",
-}
 
 
 def _log_to_stderr(app: Flask) -> None:
@@ -65,7 +50,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     _register_catalogue_and_people(app)
     app.cli.add_command(cli.group)
-    _register_errors(app)
+    register_error_handlers(app)
 
     @app.context_processor
     def _navigation() -> dict:
@@ -102,39 +87,3 @@ def _register_catalogue_and_people(app: Flask) -> None:
                           _l("Parc de caisses, enregistrement par lot"), in_menu=False)
     navigation.add_action(_l("Comptes"), "people.users", {"admin"},
                           _l("Personnes, rôles, sites rattachés, mots de passe"))
-
-
-def error_page(status: int, message: str | None = None):
-    """A French error page (HTML) or a JSON body for fetch() callers."""
-    text = message or ERROR_MESSAGES.get(status) or ERROR_TITLES.get(status, "Erreur")
-    if request.accept_mimetypes.best == "application/json" or request.is_json:
-        return {"error": text, "status": status}, status
-    return render_template("bottles/error.html", title=gettext(ERROR_TITLES.get(status, "Erreur")),
-                           message=gettext(text)), status
-
-
-def _register_errors(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def _csrf(_error):
-        db.session.rollback()
-        return error_page(400, "Le formulaire a expiré ou n'a pas de jeton de sécurité (CSRF) : "
-                               "rien n'a été enregistré. Rechargez la page et recommencez.")
-
-    @app.errorhandler(LedgerError)
-    def _ledger(error: LedgerError):
-        db.session.rollback()
-        return error_page(409, str(error))
-
-    @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):
-        db.session.rollback()
-        description = error.description if error.code in (400, 404, 409, 422) and \
-            error.description and not error.description.startswith(("The ", "Not ", "A ")) \
-            else None
-        return error_page(error.code or 500, description)
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception):
-        db.session.rollback()
-        app.logger.exception("unexpected error", exc_info=error)
-        return error_page(500)

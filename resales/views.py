@@ -19,9 +19,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bottles import error_page
 from bottles.auth import OVERSEERS, role_required, washer_ids
 from bottles.db import db
+from bottles.errors import error_page
 from bottles.i18n import day
 from bottles.models import Event, Washer, Winemaker, utcnow
 from bottles.queries import corrected_seqs

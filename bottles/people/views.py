@@ -20,7 +20,7 @@ bp = Blueprint("people", __name__, url_prefix="/people")
 @bp.errorhandler(IntegrityError)
 def _taken(_error: IntegrityError):
     """Two people saving the same code at the same moment: the second is told, nothing saved."""
-    from bottles import error_page
+    from bottles.errors import error_page
 
     db.session.rollback()
     return error_page(409, _("Ce code ou cet identifiant vient d'être enregistré par quelqu'un "

@@ -29,10 +29,10 @@ PACKAGES = ("bottles", "collection_points", "washer", "resales")
 def plain_labels() -> list[str]:
     """French labels shown through gettext at run time but not written as _() calls."""
     sys.path.insert(0, str(ROOT))
-    from bottles import ERROR_MESSAGES, ERROR_TITLES
     from bottles.auth import ROLE_LABELS
     from bottles.catalogue.forms import REASON_KINDS
     from bottles.catalogue.kinds import KINDS
+    from bottles.errors import ERROR_MESSAGES, ERROR_TITLES
     from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, STAGE_LABELS
 
     labels = [*ERROR_TITLES.values(), *ERROR_MESSAGES.values(), "Erreur", *ROLE_LABELS.values(),

@@ -12,9 +12,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bottles import codes, error_page
+from bottles import codes
 from bottles.auth import role_required, washer_ids
 from bottles.db import db
+from bottles.errors import error_page
 from bottles.i18n import number
 from bottles.models import Crate, Event, Round, utcnow
 from bottles.rules import STAGE_LABELS, LedgerError

@@ -12,7 +12,7 @@ def init_app(app: Flask) -> None:
     """Register this package's pages, commands and hooks on the app."""
     from bottles import navigation
     from bottles.cli import group
-    from collection_points import views, views_labels, views_rounds  # noqa: F401  (routes on bp)
+    from collection_points import views
     from collection_points.cli import labels_command
     from collection_points.panels import crate_panel, home_panel
 

@@ -48,7 +48,7 @@ def crate_panel(crate, user) -> Markup | None:
 
 def init_app(app: Flask) -> None:
     """Register this package's pages, commands and hooks on the app."""
-    from washer import views, views_stock  # noqa: F401  (routes on views.bp)
+    from washer import views
 
     app.register_blueprint(views.bp)
     roles = {"washer"}

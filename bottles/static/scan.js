@@ -1,7 +1,11 @@
-/* Boucle scan station: many crates in a row, one confirmation (DESIGN.md §7).
+/* Boucle scan station: many crates in a row, one confirmation (docs/architecture.md).
  *
  * CONTRACT (shared by collection_points and washer; keep it stable)
  * -----------------------------------------------------------------
+ * Server side: bottles/scan.py reads the body below (`parse_batch`, one
+ * definition for every station); the endpoints are
+ * collection_points/views/scan.py and washer/views/receipt_scan.py.
+ *
  * Markup: render it with the Jinja macro `scan_station` of
  * bottles/templates/bottles/scan_station.html; this script finds every
  * element carrying `data-scan-station` and brings it to life.
@@ -32,6 +36,8 @@
  *                     "count": 48 | null}, …],      // count only with with_count
  *          "fields": {"<name>": "<value>", …}}      // named inputs of the page's
  *                                                   // extra fields (the macro's caller block)
+ * A body that is not this shape (items not a list, 0 or more than 200
+ * items, an item or "fields" not an object) is refused whole with a 400.
  * The server answers (any 2xx or 4xx status) with JSON:
  *   {"results": [{"code": "CJ-00042-X",
  *                 "status": "recorded" | "already" | "refused",

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -13,32 +10,15 @@ from sqlalchemy import select
 
 from bottles.auth import role_required
 from bottles.db import db
-from bottles.i18n import PARIS
 from bottles.models import BottleModel, CollectionPoint, Crate
 from bottles.rules import LedgerError
 from bottles.views import crate_or_404, render_crate
 from collection_points import operations
 from collection_points.rules import parse_count, parse_split
+from collection_points.views import bp
+from collection_points.views.common import event_id_from, now, today
 
-bp = Blueprint("collection_points", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/points")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def today():
-    return now().astimezone(PARIS).date()
-
-
-def event_id_from(raw: object) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(raw))
-    except (ValueError, TypeError, AttributeError):
-        abort(400, description=_("Formulaire incomplet (identifiant d'événement manquant) : rien n'a été "
-                                 "enregistré. Rechargez la page et recommencez."))
-
+MODEL_FIELD = "model_"  # the "Pleine" form's split by model: one field model_<id> per bottle model
 
 
 def refused_page(crate: Crate | None, error: LedgerError):
@@ -55,13 +35,26 @@ def reshow_full_form(crate: Crate, error: LedgerError):
     return render_crate(crate, 422)
 
 
-def _note() -> str:
+def typed_note() -> str:
+    """The optional note of a crate form, trimmed to what the ledger keeps."""
     return (request.form.get("note") or "").strip()[:500]
+
+
+def typed_split() -> dict[int, object]:
+    """The "Pleine" form's counts by bottle model, for the models the catalogue knows."""
+    model_ids = set(db.session.scalars(select(BottleModel.id)))
+    split = {}
+    for key, value in request.form.items():
+        model_id = key[len(MODEL_FIELD):]
+        if key.startswith(MODEL_FIELD) and model_id.isdigit() and int(model_id) in model_ids:
+            split[int(model_id)] = value
+    return split
 
 
 @bp.post("/c/<code>/placee")
 @role_required("point", "driver")
 def place(code: str):
+    """An empty crate recorded at the chosen point, then back to the crate page."""
     crate = crate_or_404(code)
     event_id = event_id_from(request.form.get("event_id"))
     raw_point = request.form.get("point_id", "")
@@ -72,7 +65,7 @@ def place(code: str):
     try:
         operations.once(db.session, event_id, lambda: operations.place_crate(
             db.session, crate=crate, point=point, actor=current_user, event_id=event_id, at=now(),
-            note=_note()))
+            note=typed_note()))
     except LedgerError as error:
         return refused_page(crate, error)
     db.session.commit()
@@ -83,17 +76,15 @@ def place(code: str):
 @bp.post("/c/<code>/pleine")
 @role_required("point", "driver")
 def full(code: str):
+    """The crate declared full (its pickup requested), or the form again with what to fix."""
     crate = crate_or_404(code)
     event_id = event_id_from(request.form.get("event_id"))
     try:
         count = parse_count(request.form.get("count"), crate.capacity)
-        model_ids = set(db.session.scalars(select(BottleModel.id)))
-        raw_split = {int(k[6:]): v for k, v in request.form.items()
-                     if k.startswith("model_") and k[6:].isdigit() and int(k[6:]) in model_ids}
-        split = parse_split(raw_split, count, crate.capacity)
+        split = parse_split(typed_split(), count, crate.capacity)
         operations.once(db.session, event_id, lambda: operations.declare_full(
             db.session, crate=crate, actor=current_user, event_id=event_id, at=now(), count=count,
-            split=split, note=_note()))
+            split=split, note=typed_note()))
     except LedgerError as error:
         if getattr(error, "field", ""):
             return reshow_full_form(crate, error)
@@ -108,19 +99,20 @@ def full(code: str):
 @bp.post("/c/<code>/enlevee")
 @role_required("driver")
 def pickup(code: str):
+    """The crate picked up on the driver's round of the day (opened if need be), then back to it."""
     crate = crate_or_404(code)
     event_id = event_id_from(request.form.get("event_id"))
     raw_count = (request.form.get("counted") or "").strip()
     try:
         counted = parse_count(raw_count, crate.capacity, what="Le nombre compté", allow_zero=True) \
             if raw_count else None
-        round_ = operations.ensure_round(db.session, current_user, today(),
-                                         request.form.get("round_token") or str(event_id))
+        the_round = operations.ensure_round(db.session, current_user, today(),
+                                            request.form.get("round_token") or str(event_id))
         operations.once(db.session, event_id, lambda: operations.pick_up(
             db.session, crate=crate, actor=current_user, event_id=event_id, at=now(), counted=counted,
-            round_id=round_.id, note=_note()))
+            round_id=the_round.id, note=typed_note()))
     except LedgerError as error:
         return refused_page(crate, error)
     db.session.commit()
-    flash(_("Caisse %(code)s enlevée (tournée %(round)s).", code=crate.code, round=round_.code), "success")
+    flash(_("Caisse %(code)s enlevée (tournée %(round)s).", code=crate.code, round=the_round.code), "success")
     return redirect(url_for("bottles.crate", code=crate.code))

@@ -1,0 +1,102 @@
+"""The scan station's batch, server side: the one reading of the JSON body that bottles/static/scan.js sends.
+
+Both scan endpoints (a driver's pickups and drops, the washer's receipt) read it here, then apply
+their own operation to each line. The body's shape is the contract at the top of scan.js.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bottles import codes
+from bottles.models import Crate
+
+MAX_BATCH = 200
+SHOWN_CODE_LENGTH = 80  # an unreadable code is sent back cut to this length
+
+
+class ScanBatchError(ValueError):
+    """The body is not a list the station could have sent: nothing is recorded (answer 400)."""
+
+
+@dataclass(frozen=True)
+class ScanItem:
+    """One scanned line: its code, its event id and the count typed beside it, as read."""
+
+    code: str  # the canonical code, or the text as scanned (cut) when it is not a crate code
+    event_id: uuid.UUID | None  # None when missing or unreadable
+    count: object  # as sent, None when absent or blank; each station reads it by its own rules
+    error: str | None = None  # why the code is not a crate code; the line is refused, the others go on
+
+
+@dataclass(frozen=True)
+class ScanBatch:
+    """The scanned lines, in order, and the page's extra fields (the macro's caller block)."""
+
+    items: list[ScanItem]
+    fields: dict[str, object]
+
+
+def parse_batch(body: object, max_items: int = MAX_BATCH) -> ScanBatch:
+    """Read `{"items": [{"code", "event_id", "count"}, …], "fields": {…}}`; a malformed body raises."""
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise ScanBatchError(_l("Liste de caisses illisible : rien n'a été enregistré."))
+    items, fields = body["items"], body.get("fields") or {}
+    if not items or len(items) > max_items or not isinstance(fields, dict):
+        raise ScanBatchError(_l("Envoyez entre 1 et %(n)s caisses à la fois.", n=max_items))
+    if not all(isinstance(item, dict) for item in items):
+        raise ScanBatchError(_l("Liste de caisses illisible : rien n'a été enregistré."))
+    return ScanBatch([parse_item(item) for item in items], fields)
+
+
+def parse_item(item: dict) -> ScanItem:
+    """One line of the list; an unreadable code or event id refuses this line only."""
+    raw_code = str(item.get("code") or "")
+    count = item.get("count")
+    if isinstance(count, str) and not count.strip():
+        count = None
+    try:
+        code = codes.normalise(raw_code)
+    except codes.CrateCodeError as error:
+        return ScanItem(raw_code[:SHOWN_CODE_LENGTH], None, count, str(error))
+    try:
+        event_id = uuid.UUID(str(item.get("event_id")))
+    except ValueError:
+        event_id = None
+    return ScanItem(code, event_id, count)
+
+
+def crates_scanned(session: Session, items: list[ScanItem]) -> dict[str, Crate]:
+    """The crates the readable codes name, by code (an unknown code is simply absent)."""
+    wanted = [item.code for item in items if item.error is None]
+    if not wanted:
+        return {}
+    return {crate.code: crate for crate in session.scalars(select(Crate).where(Crate.code.in_(wanted)))}
+
+
+@dataclass(frozen=True)
+class ScanTally:
+    """How the lines of a batch ended: recorded, already recorded (a resend), refused."""
+
+    recorded: int
+    already: int
+    refused: int
+
+    @property
+    def status(self) -> int:
+        """200 when something is done (recorded or already), 422 when every line was refused."""
+        return 422 if self.refused and not (self.recorded or self.already) else 200
+
+
+def tally(statuses: Iterable[str]) -> ScanTally:
+    """Count the lines' statuses ("recorded" | "already" | "refused") for the answer's summary."""
+    counted = Counter(statuses)
+    return ScanTally(counted["recorded"], counted["already"], sum(counted.values()) - counted["recorded"]
+                     - counted["already"])

@@ -37,10 +37,10 @@ def round_plan(driver: User | None) -> dict:
     """Points to visit, by priority, with what to pick up and how many empty crates to bring."""
     at = now()
     needs = queries.point_needs(db.session, day=today())
-    points = {p.id: p for p in db.session.scalars(select(CollectionPoint).where(
+    points = {point.id: point for point in db.session.scalars(select(CollectionPoint).where(
         CollectionPoint.id.in_(list(needs))))}
     full = queries.crates_at(db.session, None, (CrateState.FULL.value,))
-    declared = queries.declared_counts(db.session, [c.id for c in full])
+    declared = queries.declared_counts(db.session, [crate.id for crate in full])
     crates_by_point: dict[int, list[Crate]] = defaultdict(list)
     for crate in full:
         crates_by_point[crate.collection_point_id].append(crate)
@@ -63,9 +63,9 @@ def round_plan(driver: User | None) -> dict:
         "mine": driver is not None and need.point_id in assignments
         and assignments[need.point_id].driver_id == driver.id,
     } for need in ordered]
-    return {"requests": [s for s in stops if s["need"].full_crates],
-            "others": [s for s in stops if not s["need"].full_crates
-                       and not visited_on(s["need"].last_visit, today())][:OTHER_POINTS_SHOWN],
+    return {"requests": [stop for stop in stops if stop["need"].full_crates],
+            "others": [stop for stop in stops if not stop["need"].full_crates
+                       and not visited_on(stop["need"].last_visit, today())][:OTHER_POINTS_SHOWN],
             "declared": declared, "empties": sum(need.full_crates for need in needs.values())}
 
 

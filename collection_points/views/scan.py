@@ -44,7 +44,7 @@ def run_scanned(batch: scan.ScanBatch, crates: dict[str, Crate], act: Callable, 
 
 
 def batch_answer(results: list[operations.ScanResult], done: Callable[[int], str]):
-    """The JSON answer: one row per line and a summary; `done(n)` says "n crate(s) …" translated."""
+    """The JSON answer: one row per line and a summary; `done(count)` says "count crate(s) …" translated."""
     tally = scan.tally(result.status for result in results)
     if tally.recorded:
         db.session.commit()
@@ -109,7 +109,7 @@ def scan_pickup():
 
     results = run_scanned(batch, crates, act, _("Enlevée (tournée %(code)s).", code=the_round.code))
     return batch_answer(offer_declare_full(results, crates),
-                        lambda n: ngettext("%(num)s caisse enlevée", "%(num)s caisses enlevées", n))
+                        lambda count: ngettext("%(num)s caisse enlevée", "%(num)s caisses enlevées", count))
 
 
 @bp.post("/tournee/deposer")
@@ -128,6 +128,7 @@ def scan_place():
         return operations.place_crate(db.session, crate=crate, point=point, actor=current_user,
                                       event_id=event_id, at=at)
 
-    return batch_answer(run_scanned(batch, crates, act, _("Déposée à %(point)s.", point=point.name)),
-                        lambda n: ngettext("%(num)s caisse déposée à %(point)s",
-                                           "%(num)s caisses déposées à %(point)s", n, point=point.name))
+    results = run_scanned(batch, crates, act, _("Déposée à %(point)s.", point=point.name))
+    return batch_answer(results, lambda count: ngettext("%(num)s caisse déposée à %(point)s",
+                                                        "%(num)s caisses déposées à %(point)s", count,
+                                                        point=point.name))

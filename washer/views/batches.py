@@ -18,6 +18,7 @@ from washer.views import bp
 from washer.views.common import (
     STAFF,
     allowed_washer_ids,
+    bottles_moved,
     current_washer,
     form_event_id,
     ids_from,
@@ -85,8 +86,8 @@ def batch_post():
     except (InputError, LedgerError) as error:
         return refused_form(error, "washer/batch.html", lambda: wash_context(washer))
     db.session.commit()
-    good = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.CLEAN.value)
-    bad = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.REJECTED.value)
+    good = bottles_moved(recorded.event, to_stage=Stage.CLEAN)
+    bad = bottles_moved(recorded.event, to_stage=Stage.REJECTED)
     flash(_("Lot de lavage enregistré : %(good)s, %(bad)s.",
             good=ngettext("%(n)s conforme", "%(n)s conformes", good, n=number(good)),
             bad=ngettext("%(n)s rebut", "%(n)s rebuts", bad, n=number(bad))), "success")

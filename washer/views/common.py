@@ -10,7 +10,8 @@ from flask_login import current_user
 
 from bottles.auth import washer_ids
 from bottles.db import db
-from bottles.rules import STAGE_LABELS
+from bottles.models import Event
+from bottles.rules import STAGE_LABELS, Stage
 from washer import queries
 from washer.rules import InputError
 
@@ -95,3 +96,10 @@ def page_context(washer) -> dict:
     """What every washer page shows: the washer, the others to switch to, a fresh event id."""
     return {"washer": washer, "choices": washer_choices(), "new_id": str(uuid.uuid4()),
             "stage_labels": STAGE_LABELS, "errors": {}}
+
+
+def bottles_moved(event: Event, *, to_stage: Stage | None = None, from_stage: Stage | None = None) -> int:
+    """Bottles the event moved into `to_stage` (or out of `from_stage`), for its confirmation message."""
+    return sum(movement.quantity for movement in event.movements
+               if (to_stage is None or movement.to_stage == to_stage.value)
+               and (from_stage is None or movement.from_stage == from_stage.value))

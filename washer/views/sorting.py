@@ -19,6 +19,7 @@ from washer.views import bp
 from washer.views.common import (
     STAFF,
     allowed_washer_ids,
+    bottles_moved,
     current_washer,
     form_event_id,
     ids_from,
@@ -87,8 +88,8 @@ def sorting_post():
     except (InputError, LedgerError) as error:
         return refused_form(error, "washer/sorting.html", lambda: sorting_context(washer))
     db.session.commit()
-    kept = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.SORTED.value)
-    out = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.REFUSED.value)
+    kept = bottles_moved(recorded.event, to_stage=Stage.SORTED)
+    out = bottles_moved(recorded.event, to_stage=Stage.REFUSED)
     flash(_("Tri enregistré : %(kept)s, %(out)s.",
             kept=ngettext("%(n)s bouteille triée", "%(n)s bouteilles triées", kept, n=number(kept)),
             out=ngettext("%(n)s écartée", "%(n)s écartées", out, n=number(out))), "success")

@@ -18,6 +18,7 @@ from washer.views import bp
 from washer.views.common import (
     STAFF,
     allowed_washer_ids,
+    bottles_moved,
     current_washer,
     form_event_id,
     ids_from,
@@ -118,8 +119,8 @@ def stocktake_post():
     if recorded is None:
         flash(_("Inventaire conforme : aucun écart, rien à enregistrer."), "success")
     else:
-        lost = sum(m.quantity for m in recorded.event.movements if m.to_stage == Stage.LOST.value)
-        extra = sum(m.quantity for m in recorded.event.movements if m.from_stage == Stage.OUTSIDE.value)
+        lost = bottles_moved(recorded.event, to_stage=Stage.LOST)
+        extra = bottles_moved(recorded.event, from_stage=Stage.OUTSIDE)
         flash(_("Inventaire enregistré : %(lost)s, %(extra)s.",
                 lost=ngettext("%(n)s manquante", "%(n)s manquantes", lost, n=number(lost)),
                 extra=ngettext("%(n)s en plus", "%(n)s en plus", extra, n=number(extra))), "success")

@@ -1,4 +1,4 @@
-"""Boucle package `reports` (see DESIGN.md §4)."""
+"""Boucle package `reports` (docs/architecture.md): phases, indicators, charts, dashboards, exports."""
 
 from __future__ import annotations
 

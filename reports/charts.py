@@ -18,6 +18,7 @@ matplotlib.rcParams["svg.hashsalt"] = "boucle"  # stable ids, so identical chart
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # noqa: E402
 
+from bottles.rules import wash_yield  # noqa: E402
 from reports.french import fr_number  # noqa: E402
 
 if TYPE_CHECKING:
@@ -150,8 +151,7 @@ def wash(wash_by_month: dict[str, dict[str, int]], labels: dict[str, str]) -> Fi
     ax.yaxis.set_major_formatter(FuncFormatter(_fr))
     ax.set_ylim(0, (max(bottom) or 1) * 1.1)
     ax2 = ax.twinx()
-    yields = [(per.get("clean", 0) / sum(per.values())) if sum(per.values()) else None
-              for per in wash_by_month.values()]
+    yields = [wash_yield(counts.get("clean", 0), sum(counts.values())) for counts in wash_by_month.values()]
     ax2.plot(range(len(months)), yields, color="black", marker="o", linewidth=1.6,
              label="Rendement de lavage")
     ax2.axhline(0.95, color=GREY, linestyle="--", linewidth=1, label="Référence ≈ 95 %")

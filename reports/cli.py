@@ -91,7 +91,7 @@ def list_phases(as_json: bool) -> None:
 @click.option("--phase", "phase_name", required=True, help="Nom de la phase.")
 @click.option("--point", "points", multiple=True, help="Limiter à un point de collecte (code, répétable).")
 @click.option("--territory", "territories", multiple=True, help="Limiter à un territoire (répétable).")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (clés de INDICATORS.md).")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (clés de docs/indicators.md).")
 @with_appcontext
 def kpis(phase_name: str, points: tuple[str, ...], territories: tuple[str, ...], as_json: bool) -> None:
     """Print the phase's indicators (optionally for some collection points or territories only)."""
@@ -108,24 +108,24 @@ def kpis(phase_name: str, points: tuple[str, ...], territories: tuple[str, ...],
     if rollup.refresh(db.session):
         db.session.commit()
     now = _now()
-    per = report.phase_period(phase, now)
+    covered = report.phase_period(phase, now)
     if point_ids is None:
         values = report.phase_kpis(db.session, phase, now)
     else:
         values = report.kpis(db.session, report.phase_scope(phase, point_ids, now),
-                             effective_params(phase.parameters), fixed_cost_share(per))
+                             effective_params(phase.parameters), fixed_cost_share(covered))
     if as_json:
-        period = {"phase_status": per.status,
-                  "figures_until": per.until.isoformat() if per.elapsed_days else None,
-                  "elapsed_days": per.elapsed_days, "phase_days": per.phase_days}
-        click.echo(json.dumps({**period, **values}, ensure_ascii=False, indent=2))
+        days = {"phase_status": covered.status,
+                "figures_until": covered.until.isoformat() if covered.elapsed_days else None,
+                "elapsed_days": covered.elapsed_days, "phase_days": covered.phase_days}
+        click.echo(json.dumps({**days, **values}, ensure_ascii=False, indent=2))
         return
-    click.echo(period_sentence(per, fr_day) + "\n")
-    for ind in INDICATORS:
-        value = values[ind.key]
-        shown = (", ".join(f"{k} {v}" for k, v in value.items()) or "—") if ind.kind == "object" \
-            else fmt_value(ind.kind, value)
-        click.echo(f"{label(ind.key, per):<48} {shown}")
+    click.echo(period_sentence(covered, fr_day) + "\n")
+    for indicator in INDICATORS:
+        value = values[indicator.key]
+        shown = (", ".join(f"{k} {v}" for k, v in value.items()) or "—") if indicator.kind == "object" \
+            else fmt_value(indicator.kind, value)
+        click.echo(f"{label(indicator.key, covered):<48} {shown}")
 
 
 @group.command("export-pdf")

@@ -31,11 +31,11 @@ def table_csv(table: Table) -> str:
     return out.getvalue()
 
 
-def workbook(rep: Report) -> bytes:
+def workbook(phase_report: Report) -> bytes:
     """Every table of the report, one sheet each; numbers stay numbers."""
     book = Workbook()
     book.remove(book.active)
-    for table in rep.tables:
+    for table in phase_report.tables:
         sheet = book.create_sheet(table.name[:31])
         sheet.append(table.headers)
         for cell in sheet[1]:

@@ -108,6 +108,29 @@ class Aggregates:
     round_km: float = 0.0
 
 
+def sum_flow_rows(totals: Aggregates, rows: list[tuple], reasons: dict) -> None:
+    """Add grouped flow rows (from, to, reason, point, winemaker, quantity, cents, glass g) to `totals`:
+    the stage pairs, refusals and rejects by reason code, sales revenue and glass, active points
+    and buying winemakers."""
+    points, winemakers = set(), set()
+    for from_stage, to_stage, reason_id, point_id, winemaker_id, quantity, cents, glass in rows:
+        pair, quantity = (from_stage, to_stage), int(quantity or 0)
+        totals.pairs[pair] = totals.pairs.get(pair, 0) + quantity
+        code = reasons.get(reason_id, ("sans_motif", ""))[0]
+        if pair == ("received", "refused"):
+            totals.refused_by_reason[code] = totals.refused_by_reason.get(code, 0) + quantity
+        elif pair == ("sorted", "rejected"):
+            totals.rejected_by_reason[code] = totals.rejected_by_reason.get(code, 0) + quantity
+        elif pair == ("clean", "sold"):
+            totals.revenue_cents += int(cents or 0)
+            totals.glass_g += int(glass or 0)
+            if winemaker_id is not None and quantity:
+                winemakers.add(winemaker_id)
+        elif pair == ("outside", "at_point") and point_id is not None and quantity:
+            points.add(point_id)
+    totals.active_points, totals.active_winemakers = len(points), len(winemakers)
+
+
 def ratio(num: float | None, den: float | None) -> float | None:
     """num / den, or None when the denominator is zero or unknown."""
     if num is None or not den:

@@ -70,7 +70,7 @@ class DailyFlow(FlowSums, db.Model):
     """Roll-up: bottles moved per Paris day, stage pair, point, reason and winemaker.
 
     A correction adds the negated movements of the event it corrects, on that event's day, so
-    the sums leave out both (INDICATORS.md). 0 stands for "none" in the id columns.
+    the sums leave out both (docs/indicators.md). 0 stands for "none" in the id columns.
     """
 
     __tablename__ = "report_daily_flows"

@@ -1,6 +1,6 @@
 """SQL aggregates behind the indicators: GROUP BY in the database, never raw events in Python.
 
-Every query keeps only the events that count (INDICATORS.md): corrections and the events
+Every query keeps only the events that count (docs/indicators.md): corrections and the events
 they correct are both left out, wherever and whenever the correction was made.
 """
 
@@ -24,7 +24,7 @@ from bottles.models import (
     Winemaker,
 )
 from bottles.rules import PARIS
-from reports.indicators import Aggregates
+from reports.indicators import Aggregates, sum_flow_rows
 
 
 @dataclass(frozen=True)
@@ -170,30 +170,14 @@ def aggregates(session: Session, scope: Scope) -> tuple[Aggregates, list[tuple]]
     """Everything the indicators need for a scope, plus the grouped flow rows for tables."""
     rows = flow_rows(session, scope)
     reasons = reason_codes(session)
-    agg = Aggregates()
-    points, winemakers = set(), set()
-    for f, t, reason_id, point_id, winemaker_id, q, cents, glass in rows:
-        q = int(q or 0)
-        agg.pairs[(f, t)] = agg.pairs.get((f, t), 0) + q
-        code = reasons.get(reason_id, ("sans_motif", ""))[0]
-        if (f, t) == ("received", "refused"):
-            agg.refused_by_reason[code] = agg.refused_by_reason.get(code, 0) + q
-        elif (f, t) == ("sorted", "rejected"):
-            agg.rejected_by_reason[code] = agg.rejected_by_reason.get(code, 0) + q
-        elif (f, t) == ("clean", "sold"):
-            agg.revenue_cents += int(cents or 0)
-            agg.glass_g += int(glass or 0)
-            if winemaker_id is not None and q:
-                winemakers.add(winemaker_id)
-        elif (f, t) == ("outside", "at_point") and point_id is not None and q:
-            points.add(point_id)
-    agg.active_points, agg.active_winemakers = len(points), len(winemakers)
-    agg.clean_stock_end = clean_stock_at(session, scope.end)
-    agg.crate_trips, agg.fill_sum, agg.fill_count = pickups(session, scope)
-    agg.median_full_to_pickup = median_lead(session, scope, "crate_full", "pickup")
-    agg.median_pickup_to_receipt = median_lead(session, scope, "pickup", "receipt")
-    agg.work_hours, agg.round_km = work(session, scope)
-    return agg, rows
+    totals = Aggregates()
+    sum_flow_rows(totals, rows, reasons)
+    totals.clean_stock_end = clean_stock_at(session, scope.end)
+    totals.crate_trips, totals.fill_sum, totals.fill_count = pickups(session, scope)
+    totals.median_full_to_pickup = median_lead(session, scope, "crate_full", "pickup")
+    totals.median_pickup_to_receipt = median_lead(session, scope, "pickup", "receipt")
+    totals.work_hours, totals.round_km = work(session, scope)
+    return totals, rows
 
 
 # ---------------------------------------------------------------- series for the charts

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bottles.rules import CRATE_STATE_LABELS, PARIS, CrateState
+from bottles.rules import CRATE_STATE_LABELS, PARIS, CrateState, wash_yield
 from reports import queries, rollup_read
 from reports.indicators import BY_KEY, INDICATORS, REFERENCES, compute, funnel, label, stock_age
 from reports.models import Phase
@@ -42,14 +42,14 @@ def aggregates(session: Session, scope: Scope):
     """(Aggregates, grouped flow rows, roll-up reader or None): roll-ups for whole Paris days."""
     if rollup_read.days_of(scope) is not None:
         return rollup_read.aggregates(session, scope)
-    agg, rows = queries.aggregates(session, scope)
-    return agg, rows, None
+    totals, rows = queries.aggregates(session, scope)
+    return totals, rows, None
 
 
 def kpis(session: Session, scope: Scope, params: dict | None = None, fixed_share: float = 1.0) -> dict:
-    """The indicators of INDICATORS.md for a scope (default parameters unless given)."""
-    agg, _rows, _ledger = aggregates(session, scope)
-    return compute(agg, params or effective_params({}), scope.scoped, fixed_share)
+    """The indicators of docs/indicators.md for a scope (default parameters unless given)."""
+    totals, _rows, _ledger = aggregates(session, scope)
+    return compute(totals, params or effective_params({}), scope.scoped, fixed_share)
 
 
 def phase_kpis(session: Session, phase: Phase, now: datetime | None = None,
@@ -59,11 +59,11 @@ def phase_kpis(session: Session, phase: Phase, now: datetime | None = None,
     from reports.cache import cached, phase_fingerprint
 
     now = now or datetime.now(UTC)
-    per = phase_period(phase, now)
-    return cached(session, ("kpis", phase_fingerprint(phase), per.until, days),
+    covered = phase_period(phase, now)
+    return cached(session, ("kpis", phase_fingerprint(phase), covered.until, days),
                   lambda: kpis(session, phase_scope(phase, None, now, days),
                                effective_params(phase.parameters),
-                               fixed_cost_share(per, days)))
+                               fixed_cost_share(covered, days)))
 
 
 def build_cached(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = None,
@@ -71,8 +71,8 @@ def build_cached(session: Session, phase: Phase, point_ids: tuple[int, ...] | No
     from reports.cache import cached, phase_fingerprint
 
     now = now or datetime.now(UTC)
-    prev = previous_phase(session, phase)
-    key = ("report", phase_fingerprint(phase), phase_fingerprint(prev) if prev else None, point_ids,
+    previous = previous_phase(session, phase)
+    key = ("report", phase_fingerprint(phase), phase_fingerprint(previous) if previous else None, point_ids,
            phase_period(phase, now).until)
     return cached(session, key, lambda: build(session, phase, point_ids, now))
 
@@ -128,8 +128,8 @@ class Report:
 PERMANENT_LABEL_HINTS = ("tiquette", "label", "permanent")
 
 
-def is_permanent_label(code: str, label: str) -> bool:
-    text = f"{code} {label}".lower()
+def is_permanent_label(code: str, reason_label: str) -> bool:
+    text = f"{code} {reason_label}".lower()
     return "perman" in text or ("tiquette" in text and "lav" not in text)
 
 
@@ -140,14 +140,14 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
     A phase in progress is read up to today's Paris midnight; its previous phase over as many days.
     """
     now = now or datetime.now(UTC)
-    per = phase_period(phase, now)
+    covered = phase_period(phase, now)
     scope = phase_scope(phase, point_ids, now)
     params = effective_params(phase.parameters)
-    agg, rows, ledger = aggregates(session, scope)
-    values = compute(agg, params, scope.scoped, fixed_cost_share(per))
-    prev = previous_phase(session, phase)
-    prev_days = per.elapsed_days if per.in_progress else None
-    prev_values = phase_kpis(session, prev, now, prev_days) if prev else None
+    totals, rows, ledger = aggregates(session, scope)
+    values = compute(totals, params, scope.scoped, fixed_cost_share(covered))
+    previous = previous_phase(session, phase)
+    prev_days = covered.elapsed_days if covered.in_progress else None
+    prev_values = phase_kpis(session, previous, now, prev_days) if previous else None
     names = queries.names(session)
     reason_labels = {code: label for code, label in names["reason"].values()}
     at = min(scope.end, now)
@@ -163,18 +163,18 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
     report = Report(
         phase=PhaseInfo(phase.id, phase.name, phase.start_date, phase.end_date, phase.description or "",
                         dict(phase.targets or {})),
-        scope=scope, period=per, values=values, previous=prev_values, previous_days=prev_days,
-        previous_name=(f"{prev.name} ({prev_days} premiers jours)" if prev_days else prev.name)
-        if prev else None, params=params, funnel=funnel(values),
+        scope=scope, period=covered, values=values, previous=prev_values, previous_days=prev_days,
+        previous_name=(f"{previous.name} ({prev_days} premiers jours)" if prev_days else previous.name)
+        if previous else None, params=params, funnel=funnel(values),
         by_territory=by_territory, wash=wash,
         stock_age=stock_age(values["clean_stock_end"] or 0, inflow,
                                   (scope.end.astimezone(PARIS)).date()),
         fleet=fleet, stale_crates=stale, reason_labels=reason_labels, tables=[])
     report.targets = {key: status for key, target in (phase.targets or {}).items()
                       if key in BY_KEY
-                      and (status := target_status(BY_KEY[key], values.get(key), target, per))}
+                      and (status := target_status(BY_KEY[key], values.get(key), target, covered))}
     report.tables = [
-        period_table(per),
+        period_table(covered),
         indicator_table(report, phase),
         point_table(rows, names["point"]),
         winemaker_table(rows, names["winemaker"], params),
@@ -194,16 +194,16 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
 STATUS_FR = {"finished": "terminée", "in_progress": "en cours", "not_started": "pas commencée"}
 
 
-def period_table(per: Period) -> Table:
+def period_table(covered: Period) -> Table:
     """What the figures cover: the phase's state and the last day included (exports say it too)."""
-    until = per.until.isoformat() if per.elapsed_days else None
-    rows = [["phase_status", "État de la phase", per.status, STATUS_FR[per.status]],
-            ["first_day", "Premier jour de la phase", per.first_day.isoformat(), ""],
-            ["last_day", "Dernier jour de la phase", per.last_day.isoformat(), ""],
+    until = covered.until.isoformat() if covered.elapsed_days else None
+    rows = [["phase_status", "État de la phase", covered.status, STATUS_FR[covered.status]],
+            ["first_day", "Premier jour de la phase", covered.first_day.isoformat(), ""],
+            ["last_day", "Dernier jour de la phase", covered.last_day.isoformat(), ""],
             ["figures_until", "Chiffres jusqu'au (inclus)", until,
-             "minuit, heure de Paris" if per.in_progress else ""],
-            ["elapsed_days", "Jours couverts", per.elapsed_days, ""],
-            ["phase_days", "Jours de la phase", per.phase_days, ""]]
+             "minuit, heure de Paris" if covered.in_progress else ""],
+            ["elapsed_days", "Jours couverts", covered.elapsed_days, ""],
+            ["phase_days", "Jours de la phase", covered.phase_days, ""]]
     return Table("periode", "Période couverte par les chiffres", ["Clé", "Champ", "Valeur", "Précision"],
                  rows)
 
@@ -218,22 +218,23 @@ def indicator_table(report: Report, phase: Phase) -> Table:
         rows.append([ind.key, label(ind.key, report.period), report.values.get(ind.key),
                      (phase.targets or {}).get(ind.key), status.mark if status else None,
                      (report.previous or {}).get(ind.key), ref[0] if ref else None])
-    prev = "Phase précédente" + (f" ({report.previous_days} premiers jours)" if report.previous_days else "")
+    previous_header = "Phase précédente" + (f" ({report.previous_days} premiers jours)"
+                                            if report.previous_days else "")
     return Table("indicateurs", "Indicateurs", ["Clé", "Indicateur", "Valeur", "Objectif",
-                                                 "Suivi de l'objectif", prev, "Référence"], rows,
+                                                 "Suivi de l'objectif", previous_header, "Référence"], rows,
                  numeric={2, 3, 5, 6})
 
 
 def point_table(rows: list[tuple], points: dict) -> Table:
-    per: dict[int | None, list[int]] = {}
+    by_point: dict[int | None, list[int]] = {}
     columns = {("outside", "at_point"): 0, ("at_point", "in_transit"): 1, ("in_transit", "received"): 2,
                ("outside", "received"): 2, ("in_transit", "lost"): 3}
     for f, t, _r, point_id, _w, q, _c, _g in rows:
         if (f, t) in columns:
-            line = per.setdefault(point_id, [0, 0, 0, 0])
+            line = by_point.setdefault(point_id, [0, 0, 0, 0])
             line[columns[(f, t)]] += int(q)
     out = []
-    for point_id, line in per.items():
+    for point_id, line in by_point.items():
         if point_id is None:
             continue
         code, name, territory = points.get(point_id, ("?", "?", ""))
@@ -246,16 +247,16 @@ def point_table(rows: list[tuple], points: dict) -> Table:
 
 
 def winemaker_table(rows: list[tuple], winemakers: dict, params: dict) -> Table:
-    per: dict[int, list] = {}
+    by_winemaker: dict[int, list] = {}
     for f, t, _r, _p, winemaker_id, q, cents, glass in rows:
         if (f, t) == ("clean", "sold") and winemaker_id is not None:
-            line = per.setdefault(winemaker_id, [0, 0, 0])
+            line = by_winemaker.setdefault(winemaker_id, [0, 0, 0])
             line[0] += int(q)
             line[1] += int(cents or 0)
             line[2] += int(glass or 0)
     new_price = params["new_bottle_price_eur"]
     out = []
-    for wid, (q, cents, glass) in per.items():
+    for wid, (q, cents, glass) in by_winemaker.items():
         code, estate = winemakers.get(wid, ("?", "?"))
         out.append([code, estate, q, round(cents / 100, 2), round(q * new_price - cents / 100, 2),
                     round(glass / 1000, 1)])
@@ -276,15 +277,15 @@ def reason_table(name: str, title: str, counts: dict[str, int], labels: dict[str
 
 
 def permanent_label_table(rows: list[tuple], names: dict) -> Table:
-    per: dict[int | None, int] = {}
+    by_estate: dict[int | None, int] = {}
     for f, t, reason_id, _p, winemaker_id, q, _c, _g in rows:
         if (f, t) != ("received", "refused"):
             continue
-        code, label = names["reason"].get(reason_id, ("", ""))
-        if is_permanent_label(code, label):
-            per[winemaker_id] = per.get(winemaker_id, 0) + int(q)
+        code, reason_label = names["reason"].get(reason_id, ("", ""))
+        if is_permanent_label(code, reason_label):
+            by_estate[winemaker_id] = by_estate.get(winemaker_id, 0) + int(q)
     out = []
-    for wid, q in sorted(per.items(), key=lambda kv: -kv[1]):
+    for wid, q in sorted(by_estate.items(), key=lambda kv: -kv[1]):
         code, estate = names["winemaker"].get(wid, ("—", "Domaine non identifié"))
         out.append([code, estate, q])
     return Table("etiquettes", "Écarts pour étiquette permanente, par domaine",
@@ -293,7 +294,7 @@ def permanent_label_table(rows: list[tuple], names: dict) -> Table:
 
 
 def monthly_table(by_territory: dict[str, dict[str, int]]) -> Table:
-    months = sorted({m for per in by_territory.values() for m in per})
+    months = sorted({m for by_month in by_territory.values() for m in by_month})
     terr = sorted(by_territory)
     out = [[m, *(by_territory[t].get(m, 0) for t in terr), sum(by_territory[t].get(m, 0) for t in terr)]
            for m in months]
@@ -304,13 +305,13 @@ def monthly_table(by_territory: dict[str, dict[str, int]]) -> Table:
 
 
 def wash_table(wash: dict[str, dict[str, int]], labels: dict[str, str]) -> Table:
-    codes = sorted({k for per in wash.values() for k in per if k != "clean"})
+    codes = sorted({k for counts in wash.values() for k in counts if k != "clean"})
     out = []
-    for month, per in wash.items():
-        washed = sum(per.values())
-        out.append([month, washed, per.get("clean", 0),
-                    round(per.get("clean", 0) / washed, 4) if washed else None,
-                    *(per.get(c, 0) for c in codes)])
+    for month, counts in wash.items():
+        washed = sum(counts.values())
+        out.append([month, washed, counts.get("clean", 0),
+                    round(wash_yield(counts.get("clean", 0), washed), 4) if washed else None,
+                    *(counts.get(c, 0) for c in codes)])
     return Table("lavage", "Lavage par mois : rendement et rebuts par motif",
                  ["Mois", "Lavées", "Conformes", "Rendement", *(labels.get(c, c) for c in codes)],
                  out, None, set(range(1, 4 + len(codes))))

@@ -3,7 +3,7 @@
 The roll-ups hold, per Europe/Paris day, the sums the indicators need. They are fed from the
 ledger in event-seq order: an ordinary event adds its movements on its own day; a correction
 adds the NEGATED movements of the event it corrects, on that event's day. Summed, the two
-cancel, which is exactly INDICATORS.md's rule (corrected events and their corrections both
+cancel, which is exactly docs/indicators.md's rule (corrected events and their corrections both
 left out, wherever and whenever the correction was made), for any split of the ledger into
 batches. Readers add the "tail" (events past the watermark) computed the same way, so the
 flow figures are exact at every moment; lead times are exact up to the watermark.

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bottles.models import Event
 from bottles.rules import PARIS
 from reports import rollup
-from reports.indicators import Aggregates
+from reports.indicators import Aggregates, sum_flow_rows
 from reports.models import CrateLead, DailyFlow, DailyWork, MonthlyFlow, MonthlyWork
 from reports.queries import Scope
 
@@ -152,36 +152,21 @@ def aggregates(session: Session, scope: Scope) -> tuple[Aggregates, list[tuple],
     from reports.queries import reason_codes
 
     reasons = reason_codes(session)
-    agg = Aggregates()
-    points, winemakers = set(), set()
-    for f, t, reason_id, point_id, winemaker_id, q, cents, glass in rows:
-        agg.pairs[(f, t)] = agg.pairs.get((f, t), 0) + q
-        code = reasons.get(reason_id, ("sans_motif", ""))[0]
-        if (f, t) == ("received", "refused"):
-            agg.refused_by_reason[code] = agg.refused_by_reason.get(code, 0) + q
-        elif (f, t) == ("sorted", "rejected"):
-            agg.rejected_by_reason[code] = agg.rejected_by_reason.get(code, 0) + q
-        elif (f, t) == ("clean", "sold"):
-            agg.revenue_cents += cents
-            agg.glass_g += glass
-            if winemaker_id is not None and q:
-                winemakers.add(winemaker_id)
-        elif (f, t) == ("outside", "at_point") and point_id is not None and q:
-            points.add(point_id)
-    agg.pairs = {k: v for k, v in agg.pairs.items() if v}
-    agg.refused_by_reason = {k: v for k, v in agg.refused_by_reason.items() if v}
-    agg.rejected_by_reason = {k: v for k, v in agg.rejected_by_reason.items() if v}
-    agg.active_points, agg.active_winemakers = len(points), len(winemakers)
+    totals = Aggregates()
+    sum_flow_rows(totals, rows, reasons)
+    totals.pairs = {k: v for k, v in totals.pairs.items() if v}
+    totals.refused_by_reason = {k: v for k, v in totals.refused_by_reason.items() if v}
+    totals.rejected_by_reason = {k: v for k, v in totals.rejected_by_reason.items() if v}
     stock_rows = ledger.flows(date(1900, 1, 1), ledger.last, pairs=CLEAN_PAIRS)
-    agg.clean_stock_end = sum(v[0] if t == "clean" else -v[0] for (_f, t, *_r), v in stock_rows.items())
+    totals.clean_stock_end = sum(v[0] if t == "clean" else -v[0] for (_f, t, *_r), v in stock_rows.items())
     work = ledger.work()
     pickups = work.get("pickup", [0, 0.0, 0, 0.0, 0.0])
-    agg.crate_trips, agg.fill_sum, agg.fill_count = int(pickups[0]), pickups[1], int(pickups[2])
-    agg.work_hours = sum(v[3] for v in work.values())
-    agg.round_km = sum(v[4] for v in work.values())
-    agg.median_full_to_pickup = ledger.median_lead("pickup")
-    agg.median_pickup_to_receipt = ledger.median_lead("receipt")
-    return agg, rows, ledger
+    totals.crate_trips, totals.fill_sum, totals.fill_count = int(pickups[0]), pickups[1], int(pickups[2])
+    totals.work_hours = sum(v[3] for v in work.values())
+    totals.round_km = sum(v[4] for v in work.values())
+    totals.median_full_to_pickup = ledger.median_lead("pickup")
+    totals.median_pickup_to_receipt = ledger.median_lead("receipt")
+    return totals, rows, ledger
 
 
 def collected_by_month_territory(ledger: Ledger, points: dict) -> dict[str, dict[str, int]]:

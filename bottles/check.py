@@ -14,6 +14,7 @@ from bottles.rules import Kind
 
 
 def stock_differences(session: Session) -> list[str]:
+    """Stocks whose projection disagrees with the ledger's sum of movements, or go negative."""
     replayed, projected = ledger_stocks(session), projected_stocks(session)
     problems = []
     for key in sorted(set(replayed) | set(projected)):
@@ -28,6 +29,7 @@ def stock_differences(session: Session) -> list[str]:
 
 
 def crate_differences(session: Session) -> list[str]:
+    """Crates whose projection (state, site, since, last event) disagrees with their replayed events."""
     rows = session.execute(
         select(Event.crate_id, Event.seq, Event.kind, Event.corrects_seq, Event.occurred_at,
                Event.collection_point_id, Event.washer_id)
@@ -37,15 +39,15 @@ def crate_differences(session: Session) -> list[str]:
     replayed = {}
     for crate_id, group in groupby(rows, key=lambda r: r[0]):
         replayed[crate_id] = replay_crate(
-            [(seq, Kind(kind), corrects, at, cp, w) for _c, seq, kind, corrects, at, cp, w in group])
+            [(seq, Kind(kind), corrects, occurred_at, point_id, washer_id)
+             for _crate, seq, kind, corrects, occurred_at, point_id, washer_id in group])
     problems = []
     crates = session.execute(select(Crate.id, Crate.code, Crate.state, Crate.collection_point_id,
                                     Crate.washer_id, Crate.state_since, Crate.last_event_seq))
-    for crate_id, code, state, cp, washer, since, last in crates:
+    for crate_id, code, *projection in crates:
         expected = replayed.get(crate_id, (None, None, None, None, None))
-        if (state, cp, washer, since, last) != expected:
-            problems.append(
-                f"crate {code}: projection {(state, cp, washer, since, last)}, ledger {expected}")
+        if tuple(projection) != expected:
+            problems.append(f"crate {code}: projection {tuple(projection)}, ledger {expected}")
     return problems
 
 

@@ -1,17 +1,24 @@
-"""`flask bottles …`: people, ledger checks (journal, demo and labels add their commands)."""
+"""`flask bottles …`: accounts, the ledger check, catalogue and journal imports, the journal
+export and the demo (other packages add theirs to this group, e.g. labels)."""
 
 from __future__ import annotations
 
 import sys
+import time
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from bottles.auth import MIN_PASSWORD, ROLES, hash_password
+from bottles.catalogue.csv_import import import_csv
 from bottles.check import check_ledger
 from bottles.db import db
-from bottles.models import CollectionPoint, User, Washer
+from bottles.demo import DemoError, database_is_empty, demo_accounts, load_demo
+from bottles.journal import export_journal, import_journal
+from bottles.models import CollectionPoint, User, Washer, utcnow
+from bottles.rules import PARIS
 
 group = click.Group("bottles", help="Boucle : registre des bouteilles, caisses, personnes.")
 
@@ -72,11 +79,6 @@ def check_ledger_command() -> None:
 @with_appcontext
 def import_catalogue(kind: str, file: str, dry_run: bool) -> None:
     """Import a catalogue CSV: all rows checked first, every change listed; empty cells keep, - clears."""
-    from flask import current_app
-
-    from bottles.catalogue.csv_import import import_csv
-    from bottles.models import utcnow
-
     with open(file, "rb") as handle:
         data = handle.read()
     result = import_csv(db.session, kind, data, actor_id=None, at=utcnow(),
@@ -106,9 +108,6 @@ def import_catalogue(kind: str, file: str, dry_run: bool) -> None:
 @with_appcontext
 def export_journal_command(path: str, start, end) -> None:
     """Write the whole ledger (or a date range) as one CSV file, one row per movement."""
-    from bottles.journal import export_journal
-    from bottles.rules import PARIS
-
     bounds = [day.replace(tzinfo=PARIS) if day else None for day in (start, end)]
     try:
         with open(path, "w", newline="", encoding="utf-8") as out:
@@ -125,8 +124,6 @@ def export_journal_command(path: str, start, end) -> None:
 @with_appcontext
 def import_journal_command(path: str, create_missing: bool) -> None:
     """Check every row, then import the whole file or nothing."""
-    from bottles.journal import import_journal
-
     try:
         report = import_journal(db.session, path, create_missing=create_missing)
     except UnicodeDecodeError:
@@ -151,10 +148,6 @@ def import_journal_command(path: str, create_missing: bool) -> None:
 @with_appcontext
 def demo_command(scale: int, if_empty: bool) -> None:
     """Fill an empty database with two phases of realistic history (through the journal import)."""
-    import time
-
-    from bottles.demo import DemoError, database_is_empty, load_demo
-
     if not database_is_empty(db.session):
         if if_empty:
             click.echo("La base contient déjà des données : démonstration non rechargée.")
@@ -176,8 +169,6 @@ def demo_command(scale: int, if_empty: bool) -> None:
 @with_appcontext
 def demo_accounts_command() -> None:
     """Print the demo accounts and their passwords."""
-    from bottles.demo import demo_accounts
-
     accounts = demo_accounts(db.session)
     if not accounts:
         click.echo("Aucun compte de démonstration dans cette base.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from bottles.db import db
@@ -31,6 +32,13 @@ def error_page(status: int, message: str | None = None):
         return {"error": text, "status": status}, status
     return render_template("bottles/error.html", title=gettext(ERROR_TITLES.get(status, "Erreur")),
                            message=gettext(text)), status
+
+
+def code_taken(_error: IntegrityError):
+    """Two people saving the same code at the same moment: the second is told, nothing saved."""
+    db.session.rollback()
+    return error_page(409, gettext("Ce code ou cet identifiant vient d'être enregistré par "
+                                   "quelqu'un d'autre : rien n'a été enregistré. Rechargez la page."))
 
 
 def register_error_handlers(app: Flask) -> None:

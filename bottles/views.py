@@ -36,6 +36,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The sign-in form; signed in, the person goes on to the page they asked for, or home."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")) or url_for("bottles.home"))
     form = LoginForm()
@@ -54,6 +55,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """Signs the person out, back to the sign-in form."""
     logout_user()
     flash(gettext("Vous êtes déconnecté."), "info")
     return redirect(url_for("bottles.login"))
@@ -62,7 +64,8 @@ def logout():
 @bp.get("/")
 @login_required
 def home():
-    panels = [p for p in (panel(current_user) for panel in navigation.HOME_PANELS) if p]
+    """The person's home: their role's actions and the panels the packages add for it."""
+    panels = [shown for shown in (panel(current_user) for panel in navigation.HOME_PANELS) if shown]
     return render_template("bottles/home.html", actions=navigation.actions_for(current_user.role),
                            panels=panels, role_label=ROLE_LABELS.get(current_user.role, ""))
 
@@ -82,6 +85,7 @@ def crate_or_404(code: str) -> Crate:
 @bp.get("/c/<code>")
 @login_required
 def crate(code: str):
+    """The crate page a QR code opens: state, history and the actions open to the person."""
     crate = crate_or_404(code)
     if crate.code != code:  # a typed variant: show the printed form in the address bar
         return redirect(url_for("bottles.crate", code=crate.code))
@@ -96,14 +100,16 @@ def render_crate(crate: Crate, status: int = 200):
     """The crate page; a package re-shows it (status 422) when one of its panel's forms is refused."""
     only = None
     if current_user.role == "point":
-        only = {"point_ids": {p.id for p in current_user.collection_points}, "kinds": POINT_STAFF_KINDS}
+        only = {"point_ids": {point.id for point in current_user.collection_points},
+                "kinds": POINT_STAFF_KINDS}
     total = crate_event_count(db.session, crate.id, **(only or {}))
     pages = max(1, -(-total // HISTORY_PER_PAGE))
     page = max(1, min(request.args.get("page", 1, type=int), pages))
     events = crate_history(db.session, crate.id, HISTORY_PER_PAGE, (page - 1) * HISTORY_PER_PAGE,
                            **(only or {}))
-    corrected = corrected_seqs(db.session, [e.seq for e in events])
-    panels = [p for p in (panel(crate, current_user) for panel in navigation.CRATE_PANELS) if p]
+    corrected = corrected_seqs(db.session, [event.seq for event in events])
+    panels = [shown for shown in (panel(crate, current_user) for panel in navigation.CRATE_PANELS)
+              if shown]
     return render_template(
         "bottles/crate.html", crate=crate, events=events, corrected=corrected, panels=panels,
         page=page, pages=pages, total=total, staff_view=only is not None,
@@ -131,7 +137,7 @@ def _names() -> dict[str, dict[int, str]]:
 @bp.get("/c")
 @login_required
 def crate_lookup():
-    """A typed or scanned code (any form) leads to the crate page."""
+    """The crate page of a typed or scanned code (any form), or the lookup form saying what is wrong."""
     raw = request.args.get("code", "")
     try:
         return redirect(url_for("bottles.crate", code=codes.normalise(raw)))

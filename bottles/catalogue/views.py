@@ -25,20 +25,15 @@ from bottles.catalogue.forms import (
 )
 from bottles.catalogue.kinds import KINDS, CatalogueKind
 from bottles.db import db
+from bottles.errors import code_taken
 from bottles.models import CollectionPoint, Crate, Washer, utcnow
 from bottles.rules import CRATE_STATE_LABELS, CrateState
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
 
-@bp.errorhandler(IntegrityError)
-def _taken(_error: IntegrityError):
-    """Two people saving the same code at the same moment: the second is told, nothing saved."""
-    from bottles.errors import error_page
+bp.register_error_handler(IntegrityError, code_taken)
 
-    db.session.rollback()
-    return error_page(409, _("Ce code ou cet identifiant vient d'être enregistré par quelqu'un "
-                             "d'autre : rien n'a été enregistré. Rechargez la page."))
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
@@ -77,6 +72,7 @@ def cell(kind: CatalogueKind, row, attr: str):
 
 @bp.get("/")
 def index():
+    """The catalogue's front page: each kind of entry with its count, and the crate fleet."""
     counts = {slug: db.session.scalar(db.select(func.count()).select_from(kind.model))
               for slug, kind in KINDS.items()}
     crates = queries.crate_counts_by_state(db.session)
@@ -86,9 +82,10 @@ def index():
 
 @bp.get("/<slug>/")
 def entries(slug: str):
+    """One kind's entries, searched, filtered and paged, each with edit and (de)activate."""
     kind = _kind(slug)
     search = request.args.get("q", "")
-    filters = {f.param: request.args.get(f.param, "") for f in kind.filters}
+    filters = {choice.param: request.args.get(choice.param, "") for choice in kind.filters}
     page = db.paginate(queries.entries(kind, search, filters), page=_page_number(),
                        per_page=queries.PER_PAGE, error_out=False)
     return render_template("catalogue/list.html", kind=kind, page=page, search=search,
@@ -104,6 +101,7 @@ def _prepare(form, kind: CatalogueKind, row=None) -> None:
 
 @bp.route("/<slug>/new", methods=["GET", "POST"])
 def create(slug: str):
+    """The form for a new entry of one kind; saved, the person sees it in its list."""
     kind = _kind(slug)
     form = kind.form()
     _prepare(form, kind)
@@ -121,6 +119,7 @@ def create(slug: str):
 
 @bp.route("/<slug>/<int:row_id>", methods=["GET", "POST"])
 def edit(slug: str, row_id: int):
+    """The form to change an entry, and the button to deactivate or reactivate it."""
     kind = _kind(slug)
     row = db.session.get(kind.model, row_id) or abort(404)
     form = kind.form(obj=row, obj_id=row.id)
@@ -137,6 +136,7 @@ def edit(slug: str, row_id: int):
 
 @bp.post("/<slug>/<int:row_id>/active")
 def set_active(slug: str, row_id: int):
+    """Deactivates or reactivates an entry (kept in the history), back to the list it came from."""
     kind = _kind(slug)
     row = db.session.get(kind.model, row_id) or abort(404)
     form = ToggleForm()
@@ -158,15 +158,17 @@ def _site_choices() -> list[tuple[str, str]]:
                                 .order_by(CollectionPoint.name)).all()
     washers = db.session.execute(db.select(Washer.id, Washer.name).order_by(Washer.name)).all()
     washer_label, point_label = _("Laveur"), _("Point")
-    return ([("", _("tous les sites"))] + [(f"w{i}", f"{washer_label} · {n}") for i, n in washers]
-            + [(f"p{i}", f"{point_label} · {n}") for i, n in points])
+    return ([("", _("tous les sites"))]
+            + [(f"w{washer_id}", f"{washer_label} · {name}") for washer_id, name in washers]
+            + [(f"p{point_id}", f"{point_label} · {name}") for point_id, name in points])
 
 
 @bp.get("/crates/")
 def crates():
+    """The crate fleet, searched and filtered by state and site, with where each crate is."""
     search = request.args.get("q", "")
     state = request.args.get("state", "")
-    if state not in {s.value for s in CrateState}:
+    if state not in {crate_state.value for crate_state in CrateState}:
         state = ""
     site = request.args.get("site", "")
     page = db.paginate(queries.crates(search, state, site), page=_page_number(),
@@ -176,11 +178,13 @@ def crates():
 
 
 def _washer_choices() -> list[tuple[int, str]]:
-    return [(0, _("aucun (dépôt)"))] + [(w.id, w.name) for w in queries.active_washers(db.session)]
+    return [(0, _("aucun (dépôt)"))] + [(washer.id, washer.name)
+                                        for washer in queries.active_washers(db.session)]
 
 
 @bp.route("/crates/new", methods=["GET", "POST"])
 def crates_new():
+    """The form to register a batch of crates with the next free codes."""
     form = CrateBatchForm()
     form.washer_id.choices = _washer_choices()
     prefix = current_app.config["CRATE_PREFIX"]
@@ -216,6 +220,7 @@ def crates_new():
 
 @bp.route("/crates/<int:crate_id>", methods=["GET", "POST"])
 def crate_edit(crate_id: int):
+    """One crate: its capacity to change, and the form to retire it when it is empty."""
     crate = db.session.get(Crate, crate_id) or abort(404)
     form = CrateEditForm(obj=crate)
     if form.validate_on_submit():
@@ -235,6 +240,7 @@ def _crate_page(crate: Crate, form: CrateEditForm, retire: RetireForm, status: i
 
 @bp.post("/crates/<int:crate_id>/retire")
 def crate_retire(crate_id: int):
+    """Retires an empty crate from the fleet (a crate_retired event), back to the crate list."""
     crate = db.session.get(Crate, crate_id) or abort(404)
     retire = RetireForm()
     if not retire.validate_on_submit():
@@ -264,6 +270,7 @@ def _import_title(slug: str):
 
 @bp.get("/import/<slug>/example.csv")
 def import_example(slug: str):
+    """An example CSV file of one kind, with its expected columns."""
     slug = _import_kind(slug)
     return Response(csv_import.example_csv(slug), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=exemple-{slug}.csv"})
@@ -291,7 +298,7 @@ def _preview_page(slug: str, data: bytes, result: csv_import.ImportResult, statu
 
 @bp.route("/import/<slug>", methods=["GET", "POST"])
 def import_csv(slug: str):
-    """Upload a file: every row is checked, then the changes are shown; nothing is written."""
+    """The import form of one kind; an uploaded file gives the preview of every change, unwritten."""
     slug = _import_kind(slug)
     context = _import_context(slug)
     if request.method == "GET":
@@ -314,7 +321,7 @@ def import_csv(slug: str):
 
 @bp.post("/import/<slug>/confirm")
 def import_confirm(slug: str):
-    """Write what the preview showed, only if the file and the catalogue still give exactly that."""
+    """Writes what the preview showed, refused if the file or the catalogue changed since."""
     slug = _import_kind(slug)
     if not ToggleForm().validate_on_submit():
         abort(400, description="Demande incomplète : rien n'a été importé.")

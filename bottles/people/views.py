@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bottles.auth import ROLE_LABELS, ROLES
 from bottles.db import db
+from bottles.errors import code_taken
 from bottles.models import CollectionPoint, User, Washer
 from bottles.people import operations
 from bottles.people.forms import NewUserForm, PasswordForm, ToggleForm, UserForm
@@ -17,14 +18,9 @@ from bottles.people.forms import NewUserForm, PasswordForm, ToggleForm, UserForm
 bp = Blueprint("people", __name__, url_prefix="/people")
 
 
-@bp.errorhandler(IntegrityError)
-def _taken(_error: IntegrityError):
-    """Two people saving the same code at the same moment: the second is told, nothing saved."""
-    from bottles.errors import error_page
+bp.register_error_handler(IntegrityError, code_taken)
 
-    db.session.rollback()
-    return error_page(409, _("Ce code ou cet identifiant vient d'être enregistré par quelqu'un "
-                             "d'autre : rien n'a été enregistré. Rechargez la page."))
+
 PER_PAGE = 25
 
 
@@ -32,8 +28,6 @@ PER_PAGE = 25
 def _admins_only():
     """Only admins manage accounts (coordinators included would let them grant themselves admin)."""
     if not current_user.is_authenticated:
-        from flask import current_app
-
         return current_app.login_manager.unauthorized()
     if current_user.role != "admin":
         abort(403)
@@ -41,11 +35,17 @@ def _admins_only():
 
 
 def _choices(form: UserForm) -> None:
-    form.points.choices = [(i, f"{n} ({c})") for i, c, n in db.session.execute(
+    form.points.choices = [(point_id, f"{name} ({code})") for point_id, code, name in db.session.execute(
         select(CollectionPoint.id, CollectionPoint.code, CollectionPoint.name)
         .order_by(CollectionPoint.active.desc(), CollectionPoint.name))]
-    form.washers.choices = [(i, f"{n} ({c})") for i, c, n in db.session.execute(
+    form.washers.choices = [(washer_id, f"{name} ({code})") for washer_id, code, name in db.session.execute(
         select(Washer.id, Washer.code, Washer.name).order_by(Washer.active.desc(), Washer.name))]
+
+
+def _show_attached(form: UserForm, user: User) -> None:
+    """Tick the points and washers the account is attached to."""
+    form.points.data = [point.id for point in user.collection_points]
+    form.washers.data = [washer.id for washer in user.washers]
 
 
 def _page_number() -> int:
@@ -55,6 +55,7 @@ def _page_number() -> int:
 
 @bp.get("/")
 def users():
+    """The accounts, searched by name and filtered by role and status, with a link to each."""
     search = request.args.get("q", "").strip()[:100]
     role = request.args.get("role", "")
     active = request.args.get("active", "")
@@ -80,6 +81,7 @@ def _data(form) -> dict:
 
 @bp.route("/new", methods=["GET", "POST"])
 def create():
+    """The form for a new account: role, attached points and washers, first password."""
     form = NewUserForm()
     _choices(form)
     if form.validate_on_submit():
@@ -93,12 +95,12 @@ def create():
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
 def edit(user_id: int):
+    """One account's form (role, sites, language), with deactivation and a new password."""
     user = db.session.get(User, user_id) or abort(404)
     form = UserForm(obj=user, user_id=user.id)
     _choices(form)
     if request.method == "GET":
-        form.points.data = [p.id for p in user.collection_points]
-        form.washers.data = [w.id for w in user.washers]
+        _show_attached(form, user)
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
@@ -117,6 +119,7 @@ def edit(user_id: int):
 
 @bp.post("/<int:user_id>/active")
 def set_active(user_id: int):
+    """Deactivates or reactivates an account (never yourself, never the last admin)."""
     user = db.session.get(User, user_id) or abort(404)
     wanted = request.form.get("active")
     if not ToggleForm().validate_on_submit() or wanted not in ("0", "1"):
@@ -127,8 +130,7 @@ def set_active(user_id: int):
         db.session.rollback()
         form = UserForm(obj=user, user_id=user.id, formdata=None)
         _choices(form)
-        form.points.data = [p.id for p in user.collection_points]
-        form.washers.data = [w.id for w in user.washers]
+        _show_attached(form, user)
         return render_template("people/form.html", form=form, user=user, toggle=ToggleForm(),
                                password_form=PasswordForm(), access_error=str(error)), 409
     db.session.commit()
@@ -140,6 +142,7 @@ def set_active(user_id: int):
 
 @bp.post("/<int:user_id>/password")
 def reset_password(user_id: int):
+    """Sets a new password on an account, to be passed on by word of mouth."""
     user = db.session.get(User, user_id) or abort(404)
     form = PasswordForm(username=user.username)
     if form.validate_on_submit():
@@ -150,7 +153,6 @@ def reset_password(user_id: int):
         return redirect(url_for("people.edit", user_id=user.id))
     edit_form = UserForm(obj=user, user_id=user.id, formdata=None)
     _choices(edit_form)
-    edit_form.points.data = [p.id for p in user.collection_points]
-    edit_form.washers.data = [w.id for w in user.washers]
+    _show_attached(edit_form, user)
     return render_template("people/form.html", form=edit_form, user=user, toggle=ToggleForm(),
                            password_form=form), 422

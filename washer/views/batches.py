@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -18,6 +18,7 @@ from washer.views import bp
 from washer.views.common import (
     STAFF,
     allowed_washer_ids,
+    blank_form,
     bottles_moved,
     current_washer,
     form_event_id,
@@ -61,10 +62,7 @@ def wash_lines() -> list[operations.WashLine]:
 @role_required(*STAFF)
 def batch():
     """The wash batch form: accepted and rejected bottles by model, water, energy, hours."""
-    washer = current_washer()
-    page = render_template("washer/batch.html", values={}, **wash_context(washer))
-    db.session.commit()
-    return page
+    return blank_form("washer/batch.html", wash_context(current_washer()))
 
 
 @bp.post("/lot")

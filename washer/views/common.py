@@ -92,6 +92,13 @@ def refused_form(error: Exception, template: str, context: Callable[[], dict]):
     return render_template(template, **page), status
 
 
+def blank_form(template: str, context: dict):
+    """A form shown as new; committed, since showing it may have created the standard reasons."""
+    page = render_template(template, values={}, **context)
+    db.session.commit()
+    return page
+
+
 def page_context(washer) -> dict:
     """What every washer page shows: the washer, the others to switch to, a fresh event id."""
     return {"washer": washer, "choices": washer_choices(), "new_id": str(uuid.uuid4()),

@@ -20,6 +20,7 @@ from washer.views import bp
 from washer.views.common import (
     STAFF,
     allowed_washer_ids,
+    blank_form,
     current_washer,
     form_event_id,
     int_or_none,
@@ -63,9 +64,7 @@ def receipt():
         if crate.state != "in_transit":
             return receipt_refused(washer, operations.not_in_transit(crate), "warning", 409)
         expected = queries.declared(db.session, crate)
-    page = render_template("washer/receipt.html", values={}, **receipt_context(washer, crate, expected))
-    db.session.commit()  # standard reasons, if they had to be created
-    return page
+    return blank_form("washer/receipt.html", receipt_context(washer, crate, expected))
 
 
 @bp.post("/reception")

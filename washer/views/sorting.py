@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -19,6 +19,7 @@ from washer.views import bp
 from washer.views.common import (
     STAFF,
     allowed_washer_ids,
+    blank_form,
     bottles_moved,
     current_washer,
     form_event_id,
@@ -63,10 +64,7 @@ def label_refusals() -> list[operations.Refusal]:
 @role_required(*STAFF)
 def sorting():
     """The sorting form: eligible bottles by model, refusals by reason."""
-    washer = current_washer()
-    page = render_template("washer/sorting.html", values={}, **sorting_context(washer))
-    db.session.commit()
-    return page
+    return blank_form("washer/sorting.html", sorting_context(current_washer()))
 
 
 @bp.post("/tri")

@@ -18,6 +18,7 @@ from washer.views import bp
 from washer.views.common import (
     STAFF,
     allowed_washer_ids,
+    blank_form,
     bottles_moved,
     current_washer,
     form_event_id,
@@ -83,11 +84,7 @@ def review_page(washer, stage: Stage, counted: dict[int, int], status: int = 200
 @role_required(*STAFF)
 def stocktake():
     """The stock-take form for one stage: a count field per model."""
-    washer = current_washer()
-    page = render_template("washer/stocktake.html", values={},
-                           **stocktake_context(washer, chosen_stage()))
-    db.session.commit()
-    return page
+    return blank_form("washer/stocktake.html", stocktake_context(current_washer(), chosen_stage()))
 
 
 @bp.post("/inventaire")

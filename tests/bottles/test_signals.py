@@ -12,7 +12,7 @@ import pytest
 from bottles import signals
 from bottles.ledger import Draft, record
 from bottles.rules import Kind, LedgerError, Move, Stage
-from tests.factories import T0
+from tests.factories import T0, login, post_form
 
 
 @pytest.fixture
@@ -83,10 +83,9 @@ def test_a_rolled_back_transaction_is_never_signalled_as_committed(session, plac
 
 def test_an_event_in_a_rolled_back_savepoint_is_not_signalled_as_committed(session, placed, heard):
     crate, point, staff = placed
-    with pytest.raises(LedgerError):
-        with session.begin_nested():
-            record(session, _full(crate, point, staff))
-            raise LedgerError("refusé plus loin dans la même opération")
+    with pytest.raises(LedgerError), session.begin_nested():
+        record(session, _full(crate, point, staff))
+        raise LedgerError("refusé plus loin dans la même opération")
     session.commit()
     assert [name for name, _kind, _seq in heard] == ["recorded"]
 
@@ -100,10 +99,9 @@ def test_a_receiver_can_listen_to_one_kind_through_http(client, session, placed)
 
     signals.event_committed.connect(on_full, sender=Kind.CRATE_FULL)
     try:
-        from tests.factories import login, post_form
-
         login(client, staff)
-        response = post_form(client, f"/c/{crate.code}/pleine", {"count": "37", "event_id": str(uuid.uuid4())},
+        response = post_form(client, f"/c/{crate.code}/pleine",
+                             {"count": "37", "event_id": str(uuid.uuid4())},
                              page_url=f"/c/{crate.code}")
         assert response.status_code in (302, 303)
     finally:

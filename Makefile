@@ -45,6 +45,7 @@ translations: setup
 	$(BIN)/python bottles/translations/update_catalogue.py
 	$(BIN)/python bottles/translations/update_catalogue.py collection_points
 	$(BIN)/python bottles/translations/update_catalogue.py washer
+	$(BIN)/python bottles/translations/update_catalogue.py resales
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -49,6 +49,7 @@ def main(package: str = "bottles") -> None:
     folder = ROOT / package / "translations"
     pot = folder / "messages.pot"
     po = folder / "en" / "LC_MESSAGES" / "messages.po"
+    folder.mkdir(exist_ok=True)
     subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", "extract",
                     "-F", str(HERE / "babel.cfg"), "-k", "_l", "-k", "error_page:2",
                     "--no-location", "--sort-output", "-o", str(pot), package],

@@ -74,8 +74,8 @@ def read_header(header: list[str]) -> tuple[list[int] | None, str | None]:
     if doubled:
         problems.append("colonne en double : " + ", ".join(doubled))
     if problems:
-        return None, ("en-tête : " + " ; ".join(problems) + " (attendu les colonnes de DESIGN.md "
-                      "§5 : " + ", ".join(COLUMNS) + ", puis, facultatives, "
+        return None, ("en-tête : " + " ; ".join(problems) + " (attendu les colonnes de "
+                      "docs/ledger.md : " + ", ".join(COLUMNS) + ", puis, facultatives, "
                       + ", ".join(EXTENSION_COLUMNS) + ").")
     return [names.index(name) if name in names else -1 for name in ALL_COLUMNS], None
 

@@ -1,4 +1,4 @@
-"""Journals written by hand or by another tool (DESIGN.md §5), not exported by Boucle.
+"""Journals written by hand or by another tool (docs/ledger.md), not exported by Boucle.
 
 Minimal columns, rows out of order, lowercase codes, `Z` and `+01:00` offsets, no
 `crate_registered` rows, receipts that name the washer but not the point.
@@ -163,7 +163,7 @@ def test_a_header_without_the_needed_columns_says_which(session, factory):
     report = import_journal(session, _journal([], ("event_id", "kind", "colour")))
     assert [str(e) for e in report.errors] == [
         "ligne 1 : en-tête : colonne occurred_at absente ; colonne inconnue : colour (attendu "
-        "les colonnes de DESIGN.md §5 : " + ", ".join(COLUMNS)
+        "les colonnes de docs/ledger.md : " + ", ".join(COLUMNS)
         + ", puis, facultatives, round, hours, km, water_l, energy_kwh)."]
 
 

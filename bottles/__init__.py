@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from bottles import i18n, navigation, signals
+from bottles import i18n, navigation, scan, signals
 from bottles.auth import login_manager
 from bottles.db import db, sqlite_begin_mode
 from bottles.errors import register_error_handlers
@@ -60,6 +60,8 @@ def init_app(app: Flask) -> None:
             return navigation.actions_for(current_user.role)
 
         return {"nav_actions": nav_actions, "channel_name": app.config["CHANNEL_NAME"]}
+
+    app.jinja_env.globals["scan_strings"] = scan.station_strings
 
 
 def _sqlite_writes_begin_immediate(app: Flask) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 N = len(ALPHABET)
 DEFAULT_PREFIX = "CJ"
@@ -19,7 +21,7 @@ _AZERTY = str.maketrans({"à": "0", "&": "1", "é": "2", '"': "3", "'": "4", "("
 
 
 class CrateCodeError(ValueError):
-    """A scanned or typed crate code that cannot be a valid code."""
+    """A scanned or typed crate code that cannot be a valid code (the message is lazy gettext)."""
 
 
 def check_character(payload: str) -> str:
@@ -48,9 +50,9 @@ def make_code(number: int, prefix: str = DEFAULT_PREFIX) -> str:
     """The printed code of crate `number`, e.g. CJ-00042-X."""
     prefix = prefix.upper()
     if not re.fullmatch(r"[A-Z]{1,4}", prefix):
-        raise CrateCodeError("Le préfixe doit faire 1 à 4 lettres.")
+        raise CrateCodeError(_l("Le préfixe doit faire 1 à 4 lettres."))
     if not 0 < number <= 99_999:
-        raise CrateCodeError("Le numéro de caisse doit être entre 1 et 99999.")
+        raise CrateCodeError(_l("Le numéro de caisse doit être entre 1 et 99999."))
     digits = f"{number:05d}"
     return f"{prefix}-{digits}-{check_character(prefix + digits)}"
 
@@ -82,26 +84,24 @@ def _parse_bare(text: str) -> CrateCode | None:
         return None
     prefix, digits, check = match.groups()
     if not is_valid(prefix + digits + check):
-        raise CrateCodeError(
-            f"Code « {prefix}-{digits}-{check} » : le caractère de contrôle ne correspond pas. "
-            "Vérifiez la saisie."
-        )
+        shown = "-".join((prefix, digits, check))
+        raise CrateCodeError(_l("Code « %(code)s » : le caractère de contrôle ne correspond pas. "
+                                "Vérifiez la saisie.", code=shown))
     return CrateCode(prefix, int(digits), check)
 
 
 def parse(raw: str) -> CrateCode:
     """Parse a scanned URL or a typed code, any case, with or without hyphens."""
     if raw is None or not raw.strip():
-        raise CrateCodeError("Aucun code saisi.")
+        raise CrateCodeError(_l("Aucun code saisi."))
     if len(raw) > 300:
-        raise CrateCodeError("Saisie trop longue pour un code de caisse.")
+        raise CrateCodeError(_l("Saisie trop longue pour un code de caisse."))
     code = _parse_bare(_strip_url(raw))
     if code is None:
         code = _parse_bare(_strip_url(raw.translate(_AZERTY)))
     if code is None:
-        raise CrateCodeError(
-            f"« {raw.strip()[:40]} » n'est pas un code de caisse (attendu : CJ-00042-X)."
-        )
+        raise CrateCodeError(_l("« %(typed)s » n'est pas un code de caisse (attendu : CJ-00042-X).",
+                                typed=raw.strip()[:40]))
     return code
 
 

@@ -82,12 +82,14 @@ def day(value: date | datetime | None, fmt: str = "medium") -> str:
     return first_of_month(format_date(value, fmt))
 
 
-def label(entry: object) -> str:
-    """A catalogue entry's name in the person's language: its English one when set, in English."""
+def label(entry: object, english: str | None = None) -> str:
+    """A catalogue entry's name in the person's language: its English one when set, in English.
+
+    A bare French name may come with its English one: `name|label(name_en)`."""
     french = getattr(entry, "label_fr", None) or getattr(entry, "name", None) or str(entry)
     if not _locale().startswith("en"):
         return french
-    return getattr(entry, "label_en", None) or getattr(entry, "name_en", None) or french
+    return english or getattr(entry, "label_en", None) or getattr(entry, "name_en", None) or french
 
 
 def init_app(app: Flask) -> None:

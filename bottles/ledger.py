@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bottles import signals
+from bottles.i18n import label
 from bottles.models import (
     BottleModel,
     CollectionPoint,
@@ -47,7 +50,7 @@ from bottles.rules import (
 )
 
 MAX_NOTE = 2000
-CONFLICT_MESSAGE = ("Cet identifiant d'événement a déjà servi pour un autre contenu : rien n'est "
+CONFLICT_MESSAGE = _l("Cet identifiant d'événement a déjà servi pour un autre contenu : rien n'est "
                     "enregistré. Rechargez la page avant de recommencer.")
 
 
@@ -120,9 +123,9 @@ def moves_of(event: Event) -> list[Move]:
 def record(session: Session, draft: Draft) -> Recorded:
     """Append `draft` once: the same id and content again is a no-op, a changed one refused."""
     if len(draft.note or "") > MAX_NOTE:
-        raise LedgerError(f"La note dépasse {MAX_NOTE} caractères.")
+        raise LedgerError(_l("La note dépasse %(n)s caractères.", n=MAX_NOTE))
     if draft.occurred_at.tzinfo is None:
-        raise LedgerError("La date de l'événement doit porter son fuseau horaire.")
+        raise LedgerError(_l("La date de l'événement doit porter son fuseau horaire."))
     existing = session.scalar(select(Event).where(Event.id == draft.id))
     if draft.kind == Kind.CORRECTION:
         _prepare_correction(session, draft)
@@ -170,11 +173,11 @@ def _prepare_correction(session: Session, draft: Draft) -> None:
     """Fill a correction draft with the exact reverse of the event it corrects."""
     target = session.get(Event, draft.corrects_seq) if draft.corrects_seq else None
     if target is None:
-        raise LedgerError("L'événement à corriger n'existe pas.")
+        raise LedgerError(_l("L'événement à corriger n'existe pas."))
     if target.kind == Kind.CORRECTION:
-        raise LedgerError("Une correction ne peut pas être corrigée ; enregistrez l'événement juste.")
+        raise LedgerError(_l("Une correction ne peut pas être corrigée ; enregistrez l'événement juste."))
     if not draft.note.strip():
-        raise LedgerError("Une correction doit donner son motif.")
+        raise LedgerError(_l("Une correction doit donner son motif."))
     draft.moves = reverse(moves_of(target))
     draft.crate_id = target.crate_id
     draft.collection_point_id = target.collection_point_id
@@ -182,7 +185,7 @@ def _prepare_correction(session: Session, draft: Draft) -> None:
     draft.round_id = target.round_id
     other = session.scalar(select(Event.seq).where(Event.corrects_seq == target.seq))
     if other is not None and session.scalar(select(Event.id).where(Event.seq == other)) != draft.id:
-        raise LedgerError("Cet événement a déjà été corrigé.")
+        raise LedgerError(_l("Cet événement a déjà été corrigé."))
 
 
 def _move_crate(session: Session, draft: Draft, event: Event) -> None:
@@ -190,16 +193,14 @@ def _move_crate(session: Session, draft: Draft, event: Event) -> None:
     crate = session.get(Crate, draft.crate_id, with_for_update={"of": Crate},
                         populate_existing=True)
     if crate is None:
-        raise LedgerError("Caisse inconnue.")
+        raise LedgerError(_l("Caisse inconnue."))
     if draft.kind == Kind.CORRECTION:
         target = session.get(Event, draft.corrects_seq)
         if target.kind not in CRATE_TRANSITIONS:
             return
         if crate.last_event_seq != target.seq:
-            raise LedgerError(
-                f"La caisse {crate.code} a bougé depuis cet événement : corrigez d'abord les "
-                "événements suivants."
-            )
+            raise LedgerError(_l("La caisse %(code)s a bougé depuis cet événement : corrigez d'abord "
+                                 "les événements suivants.", code=crate.code))
         history = session.scalars(
             select(Event).where(Event.crate_id == crate.id).order_by(Event.seq)).all()
         state = replay_crate([(e.seq, Kind(e.kind), e.corrects_seq, e.occurred_at,
@@ -279,19 +280,22 @@ def apply_stock(session: Session, deltas: dict[tuple, int]) -> None:
                         .values(quantity=StockLevel.quantity + deltas[key]))
 
 
-def _shortage_message(session: Session, key: tuple, have: int, need: int) -> str:
+def _shortage_message(session: Session, key: tuple, have: int, need: int) -> LazyString:
+    """Which stock, where, how many there are and how many too many (lazy: the person's language)."""
     stage, site_id, model_id = key
     site_kind = STOCK_SITE[Stage(stage)]
     site_model = {Site.COLLECTION_POINT: CollectionPoint, Site.WASHER: Washer,
                   Site.WINEMAKER: Winemaker}[site_kind]
     site = session.get(site_model, site_id) if site_id else None
-    site_name = getattr(site, "name", None) or getattr(site, "estate", None) or "site inconnu"
+    site_name = getattr(site, "name", None) or getattr(site, "estate", None) or _l("site inconnu")
     model = session.get(BottleModel, model_id) if model_id else None
-    what = f" ({model.name})" if model else ""
-    return (
-        f"Stock insuffisant — {STAGE_LABELS[Stage(stage)]}{what} à {site_name} : "
-        f"{have} bouteilles disponibles, il en faudrait {need} ({need - have} de trop)."
-    )
+    values = {"stage": _l(STAGE_LABELS[Stage(stage)]), "site": site_name, "have": have, "need": need,
+              "extra": need - have}
+    if model is None:
+        return _l("Stock insuffisant — %(stage)s à %(site)s : %(have)s bouteilles disponibles, il en "
+                  "faudrait %(need)s (%(extra)s de trop).", **values)
+    return _l("Stock insuffisant — %(stage)s (%(model)s) à %(site)s : %(have)s bouteilles disponibles, "
+              "il en faudrait %(need)s (%(extra)s de trop).", model=LazyString(label, model), **values)
 
 
 def install_append_only_guard(session_class: type[Session]) -> None:
@@ -306,10 +310,10 @@ def install_append_only_guard(session_class: type[Session]) -> None:
             if isinstance(obj, Event | Movement) and (
                 obj in session.deleted or session.is_modified(obj, include_collections=False)
             ):
-                raise LedgerError("Le journal des mouvements est en ajout seul.")
+                raise LedgerError(_l("Le journal des mouvements est en ajout seul."))
 
     @sa_event.listens_for(session_class, "do_orm_execute")
     def _refuse_bulk(state) -> None:
         if (state.is_update or state.is_delete) and state.bind_mapper is not None and \
                 state.bind_mapper.class_ in (Event, Movement):
-            raise LedgerError("Le journal des mouvements est en ajout seul.")
+            raise LedgerError(_l("Le journal des mouvements est en ajout seul."))

@@ -1,4 +1,7 @@
-"""Pure rules of the ledger and of a crate's life (docs/ledger.md). No Flask, no session."""
+"""Pure rules of the ledger and of a crate's life (docs/ledger.md). No app, no session.
+
+Messages are lazy gettext: French outside a request (the CLI), the person's language in one.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
 
 # Times are stored in UTC and shown, bucketed by day and bounded by phase, in Paris time.
 PARIS = ZoneInfo("Europe/Paris")
@@ -146,7 +151,7 @@ KIND_LABELS = {
 
 
 class LedgerError(ValueError):
-    """An event the ledger refuses; the message is for the person (French)."""
+    """An event the ledger refuses; the message is for the person (lazy: in their language)."""
 
 
 class Move(NamedTuple):
@@ -168,39 +173,40 @@ def check_moves(kind: Kind, moves: list[Move]) -> None:
     allowed = ALLOWED_MOVES[kind]
     if kind in (Kind.CRATE_FULL, Kind.PICKUP, Kind.RECEIPT, Kind.SORTING, Kind.WASH,
                 Kind.SALE, Kind.STOCKTAKE) and not moves:
-        raise LedgerError(f"Un événement « {KIND_LABELS[kind]} » doit compter des bouteilles.")
+        raise LedgerError(_l("Un événement « %(kind)s » doit compter des bouteilles.",
+                             kind=_l(KIND_LABELS[kind])))
     for move in moves:
         pair = (move.from_stage, move.to_stage)
         if pair not in allowed:
-            raise LedgerError(
-                f"Un événement « {KIND_LABELS[kind]} » ne peut pas déplacer des bouteilles "
-                f"de « {move.from_stage} » vers « {move.to_stage} »."
-            )
+            raise LedgerError(_l(
+                "Un événement « %(kind)s » ne peut pas déplacer des bouteilles de « %(origin)s » "
+                "vers « %(target)s ».", kind=_l(KIND_LABELS[kind]), origin=str(move.from_stage),
+                target=str(move.to_stage)))
         check_move(move)
 
 
 def check_move(move: Move) -> None:
     """Refuse a malformed movement: quantity, model, reason, price."""
     if not isinstance(move.quantity, int) or isinstance(move.quantity, bool):
-        raise LedgerError("La quantité doit être un nombre entier.")
+        raise LedgerError(_l("La quantité doit être un nombre entier."))
     if move.quantity <= 0:
-        raise LedgerError("La quantité doit être strictement positive.")
+        raise LedgerError(_l("La quantité doit être strictement positive."))
     if move.quantity > MAX_QUANTITY:
-        raise LedgerError(f"Quantité {move.quantity} invraisemblable.")
+        raise LedgerError(_l("Quantité %(n)s invraisemblable.", n=move.quantity))
     if move.to_stage in MODEL_NEEDED and move.model_id is None:
-        raise LedgerError(f"Les bouteilles {STAGE_LABELS[move.to_stage]} doivent avoir un modèle.")
+        raise LedgerError(_l("Les bouteilles %(stage)s doivent avoir un modèle.",
+                             stage=_l(STAGE_LABELS[move.to_stage])))
     if (move.from_stage, move.to_stage) in REASON_NEEDED and move.reason_id is None:
-        raise LedgerError(
-            f"Un motif est obligatoire pour {STAGE_LABELS[move.from_stage]} → "
-            f"{STAGE_LABELS[move.to_stage]}."
-        )
+        raise LedgerError(_l("Un motif est obligatoire pour %(origin)s → %(target)s.",
+                             origin=_l(STAGE_LABELS[move.from_stage]),
+                             target=_l(STAGE_LABELS[move.to_stage])))
     if move.to_stage == Stage.SOLD:
         if move.unit_price_cents is None:
-            raise LedgerError("Une vente doit avoir un prix unitaire.")
+            raise LedgerError(_l("Une vente doit avoir un prix unitaire."))
         if not 0 <= move.unit_price_cents <= MAX_UNIT_PRICE_CENTS:
-            raise LedgerError("Le prix unitaire doit être entre 0 et 10 €.")
+            raise LedgerError(_l("Le prix unitaire doit être entre 0 et 10 €."))
         if move.winemaker_id is None:
-            raise LedgerError("Une vente doit nommer le vigneron acheteur.")
+            raise LedgerError(_l("Une vente doit nommer le vigneron acheteur."))
 
 
 def reverse(moves: list[Move]) -> list[Move]:
@@ -218,10 +224,9 @@ def next_crate_state(kind: Kind, current: CrateState | None) -> CrateState:
     if current in table:
         return table[current]
     if current is None:
-        raise LedgerError("Cette caisse n'est pas enregistrée.")
-    raise LedgerError(
-        f"Impossible : {KIND_LABELS[kind]} d'une caisse {CRATE_STATE_LABELS[current]}."
-    )
+        raise LedgerError(_l("Cette caisse n'est pas enregistrée."))
+    raise LedgerError(_l("Impossible : %(kind)s d'une caisse %(state)s.", kind=_l(KIND_LABELS[kind]),
+                         state=_l(CRATE_STATE_LABELS[current])))
 
 
 def stock_key(stage: Stage, model_id: int | None, sites: dict[Site, int | None]) -> tuple:
@@ -250,21 +255,22 @@ _HOURS_DECIMAL = r"(\d{1,3}(?:[.,]\d{1,2})?)\s*(?:h|heures?)?"
 
 
 def parse_hours(text: str, maximum: int = MAX_HOURS_TYPED) -> Decimal:
-    """Hours as people type them: "4h30", "4 h", "4:30", "4,5" or "4.5" (ValueError in French)."""
+    """Hours as people type them: "4h30", "4 h", "4:30", "4,5" or "4.5" (else ValueError saying why)."""
     raw = (text or "").strip().replace("\u202f", " ")
     clock = re.fullmatch(_HOURS_CLOCK, raw)
     if clock:
         minutes = int(clock.group(2) or 0)
         if minutes >= 60:
-            raise ValueError(f"« {raw[:20]} » : les minutes vont de 0 à 59.")
+            raise ValueError(_l("« %(typed)s » : les minutes vont de 0 à 59.", typed=raw[:20]))
         value = Decimal(clock.group(1)) + (Decimal(minutes) / 60)
     else:
         decimal = re.fullmatch(_HOURS_DECIMAL, raw)
         if not decimal:
-            raise ValueError(f"« {raw[:20]} » n'est pas une durée : écrivez par exemple 4h30 ou 4,5.")
+            raise ValueError(_l("« %(typed)s » n'est pas une durée : écrivez par exemple 4h30 ou 4,5.",
+                                typed=raw[:20]))
         value = Decimal(decimal.group(1).replace(",", "."))
     if value > maximum:
-        raise ValueError(f"{format_hours(value)} : au plus {maximum} h.")
+        raise ValueError(_l("%(hours)s : au plus %(maximum)s h.", hours=format_hours(value), maximum=maximum))
     return value.quantize(Decimal("0.01"))
 
 

@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask_babel import get_locale, get_translations
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -100,3 +102,47 @@ def tally(statuses: Iterable[str]) -> ScanTally:
     counted = Counter(statuses)
     return ScanTally(counted["recorded"], counted["already"], sum(counted.values()) - counted["recorded"]
                      - counted["already"])
+
+
+def plural_pair(singular: str, plural: str) -> list[str]:
+    """Both forms of a plural message, placeholders kept, for the browser to pick by count."""
+    translations = get_translations()
+    return [translations.ungettext(singular, plural, 1), translations.ungettext(singular, plural, 2)]
+
+
+def station_strings() -> dict[str, object]:
+    """Every message scan.js shows, in the person's language, its %(name)s placeholders kept.
+
+    The station macro renders it as a JSON block (no inline script: the CSP stays strict); the
+    code-reading messages are bottles/codes.py's own, so both sides say the same thing.
+    """
+    return {
+        "lang": str(get_locale() or "fr"),
+        "no_code": _("Aucun code saisi."),
+        "too_long": _("Saisie trop longue pour un code de caisse."),
+        "bad_check": _("Code « %(code)s » : le caractère de contrôle ne correspond pas. Vérifiez la saisie."),
+        "not_a_code": _("« %(typed)s » n'est pas un code de caisse (attendu : CJ-00042-X)."),
+        "status": {"pending": _("à valider"), "recorded": _("enregistrée"),
+                   "already": _("déjà enregistrée"), "refused": _("refusée"), "sending": _("envoi…")},
+        "crates": plural_pair("%(num)s caisse", "%(num)s caisses"),
+        "duplicate": _("Déjà scanné : %(code)s est déjà dans la liste (%(status)s)."),
+        "added": _("%(code)s ajoutée (%(num)s à valider)."),
+        "remove": _("Retirer %(code)s de la liste"),
+        "bad_count": _("Le nombre pour %(code)s doit être un nombre entier positif."),
+        "sending": _("Envoi de %(crates)s…"),
+        "signed_out": _("Vous n'êtes plus connecté(e) : reconnectez-vous dans un autre onglet puis "
+                        "revalidez ; la liste est gardée."),
+        "unreadable": _("Réponse illisible du serveur (%(status)s)."),
+        "offline": _("Pas de réseau : la liste est gardée sur ce téléphone. Réessayez « %(label)s » dès "
+                     "que possible ; rien ne sera compté deux fois."),
+        "recorded": plural_pair("%(num)s caisse enregistrée", "%(num)s caisses enregistrées"),
+        "refused_tail": plural_pair(", %(num)s refusée : voir la liste.",
+                                    ", %(num)s refusées : voir la liste."),
+        "confirm_clear": plural_pair("Retirer la caisse non validée de la liste ?",
+                                     "Retirer les %(num)s caisses non validées de la liste ?"),
+        "camera_start": _("📷 Scanner avec la caméra"),
+        "camera_stop": _("Arrêter la caméra"),
+        "no_qr": _("Ce navigateur ne sait pas lire les QR codes : utilisez le champ de saisie."),
+        "no_camera": _("Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo "
+                       "du téléphone."),
+    }

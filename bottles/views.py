@@ -13,6 +13,7 @@ from bottles import codes, navigation
 from bottles.auth import ROLE_LABELS, may_see_point, may_see_washer, password_matches
 from bottles.db import db
 from bottles.forms import LoginForm
+from bottles.i18n import label
 from bottles.models import BottleModel, CollectionPoint, Crate, Reason, User, Washer, Winemaker
 from bottles.queries import corrected_seqs, crate_event_count, crate_history
 from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, STAGE_LABELS, CrateState
@@ -78,7 +79,7 @@ def crate_or_404(code: str) -> Crate:
         abort(404, description=str(error))
     crate = db.session.scalar(select(Crate).where(Crate.code == canonical))
     if crate is None:
-        abort(404, description=f"Aucune caisse {canonical} dans le parc.")
+        abort(404, description=gettext("Aucune caisse %(code)s dans le parc.", code=canonical))
     return crate
 
 
@@ -124,10 +125,10 @@ def _may_see_crate(crate: Crate) -> bool:
 
 
 def _names() -> dict[str, dict[int, str]]:
-    """Display names of models, reasons, washers and winemakers, for history lines."""
+    """Names for history lines: models and reasons in the person's language, sites as named."""
     return {
-        "model": dict(db.session.execute(select(BottleModel.id, BottleModel.name)).all()),
-        "reason": dict(db.session.execute(select(Reason.id, Reason.label_fr)).all()),
+        "model": {model.id: label(model) for model in db.session.scalars(select(BottleModel))},
+        "reason": {reason.id: label(reason) for reason in db.session.scalars(select(Reason))},
         "washer": dict(db.session.execute(select(Washer.id, Washer.name)).all()),
         "winemaker": dict(db.session.execute(select(Winemaker.id, Winemaker.estate)).all()),
         "point": dict(db.session.execute(select(CollectionPoint.id, CollectionPoint.name)).all()),

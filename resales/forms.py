@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from bottles.rules import PARIS
@@ -26,15 +28,15 @@ class SaleForm:
     note: str
 
 
-def _int(raw: str | None, what: str) -> int:
+def _int(raw: str | None, what: LazyString) -> int:
     raw = (raw or "").strip()
     if not raw.isdigit():
-        raise SaleInputError(f"{what} : choisissez dans la liste.")
+        raise SaleInputError(_l("%(what)s : choisissez dans la liste.", what=what))
     return int(raw)
 
 
 def _model(raw: str) -> int:
-    return _int(raw, "Modèle")
+    return _int(raw, _l("Modèle"))
 
 
 def sale_date(raw: str | None, now: datetime) -> datetime:
@@ -44,11 +46,12 @@ def sale_date(raw: str | None, now: datetime) -> datetime:
     try:
         day = date.fromisoformat(text) if text else today
     except ValueError:
-        raise SaleInputError(f"Date « {text} » illisible (attendu : AAAA-MM-JJ).") from None
+        raise SaleInputError(_l("Date « %(typed)s » illisible (attendu : AAAA-MM-JJ).",
+                                 typed=text)) from None
     if day > today:
-        raise SaleInputError("La date de vente ne peut pas être dans le futur.")
+        raise SaleInputError(_l("La date de vente ne peut pas être dans le futur."))
     if day.year < 2000:
-        raise SaleInputError("Date de vente invraisemblable.")
+        raise SaleInputError(_l("Date de vente invraisemblable."))
     return now if day == today else datetime.combine(day, time(12, 0), tzinfo=PARIS)
 
 
@@ -85,8 +88,8 @@ def parse_sale(form: MultiDict, now: datetime, default_price: int) -> SaleForm:
     errors: dict[str, str] = {}
     lines = _lines(form, default_price, errors)
     values = {}
-    for name, parse in (("winemaker_id", lambda: _int(form.get("winemaker_id"), "Vigneron")),
-                        ("washer_id", lambda: _int(form.get("washer_id"), "Centre de lavage")),
+    for name, parse in (("winemaker_id", lambda: _int(form.get("winemaker_id"), _l("Vigneron"))),
+                        ("washer_id", lambda: _int(form.get("washer_id"), _l("Centre de lavage"))),
                         ("date", lambda: sale_date(form.get("date"), now))):
         try:
             values[name] = parse()
@@ -94,7 +97,7 @@ def parse_sale(form: MultiDict, now: datetime, default_price: int) -> SaleForm:
             errors[name] = str(error)
     if not lines and not any(key.startswith(("model_id", "quantity", "unit_price"))
                              for key in errors):
-        errors["lines"] = "Une vente doit avoir au moins une ligne (modèle, quantité, prix)."
+        errors["lines"] = str(_l("Une vente doit avoir au moins une ligne (modèle, quantité, prix)."))
     if errors:
         raise SaleFormError(errors)
     return SaleForm(values["washer_id"], values["winemaker_id"], values["date"], lines,

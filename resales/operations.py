@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,10 +21,10 @@ def record_sale(session: Session, *, actor: User, at: datetime, event_id: uuid.U
     merged = merge_lines(lines)
     washer = session.get(Washer, washer_id)
     if washer is None:
-        raise SaleFormError({"washer_id": "Centre de lavage inconnu."})
+        raise SaleFormError({"washer_id": _l("Centre de lavage inconnu.")})
     winemaker = session.get(Winemaker, winemaker_id)
     if winemaker is None or not winemaker.active:
-        raise SaleFormError({"winemaker_id": "Choisissez le vigneron acheteur dans la liste."})
+        raise SaleFormError({"winemaker_id": _l("Choisissez le vigneron acheteur dans la liste.")})
     errors = check_lines(session, washer, lines)
     if errors:
         raise SaleFormError(errors)
@@ -48,13 +49,13 @@ def check_lines(session: Session, washer: Washer, lines: list[Line]) -> dict[str
     asked: dict[int, int] = {}
     for line in lines:
         if line.model_id not in known:
-            errors[f"model_id-{line.index}"] = "Modèle de bouteille inconnu du catalogue."
+            errors[f"model_id-{line.index}"] = str(_l("Modèle de bouteille inconnu du catalogue."))
             continue
         above = asked.get(line.model_id, 0)
         asked[line.model_id] = above + line.quantity
         if asked[line.model_id] > held.get(line.model_id, 0):
-            errors[f"quantity-{line.index}"] = shortage(int(held.get(line.model_id, 0)), washer.name,
-                                                        above)
+            errors[f"quantity-{line.index}"] = str(shortage(int(held.get(line.model_id, 0)), washer.name,
+                                                            above))
     return errors
 
 
@@ -62,8 +63,8 @@ def correct_sale(session: Session, *, actor: User, at: datetime, event_id: uuid.
                  note: str) -> Recorded:
     """Cancel a sale by its exact reverse; the bottles go back to clean stock."""
     if sale.kind != Kind.SALE.value:
-        raise SaleInputError("Seule une vente se corrige ici.")
+        raise SaleInputError(_l("Seule une vente se corrige ici."))
     if not note.strip():
-        raise SaleInputError("Donnez le motif de la correction.")
+        raise SaleInputError(_l("Donnez le motif de la correction."))
     return record(session, Draft(id=event_id, kind=Kind.CORRECTION, occurred_at=at, actor_id=actor.id,
                                  corrects_seq=sale.seq, note=note.strip()))

@@ -31,12 +31,13 @@ class Available:
     model: str
     quantity: int
     oldest: datetime | None
+    model_en: str | None = None  # its English name, shown in English (the `label` filter)
 
 
 def available(session: Session, washer_ids: set[int] | None) -> list[Available]:
     """Clean stock per washer and model, with the date of its oldest wash."""
     query = (select(StockLevel.site_id, Washer.name, StockLevel.model_id, BottleModel.name,
-                    StockLevel.quantity)
+                    StockLevel.quantity, BottleModel.name_en)
              .join(Washer, Washer.id == StockLevel.site_id)
              .join(BottleModel, BottleModel.id == StockLevel.model_id)
              .where(StockLevel.stage == Stage.CLEAN.value, StockLevel.quantity > 0)
@@ -46,9 +47,10 @@ def available(session: Session, washer_ids: set[int] | None) -> list[Available]:
     rows = session.execute(query).all()
     lots = {w: clean_lots(session, w) for w in {r[0] for r in rows}}
     out = []
-    for w, wn, m, mn, q in rows:
+    for w, wn, m, mn, q, english in rows:
         model_lots = lots[w].get(m) or []
-        out.append(Available(w, wn, m, mn, int(q), model_lots[0].washed_at if model_lots else None))
+        out.append(Available(w, wn, m, mn, int(q), model_lots[0].washed_at if model_lots else None,
+                             english))
     return out
 
 
@@ -94,6 +96,7 @@ class NoteLine:
     total_cents: int
     new_total_cents: int
     glass_kg: float
+    model_en: str | None = None  # its English name, shown in English (the `label` filter)
 
 
 @dataclass(frozen=True)
@@ -109,11 +112,12 @@ class Note:
 
 def delivery_note(session: Session, sale: Event, new_bottle_cents: int) -> Note:
     rows = session.execute(
-        select(BottleModel.name, Movement.quantity, Movement.unit_price_cents, BottleModel.glass_mass_g)
+        select(BottleModel.name, Movement.quantity, Movement.unit_price_cents, BottleModel.glass_mass_g,
+               BottleModel.name_en)
         .join(BottleModel, BottleModel.id == Movement.bottle_model_id)
         .where(Movement.event_seq == sale.seq).order_by(Movement.id)).all()
-    lines = [NoteLine(name, q, p, q * p, q * new_bottle_cents, round(q * mass / 1000, 1))
-             for name, q, p, mass in rows]
+    lines = [NoteLine(name, q, p, q * p, q * new_bottle_cents, round(q * mass / 1000, 1), english)
+             for name, q, p, mass, english in rows]
     bottles = sum(line.quantity for line in lines)
     total = sum(line.total_cents for line in lines)
     return Note(lines, bottles, total, bottles * new_bottle_cents,

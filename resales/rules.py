@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from babel.numbers import format_decimal
+from flask_babel import LazyString, format_decimal
+from flask_babel import lazy_gettext as _l
 
 from bottles.rules import MAX_QUANTITY, MAX_UNIT_PRICE_CENTS
 
@@ -21,8 +22,8 @@ class SaleInputError(ValueError):
 class SaleFormError(SaleInputError):
     """Every field of the sale form that must be fixed, by field name (shown beside it)."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(" ".join(errors.values()))
+    def __init__(self, errors: dict[str, str | LazyString]) -> None:
+        super().__init__(" ".join(str(message) for message in errors.values()))
         self.errors = errors
 
 
@@ -34,16 +35,17 @@ class Line:
     index: int = field(default=0, compare=False)  # its place in the form, to show errors there
 
 
-def shortage(held: int, washer: str, above: int = 0) -> str:
+def shortage(held: int, washer: str, above: int = 0) -> LazyString:
     """Why a line asks for more clean bottles than the washer holds (`above`: what the lines
     above already take of the same model)."""
     if held <= 0:
-        return f"Aucune bouteille propre de ce modèle à {washer}."
-    message = (f"Stock insuffisant : il n'en reste que {format_decimal(held, locale='fr_FR')} en "
-               f"stock propre à {washer}")
+        return _l("Aucune bouteille propre de ce modèle à %(washer)s.", washer=washer)
     if above:
-        message += f", dont {format_decimal(above, locale='fr_FR')} déjà pris par les lignes du dessus"
-    return message + "."
+        return _l("Stock insuffisant : il n'en reste que %(held)s en stock propre à %(washer)s, dont "
+                  "%(above)s déjà pris par les lignes du dessus.", held=LazyString(format_decimal, held),
+                  washer=washer, above=LazyString(format_decimal, above))
+    return _l("Stock insuffisant : il n'en reste que %(held)s en stock propre à %(washer)s.",
+              held=LazyString(format_decimal, held), washer=washer)
 
 
 def total_cents(lines: list[Line]) -> int:
@@ -56,31 +58,32 @@ def parse_price(raw: str | None, default_cents: int) -> int:
     if not text:
         return default_cents
     if not re.fullmatch(r"-?\d{1,6}(\.\d{1,2})?", text):
-        raise SaleInputError(f"Prix « {raw.strip()} » illisible : écrivez par exemple 0,30.")
+        raise SaleInputError(_l("Prix « %(typed)s » illisible : écrivez par exemple 0,30.",
+                                  typed=raw.strip()))
     sign = -1 if text.startswith("-") else 1
     euros, _, cents = text.lstrip("-").partition(".")
     value = sign * (int(euros) * 100 + int((cents + "00")[:2]))
     if not 0 <= value <= MAX_UNIT_PRICE_CENTS:
-        raise SaleInputError("Le prix unitaire doit être entre 0 et 10 €.")
+        raise SaleInputError(_l("Le prix unitaire doit être entre 0 et 10 €."))
     return value
 
 
 def parse_quantity(raw: str | None) -> int:
     text = (raw or "").strip().replace(" ", "").replace("\u202f", "")
     if not text.isdigit() or int(text) <= 0:
-        raise SaleInputError(f"Quantité « {(raw or '').strip()} » : un nombre entier de bouteilles, "
-                             "plus grand que zéro.")
+        raise SaleInputError(_l("Quantité « %(typed)s » : un nombre entier de bouteilles, plus grand "
+                                "que zéro.", typed=(raw or "").strip()))
     if int(text) > MAX_QUANTITY:
-        raise SaleInputError("Quantité invraisemblable.")
+        raise SaleInputError(_l("Quantité invraisemblable."))
     return int(text)
 
 
 def merge_lines(lines: list[Line]) -> list[Line]:
     """Refuse a sale without lines or naming a model twice at two prices."""
     if not lines:
-        raise SaleInputError("Une vente doit avoir au moins une ligne (modèle, quantité, prix).")
+        raise SaleInputError(_l("Une vente doit avoir au moins une ligne (modèle, quantité, prix)."))
     if len(lines) > MAX_LINES:
-        raise SaleInputError(f"Au plus {MAX_LINES} lignes par vente.")
+        raise SaleInputError(_l("Au plus %(n)s lignes par vente.", n=MAX_LINES))
     seen: dict[tuple[int, int], int] = {}
     for line in lines:
         key = (line.model_id, line.unit_price_cents)

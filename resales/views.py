@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -52,11 +53,11 @@ def _raced(_error):
     except ValueError:
         seq = None
     if seq:
-        flash("Déjà enregistré (envoi en double) : rien n'a été compté deux fois.", "info")
+        flash(_("Déjà enregistré (envoi en double) : rien n'a été compté deux fois."), "info")
         return redirect(url_for("resales.note", seq=seq) if request.endpoint == "resales.create"
                         else request.referrer or url_for("resales.index"))
-    return error_page(409, "Conflit avec un autre enregistrement au même instant : rien n'a été "
-                           "enregistré. Rechargez la page et recommencez.")
+    return error_page(409, _("Conflit avec un autre enregistrement au même instant : rien n'a été "
+                             "enregistré. Rechargez la page et recommencez."))
 
 
 SALES_PER_PAGE = 30
@@ -124,12 +125,12 @@ def create():
     try:
         event_id = uuid.UUID(request.form.get("event_id", ""))
     except ValueError:
-        abort(400, description="Identifiant d'événement manquant : rechargez la page.")
+        abort(400, description=_("Identifiant d'événement manquant : rechargez la page."))
     try:
         form = parse_sale(request.form, utcnow(), resale)
         if allowed is not None and form.washer_id not in allowed:
-            raise SaleFormError({"washer_id": "Vous ne pouvez pas vendre le stock de ce centre "
-                                              "de lavage."})
+            raise SaleFormError({"washer_id": _("Vous ne pouvez pas vendre le stock de ce centre "
+                                                "de lavage.")})
         recorded = operations.record_sale(
             db.session, actor=current_user, at=form.occurred_at, event_id=event_id,
             washer_id=form.washer_id, winemaker_id=form.winemaker_id, lines=form.lines,
@@ -137,14 +138,14 @@ def create():
     except (SaleInputError, LedgerError) as error:
         db.session.rollback()
         errors = _sale_errors(error, allowed, resale)
-        flash("Vente non enregistrée : corrigez ce qui est signalé." if errors else str(error),
+        flash(_("Vente non enregistrée : corrigez ce qui est signalé.") if errors else str(error),
               "error")
         status = 422 if isinstance(error, SaleInputError) else 409
         return render_template("resales/new.html", values=request.form, errors=errors,
                                total=total_cents(typed_lines(request.form, resale)),
                                **_form_context(allowed)), status
     db.session.commit()
-    flash("Vente enregistrée. Voici le bon de livraison.", "success")
+    flash(_("Vente enregistrée. Voici le bon de livraison."), "success")
     return redirect(url_for("resales.note", seq=recorded.event.seq))
 
 
@@ -168,7 +169,7 @@ def _sale(seq: int) -> Event:
     allowed = washer_ids(current_user)
     if sale is None or sale.kind != Kind.SALE.value or (
             allowed is not None and sale.washer_id not in allowed):
-        abort(404, description="Vente introuvable.")
+        abort(404, description=_("Vente introuvable."))
     return sale
 
 
@@ -198,7 +199,7 @@ def note_pdf(seq: int):
     sale = _sale(seq)
     context = _note_context(sale)
     body = delivery_note_pdf(
-        channel=context["channel"], title=f"Bon de livraison n° {sale.seq}", sale=sale,
+        channel=context["channel"], title=_("Bon de livraison n° %(seq)s", seq=sale.seq), sale=sale,
         winemaker=context["winemaker"], washer=context["washer"], when=day(sale.occurred_at, "long"),
         note=context["note"], new_bottle_cents=context["new_price"])
     return Response(body, mimetype="application/pdf", headers={
@@ -225,13 +226,13 @@ def correct(seq: int):
     except ValueError as error:  # SaleInputError, LedgerError, a bad UUID
         db.session.rollback()
         message = str(error) if isinstance(error, SaleInputError | LedgerError) else \
-            "Identifiant d'événement manquant : rechargez la page."
+            _("Identifiant d'événement manquant : rechargez la page.")
         flash(message, "error")
         return render_template("resales/note.html", new_id=str(uuid.uuid4()), values=request.form,
                                may_correct=True, **_note_context(sale)), \
             (409 if isinstance(error, LedgerError) else 422)
     db.session.commit()
-    flash("Vente annulée : les bouteilles reviennent en stock propre.", "success")
+    flash(_("Vente annulée : les bouteilles reviennent en stock propre."), "success")
     return redirect(url_for("resales.note", seq=sale.seq))
 
 
@@ -241,7 +242,7 @@ def winemaker(winemaker_id: int):
     """One estate's purchases, savings, refused labelled bottles and sales."""
     row = db.session.get(Winemaker, winemaker_id)
     if row is None:
-        abort(404, description="Vigneron inconnu.")
+        abort(404, description=_("Vigneron inconnu."))
     _resale, new_price = _prices()
     return render_template("resales/winemaker.html", winemaker=row, new_price=new_price,
                            labels=queries.label_refusals(db.session).get(row.id, 0),

@@ -38,6 +38,13 @@ MODELS = [
     ("MAGNUM150", "Magnum 150 cl", 1500, "feuille morte", 1100, False),
     ("POT46", "Pot lyonnais 46 cl", 460, "vert", 520, False),
 ]
+# code → English name, shown in English
+MODEL_NAMES_EN = {
+    "BOURG75": "Burgundy 75 cl", "BORD75": "Bordeaux 75 cl", "CLAV62": "Clavelin 62 cl (Jura)",
+    "FLUTE75": "Alsace flute 75 cl", "FIL37": "Half bottle 37.5 cl", "CREM75": "Crémant 75 cl",
+    "LOURDE75": "Heavy engraved Burgundy 75 cl", "MAGNUM150": "Magnum 150 cl",
+    "POT46": "Lyon pot 46 cl",
+}
 POOL_MODELS = [code for code, *_rest, in_pool in MODELS if in_pool]
 ODD_MODELS = ["LOURDE75", "MAGNUM150", "POT46"]
 
@@ -45,14 +52,15 @@ ODD_MODELS = ["LOURDE75", "MAGNUM150", "POT46"]
 REASONS = [
     ("REF-HORS-PARC", "refusal", "Modèle hors parc mutualisé", "Model not in the pool"),
     ("REF-CREMANT", "refusal", "Bouteille de crémant", "Crémant bottle"),
-    ("REF-ETIQUETTE", "refusal", "Étiquette permanente (colle non lavable)", "Permanent label"),
+    ("REF-ETIQUETTE", "refusal", "Étiquette permanente (colle non lavable)",
+     "Permanent label (glue that does not wash off)"),
     ("REF-CASSEE", "refusal", "Cassée", "Broken"),
-    ("REF-AUTRE", "refusal", "Autre (refus)", "Other"),
-    ("REJ-CASSEE", "reject", "Cassée au lavage", "Broken"),
+    ("REF-AUTRE", "refusal", "Autre (refus)", "Other (refusal)"),
+    ("REJ-CASSEE", "reject", "Cassée au lavage", "Broken in the wash"),
     ("REJ-EBRECHEE", "reject", "Ébréchée / fêlée", "Chipped / cracked"),
     ("REJ-ETIQUETTE", "reject", "Étiquette non décollée", "Label still on"),
-    ("REJ-SALE", "reject", "Sale / contaminée", "Dirty"),
-    ("REJ-AUTRE", "reject", "Autre (rebut)", "Other"),
+    ("REJ-SALE", "reject", "Sale / contaminée", "Dirty / contaminated"),
+    ("REJ-AUTRE", "reject", "Autre (rebut)", "Other (reject)"),
     ("PERTE-TRANSPORT", "loss", "Casse en transport", "Transit breakage"),
     ("PERTE-ECART", "loss", "Écart de comptage", "Count difference"),
     ("PERTE-INVENTAIRE", "loss", "Écart d'inventaire", "Stock-take difference"),
@@ -143,8 +151,8 @@ def point_user(code: str) -> str:
 
 def create_catalogue(session: Session, crate_codes: list[tuple[str, int]]) -> None:
     """Models, reasons, points, washer, estates, crates and the demo accounts, through the ORM."""
-    session.add_all(BottleModel(code=code, name=name, volume_ml=volume, colour=colour,
-                                glass_mass_g=glass, in_pool=in_pool)
+    session.add_all(BottleModel(code=code, name=name, name_en=MODEL_NAMES_EN[code], volume_ml=volume,
+                                colour=colour, glass_mass_g=glass, in_pool=in_pool)
                     for code, name, volume, colour, glass, in_pool in MODELS)
     session.add_all(Reason(code=code, kind=kind, label_fr=label_fr, label_en=label_en)
                     for code, kind, label_fr, label_en in REASONS)

@@ -24,6 +24,14 @@
  * (WebAudio) + short vibration when added, two low beeps + long vibration
  * for a duplicate or an invalid code.
  *
+ * Messages: every text this script shows comes from the page, in the
+ * person's language: the macro renders bottles/scan.py `station_strings()` as
+ * <script type="application/json" data-scan-strings> (no inline executable
+ * script: the CSP stays strict). Placeholders are %(name)s; a plural message
+ * comes as [singular, plural], picked by count (French: singular for 0 and 1,
+ * English: for 1 only). Without that block (scan.js loaded alone) the French
+ * source texts below are used, the same as bottles/codes.py says.
+ *
  * Each code gets its own event id (a uuid4) the moment it is scanned; the
  * list (with the ids) is kept in localStorage, so a reload or a lost network
  * loses nothing and a resend records nothing twice.
@@ -41,12 +49,12 @@
  * The server answers (any 2xx or 4xx status) with JSON:
  *   {"results": [{"code": "CJ-00042-X",
  *                 "status": "recorded" | "already" | "refused",
- *                 "message": "texte français",
+ *                 "message": "text in the person's language",
  *                 "action": {"label": "Déclarer pleine",       // optional, on a
  *                            "url": "/c/CJ-00042-X#action"}}, …], // refused row: what
  *                                                   // the person may do instead (a link)
- *    "message": "résumé facultatif", "redirect": "/url facultative"}
- * or the kernel's JSON error {"error": "texte français", "status": 4xx}
+ *    "message": "optional summary", "redirect": "/optional/url"}
+ * or the kernel's JSON error {"error": "text in the person's language", "status": 4xx}
  * (missing CSRF, not signed in, forbidden…), shown as is.
  * "recorded" and "already" rows are done (greyed, kept visible); "refused"
  * rows stay in the list with the reason, to fix or remove (✕).
@@ -75,8 +83,60 @@
     return ALPHABET.charAt((N - (luhnTotal(payload, 2) % N)) % N);
   }
 
+  /* The French source texts (the msgids), replaced by the page's translated ones (loadText). */
+  var TEXT = {
+    lang: "fr",
+    no_code: "Aucun code saisi.",
+    too_long: "Saisie trop longue pour un code de caisse.",
+    bad_check: "Code « %(code)s » : le caractère de contrôle ne correspond pas. Vérifiez la saisie.",
+    not_a_code: "« %(typed)s » n'est pas un code de caisse (attendu : CJ-00042-X).",
+    status: {pending: "à valider", recorded: "enregistrée", already: "déjà enregistrée",
+             refused: "refusée", sending: "envoi…"},
+    crates: ["%(num)s caisse", "%(num)s caisses"],
+    duplicate: "Déjà scanné : %(code)s est déjà dans la liste (%(status)s).",
+    added: "%(code)s ajoutée (%(num)s à valider).",
+    remove: "Retirer %(code)s de la liste",
+    bad_count: "Le nombre pour %(code)s doit être un nombre entier positif.",
+    sending: "Envoi de %(crates)s…",
+    signed_out: "Vous n'êtes plus connecté(e) : reconnectez-vous dans un autre onglet puis revalidez ; la liste est gardée.",
+    unreadable: "Réponse illisible du serveur (%(status)s).",
+    offline: "Pas de réseau : la liste est gardée sur ce téléphone. Réessayez « %(label)s » dès que possible ; rien ne sera compté deux fois.",
+    recorded: ["%(num)s caisse enregistrée", "%(num)s caisses enregistrées"],
+    refused_tail: [", %(num)s refusée : voir la liste.", ", %(num)s refusées : voir la liste."],
+    confirm_clear: ["Retirer la caisse non validée de la liste ?", "Retirer les %(num)s caisses non validées de la liste ?"],
+    camera_start: "📷 Scanner avec la caméra",
+    camera_stop: "Arrêter la caméra",
+    no_qr: "Ce navigateur ne sait pas lire les QR codes : utilisez le champ de saisie.",
+    no_camera: "Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo du téléphone."
+  };
+
+  /* The page's translated texts (the first data-scan-strings block), over the French ones. */
+  function loadText() {
+    var block = document.querySelector("script[data-scan-strings]");
+    if (!block) { return; }
+    try {
+      var given = JSON.parse(block.textContent);
+      Object.keys(given).forEach(function (key) { TEXT[key] = given[key]; });
+    } catch (e) { /* unreadable block: the French texts stay */ }
+  }
+
+  /* A message with its %(name)s placeholders filled. */
+  function fmt(text, values) {
+    return String(text).replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && values.hasOwnProperty(name) ? String(values[name]) : whole;
+    });
+  }
+
+  /* One of a message's two forms, by count: French says 0 and 1 in the singular, English 1 only. */
+  function plural(forms, n, values) {
+    var many = TEXT.lang.indexOf("fr") === 0 ? n > 1 : n !== 1;
+    var all = {num: n};
+    Object.keys(values || {}).forEach(function (key) { all[key] = values[key]; });
+    return fmt(forms[many ? 1 : 0], all);
+  }
+
   function crates(n) {
-    return n + (n > 1 ? " caisses" : " caisse");
+    return plural(TEXT.crates, n);
   }
 
   function isValid(payloadWithCheck) {
@@ -94,26 +154,25 @@
     return raw.split("").map(function (c) { return AZERTY.hasOwnProperty(c) ? AZERTY[c] : c; }).join("");
   }
 
-  /* {code: "CJ-00042-X"} or {error: "message français"}, like codes.parse. */
+  /* {code: "CJ-00042-X"} or {error: "message"}, like codes.parse. */
   function parseBare(text) {
     var compact = text.replace(/[\s\-]/g, "").toUpperCase();
     var m = BARE.exec(compact);
     if (!m) { return null; }
     if (!isValid(m[1] + m[2] + m[3])) {
-      return {error: "Code « " + m[1] + "-" + m[2] + "-" + m[3] + " » : le caractère de contrôle " +
-                     "ne correspond pas. Vérifiez la saisie."};
+      return {error: fmt(TEXT.bad_check, {code: m[1] + "-" + m[2] + "-" + m[3]})};
     }
     return {code: m[1] + "-" + m[2] + "-" + m[3]};
   }
 
   function parse(raw) {
-    if (raw === null || raw === undefined || !String(raw).trim()) { return {error: "Aucun code saisi."}; }
+    if (raw === null || raw === undefined || !String(raw).trim()) { return {error: TEXT.no_code}; }
     raw = String(raw);
-    if (raw.length > 300) { return {error: "Saisie trop longue pour un code de caisse."}; }
+    if (raw.length > 300) { return {error: TEXT.too_long}; }
     var result = parseBare(stripUrl(raw));
     if (result === null) { result = parseBare(stripUrl(azerty(raw))); }
     if (result === null) {
-      return {error: "« " + raw.trim().slice(0, 40) + " » n'est pas un code de caisse (attendu : CJ-00042-X)."};
+      return {error: fmt(TEXT.not_a_code, {typed: raw.trim().slice(0, 40)})};
     }
     return result;
   }
@@ -146,16 +205,13 @@
     if (navigator.vibrate) { navigator.vibrate(kind === "ok" ? 60 : [120, 80, 120]); }
   }
 
-  var STATUS_TEXT = {pending: "à valider", recorded: "enregistrée", already: "déjà enregistrée",
-                     refused: "refusée", sending: "envoi…"};
-
   function Station(root) {
     this.root = root;
     this.endpoint = root.getAttribute("data-endpoint");
     this.csrf = root.getAttribute("data-csrf");
     this.withCount = root.getAttribute("data-with-count") === "1";
-    this.countLabel = root.getAttribute("data-count-label") || "Nombre";
-    this.submitLabel = root.getAttribute("data-submit-label") || "Valider";
+    this.countLabel = root.getAttribute("data-count-label") || "";
+    this.submitLabel = root.getAttribute("data-submit-label") || "";
     this.storeKey = "boucle-scan:" + (root.getAttribute("data-store") || this.endpoint);
     this.input = root.querySelector("[data-scan-input]");
     this.list = root.querySelector("[data-scan-list]");
@@ -189,13 +245,13 @@
     if (parsed.error) { this.say(parsed.error, "error"); beep("error"); return "error"; }
     var existing = this.items.filter(function (i) { return i.code === parsed.code; })[0];
     if (existing) {
-      this.say("Déjà scanné : " + parsed.code + " est déjà dans la liste (" + STATUS_TEXT[existing.status] + ").", "warning");
+      this.say(fmt(TEXT.duplicate, {code: parsed.code, status: TEXT.status[existing.status]}), "warning");
       beep("warn");
       this.flash(parsed.code);
       return "warn";
     }
     this.items.unshift({code: parsed.code, event_id: uuid4(), count: null, status: "pending", message: ""});
-    this.say(parsed.code + " ajoutée (" + this.pending().length + " à valider).", "success");
+    this.say(fmt(TEXT.added, {code: parsed.code, num: this.pending().length}), "success");
     beep("ok");
     this.save();
     this.render();
@@ -225,12 +281,12 @@
       code.textContent = item.code;
       var status = document.createElement("span");
       status.className = "scan-status";
-      status.textContent = STATUS_TEXT[item.status] || item.status;
+      status.textContent = TEXT.status[item.status] || item.status;
       head.appendChild(code); head.appendChild(status);
       if (item.status === "pending" || item.status === "refused") {
         var remove = document.createElement("button");
         remove.type = "button"; remove.className = "scan-remove"; remove.textContent = "✕";
-        remove.setAttribute("aria-label", "Retirer " + item.code + " de la liste");
+        remove.setAttribute("aria-label", fmt(TEXT.remove, {code: item.code}));
         remove.addEventListener("click", function () {
           self.items = self.items.filter(function (i) { return i !== item; });
           self.save(); self.render(); self.input.focus();
@@ -288,7 +344,7 @@
     var batch = this.pending();
     if (!batch.length) { return; }
     var bad = batch.filter(function (i) { return i.count !== null && i.count !== "" && !/^[0-9]+$/.test(String(i.count)); });
-    if (bad.length) { this.say("Le nombre pour " + bad[0].code + " doit être un nombre entier positif.", "error"); beep("error"); return; }
+    if (bad.length) { this.say(fmt(TEXT.bad_count, {code: bad[0].code}), "error"); beep("error"); return; }
     var body = {items: batch.map(function (i) {
       var item = {code: i.code, event_id: i.event_id};
       if (self.withCount) { item.count = i.count === null || i.count === "" ? null : parseInt(i.count, 10); }
@@ -297,21 +353,21 @@
     batch.forEach(function (i) { i.status = "sending"; });
     this.submit.disabled = true;
     this.render();
-    this.say("Envoi de " + crates(batch.length) + "…", "info");
+    this.say(fmt(TEXT.sending, {crates: crates(batch.length)}), "info");
     fetch(this.endpoint, {method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": this.csrf},
       body: JSON.stringify(body)})
       .then(function (response) {
         if (response.redirected && response.url.indexOf("/login") >= 0) {
-          return {error: "Vous n'êtes plus connecté(e) : reconnectez-vous dans un autre onglet puis revalidez ; la liste est gardée."};
+          return {error: TEXT.signed_out};
         }
-        return response.json().catch(function () { return {error: "Réponse illisible du serveur (" + response.status + ")."}; });
+        return response.json().catch(function () { return {error: fmt(TEXT.unreadable, {status: response.status})}; });
       })
       .then(function (data) { self.receive(batch, data); })
       .catch(function () {
         batch.forEach(function (i) { i.status = "pending"; });
         self.save(); self.render();
-        self.say("Pas de réseau : la liste est gardée sur ce téléphone. Réessayez « " + self.submitLabel + " » dès que possible ; rien ne sera compté deux fois.", "error");
+        self.say(fmt(TEXT.offline, {label: self.submitLabel}), "error");
         beep("error");
       });
   };
@@ -333,8 +389,7 @@
     });
     this.save(); this.render();
     if (data.error) { this.say(data.error, "error"); beep("error"); return; }
-    var text = data.message || (crates(done) + (done > 1 ? " enregistrées" : " enregistrée") +
-      (refused ? ", " + refused + (refused > 1 ? " refusées" : " refusée") + " : voir la liste." : "."));
+    var text = data.message || (plural(TEXT.recorded, done) + (refused ? plural(TEXT.refused_tail, refused) : "."));
     this.say(text, refused ? "warning" : "success");
     beep(refused ? "warn" : "ok");
     if (data.redirect && !refused) { window.setTimeout(function () { window.location.assign(data.redirect); }, 1200); }
@@ -353,7 +408,7 @@
     this.submit.addEventListener("click", function () { self.send(); });
     this.clear.addEventListener("click", function () {
       var pending = self.pending().length;
-      if (pending && !window.confirm(pending > 1 ? "Retirer les " + pending + " caisses non validées de la liste ?" : "Retirer la caisse non validée de la liste ?")) { return; }
+      if (pending && !window.confirm(plural(TEXT.confirm_clear, pending))) { return; }
       self.items = []; self.save(); self.render(); self.say("", "info"); self.input.focus();
     });
     this.setupCamera();
@@ -371,17 +426,17 @@
       if (timer) { window.clearInterval(timer); timer = null; }
       if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
       video.hidden = true;
-      start.textContent = "📷 Scanner avec la caméra";
+      start.textContent = TEXT.camera_start;
     }
     start.addEventListener("click", function () {
       if (stream) { stop(); return; }
       try { detector = new window.BarcodeDetector({formats: ["qr_code"]}); } catch (e) {
-        self.say("Ce navigateur ne sait pas lire les QR codes : utilisez le champ de saisie.", "error"); return;
+        self.say(TEXT.no_qr, "error"); return;
       }
       navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false})
         .then(function (s) {
           stream = s; video.srcObject = s; video.hidden = false; video.play();
-          start.textContent = "Arrêter la caméra";
+          start.textContent = TEXT.camera_stop;
           timer = window.setInterval(function () {
             if (video.readyState < 2) { return; }
             detector.detect(video).then(function (codes) {
@@ -395,12 +450,13 @@
             }).catch(function () {});
           }, 250);
         })
-        .catch(function () { self.say("Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo du téléphone.", "error"); });
+        .catch(function () { self.say(TEXT.no_camera, "error"); });
     });
     window.addEventListener("pagehide", stop);
   };
 
   function init() {
+    loadText();
     document.querySelectorAll("[data-scan-station]").forEach(function (root) {
       if (!root.boucleStation) { root.boucleStation = new Station(root); }
     });

@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po, write_po
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-PACKAGES = ("bottles", "collection_points", "washer", "resales")
+PACKAGES = ("bottles", "collection_points", "washer", "resales", "reports")
 
 
 def plain_labels() -> list[str]:
@@ -51,8 +51,8 @@ def main(package: str = "bottles") -> None:
     po = folder / "en" / "LC_MESSAGES" / "messages.po"
     folder.mkdir(exist_ok=True)
     subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", "extract",
-                    "-F", str(HERE / "babel.cfg"), "-k", "_l", "-k", "error_page:2",
-                    "--no-location", "--sort-output", "-o", str(pot), package],
+                    "-F", str(HERE / "babel.cfg"), "-k", "_l", "-k", "error_page:2", "-k", "plural_pair:1,2",
+                    "-k", "lazy_ngettext:1,2", "--no-location", "--sort-output", "-o", str(pot), package],
                    cwd=ROOT, check=True)
     with pot.open("rb") as handle:
         template = read_po(handle)

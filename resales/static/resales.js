@@ -5,7 +5,8 @@
 (function () {
   "use strict";
 
-  var euros = new Intl.NumberFormat("fr-FR", { style: "currency", currency: "EUR" });
+  var euros = new Intl.NumberFormat(document.documentElement.lang === "en" ? "en-GB" : "fr-FR",
+                                     { style: "currency", currency: "EUR" });
 
   function count(text) {
     var digits = (text || "").replace(/[\s\u202f\u00a0]/g, "");

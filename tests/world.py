@@ -1,0 +1,232 @@
+"""A small but complete world: every page of every role has something to show.
+
+Two points, a washer, models and reasons with English names, crates in every state, a finished
+phase and one in progress (dates relative to today), rounds, receipts, a sorting, wash batches,
+clean stock, sales, a stock-take and corrections, all written through the ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bottles.models import (
+    BottleModel,
+    CollectionPoint,
+    Crate,
+    Event,
+    PointKind,
+    Reason,
+    Round,
+    Territory,
+    User,
+    Washer,
+    Winemaker,
+)
+from bottles.rules import PARIS, Kind, Move, Stage
+from reports.operations import PhaseInput, save_phase
+from tests.factories import Factory
+
+
+@dataclass
+class World:
+    """The rows the pages are fetched with, and the people who fetch them."""
+
+    washer: Washer
+    points: list[CollectionPoint]
+    models: list[BottleModel]
+    reasons: dict[str, Reason]
+    winemaker: Winemaker
+    crates: dict[str, Crate]          # by state: in_pool, at_point, full, in_transit, lost, retired
+    rounds: list[Round]
+    users: dict[str, User]            # by role: point, driver, washer, coordinator, admin
+    phases: list                      # [finished, in progress]
+    sale: Event
+    sorting: Event
+    corrected: Event
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def noon(days_ago: int, hour: int = 12) -> datetime:
+    """Noon in the Jura `days_ago` days before today, in UTC."""
+    today = datetime.now(UTC).astimezone(PARIS).date()
+    return datetime.combine(today - timedelta(days=days_ago), time(hour), PARIS).astimezone(UTC)
+
+
+def today() -> date:
+    return datetime.now(UTC).astimezone(PARIS).date()
+
+
+def _catalogue(factory: Factory) -> tuple[list[BottleModel], dict[str, Reason]]:
+    """Models and reasons whose French names hold common French words (their English ones don't)."""
+    bourg = factory.model("BOURG75", "Bouteille bourguignonne 75 cl")
+    bourg.name_en = "Burgundy 75 cl"
+    clav = factory.model("CLAV62", "Clavelin du Jura 62 cl", 620, glass_mass_g=600)
+    clav.name_en = "Clavelin 62 cl"
+    reasons = {}
+    for code, kind, french, english in (
+            ("REF-CREMANT", "refusal", "Bouteille de crémant", "Crémant bottle"),
+            ("REF-ETIQUETTE", "refusal", "Étiquette permanente sur la bouteille", "Permanent label"),
+            ("REJ-CASSE", "reject", "Cassée au lavage", "Broken in the wash"),
+            ("REJ-SALE", "reject", "Sale après le lavage", "Dirty"),
+            ("PERTE-TRANSPORT", "loss", "Casse pendant la tournée", "Transit breakage"),
+            ("PERTE-INVENTAIRE", "loss", "Écart d'inventaire", "Stock-take difference"),
+            ("SURPLUS", "surplus", "Excédent constaté à la réception", "Surplus found")):
+        reasons[code] = factory.reason(code, kind, french)
+        reasons[code].label_en = english
+    factory.session.flush()
+    return [bourg, clav], reasons
+
+
+def _people(factory: Factory, washer: Washer, point: CollectionPoint) -> dict[str, User]:
+    return {"point": factory.user("point", "point-comedie", points=[point]),
+            "driver": factory.user("driver", "driver-julien"),
+            "washer": factory.user("washer", "washer-sandrine", washers=[washer]),
+            "coordinator": factory.user("coordinator", "coordinator-claire"),
+            "admin": factory.user("admin", "admin")}
+
+
+def _trip(factory: Factory, crate: Crate, point: CollectionPoint, washer: Washer, count: int,
+          full: int, picked: int | None = None, round_: Round | None = None,
+          received: int | None = None, actor: User | None = None, loss: Reason | None = None) -> None:
+    """A crate placed at `point`, declared full `full` days ago, maybe picked up and received."""
+    event = factory.event
+    event(Kind.CRATE_PLACED, at=noon(full + 3), crate=crate, point=point.id, actor=actor)
+    event(Kind.CRATE_FULL, at=noon(full), crate=crate, point=point.id, actor=actor,
+          moves=[Move(Stage.OUTSIDE, Stage.AT_POINT, count)])
+    if picked is None:
+        return
+    event(Kind.PICKUP, at=noon(picked, 9), crate=crate, point=point.id,
+          round_id=round_.id if round_ else None, moves=[Move(Stage.AT_POINT, Stage.IN_TRANSIT, count)])
+    if received is None:
+        return
+    counted = count - 1 if loss else count
+    moves = [Move(Stage.IN_TRANSIT, Stage.RECEIVED, counted)]
+    if loss:
+        moves.append(Move(Stage.IN_TRANSIT, Stage.LOST, 1, reason_id=loss.id))
+    event(Kind.RECEIPT, at=noon(received, 15), crate=crate, point=point.id, washer=washer.id,
+          round_id=round_.id if round_ else None, moves=moves)
+
+
+def build(factory: Factory) -> World:
+    """The world, committed."""
+    session = factory.session
+    models, reasons = _catalogue(factory)
+    bourg, clav = models
+    washer = factory.washer("LAVJURA", "Lavoir Jura")
+    washer.address = "Zone artisanale, 39300 Pont-du-Navoy"
+    kind = factory.point_kind()
+    points = [factory.point("LONS-COMEDIE", "Cave Comédie"),
+              factory.point("BLETTERANS-EPI", "Épicerie Seille")]
+    for point, address in zip(points, ("14 rue Lecourbe, 39000 Lons-le-Saunier",
+                                       "9 Grande Rue, 39140 Bletterans"), strict=True):
+        point.kind, point.address, point.contact = kind, address, "Mme Martin"
+    winemaker = factory.winemaker("ARBOIS-TILLEULS", "Domaine des Tilleuls")
+    users = _people(factory, washer, points[0])
+    staff, driver = users["washer"], users["driver"]
+    crates = {state: factory.crate(washer=washer, at=noon(420)) for state in (
+        "in_pool", "at_point", "full", "in_transit", "lost", "retired", "old", "received")}
+    event = factory.event
+
+    # The finished phase (400 to 31 days ago): a full trip, sorted, washed, sold.
+    old_round = Round(code="T-OLD-1", driver_id=driver.id, round_date=noon(300).date(), washer_id=washer.id)
+    session.add(old_round)
+    session.flush()
+    _trip(factory, crates["old"], points[0], washer, 50, full=302, picked=300, round_=old_round,
+          received=299, actor=users["point"])
+    event(Kind.ROUND_CLOSED, at=noon(300, 17), actor=driver, round_id=old_round.id, washer=washer.id,
+          km=Decimal("84.0"), hours=Decimal("4.5"))
+    old_round.closed, old_round.km, old_round.hours = True, Decimal("84.0"), Decimal("4.5")
+    event(Kind.SORTING, at=noon(298), actor=staff, washer=washer.id, hours=Decimal("1.5"), moves=[
+        Move(Stage.RECEIVED, Stage.SORTED, 40, model_id=bourg.id),
+        Move(Stage.RECEIVED, Stage.REFUSED, 10, reason_id=reasons["REF-CREMANT"].id)])
+    event(Kind.WASH, at=noon(297), actor=staff, washer=washer.id, moves=[
+        Move(Stage.SORTED, Stage.CLEAN, 36, model_id=bourg.id),
+        Move(Stage.SORTED, Stage.REJECTED, 4, model_id=bourg.id, reason_id=reasons["REJ-CASSE"].id)])
+    event(Kind.SALE, at=noon(290), actor=users["coordinator"], washer=washer.id, moves=[
+        Move(Stage.CLEAN, Stage.SOLD, 20, model_id=bourg.id, unit_price_cents=30,
+             winemaker_id=winemaker.id)])
+
+    # The phase in progress (from 30 days ago): crates in every state, a round, the washer's work.
+    current = Round(code="T-NOW-1", driver_id=driver.id, round_date=noon(2).date(), washer_id=washer.id)
+    session.add(current)
+    session.flush()
+    event(Kind.CRATE_PLACED, at=noon(6), crate=crates["at_point"], point=points[1].id, actor=driver)
+    _trip(factory, crates["full"], points[0], washer, 45, full=9, actor=users["point"])
+    _trip(factory, crates["in_transit"], points[1], washer, 52, full=4, picked=2, round_=current)
+    _trip(factory, crates["received"], points[0], washer, 48, full=10, picked=2, round_=current,
+          received=1, actor=users["point"], loss=reasons["PERTE-TRANSPORT"])
+    _trip(factory, crates["lost"], points[1], washer, 20, full=20)
+    event(Kind.CRATE_LOST, at=noon(15), crate=crates["lost"], point=points[1].id, actor=users["coordinator"],
+          moves=[Move(Stage.AT_POINT, Stage.LOST, 20, reason_id=reasons["PERTE-TRANSPORT"].id)],
+          note="crate gone")
+    event(Kind.CRATE_RETIRED, at=noon(25), crate=crates["retired"], actor=users["admin"])
+    sorting = event(Kind.SORTING, at=noon(1, 16), actor=staff, washer=washer.id, hours=Decimal("2"), moves=[
+        Move(Stage.RECEIVED, Stage.SORTED, 30, model_id=bourg.id),
+        Move(Stage.RECEIVED, Stage.SORTED, 10, model_id=clav.id),
+        Move(Stage.RECEIVED, Stage.REFUSED, 5, reason_id=reasons["REF-CREMANT"].id),
+        Move(Stage.RECEIVED, Stage.REFUSED, 2, reason_id=reasons["REF-ETIQUETTE"].id,
+             winemaker_id=winemaker.id)])
+    event(Kind.WASH, at=noon(1, 17), actor=staff, washer=washer.id, water_l=Decimal("120"),
+          energy_kwh=Decimal("8.5"), hours=Decimal("1.5"), moves=[
+              Move(Stage.SORTED, Stage.CLEAN, 28, model_id=bourg.id),
+              Move(Stage.SORTED, Stage.REJECTED, 2, model_id=bourg.id, reason_id=reasons["REJ-SALE"].id),
+              Move(Stage.SORTED, Stage.CLEAN, 10, model_id=clav.id)])
+    sale = event(Kind.SALE, at=noon(0, 9), actor=users["coordinator"], washer=washer.id, moves=[
+        Move(Stage.CLEAN, Stage.SOLD, 10, model_id=bourg.id, unit_price_cents=30, winemaker_id=winemaker.id),
+        Move(Stage.CLEAN, Stage.SOLD, 5, model_id=clav.id, unit_price_cents=45, winemaker_id=winemaker.id)])
+    twice = event(Kind.SALE, at=noon(0, 10), actor=users["coordinator"], washer=washer.id, moves=[
+        Move(Stage.CLEAN, Stage.SOLD, 2, model_id=bourg.id, unit_price_cents=30, winemaker_id=winemaker.id)])
+    event(Kind.CORRECTION, at=noon(0, 11), actor=users["coordinator"], corrects=twice.seq, note="typed twice")
+    event(Kind.STOCKTAKE, at=noon(0, 8), actor=staff, washer=washer.id, moves=[
+        Move(Stage.CLEAN, Stage.LOST, 1, model_id=bourg.id, reason_id=reasons["PERTE-INVENTAIRE"].id)])
+
+    finished = save_phase(session, PhaseInput(
+        name="Phase 1", start=(today() - timedelta(days=400)).isoformat(),
+        end=(today() - timedelta(days=31)).isoformat(),
+        params={"bottles_on_market": "500", "fixed_costs_eur": "1200"},
+        sources={"bottles_on_market": "estimate", "fixed_costs_eur": "accounts"},
+        targets={"bottles_collected": "100"}))
+    running = save_phase(session, PhaseInput(
+        name="Phase 2", start=(today() - timedelta(days=30)).isoformat(),
+        end=(today() + timedelta(days=334)).isoformat(),
+        params={"fixed_costs_eur": "3650"}, sources={"fixed_costs_eur": "budget"},
+        targets={"bottles_collected": "1000", "wash_yield": "0.95"}))
+    _assign(session, points[0], driver, users["coordinator"])
+    session.commit()
+    return World(washer=washer, points=points, models=models, reasons=reasons, winemaker=winemaker,
+                 crates=crates, rounds=[old_round, current], users=users, phases=[finished, running],
+                 sale=sale, sorting=sorting, corrected=twice)
+
+
+def _assign(session, point: CollectionPoint, driver: User, coordinator: User) -> None:
+    """The point's open request given to the driver (the coordinator's requests page shows it)."""
+    from collection_points.operations import assign
+
+    assign(session, point=point, driver=driver, by=coordinator, at=noon(0, 8))
+
+
+def data_strings(session) -> list[str]:
+    """Text the world holds as entered (names, addresses, notes): never counted as a leftover."""
+    columns = (CollectionPoint.name, CollectionPoint.address, CollectionPoint.contact,
+               CollectionPoint.phone, Washer.name, Washer.address, Winemaker.estate,
+               Winemaker.commune, Winemaker.contact, Territory.name, User.display_name,
+               BottleModel.colour, Event.note)
+    found: set[str] = set()
+    for column in columns:
+        found.update(value for value in session.scalars(select(column)) if value)
+    return sorted(found, key=len, reverse=True)
+
+
+def french_catalogue_strings(session) -> list[str]:
+    """French names of catalogue entries, legitimately shown (beside the English ones) in the catalogue,
+    and the rows of its example CSV files."""
+    from bottles.catalogue.kinds import KINDS
+
+    found = {cell for kind in KINDS.values() for row in kind.example for cell in row if cell}
+    for column in (Reason.label_fr, BottleModel.name, PointKind.label_fr):
+        found.update(value for value in session.scalars(select(column)) if value)
+    return sorted(found, key=len, reverse=True)

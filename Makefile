@@ -46,6 +46,7 @@ translations: setup
 	$(BIN)/python bottles/translations/update_catalogue.py collection_points
 	$(BIN)/python bottles/translations/update_catalogue.py washer
 	$(BIN)/python bottles/translations/update_catalogue.py resales
+	$(BIN)/python bottles/translations/update_catalogue.py reports
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from reports.french import locale
 from reports.models import Phase
 from reports.queries import last_seq
 
@@ -28,8 +29,11 @@ def phase_fingerprint(phase: Phase) -> str:
 
 
 def cached(session: Session, key: tuple, compute: Callable[[], Any]) -> Any:
-    """`compute()` once per (key, database, ledger seq); the least recently used entries go first."""
-    full = (str(session.get_bind().url), last_seq(session), *key)
+    """`compute()` once per (key, database, ledger seq, language); the least recently used go first.
+
+    The language is part of the key: a report's labels, sentences and numbers are in the person's.
+    """
+    full = (str(session.get_bind().url), last_seq(session), locale(), *key)
     with _LOCK:
         if full in _STORE:
             _STORE.move_to_end(full)

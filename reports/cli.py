@@ -125,7 +125,7 @@ def kpis(phase_name: str, points: tuple[str, ...], territories: tuple[str, ...],
         value = values[indicator.key]
         shown = (", ".join(f"{k} {v}" for k, v in value.items()) or "—") if indicator.kind == "object" \
             else fmt_value(indicator.kind, value)
-        click.echo(f"{label(indicator.key, covered):<48} {shown}")
+        click.echo(f"{str(label(indicator.key, covered)):<48} {shown}")
 
 
 @group.command("export-pdf")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -15,15 +17,25 @@ TABLE_NAMES = ["periode", "indicateurs", "points", "vignerons", "refus", "rebuts
                "lavage", "caisses", "parametres"]
 
 
+# Each table's sheet in the workbook: the French name is the table's own, English says it in English.
+SHEET_NAMES = {"periode": _l("periode"), "indicateurs": _l("indicateurs"), "points": _l("points"),
+               "vignerons": _l("vignerons"), "refus": _l("refus"), "rebuts": _l("rebuts"),
+               "etiquettes": _l("etiquettes"), "mois": _l("mois"), "lavage": _l("lavage"),
+               "caisses": _l("caisses"), "parametres": _l("parametres")}
+
+
 def _cell(value) -> object:
-    return "" if value is None else value
+    """A cell as the file holds it: numbers stay numbers, labels are written in the person's language."""
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, LazyString) else value
 
 
 def table_csv(table: Table) -> str:
-    """A table as CSV (comma separated, dot decimals, header row in French)."""
+    """A table as CSV (comma separated, dot decimals, header row in the person's language)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(table.headers)
+    writer.writerow([_cell(header) for header in table.headers])
     for row in table.rows:
         writer.writerow([_cell(v) for v in row])
     if table.total:
@@ -36,14 +48,14 @@ def workbook(phase_report: Report) -> bytes:
     book = Workbook()
     book.remove(book.active)
     for table in phase_report.tables:
-        sheet = book.create_sheet(table.name[:31])
-        sheet.append(table.headers)
+        sheet = book.create_sheet(str(SHEET_NAMES.get(table.name, table.name))[:31])
+        sheet.append([_cell(header) for header in table.headers])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([v for v in row])
+            sheet.append([_cell(v) if v is not None else None for v in row])
         if table.total:
-            sheet.append(list(table.total))
+            sheet.append([_cell(v) if v is not None else None for v in table.total])
             for cell in sheet[sheet.max_row]:
                 cell.font = Font(bold=True)
         for i, header in enumerate(table.headers, start=1):

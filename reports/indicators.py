@@ -1,12 +1,14 @@
 """The phase indicators (docs/indicators.md): their definitions and the pure functions over the
 aggregates SQL returns — flow, network, money, lead times, the loss funnel, clean stock age.
-No Flask, no session."""
+No Flask, no session: labels are lazy gettext, French first, shown in the person's language."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
 
 from bottles.rules import co2_avoided_kg, wash_yield
 from reports.period import Period
@@ -25,43 +27,43 @@ class Indicator:
     section: str
 
 
-FLOW, NETWORK, MONEY = "Flux", "Réseau et logistique", "Argent, environnement, travail"
+FLOW, NETWORK, MONEY = _l("Flux"), _l("Réseau et logistique"), _l("Argent, environnement, travail")
 INDICATORS: list[Indicator] = [
-    Indicator("bottles_collected", "Bouteilles collectées", "count", 1, FLOW),
-    Indicator("bottles_picked_up", "Bouteilles enlevées", "count", 1, FLOW),
-    Indicator("bottles_received", "Bouteilles réceptionnées", "count", 1, FLOW),
-    Indicator("transit_loss", "Pertes en transport", "count", -1, FLOW),
-    Indicator("bottles_sorted", "Bouteilles triées réemployables", "count", 1, FLOW),
-    Indicator("bottles_refused", "Bouteilles écartées au tri", "count", -1, FLOW),
-    Indicator("refused_by_reason", "Écarts par motif", "object", -1, FLOW),
-    Indicator("eligible_share", "Part réemployable", "ratio", 1, FLOW),
-    Indicator("bottles_washed", "Bouteilles lavées", "count", 1, FLOW),
-    Indicator("bottles_accepted", "Bouteilles conformes", "count", 1, FLOW),
-    Indicator("bottles_rejected", "Rebuts après lavage", "count", -1, FLOW),
-    Indicator("rejected_by_reason", "Rebuts par motif", "object", -1, FLOW),
-    Indicator("wash_yield", "Rendement de lavage", "ratio", 1, FLOW),
-    Indicator("bottles_sold", "Bouteilles revendues", "count", 1, FLOW),
-    Indicator("sell_through", "Taux d'écoulement", "ratio", 1, FLOW),
-    Indicator("collected_to_reused", "Rendement global", "ratio", 1, FLOW),
-    Indicator("return_rate", "Taux de retour", "ratio", 1, FLOW),
-    Indicator("clean_stock_end", "Stock propre en fin de phase", "count", 0, FLOW),
-    Indicator("active_collection_points", "Points de collecte actifs", "count", 1, NETWORK),
-    Indicator("active_winemakers", "Vignerons acheteurs", "count", 1, NETWORK),
-    Indicator("crate_trips", "Caisses enlevées", "count", 0, NETWORK),
-    Indicator("avg_crate_fill", "Remplissage moyen des caisses", "ratio", 1, NETWORK),
-    Indicator("median_days_full_to_pickup", "Délai médian plein → enlèvement (jours)", "days", -1,
+    Indicator("bottles_collected", _l("Bouteilles collectées"), "count", 1, FLOW),
+    Indicator("bottles_picked_up", _l("Bouteilles enlevées"), "count", 1, FLOW),
+    Indicator("bottles_received", _l("Bouteilles réceptionnées"), "count", 1, FLOW),
+    Indicator("transit_loss", _l("Pertes en transport"), "count", -1, FLOW),
+    Indicator("bottles_sorted", _l("Bouteilles triées réemployables"), "count", 1, FLOW),
+    Indicator("bottles_refused", _l("Bouteilles écartées au tri"), "count", -1, FLOW),
+    Indicator("refused_by_reason", _l("Écarts par motif"), "object", -1, FLOW),
+    Indicator("eligible_share", _l("Part réemployable"), "ratio", 1, FLOW),
+    Indicator("bottles_washed", _l("Bouteilles lavées"), "count", 1, FLOW),
+    Indicator("bottles_accepted", _l("Bouteilles conformes"), "count", 1, FLOW),
+    Indicator("bottles_rejected", _l("Rebuts après lavage"), "count", -1, FLOW),
+    Indicator("rejected_by_reason", _l("Rebuts par motif"), "object", -1, FLOW),
+    Indicator("wash_yield", _l("Rendement de lavage"), "ratio", 1, FLOW),
+    Indicator("bottles_sold", _l("Bouteilles revendues"), "count", 1, FLOW),
+    Indicator("sell_through", _l("Taux d'écoulement"), "ratio", 1, FLOW),
+    Indicator("collected_to_reused", _l("Rendement global"), "ratio", 1, FLOW),
+    Indicator("return_rate", _l("Taux de retour"), "ratio", 1, FLOW),
+    Indicator("clean_stock_end", _l("Stock propre en fin de phase"), "count", 0, FLOW),
+    Indicator("active_collection_points", _l("Points de collecte actifs"), "count", 1, NETWORK),
+    Indicator("active_winemakers", _l("Vignerons acheteurs"), "count", 1, NETWORK),
+    Indicator("crate_trips", _l("Caisses enlevées"), "count", 0, NETWORK),
+    Indicator("avg_crate_fill", _l("Remplissage moyen des caisses"), "ratio", 1, NETWORK),
+    Indicator("median_days_full_to_pickup", _l("Délai médian plein → enlèvement (jours)"), "days", -1,
               NETWORK),
-    Indicator("median_days_pickup_to_receipt", "Délai médian enlèvement → réception (jours)", "days",
+    Indicator("median_days_pickup_to_receipt", _l("Délai médian enlèvement → réception (jours)"), "days",
               -1, NETWORK),
-    Indicator("revenue_eur", "Chiffre d'affaires reventes", "eur", 1, MONEY),
-    Indicator("avg_resale_price_eur", "Prix moyen de revente", "eur", 0, MONEY),
-    Indicator("winemaker_saving_eur", "Économie pour les vignerons", "eur", 1, MONEY),
-    Indicator("cost_total_eur", "Coût total", "eur", 0, MONEY),
-    Indicator("cost_per_clean_bottle_eur", "Coût par bouteille propre", "eur", -1, MONEY),
-    Indicator("co2_avoided_kg", "CO₂ évité (kg)", "kg", 1, MONEY),
-    Indicator("glass_avoided_kg", "Verre évité (kg)", "kg", 1, MONEY),
-    Indicator("work_hours", "Heures de travail", "hours", 0, MONEY),
-    Indicator("fte", "Emplois (ETP)", "fte", 1, MONEY),
+    Indicator("revenue_eur", _l("Chiffre d'affaires reventes"), "eur", 1, MONEY),
+    Indicator("avg_resale_price_eur", _l("Prix moyen de revente"), "eur", 0, MONEY),
+    Indicator("winemaker_saving_eur", _l("Économie pour les vignerons"), "eur", 1, MONEY),
+    Indicator("cost_total_eur", _l("Coût total"), "eur", 0, MONEY),
+    Indicator("cost_per_clean_bottle_eur", _l("Coût par bouteille propre"), "eur", -1, MONEY),
+    Indicator("co2_avoided_kg", _l("CO₂ évité (kg)"), "kg", 1, MONEY),
+    Indicator("glass_avoided_kg", _l("Verre évité (kg)"), "kg", 1, MONEY),
+    Indicator("work_hours", _l("Heures de travail"), "hours", 0, MONEY),
+    Indicator("fte", _l("Emplois (ETP)"), "fte", 1, MONEY),
 ]
 BY_KEY = {i.key: i for i in INDICATORS}
 TARGETABLE = frozenset(i.key for i in INDICATORS if i.kind != "object")
@@ -71,17 +73,18 @@ POINT_LEVEL = frozenset({"bottles_collected", "bottles_picked_up", "bottles_rece
                          "median_days_full_to_pickup", "median_days_pickup_to_receipt",
                          "return_rate"})
 REFERENCES: dict[str, tuple[float | None, str]] = {
-    "collected_to_reused": (0.36, "Test jurassien 2016-17 : 50 000 collectées, 18 000 réemployées"),
-    "return_rate": (0.55, "0,15 automates de supermarché (2025) · ≈0,55 pilote catalan · "
-                          "0,95-0,97 filières matures"),
-    "wash_yield": (0.95, "Les inspecteurs de bouteilles écartent environ 5 consignées sur 100"),
-    "cost_per_clean_bottle_eur": (0.25, "0,20-0,29 € chez les opérateurs français du réemploi, 2019-2022"),
+    "collected_to_reused": (0.36, _l("Test jurassien 2016-17 : 50 000 collectées, 18 000 réemployées")),
+    "return_rate": (0.55, _l("0,15 automates de supermarché (2025) · ≈0,55 pilote catalan · "
+                             "0,95-0,97 filières matures")),
+    "wash_yield": (0.95, _l("Les inspecteurs de bouteilles écartent environ 5 consignées sur 100")),
+    "cost_per_clean_bottle_eur": (0.25, _l("0,20-0,29 € chez les opérateurs français du réemploi, "
+                                           "2019-2022")),
 }
-LABELS_IN_PROGRESS = {"clean_stock_end": "Stock propre à ce jour"}
+LABELS_IN_PROGRESS = {"clean_stock_end": _l("Stock propre à ce jour")}
 
 
 def label(key: str, covered: Period | None = None) -> str:
-    """An indicator's French label; while the phase runs, "en fin de phase" becomes "à ce jour"."""
+    """An indicator's label (lazy); while the phase runs, "en fin de phase" becomes "à ce jour"."""
     if covered is not None and covered.in_progress and key in LABELS_IN_PROGRESS:
         return LABELS_IN_PROGRESS[key]
     return BY_KEY[key].label
@@ -226,12 +229,12 @@ def median(values: list[float]) -> float | None:
 
 
 FUNNEL_STEPS = [
-    ("bottles_collected", "Collectées"), ("bottles_picked_up", "Enlevées"),
-    ("bottles_received", "Réceptionnées"), ("bottles_sorted", "Triées réemployables"),
-    ("bottles_accepted", "Conformes après lavage"), ("bottles_sold", "Revendues"),
+    ("bottles_collected", _l("Collectées")), ("bottles_picked_up", _l("Enlevées")),
+    ("bottles_received", _l("Réceptionnées")), ("bottles_sorted", _l("Triées réemployables")),
+    ("bottles_accepted", _l("Conformes après lavage")), ("bottles_sold", _l("Revendues")),
 ]
-FUNNEL_LOSSES = ["Restées au point", "Perdues / écart en transport", "Écartées au tri",
-                 "Rebuts de lavage / en attente", "Stock propre non vendu"]
+FUNNEL_LOSSES = [_l("Restées au point"), _l("Perdues / écart en transport"), _l("Écartées au tri"),
+                 _l("Rebuts de lavage / en attente"), _l("Stock propre non vendu")]
 
 
 def funnel(values: dict) -> list[dict]:
@@ -251,18 +254,21 @@ def funnel(values: dict) -> list[dict]:
 # ---------------------------------------------------------------- clean stock age
 
 
+AGE_BUCKETS = (_l("moins de 30 jours"), _l("30 à 90 jours"), _l("plus de 90 jours"))
+
+
 def stock_age(stock: int, inflow_by_day: list[tuple[date, int]], at: date) -> dict[str, int]:
     """Split today's clean stock by age, assuming the oldest bottles leave first (FIFO)."""
-    buckets = {"moins de 30 jours": 0, "30 à 90 jours": 0, "plus de 90 jours": 0}
+    young, middle, old = AGE_BUCKETS
+    buckets = {young: 0, middle: 0, old: 0}
     left = stock
     for day, qty in sorted(inflow_by_day, reverse=True):
         if left <= 0:
             break
         take = min(qty, left)
         age = (at - day).days
-        key = "moins de 30 jours" if age < 30 else "30 à 90 jours" if age < 90 else "plus de 90 jours"
-        buckets[key] += take
+        buckets[young if age < 30 else middle if age < 90 else old] += take
         left -= take
     if left > 0:
-        buckets["plus de 90 jours"] += left
+        buckets[old] += left
     return buckets

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,26 +30,27 @@ MAX_SOURCE = 500
 
 
 def save_phase(session: Session, data: PhaseInput, phase: Phase | None = None) -> Phase:
-    """Create (or update) a phase; raises PhaseError with a French message, changing nothing."""
+    """Create (or update) a phase; raises PhaseError with a message for the person, changing nothing."""
     name = (data.name or "").strip()
     if not name or len(name) > 80:
-        raise PhaseError("Le nom de la phase doit faire de 1 à 80 caractères.")
+        raise PhaseError(_l("Le nom de la phase doit faire de 1 à 80 caractères."))
     clash = session.scalar(select(Phase).where(func.lower(Phase.name) == name.lower()))
     if clash is not None and clash is not phase:
-        raise PhaseError(f"Une phase s'appelle déjà « {name} ».")
-    first = parse_day(data.start, "Premier jour")
-    last = parse_day(data.end, "Dernier jour")
+        raise PhaseError(_l("Une phase s'appelle déjà « %(name)s ».", name=name))
+    first = parse_day(data.start, _l("Premier jour"))
+    last = parse_day(data.end, _l("Dernier jour"))
     others = session.execute(select(Phase.name, Phase.start_date, Phase.end_date)
                              .where(Phase.id != (phase.id if phase else -1))).all()
     check_dates(first, last, [tuple(o) for o in others])
     if len(data.description or "") > MAX_DESCRIPTION:
-        raise PhaseError(f"La description dépasse {MAX_DESCRIPTION} caractères.")
+        raise PhaseError(_l("La description dépasse %(max)s caractères.", max=MAX_DESCRIPTION))
     params = {}
     for key in set(data.params) | set(data.sources):
         value = parse_param(key, data.params.get(key))
         source = (data.sources.get(key) or "").strip()
         if len(source) > MAX_SOURCE:
-            raise PhaseError(f"La source de « {PARAMS[key].label} » dépasse {MAX_SOURCE} caractères.")
+            raise PhaseError(_l("La source de « %(label)s » dépasse %(max)s caractères.",
+                                label=PARAMS[key].label, max=MAX_SOURCE))
         if value is not None:
             params[key] = {"value": value, "source": source}
     targets = {}
@@ -69,6 +71,7 @@ def save_phase(session: Session, data: PhaseInput, phase: Phase | None = None) -
 def phase_by_name(session: Session, name: str) -> Phase:
     phase = session.scalar(select(Phase).where(func.lower(Phase.name) == (name or "").strip().lower()))
     if phase is None:
-        known = ", ".join(session.scalars(select(Phase.name).order_by(Phase.start_date))) or "aucune"
-        raise PhaseError(f"Phase inconnue : « {name} ». Phases existantes : {known}.")
+        known = ", ".join(session.scalars(select(Phase.name).order_by(Phase.start_date))) or _l("aucune")
+        raise PhaseError(_l("Phase inconnue : « %(name)s ». Phases existantes : %(known)s.", name=name,
+                            known=known))
     return phase

@@ -1,4 +1,5 @@
-"""The phase report for funders: a multi-page A4 PDF (reportlab, charts as matplotlib PNG)."""
+"""The phase report for funders: a multi-page A4 PDF (reportlab, charts as matplotlib PNG), in the language
+of the page that asked for it (French from the command line)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import matplotlib
+from flask_babel import format_time, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -29,7 +33,7 @@ from reportlab.platypus import (
 from bottles.rules import PARIS
 from reports import charts
 from reports.charts import phase_chart
-from reports.french import fmt_cell, fmt_value
+from reports.french import fmt_cell, fmt_value, french
 from reports.indicators import BY_KEY, REFERENCES, label
 from reports.period import period_sentence
 from reports.report import Report
@@ -86,15 +90,16 @@ GRID = TableStyle([
 
 
 def _table(data: DataTable, styles: dict, widths: list[float] | None = None, limit: int = 40) -> Table:
-    """A data table as a reportlab Table: French cells, numbers right-aligned, the total in bold."""
-    head = [Paragraph(escape(header), styles["cell"]) for header in data.headers]
+    """A data table as a reportlab Table: cells in the person's language, numbers right-aligned, the total
+    in bold."""
+    head = [Paragraph(escape(str(header)), styles["cell"]) for header in data.headers]
     body = []
     for row in data.rows[:limit] + ([data.total] if data.total and data.rows else []):
         body.append([Paragraph(escape(fmt_cell(value, data.headers[i])),
                                styles["num"] if i in data.numeric else styles["cell"])
                      for i, value in enumerate(row)])
     if not data.rows:
-        body.append([Paragraph("Aucune ligne sur la période.", styles["cell"])]
+        body.append([Paragraph(_("Aucune ligne sur la période."), styles["cell"])]
                     + [""] * (len(data.headers) - 1))
     table = Table([head] + body, colWidths=widths, repeatRows=1)
     style = TableStyle(GRID.getCommands())
@@ -106,10 +111,17 @@ def _table(data: DataTable, styles: dict, widths: list[float] | None = None, lim
 
 
 def _day(value: date | datetime) -> str:
-    """A long French date ("1er septembre 2026"), as the pages write it."""
+    """A long date as the pages write it: "1er septembre 2026", "September 1, 2026"."""
     from bottles.i18n import day
 
     return day(value, "long")
+
+
+def _time(value: datetime) -> str:
+    """A time of day: "14 h 05" in French, as ever; Babel's short time in English ("2:05 PM")."""
+    if french():
+        return f"{value:%H h %M}"
+    return format_time(value, "short")
 
 
 def _footer(canvas, doc) -> None:
@@ -117,20 +129,21 @@ def _footer(canvas, doc) -> None:
     canvas.setFont("DejaVu", 7.5)
     canvas.setFillColor(colors.HexColor("#555555"))
     canvas.drawString(1.6 * cm, 1.0 * cm, doc.title)
-    canvas.drawRightString(A4[0] - 1.6 * cm, 1.0 * cm, f"page {doc.page}")
+    canvas.drawRightString(A4[0] - 1.6 * cm, 1.0 * cm, _("page %(num)s", num=doc.page))
     canvas.restoreState()
 
 
 def cover_page(report: Report, styles: dict, channel: str) -> list:
     """The title, what the figures cover, the phase's model and six key figures."""
     phase, values, covered = report.phase, report.values, report.period
-    title = "Bilan intermédiaire" if covered.in_progress else "Bilan"
-    key_figures = [["Bouteilles collectées", fmt_value("count", values["bottles_collected"])],
-                   ["Bouteilles revendues", fmt_value("count", values["bottles_sold"])],
-                   ["Rendement global", fmt_value("ratio", values["collected_to_reused"])],
-                   ["Rendement de lavage", fmt_value("ratio", values["wash_yield"])],
-                   ["CO₂ évité", fmt_value("kg", values["co2_avoided_kg"]) + " kg"],
-                   ["Coût par bouteille propre", fmt_value("eur", values["cost_per_clean_bottle_eur"])]]
+    title = (_("Bilan intermédiaire de la %(phase)s", phase=escape(phase.name)) if covered.in_progress
+             else _("Bilan de la %(phase)s", phase=escape(phase.name)))
+    key_figures = [[_("Bouteilles collectées"), fmt_value("count", values["bottles_collected"])],
+                   [_("Bouteilles revendues"), fmt_value("count", values["bottles_sold"])],
+                   [_("Rendement global"), fmt_value("ratio", values["collected_to_reused"])],
+                   [_("Rendement de lavage"), fmt_value("ratio", values["wash_yield"])],
+                   [_("CO₂ évité"), fmt_value("kg", values["co2_avoided_kg"]) + " kg"],
+                   [_("Coût par bouteille propre"), fmt_value("eur", values["cost_per_clean_bottle_eur"])]]
     figures = Table(key_figures, colWidths=[8 * cm, 5 * cm])
     figures.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "DejaVu"),
                                  ("FONTSIZE", (0, 0), (-1, -1), 12),
@@ -142,18 +155,19 @@ def cover_page(report: Report, styles: dict, channel: str) -> list:
     made_at = datetime.now(PARIS)
     return [
         Spacer(1, 3 * cm),
-        Paragraph(escape(channel), styles["big"]),
-        Paragraph(f"{title} de la {escape(phase.name)}", styles["h1"]),
-        Paragraph(f"Du {_day(phase.start_date)} au {_day(phase.end_date)} (heure de Paris)", styles["big"]),
+        Paragraph(escape(str(channel)), styles["big"]),
+        Paragraph(title, styles["h1"]),
+        Paragraph(_("Du %(first)s au %(last)s (heure de Paris)", first=_day(phase.start_date),
+                    last=_day(phase.end_date)), styles["big"]),
         Spacer(1, 0.3 * cm),
         Paragraph(f"<b>{escape(period_sentence(covered, _day))}</b>", styles["body"]),
         Spacer(1, 0.6 * cm),
         Paragraph(escape(phase.description or ""), styles["body"]),
         Spacer(1, 0.8 * cm),
         figures, Spacer(1, 1.5 * cm),
-        Paragraph(f"Rapport établi le {_day(made_at)} à {made_at:%H h %M} à partir du "
-                  "journal des mouvements. Les événements corrigés et leurs corrections sont "
-                  "exclus des indicateurs.", styles["small"]),
+        Paragraph(_("Rapport établi le %(day)s à %(time)s à partir du journal des mouvements. Les "
+                    "événements corrigés et leurs corrections sont exclus des indicateurs.",
+                    day=_day(made_at), time=_time(made_at)), styles["small"]),
         PageBreak(),
     ]
 
@@ -161,15 +175,15 @@ def cover_page(report: Report, styles: dict, channel: str) -> list:
 def indicators_page(report: Report, styles: dict) -> list:
     """Every indicator against its target, the previous phase and the reference, then the sources."""
     rows = [[Paragraph(header, styles["cell"]) for header in
-             ("Indicateur", "Valeur", "Objectif", escape(report.previous_name or "Phase précédente"),
-              "Référence")]]
+             (_("Indicateur"), _("Valeur"), _("Objectif"),
+              escape(report.previous_name or _("Phase précédente")), _("Référence"))]]
     for key, shown_label, value, target, _mark, previous, reference in report.table("indicateurs").rows:
         kind = BY_KEY[key].kind
         status = report.targets.get(key)
         shown_target = "—" if target is None else fmt_value(kind, target)
         if status:
-            shown_target += f"<br/><font size=7>{escape(status.mark)}</font>"
-        rows.append([Paragraph(escape(shown_label), styles["cell"]), fmt_value(kind, value),
+            shown_target += f"<br/><font size=7>{escape(str(status.mark))}</font>"
+        rows.append([Paragraph(escape(str(shown_label)), styles["cell"]), fmt_value(kind, value),
                      Paragraph(shown_target, styles["num"]),
                      fmt_value(kind, previous) if report.previous else "—",
                      fmt_value(kind, reference) if reference is not None else "—"])
@@ -177,30 +191,33 @@ def indicators_page(report: Report, styles: dict) -> list:
     style = TableStyle(GRID.getCommands())
     style.add("ALIGN", (1, 1), (-1, -1), "RIGHT")
     table.setStyle(style)
-    story: list = [Paragraph("Indicateurs", styles["h2"]), table, Spacer(1, 0.3 * cm)]
-    paces = [f"{label(key, report.period)} : {status.mark} — {status.text}."
+    story: list = [Paragraph(_("Indicateurs"), styles["h2"]), table, Spacer(1, 0.3 * cm)]
+    paces = [_("%(label)s : %(mark)s — %(text)s.", label=label(key, report.period), mark=status.mark,
+               text=status.text)
              for key, status in report.targets.items() if status.state in ("ahead", "behind")]
     if paces:
-        story += [Paragraph("Objectifs de la phase entière, suivis au rythme atteint : "
-                            + " ".join(escape(pace) for pace in paces), styles["small"]),
+        story += [Paragraph(_("Objectifs de la phase entière, suivis au rythme atteint : %(paces)s",
+                              paces=" ".join(escape(pace) for pace in paces)), styles["small"]),
                   Spacer(1, 0), Spacer(1, 0.3 * cm)]
-    story += [Paragraph("Références : " + " · ".join(f"{BY_KEY[key].label} — {escape(source)}"
-                                                     for key, (_value, source) in REFERENCES.items()),
-                        styles["small"]),
+    references = " · ".join(f"{escape(str(BY_KEY[key].label))} — {escape(str(source))}"
+                            for key, (_value, source) in REFERENCES.items())
+    story += [Paragraph(_("Références : %(references)s", references=references), styles["small"]),
               PageBreak()]
     return story
 
 
 def charts_pages(report: Report, styles: dict) -> list:
     """Where bottles are lost, collection and washing by month, clean stock age and the crate fleet."""
-    stock = f"{escape(label('clean_stock_end', report.period))} : " \
-        f"{fmt_value('count', report.values['clean_stock_end'])} bouteilles."
+    count = report.values["clean_stock_end"] or 0
+    stock = ngettext("%(label)s : %(bottles)s bouteille.", "%(label)s : %(bottles)s bouteilles.", count,
+                     label=escape(str(label("clean_stock_end", report.period))),
+                     bottles=fmt_value("count", report.values["clean_stock_end"]))
     return [
-        Paragraph("Où se perdent les bouteilles", styles["h2"]), _png(phase_chart(report, "entonnoir")),
+        Paragraph(_("Où se perdent les bouteilles"), styles["h2"]), _png(phase_chart(report, "entonnoir")),
         Spacer(1, 0.3 * cm), _png(phase_chart(report, "ecarts"), 15),
-        PageBreak(), Paragraph("Collecte et lavage", styles["h2"]),
+        PageBreak(), Paragraph(_("Collecte et lavage"), styles["h2"]),
         _png(phase_chart(report, "territoires")), Spacer(1, 0.3 * cm), _png(phase_chart(report, "lavage")),
-        PageBreak(), Paragraph("Stock propre et parc de caisses", styles["h2"]),
+        PageBreak(), Paragraph(_("Stock propre et parc de caisses"), styles["h2"]),
         Paragraph(stock, styles["body"]), _png(phase_chart(report, "age-stock"), 15),
         Spacer(1, 0.3 * cm), _png(phase_chart(report, "caisses"), 15),
     ]
@@ -212,12 +229,12 @@ TABLE_WIDTHS_CM = {"points": [2.7, 4.1, 2.9, 1.9, 1.8, 2.2, 2.0], "vignerons": [
 
 def tables_page(report: Report, styles: dict) -> list:
     """The points, estates, refusals, rejects and permanent labels, each cut at LIMIT rows."""
-    story: list = [PageBreak(), Paragraph("Tableaux", styles["h2"])]
+    story: list = [PageBreak(), Paragraph(_("Tableaux"), styles["h2"])]
     for name, widths in TABLE_WIDTHS_CM.items():
         data = report.table(name)
-        suffix = f" ({len(data.rows)} lignes, les {LIMIT} premières ; toutes dans les exports CSV et XLSX)" \
-            if len(data.rows) > LIMIT else ""
-        title = Paragraph(f"<b>{escape(data.title)}</b>{suffix}", styles["body"])
+        suffix = _(" (%(rows)s lignes, les %(limit)s premières ; toutes dans les exports CSV et XLSX)",
+                   rows=len(data.rows), limit=LIMIT) if len(data.rows) > LIMIT else ""
+        title = Paragraph(f"<b>{escape(str(data.title))}</b>{suffix}", styles["body"])
         table = _table(data, styles, [width * cm for width in widths], LIMIT)
         short = len(data.rows) < 15  # a short table stays on the page of its title
         story += [KeepTogether([title, table])] if short else [title, table]
@@ -227,20 +244,23 @@ def tables_page(report: Report, styles: dict) -> list:
 
 def parameters_page(report: Report, styles: dict) -> list:
     """Each parameter's value and source, and how the phase's window and fixed costs are counted."""
-    rows = [["Paramètre", "Valeur", "Source"]]
+    rows = [[_("Paramètre"), _("Valeur"), _("Source")]]
     for _key, param_label, value, unit, source in report.table("parametres").rows:
-        shown = "non renseigné" if value is None else f"{fmt_cell(float(value))} {unit}"
-        rows.append([Paragraph(escape(param_label), styles["cell"]), Paragraph(escape(shown), styles["num"]),
-                     Paragraph(escape(source), styles["cell"])])
+        shown = _("non renseigné") if value is None else f"{fmt_cell(float(value))} {unit}"
+        rows.append([Paragraph(escape(str(param_label)), styles["cell"]),
+                     Paragraph(escape(shown), styles["num"]), Paragraph(escape(str(source)), styles["cell"])])
     table = Table(rows, colWidths=[5 * cm, 3 * cm, 9 * cm], repeatRows=1)
     table.setStyle(GRID)
-    return [PageBreak(), Paragraph("Paramètres et sources", styles["h2"]), table, Spacer(1, 0.5 * cm),
-            Paragraph("Coûts fixes : un montant annuel, compté au prorata des jours couverts. "
-                      "Une phase court du premier jour 00 h 00 "
-                      "au lendemain du dernier jour 00 h 00, heure de Paris.", styles["small"])]
+    return [PageBreak(), Paragraph(_("Paramètres et sources"), styles["h2"]), table, Spacer(1, 0.5 * cm),
+            Paragraph(_("Coûts fixes : un montant annuel, compté au prorata des jours couverts. Une phase "
+                        "court du premier jour 00 h 00 au lendemain du dernier jour 00 h 00, heure de "
+                        "Paris."), styles["small"])]
 
 
-def phase_pdf(report: Report, channel: str = "Filière de réemploi des bouteilles du Jura") -> bytes:
+CHANNEL = _l("Filière de réemploi des bouteilles du Jura")
+
+
+def phase_pdf(report: Report, channel: str = CHANNEL) -> bytes:
     """The report's pages: cover, indicators, charts, tables, parameters with their sources."""
     _fonts()
     styles = _styles()

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext, ngettext
+
 from bottles.rules import PARIS
-from reports.french import plural
+from reports.french import fr_number
 
 
 def phase_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
@@ -92,17 +94,24 @@ def compare_days(periods: list[Period]) -> int | None:
     return min(p.elapsed_days for p in periods)
 
 
+def day_count(days: int) -> str:
+    """"1 jour", "0 jour", "3 jours" in French; "1 day", "3 days" in English."""
+    return ngettext("%(days)s jour", "%(days)s jours", days, days=fr_number(days, 0))
+
+
 def period_sentence(covered: Period, fmt_day: Callable[[date], str]) -> str:
-    """What the figures cover, in one French sentence (dashboard, PDF, command line)."""
+    """What the figures cover, in one sentence in the person's language (dashboard, PDF, command line)."""
+    first, last = fmt_day(covered.first_day), fmt_day(covered.last_day)
     if covered.status == "not_started":
-        return (f"Phase pas encore commencée : elle commence le {fmt_day(covered.first_day)} ; "
-                "aucun chiffre avant.")
+        return gettext("Phase pas encore commencée : elle commence le %(first)s ; aucun chiffre avant.",
+                       first=first)
     if covered.status == "finished":
-        return (f"Phase terminée : chiffres du {fmt_day(covered.first_day)} au {fmt_day(covered.last_day)} "
-                f"({plural(covered.phase_days, 'jour', 'jours')}).")
+        return gettext("Phase terminée : chiffres du %(first)s au %(last)s (%(days)s).", first=first,
+                       last=last, days=day_count(covered.phase_days))
     if not covered.elapsed_days:
-        return ("Phase en cours depuis aujourd'hui : les chiffres couvrent les journées complètes, "
-                "les premiers paraîtront demain.")
-    return (f"Phase en cours : chiffres du {fmt_day(covered.first_day)} au {fmt_day(covered.until)} inclus "
-            f"(jusqu'à minuit, heure de Paris), soit {plural(covered.elapsed_days, 'jour', 'jours')} sur "
-            f"{covered.phase_days} ; elle se termine le {fmt_day(covered.last_day)}.")
+        return gettext("Phase en cours depuis aujourd'hui : les chiffres couvrent les journées complètes, "
+                       "les premiers paraîtront demain.")
+    return gettext("Phase en cours : chiffres du %(first)s au %(until)s inclus (jusqu'à minuit, heure de "
+                   "Paris), soit %(days)s sur %(total)s ; elle se termine le %(last)s.", first=first,
+                   until=fmt_day(covered.until), days=day_count(covered.elapsed_days),
+                   total=covered.phase_days, last=last)

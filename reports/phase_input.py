@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
+
+from flask_babel import lazy_gettext as _l
 
 from bottles.rules import CO2_NEW_BOTTLE_KG, CO2_REUSED_BOTTLE_KG
-from reports.french import plain_number
+from reports.french import Later, plain_number, short_day
 from reports.indicators import BY_KEY, TARGETABLE
 
 
 class PhaseError(ValueError):
-    """Bad phase input; the message is for the person (French)."""
+    """Bad phase input; the message (lazy) is for the person, in their language."""
 
 
 @dataclass(frozen=True)
@@ -29,26 +32,27 @@ class Param:
 
 
 PARAMS: dict[str, Param] = {param.key: param for param in (
-    Param("new_bottle_price_eur", "Prix d'une bouteille neuve", 0.80,
-          "Prix payé par un producteur bourguignon avant 2022 (doublé à 1,60 € en 2022-23) ; presse, 2023",
+    Param("new_bottle_price_eur", _l("Prix d'une bouteille neuve"), 0.80,
+          _l("Prix payé par un producteur bourguignon avant 2022 (doublé à 1,60 € en 2022-23) ; "
+             "presse, 2023"), 0, 10),
+    Param("resale_price_eur", _l("Prix de revente prévu"), 0.30,
+          _l("Prix tout compris du réemploi vers 0,23-0,29 € (Ma Bouteille s'appelle Reviens ; "
+             "Bout' à Bout', 2022)"), 0, 10),
+    Param("wash_cost_per_bottle_eur", _l("Coût de lavage par bouteille"), 0.22,
+          _l("Prix du seul lavage 0,20-0,26 € par bouteille standard (laveurs français, 2019-2022)"),
           0, 10),
-    Param("resale_price_eur", "Prix de revente prévu", 0.30,
-          "Prix tout compris du réemploi vers 0,23-0,29 € (Ma Bouteille s'appelle Reviens ; "
-          "Bout' à Bout', 2022)", 0, 10),
-    Param("wash_cost_per_bottle_eur", "Coût de lavage par bouteille", 0.22,
-          "Prix du seul lavage 0,20-0,26 € par bouteille standard (laveurs français, 2019-2022)", 0, 10),
-    Param("cost_per_km_eur", "Coût par kilomètre de tournée", 0.60,
-          "Estimation pour un utilitaire léger ; à fixer d'après les comptes de la phase", 0, 20),
-    Param("fixed_costs_eur", "Coûts fixes annuels", 0.0,
-          "À saisir d'après les comptes (montant pour un an ; une phase est chargée au prorata "
-          "des jours qu'elle couvre)", 0, 10_000_000, "€/an"),
-    Param("co2_new_bottle_kg", "CO₂ d'une bouteille neuve", CO2_NEW_BOTTLE_KG,
-          "~550 g de verre × ~0,8 kg CO₂e par kg de verre neuf", 0, 10, "kg"),
-    Param("co2_reused_bottle_kg", "CO₂ d'une bouteille réemployée", CO2_REUSED_BOTTLE_KG,
-          "Le réemploi évite ~76-85 % de l'impact de la bouteille (ADEME 2018 ; revue Zero Waste Europe)",
-          0, 10, "kg"),
-    Param("bottles_on_market", "Bouteilles éligibles mises sur le marché local", None,
-          "Estimation de la coordination pour la phase", 1, 1_000_000_000, "bouteilles"),
+    Param("cost_per_km_eur", _l("Coût par kilomètre de tournée"), 0.60,
+          _l("Estimation pour un utilitaire léger ; à fixer d'après les comptes de la phase"), 0, 20),
+    Param("fixed_costs_eur", _l("Coûts fixes annuels"), 0.0,
+          _l("À saisir d'après les comptes (montant pour un an ; une phase est chargée au prorata "
+             "des jours qu'elle couvre)"), 0, 10_000_000, _l("€/an")),
+    Param("co2_new_bottle_kg", _l("CO₂ d'une bouteille neuve"), CO2_NEW_BOTTLE_KG,
+          _l("~550 g de verre × ~0,8 kg CO₂e par kg de verre neuf"), 0, 10, "kg"),
+    Param("co2_reused_bottle_kg", _l("CO₂ d'une bouteille réemployée"), CO2_REUSED_BOTTLE_KG,
+          _l("Le réemploi évite ~76-85 % de l'impact de la bouteille (ADEME 2018 ; revue Zero Waste "
+             "Europe)"), 0, 10, "kg"),
+    Param("bottles_on_market", _l("Bouteilles éligibles mises sur le marché local"), None,
+          _l("Estimation de la coordination pour la phase"), 1, 1_000_000_000, _l("bouteilles")),
 )}
 
 
@@ -57,22 +61,24 @@ def parse_day(raw: str, what: str) -> date:
     try:
         return date.fromisoformat((raw or "").strip())
     except ValueError:
-        raise PhaseError(f"{what} : « {raw} » n'est pas une date AAAA-MM-JJ.") from None
+        raise PhaseError(_l("%(what)s : « %(raw)s » n'est pas une date AAAA-MM-JJ.", what=what,
+                            raw=raw)) from None
 
 
 def check_dates(first_day: date, last_day: date,
                 others: list[tuple[str, date, date]]) -> None:
     """Dates in order, within a sane range, and no overlap with any other phase."""
     if first_day > last_day:
-        raise PhaseError("Le premier jour doit précéder (ou égaler) le dernier jour.")
+        raise PhaseError(_l("Le premier jour doit précéder (ou égaler) le dernier jour."))
     if first_day.year < 2000 or last_day.year > 2100:
-        raise PhaseError("Les dates doivent être entre 2000 et 2100.")
+        raise PhaseError(_l("Les dates doivent être entre 2000 et 2100."))
     if (last_day - first_day).days > 3 * 366:
-        raise PhaseError("Une phase ne peut pas durer plus de trois ans.")
+        raise PhaseError(_l("Une phase ne peut pas durer plus de trois ans."))
     for name, start, end in others:
         if first_day <= end and start <= last_day:
-            raise PhaseError(f"Ces dates chevauchent la phase « {name} » ({start:%d/%m/%Y} – "
-                             f"{end:%d/%m/%Y}).")
+            raise PhaseError(_l("Ces dates chevauchent la phase « %(name)s » (%(start)s – %(end)s).",
+                                name=name, start=Later(partial(short_day, start)),
+                                end=Later(partial(short_day, end))))
 
 
 def parse_number(raw: object, what: str) -> float:
@@ -81,43 +87,49 @@ def parse_number(raw: object, what: str) -> float:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise PhaseError(f"{what} : « {raw} » n'est pas un nombre.") from None
+        raise PhaseError(_l("%(what)s : « %(raw)s » n'est pas un nombre.", what=what, raw=raw)) from None
     if not value.is_finite():
-        raise PhaseError(f"{what} : « {raw} » n'est pas un nombre.")
+        raise PhaseError(_l("%(what)s : « %(raw)s » n'est pas un nombre.", what=what, raw=raw))
     return float(value)
 
 
 def parse_param(key: str, raw: object) -> float | None:
     """A parameter's value checked against its range; empty means unset (default)."""
     if key not in PARAMS:
-        raise PhaseError(f"Paramètre inconnu : « {key} ». Paramètres possibles : "
-                         f"{', '.join(PARAMS)}.")
+        raise PhaseError(_l("Paramètre inconnu : « %(key)s ». Paramètres possibles : %(known)s.",
+                            key=key, known=", ".join(PARAMS)))
     if raw is None or str(raw).strip() == "":
         return None
     param = PARAMS[key]
     value = parse_number(raw, param.label)
     if not param.low <= value <= param.high:
-        raise PhaseError(f"{param.label} : {raw} est hors de l'intervalle permis "
-                         f"({plain_number(param.low)} à {plain_number(param.high)}).")
+        raise PhaseError(_l("%(what)s : %(raw)s est hors de l'intervalle permis (%(low)s à %(high)s).",
+                            what=param.label, raw=raw, low=Later(partial(plain_number, param.low)),
+                            high=Later(partial(plain_number, param.high))))
     if key == "bottles_on_market" and value != int(value):
-        raise PhaseError(f"{param.label} : un nombre entier de bouteilles est attendu.")
+        raise PhaseError(_l("%(what)s : un nombre entier de bouteilles est attendu.", what=param.label))
     return value
 
 
 def parse_target(key: str, raw: object) -> float | None:
     """A target on an indicator, checked against what it can reach; empty means none."""
     if key not in TARGETABLE:
-        raise PhaseError(f"Objectif inconnu : « {key} ». Les objectifs portent sur les indicateurs "
-                         "de docs/indicators.md (par ex. collected_to_reused, bottles_collected).")
+        raise PhaseError(_l("Objectif inconnu : « %(key)s ». Les objectifs portent sur les indicateurs "
+                            "de docs/indicators.md (par ex. collected_to_reused, bottles_collected).",
+                            key=key))
     if raw is None or str(raw).strip() == "":
         return None
     indicator = BY_KEY[key]
-    value = parse_number(raw, f"Objectif « {indicator.label} »")
+    value = parse_number(raw, _l("Objectif « %(label)s »", label=indicator.label))
     high = 1 if indicator.kind == "ratio" else 1_000_000_000
+    if high == 1 and not 0 <= value <= high:
+        raise PhaseError(_l("Objectif « %(label)s » : %(raw)s est hors de l'intervalle permis "
+                            "(0 à %(high)s ; un taux s’écrit 0,52 pour 52 %%).", label=indicator.label,
+                            raw=raw, high=Later(partial(plain_number, high))))
     if not 0 <= value <= high:
-        raise PhaseError(f"Objectif « {indicator.label} » : {raw} est hors de l'intervalle permis "
-                         f"(0 à {plain_number(high)}"
-                         f"{' ; un taux s’écrit 0,52 pour 52 %' if high == 1 else ''}).")
+        raise PhaseError(_l("Objectif « %(label)s » : %(raw)s est hors de l'intervalle permis "
+                            "(0 à %(high)s).", label=indicator.label, raw=raw,
+                            high=Later(partial(plain_number, high))))
     return value
 
 
@@ -127,7 +139,8 @@ def parse_pairs(pairs: list[str], what: str) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise PhaseError(f"{what} « {pair} » : la forme attendue est clé=valeur.")
+            raise PhaseError(_l("%(what)s « %(pair)s » : la forme attendue est clé=valeur.", what=what,
+                                pair=pair))
         out[key.strip()] = value.strip()
     return out
 
@@ -145,5 +158,5 @@ def param_source(stored: dict, key: str) -> str:
     """Where a parameter's value comes from: the phase's own source, else the default's."""
     own = (stored or {}).get(key) or {}
     if own.get("value") is not None:
-        return own.get("source") or "Valeur saisie pour la phase (source non précisée)"
+        return own.get("source") or _l("Valeur saisie pour la phase (source non précisée)")
     return PARAMS[key].source

@@ -13,6 +13,7 @@ from sqlalchemy import Float, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
+from bottles.i18n import label
 from bottles.models import (
     BottleModel,
     CollectionPoint,
@@ -268,6 +269,11 @@ def names(session: Session) -> dict[str, dict[int, tuple]]:
         "reason": {i: (c, lab) for i, c, lab in session.execute(
             select(Reason.id, Reason.code, Reason.label_fr))},
     }
+
+
+def reason_labels(session: Session) -> dict[str, str]:
+    """Each reason's label by code, in the person's language (the English one when set)."""
+    return {reason.code: label(reason) for reason in session.scalars(select(Reason))}
 
 
 def territories(session: Session) -> list[str]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bottles.rules import CRATE_STATE_LABELS, PARIS, CrateState, wash_yield
 from reports import queries, rollup_read
+from reports.french import SHARE, YIELD
 from reports.indicators import BY_KEY, INDICATORS, REFERENCES, compute, funnel, label, stock_age
 from reports.models import Phase
 from reports.period import Period, fixed_cost_share, period, period_bounds, phase_bounds
@@ -79,7 +82,7 @@ def build_cached(session: Session, phase: Phase, point_ids: tuple[int, ...] | No
 
 @dataclass
 class Table:
-    """A table as shown, exported to CSV and put in the workbook (French headers)."""
+    """A table as shown, exported to CSV and put in the workbook (headers in the person's language)."""
 
     name: str
     title: str
@@ -149,7 +152,7 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
     prev_days = covered.elapsed_days if covered.in_progress else None
     prev_values = phase_kpis(session, previous, now, prev_days) if previous else None
     names = queries.names(session)
-    reason_labels = {code: label for code, label in names["reason"].values()}
+    reason_labels = queries.reason_labels(session)
     at = min(scope.end, now)
     fleet, stale = queries.crate_fleet(session, at)
     if ledger is not None:
@@ -164,7 +167,7 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
         phase=PhaseInfo(phase.id, phase.name, phase.start_date, phase.end_date, phase.description or "",
                         dict(phase.targets or {})),
         scope=scope, period=covered, values=values, previous=prev_values, previous_days=prev_days,
-        previous_name=(f"{previous.name} ({prev_days} premiers jours)" if prev_days else previous.name)
+        previous_name=first_days(previous.name, prev_days)
         if previous else None, params=params, funnel=funnel(values),
         by_territory=by_territory, wash=wash,
         stock_age=stock_age(values["clean_stock_end"] or 0, inflow,
@@ -178,9 +181,9 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
         indicator_table(report, phase),
         point_table(rows, names["point"]),
         winemaker_table(rows, names["winemaker"], params),
-        reason_table("refus", "Écarts au tri par motif", values["refused_by_reason"] or {},
+        reason_table("refus", _l("Écarts au tri par motif"), values["refused_by_reason"] or {},
                      reason_labels),
-        reason_table("rebuts", "Rebuts de lavage par motif", values["rejected_by_reason"] or {},
+        reason_table("rebuts", _l("Rebuts de lavage par motif"), values["rejected_by_reason"] or {},
                      reason_labels),
         permanent_label_table(rows, names),
         monthly_table(report.by_territory),
@@ -191,21 +194,29 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
     return report
 
 
-STATUS_FR = {"finished": "terminée", "in_progress": "en cours", "not_started": "pas commencée"}
+STATUS_FR = {"finished": _l("terminée"), "in_progress": _l("en cours"), "not_started": _l("pas commencée")}
+TOTAL = _l("Total")
+
+
+def first_days(name: str | None, days: int | None) -> str | None:
+    """A phase's name, and "(16 premiers jours)" when it is read over its first days only."""
+    if name is None or not days:
+        return name
+    return ngettext("%(name)s (%(num)s premier jour)", "%(name)s (%(num)s premiers jours)", days, name=name)
 
 
 def period_table(covered: Period) -> Table:
     """What the figures cover: the phase's state and the last day included (exports say it too)."""
     until = covered.until.isoformat() if covered.elapsed_days else None
-    rows = [["phase_status", "État de la phase", covered.status, STATUS_FR[covered.status]],
-            ["first_day", "Premier jour de la phase", covered.first_day.isoformat(), ""],
-            ["last_day", "Dernier jour de la phase", covered.last_day.isoformat(), ""],
-            ["figures_until", "Chiffres jusqu'au (inclus)", until,
-             "minuit, heure de Paris" if covered.in_progress else ""],
-            ["elapsed_days", "Jours couverts", covered.elapsed_days, ""],
-            ["phase_days", "Jours de la phase", covered.phase_days, ""]]
-    return Table("periode", "Période couverte par les chiffres", ["Clé", "Champ", "Valeur", "Précision"],
-                 rows)
+    rows = [["phase_status", _l("État de la phase"), covered.status, STATUS_FR[covered.status]],
+            ["first_day", _l("Premier jour de la phase"), covered.first_day.isoformat(), ""],
+            ["last_day", _l("Dernier jour de la phase"), covered.last_day.isoformat(), ""],
+            ["figures_until", _l("Chiffres jusqu'au (inclus)"), until,
+             _l("minuit, heure de Paris") if covered.in_progress else ""],
+            ["elapsed_days", _l("Jours couverts"), covered.elapsed_days, ""],
+            ["phase_days", _l("Jours de la phase"), covered.phase_days, ""]]
+    return Table("periode", _l("Période couverte par les chiffres"),
+                 [_l("Clé"), _l("Champ"), _l("Valeur"), _l("Précision")], rows)
 
 
 def indicator_table(report: Report, phase: Phase) -> Table:
@@ -218,10 +229,10 @@ def indicator_table(report: Report, phase: Phase) -> Table:
         rows.append([ind.key, label(ind.key, report.period), report.values.get(ind.key),
                      (phase.targets or {}).get(ind.key), status.mark if status else None,
                      (report.previous or {}).get(ind.key), ref[0] if ref else None])
-    previous_header = "Phase précédente" + (f" ({report.previous_days} premiers jours)"
-                                            if report.previous_days else "")
-    return Table("indicateurs", "Indicateurs", ["Clé", "Indicateur", "Valeur", "Objectif",
-                                                 "Suivi de l'objectif", previous_header, "Référence"], rows,
+    previous_header = first_days(gettext("Phase précédente"), report.previous_days)
+    return Table("indicateurs", _l("Indicateurs"), [_l("Clé"), _l("Indicateur"), _l("Valeur"), _l("Objectif"),
+                                                     _l("Suivi de l'objectif"), previous_header,
+                                                     _l("Référence")], rows,
                  numeric={2, 3, 5, 6})
 
 
@@ -240,10 +251,10 @@ def point_table(rows: list[tuple], points: dict) -> Table:
         code, name, territory = points.get(point_id, ("?", "?", ""))
         out.append([code, name, territory or "", *line])
     out.sort(key=lambda r: -r[3])
-    total = ["Total", "", "", *(sum(r[i] for r in out) for i in range(3, 7))]
-    return Table("points", "Par point de collecte",
-                 ["Code", "Point de collecte", "Territoire", "Collectées", "Enlevées",
-                  "Réceptionnées", "Pertes en transport"], out, total, {3, 4, 5, 6})
+    total = [TOTAL, "", "", *(sum(r[i] for r in out) for i in range(3, 7))]
+    return Table("points", _l("Par point de collecte"),
+                 [_l("Code"), _l("Point de collecte"), _l("Territoire"), _l("Collectées"), _l("Enlevées"),
+                  _l("Réceptionnées"), _l("Pertes en transport")], out, total, {3, 4, 5, 6})
 
 
 def winemaker_table(rows: list[tuple], winemakers: dict, params: dict) -> Table:
@@ -261,19 +272,19 @@ def winemaker_table(rows: list[tuple], winemakers: dict, params: dict) -> Table:
         out.append([code, estate, q, round(cents / 100, 2), round(q * new_price - cents / 100, 2),
                     round(glass / 1000, 1)])
     out.sort(key=lambda r: -r[2])
-    total = ["Total", "", sum(r[2] for r in out), round(sum(r[3] for r in out), 2),
+    total = [TOTAL, "", sum(r[2] for r in out), round(sum(r[3] for r in out), 2),
              round(sum(r[4] for r in out), 2), round(sum(r[5] for r in out), 1)]
-    return Table("vignerons", "Par vigneron acheteur",
-                 ["Code", "Domaine", "Bouteilles achetées", "Montant (€)", "Économie (€)",
-                  "Verre évité (kg)"], out, total, {2, 3, 4, 5})
+    return Table("vignerons", _l("Par vigneron acheteur"),
+                 [_l("Code"), _l("Domaine"), _l("Bouteilles achetées"), _l("Montant (€)"), _l("Économie (€)"),
+                  _l("Verre évité (kg)")], out, total, {2, 3, 4, 5})
 
 
 def reason_table(name: str, title: str, counts: dict[str, int], labels: dict[str, str]) -> Table:
     total = sum(counts.values())
     out = [[code, labels.get(code, code), q, round(q / total, 4) if total else None]
            for code, q in sorted(counts.items(), key=lambda kv: -kv[1])]
-    return Table(name, title, ["Code", "Motif", "Bouteilles", "Part"], out,
-                 ["Total", "", total, 1.0 if total else None], {2, 3})
+    return Table(name, title, [_l("Code"), _l("Motif"), _l("Bouteilles"), SHARE], out,
+                 [TOTAL, "", total, 1.0 if total else None], {2, 3})
 
 
 def permanent_label_table(rows: list[tuple], names: dict) -> Table:
@@ -286,11 +297,11 @@ def permanent_label_table(rows: list[tuple], names: dict) -> Table:
             by_estate[winemaker_id] = by_estate.get(winemaker_id, 0) + int(q)
     out = []
     for wid, q in sorted(by_estate.items(), key=lambda kv: -kv[1]):
-        code, estate = names["winemaker"].get(wid, ("—", "Domaine non identifié"))
+        code, estate = names["winemaker"].get(wid, ("—", _l("Domaine non identifié")))
         out.append([code, estate, q])
-    return Table("etiquettes", "Écarts pour étiquette permanente, par domaine",
-                 ["Code", "Domaine", "Bouteilles écartées"], out,
-                 ["Total", "", sum(r[2] for r in out)], {2})
+    return Table("etiquettes", _l("Écarts pour étiquette permanente, par domaine"),
+                 [_l("Code"), _l("Domaine"), _l("Bouteilles écartées")], out,
+                 [TOTAL, "", sum(r[2] for r in out)], {2})
 
 
 def monthly_table(by_territory: dict[str, dict[str, int]]) -> Table:
@@ -298,10 +309,10 @@ def monthly_table(by_territory: dict[str, dict[str, int]]) -> Table:
     terr = sorted(by_territory)
     out = [[m, *(by_territory[t].get(m, 0) for t in terr), sum(by_territory[t].get(m, 0) for t in terr)]
            for m in months]
-    total = ["Total", *(sum(by_territory[t].values()) for t in terr),
+    total = [TOTAL, *(sum(by_territory[t].values()) for t in terr),
              sum(sum(v.values()) for v in by_territory.values())]
-    return Table("mois", "Bouteilles collectées par mois et par territoire",
-                 ["Mois", *terr, "Total"], out, total, set(range(1, len(terr) + 2)))
+    return Table("mois", _l("Bouteilles collectées par mois et par territoire"),
+                 [_l("Mois"), *terr, TOTAL], out, total, set(range(1, len(terr) + 2)))
 
 
 def wash_table(wash: dict[str, dict[str, int]], labels: dict[str, str]) -> Table:
@@ -312,21 +323,21 @@ def wash_table(wash: dict[str, dict[str, int]], labels: dict[str, str]) -> Table
         out.append([month, washed, counts.get("clean", 0),
                     round(wash_yield(counts.get("clean", 0), washed), 4) if washed else None,
                     *(counts.get(c, 0) for c in codes)])
-    return Table("lavage", "Lavage par mois : rendement et rebuts par motif",
-                 ["Mois", "Lavées", "Conformes", "Rendement", *(labels.get(c, c) for c in codes)],
+    return Table("lavage", _l("Lavage par mois : rendement et rebuts par motif"),
+                 [_l("Mois"), _l("Lavées"), _l("Conformes"), YIELD, *(labels.get(c, c) for c in codes)],
                  out, None, set(range(1, 4 + len(codes))))
 
 
 def fleet_table(fleet: dict[str, int], stale: int) -> Table:
-    out = [[CRATE_STATE_LABELS.get(CrateState(s), s) if s in CrateState._value2member_map_ else s, n]
+    out = [[gettext(CRATE_STATE_LABELS[CrateState(s)]) if s in CrateState._value2member_map_ else s, n]
            for s, n in sorted(fleet.items())]
-    out.append(["en service, sans mouvement depuis 60 jours", stale])
-    return Table("caisses", "Parc de caisses", ["État", "Caisses"], out, None, {1})
+    out.append([_l("en service, sans mouvement depuis 60 jours"), stale])
+    return Table("caisses", _l("Parc de caisses"), [_l("État"), _l("Caisses")], out, None, {1})
 
 
 def params_table(phase: Phase) -> Table:
     values = effective_params(phase.parameters)
     out = [[key, p.label, values[key], p.unit, param_source(phase.parameters, key)]
            for key, p in PARAMS.items()]
-    return Table("parametres", "Paramètres et sources",
-                 ["Clé", "Paramètre", "Valeur", "Unité", "Source"], out, None, {2})
+    return Table("parametres", _l("Paramètres et sources"),
+                 [_l("Clé"), _l("Paramètre"), _l("Valeur"), _l("Unité"), _l("Source")], out, None, {2})

@@ -1,10 +1,13 @@
-"""The generated comparison of two phases: a verdict per indicator and short French sentences."""
+"""The generated comparison of two phases: a verdict per indicator and short sentences, French or English."""
 
 from __future__ import annotations
 
 import math
 
-from reports.french import fmt_value
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from reports.french import fmt_value, french
 from reports.indicators import BY_KEY, Indicator, ratio
 
 
@@ -33,42 +36,49 @@ def verdict(indicator: Indicator, before: float | None, after: float | None,
 
 
 SUMMARY: list[tuple[str, str, bool, str]] = [  # key, subject, plural, level | rel | days
-    ("collected_to_reused", "le rendement global", False, "level"),
-    ("bottles_collected", "les bouteilles collectées", True, "rel"),
-    ("return_rate", "le taux de retour", False, "level"),
-    ("eligible_share", "la part réemployable", False, "level"),
-    ("transit_loss", "les pertes en transport (par bouteille enlevée)", True, "rel"),
-    ("wash_yield", "le rendement de lavage", False, "level"),
-    ("sell_through", "le taux d'écoulement", False, "level"),
-    ("bottles_sold", "les bouteilles revendues", True, "rel"),
-    ("active_collection_points", "les points de collecte actifs", True, "level"),
-    ("active_winemakers", "les vignerons acheteurs", True, "level"),
-    ("avg_crate_fill", "le remplissage moyen des caisses", False, "level"),
-    ("median_days_full_to_pickup", "le délai médian plein → enlèvement", False, "days"),
-    ("median_days_pickup_to_receipt", "le délai médian enlèvement → réception", False, "days"),
-    ("cost_per_clean_bottle_eur", "le coût par bouteille propre", False, "level"),
-    ("co2_avoided_kg", "le CO₂ évité", False, "rel"),
+    ("collected_to_reused", _l("le rendement global"), False, "level"),
+    ("bottles_collected", _l("les bouteilles collectées"), True, "rel"),
+    ("return_rate", _l("le taux de retour"), False, "level"),
+    ("eligible_share", _l("la part réemployable"), False, "level"),
+    ("transit_loss", _l("les pertes en transport (par bouteille enlevée)"), True, "rel"),
+    ("wash_yield", _l("le rendement de lavage"), False, "level"),
+    ("sell_through", _l("le taux d'écoulement"), False, "level"),
+    ("bottles_sold", _l("les bouteilles revendues"), True, "rel"),
+    ("active_collection_points", _l("les points de collecte actifs"), True, "level"),
+    ("active_winemakers", _l("les vignerons acheteurs"), True, "level"),
+    ("avg_crate_fill", _l("le remplissage moyen des caisses"), False, "level"),
+    ("median_days_full_to_pickup", _l("le délai médian plein → enlèvement"), False, "days"),
+    ("median_days_pickup_to_receipt", _l("le délai médian enlèvement → réception"), False, "days"),
+    ("cost_per_clean_bottle_eur", _l("le coût par bouteille propre"), False, "level"),
+    ("co2_avoided_kg", _l("le CO₂ évité"), False, "rel"),
 ]
 # Losses compared as a share of the bottles that could be lost, so volume growth does not mislead.
 PER = {"transit_loss": "bottles_picked_up"}
+BY_REASON = (("refused_by_reason", _l("les écarts pour %(reason)s"), "bottles_received"),
+             ("rejected_by_reason", _l("les rebuts pour %(reason)s"), "bottles_washed"))
 
 
 def sentence(subject: str, plural: bool, style: str, kind: str, before: float, after: float) -> str | None:
-    """One French clause on how `subject` moved; None when a relative move is under 5 %."""
+    """One clause on how `subject` moved, in the person's language; None when a relative move is under 5 %."""
+    values = {"subject": subject, "before": fmt_value(kind, before), "after": fmt_value(kind, after)}
     if style == "level":
-        return (f"{subject} {'passent' if plural else 'passe'} de {fmt_value(kind, before)} "
-                f"à {fmt_value(kind, after)}")
+        return (gettext("%(subject)s passent de %(before)s à %(after)s", **values) if plural
+                else gettext("%(subject)s passe de %(before)s à %(after)s", **values))
     if style == "days":
-        return f"{subject} passe de {fmt_value(kind, before)} à {fmt_value(kind, after)} jours"
+        return gettext("%(subject)s passe de %(before)s à %(after)s jours", **values)
     relative = change(before, after)
     if relative is None or abs(relative) < 0.05:
         return None
-    verb = ("augmentent" if plural else "augmente") if relative > 0 else ("baissent" if plural else "baisse")
-    return f"{subject} {verb} de {abs(relative) * 100:.0f} %"
+    moved = {"subject": subject, "change": fmt_value("ratio", abs(relative))}
+    if relative > 0:
+        return (gettext("%(subject)s augmentent de %(change)s", **moved) if plural
+                else gettext("%(subject)s augmente de %(change)s", **moved))
+    return (gettext("%(subject)s baissent de %(change)s", **moved) if plural
+            else gettext("%(subject)s baisse de %(change)s", **moved))
 
 
 def summary(before: dict, after: dict, reason_labels: dict[str, str]) -> dict[str, list[str]]:
-    """Short French sentences from `before` to `after`: what improved, what got worse, the rest."""
+    """Short sentences from `before` to `after`: what improved, what got worse, the rest."""
     out: dict[str, list[str]] = {"better": [], "worse": [], "other": []}
     for key, subject, plural, style in SUMMARY:
         indicator = BY_KEY[key]
@@ -78,11 +88,10 @@ def summary(before: dict, after: dict, reason_labels: dict[str, str]) -> dict[st
         shown = "" if key in PER else indicator.kind  # a loss per bottle is not shown as a count
         if old is None or new is None or unchanged(shown, old, new):
             continue
-        text = sentence(subject, plural, style, indicator.kind, old, new)
+        text = sentence(str(subject), plural, style, indicator.kind, old, new)
         if text:
             out[{1: "better", -1: "worse", 0: "other"}[verdict(indicator, old, new, shown)]].append(text)
-    for by_reason, what, per in (("refused_by_reason", "les écarts pour", "bottles_received"),
-                                 ("rejected_by_reason", "les rebuts pour", "bottles_washed")):
+    for by_reason, what, per in BY_REASON:
         old_counts, new_counts = before.get(by_reason) or {}, after.get(by_reason) or {}
         moves = []
         for code in sorted(set(old_counts) | set(new_counts)):
@@ -92,18 +101,20 @@ def summary(before: dict, after: dict, reason_labels: dict[str, str]) -> dict[st
             if relative is not None and abs(relative) >= 0.1:
                 moves.append((abs(relative), code, old, new, relative))
         for _size, code, old, new, relative in sorted(moves, reverse=True)[:3]:
-            text = sentence(f"{what} {reason_labels.get(code, code).lower()}", True, "rel", "count", old, new)
+            subject = what % {"reason": reason_labels.get(code, code).lower()}
+            text = sentence(subject, True, "rel", "count", old, new)
             out["worse" if relative > 0 else "better"].append(text)
     return out
 
 
 def summary_text(parts: dict[str, list[str]]) -> str:
     """One paragraph: improvements first, then what got worse."""
+    separator = " ; " if french() else "; "
     chunks = []
     if parts["better"]:
-        chunks.append("Progrès : " + " ; ".join(parts["better"]) + ".")
+        chunks.append(gettext("Progrès : %(items)s.", items=separator.join(parts["better"])))
     if parts["worse"]:
-        chunks.append("Reculs : " + " ; ".join(parts["worse"]) + ".")
+        chunks.append(gettext("Reculs : %(items)s.", items=separator.join(parts["worse"])))
     if parts["other"]:
-        chunks.append("Par ailleurs, " + " ; ".join(parts["other"]) + ".")
-    return " ".join(chunks) or "Aucun changement notable entre ces phases."
+        chunks.append(gettext("Par ailleurs, %(items)s.", items=separator.join(parts["other"])))
+    return " ".join(chunks) or gettext("Aucun changement notable entre ces phases.")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
-from reports.french import fmt_value
+from flask_babel import lazy_gettext as _l
+
+from reports.french import Later, fmt_value
 from reports.indicators import Indicator
 from reports.period import Period
 
@@ -23,8 +26,8 @@ class TargetStatus:
     """How a value stands against its target: met / missed, or ahead / behind while in progress."""
 
     state: str  # met | missed | ahead | behind
-    mark: str  # a short French verdict
-    text: str  # the sentence shown under the target
+    mark: str  # a short verdict (lazy: in the person's language)
+    text: str  # the sentence shown under the target (lazy)
     expected: float | None = None  # where an even pace would be by now
     per_month: float | None = None  # what is needed (or still allowed) per remaining month
 
@@ -41,23 +44,24 @@ def target_status(indicator: Indicator, value: float | None, target: float | Non
     higher = indicator.better >= 0
     if not (covered.in_progress and indicator.key in CUMULATIVE):
         ok = value >= target if higher else value <= target
-        return TargetStatus("met" if ok else "missed", "✓ atteint" if ok else "✗ non atteint",
-                            "atteint" if ok else "non atteint")
+        return TargetStatus("met" if ok else "missed", _l("✓ atteint") if ok else _l("✗ non atteint"),
+                            _l("atteint") if ok else _l("non atteint"))
     expected = target * covered.elapsed_days / covered.phase_days
     ahead = value >= expected if higher else value <= expected
     months = covered.remaining_days / DAYS_PER_MONTH
     left = target - value  # still to reach, or still allowed under a ceiling
     per_month = math.ceil(left / months) if indicator.kind == "count" else round(left / months, 2)
-    pace = fmt_value(indicator.kind, expected)
+    pace = Later(partial(fmt_value, indicator.kind, expected))
+    needed = Later(partial(fmt_value, indicator.kind, per_month))
     if higher and left <= 0:
-        text = f"objectif déjà atteint (rythme prévu à ce jour : {pace})"
+        text = _l("objectif déjà atteint (rythme prévu à ce jour : %(pace)s)", pace=pace)
     elif higher:
-        text = (f"rythme prévu à ce jour : {pace} ; il faut {fmt_value(indicator.kind, per_month)} "
-                f"par mois d'ici la fin de la phase")
+        text = _l("rythme prévu à ce jour : %(pace)s ; il faut %(needed)s par mois d'ici la fin de la "
+                  "phase", pace=pace, needed=needed)
     elif left < 0:
-        text = f"plafond déjà dépassé (rythme prévu à ce jour : {pace})"
+        text = _l("plafond déjà dépassé (rythme prévu à ce jour : %(pace)s)", pace=pace)
     else:
-        text = (f"rythme prévu à ce jour : {pace} ; marge restante {fmt_value(indicator.kind, per_month)} "
-                f"par mois d'ici la fin de la phase")
-    return TargetStatus("ahead" if ahead else "behind", "en avance" if ahead else "en retard", text,
-                        expected, max(per_month, 0))
+        text = _l("rythme prévu à ce jour : %(pace)s ; marge restante %(needed)s par mois d'ici la fin "
+                  "de la phase", pace=pace, needed=needed)
+    return TargetStatus("ahead" if ahead else "behind", _l("en avance") if ahead else _l("en retard"),
+                        text, expected, max(per_month, 0))

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 
 from flask import Response, abort, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
 from bottles.db import db
@@ -22,14 +23,20 @@ COORDINATORS = ("coordinator",)
 
 @bp.app_template_filter("kpi")
 def kpi_filter(value, key: str) -> str:
-    """An indicator's value in French, as its kind is shown (count when the key is unknown)."""
+    """An indicator's value in the person's language, as its kind is shown (count when the key is unknown)."""
     indicator = BY_KEY.get(key)
     return fmt_value(indicator.kind if indicator else "count", value)
 
 
+@bp.app_template_filter("kpi_ratio")
+def ratio_filter(value) -> str:
+    """A share as the indicators show it: 36 % in French, 36% in English."""
+    return fmt_value("ratio", value)
+
+
 @bp.app_template_filter("cellfmt")
 def cell_filter(value, header: str = "") -> str:
-    """A table cell in French: shares as percentages, euros with cents, counts grouped."""
+    """A table cell in the person's language: shares as percentages, euros with cents, counts grouped."""
     return fmt_cell(value, header)
 
 
@@ -43,7 +50,7 @@ def phase_or_404(phase_id: int) -> Phase:
     catch_up()
     phase = db.session.get(Phase, phase_id)
     if phase is None:
-        abort(404, description="Cette phase n'existe pas.")
+        abort(404, description=_("Cette phase n'existe pas."))
     return phase
 
 

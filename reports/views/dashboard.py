@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, render_template
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from bottles.auth import role_required
@@ -29,7 +30,7 @@ def chart(phase_id: int, name: str):
     """One chart as an SVG image (rendered on the server, cached on the ledger's last seq)."""
     phase = phase_or_404(phase_id)
     if name not in PHASE_CHARTS:
-        abort(404, description=f"Graphique inconnu : {name}.")
+        abort(404, description=_("Graphique inconnu : %(name)s.", name=name))
     point_ids = point_filter()[0]
     svg = cached(db.session, ("chart", name, phase_fingerprint(phase), point_ids,
                               report.phase_period(phase, now()).until),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from flask import abort
+from flask_babel import gettext as _
 
 from bottles.auth import role_required
 from bottles.db import db
@@ -20,7 +21,7 @@ def table_csv(phase_id: int, name: str):
     """One of the phase's tables as a CSV file (for the points chosen, if any)."""
     phase = phase_or_404(phase_id)
     if name not in exports.TABLE_NAMES:
-        abort(404, description=f"Tableau inconnu : {name}.")
+        abort(404, description=_("Tableau inconnu : %(name)s.", name=name))
     phase_report = report.build_cached(db.session, phase, point_filter()[0], now())
     body = exports.table_csv(phase_report.table(name))
     return download(body.encode("utf-8-sig"), f"{file_stem(phase, phase_report)}-{name}.csv",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from bottles.auth import role_required
 from bottles.db import db
 from reports import operations
+from reports.french import plain_number
 from reports.indicators import INDICATORS, TARGETABLE
 from reports.models import Phase
 from reports.phase_input import PARAMS, PhaseError
@@ -47,8 +49,9 @@ def form_page(phase: Phase | None, data: operations.PhaseInput | None = None, er
             targets={key: _typed(value) for key, value in (phase.targets or {}).items()})
     return render_template("reports/phase_form.html", phase=phase,
                            data=data or operations.PhaseInput("", "", ""), error=error,
-                           params=PARAMS, indicators=[indicator for indicator in INDICATORS
-                                                      if indicator.key in TARGETABLE]), status
+                           params=PARAMS, plain=plain_number,
+                           indicators=[indicator for indicator in INDICATORS
+                                       if indicator.key in TARGETABLE]), status
 
 
 def _typed(value) -> str:
@@ -69,7 +72,7 @@ def new():
         db.session.rollback()
         return form_page(None, data, str(error), 422)
     db.session.commit()
-    flash(f"Phase « {phase.name} » créée.", "success")
+    flash(_("Phase « %(name)s » créée.", name=phase.name), "success")
     return redirect(url_for("reports.dashboard", phase_id=phase.id))
 
 
@@ -87,5 +90,5 @@ def edit(phase_id: int):
         db.session.rollback()
         return form_page(db.session.get(Phase, phase_id), data, str(error), 422)
     db.session.commit()
-    flash("Phase enregistrée.", "success")
+    flash(_("Phase enregistrée."), "success")
     return redirect(url_for("reports.dashboard", phase_id=phase.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,7 @@ def whom_to_call(session: Session, crate: Crate) -> str:
     if site is not None and (site.contact or site.phone):
         phone = site.phone.replace(" ", "\u00a0")  # a phone number never breaks across lines
         who = " ".join(part for part in (site.contact, f"({phone})" if phone else "") if part)
-        return f"{site.name} : {who}"
+        return _("%(site)s : %(who)s", site=site.name, who=who)
     return coordination_contact(session)
 
 
@@ -49,7 +50,7 @@ def where_is(session: Session, crate: Crate) -> str:
              place=place, since=since, by=by)
 
 
-def refusal(session: Session, crate: Crate, why: str) -> str:
+def refusal(session: Session, crate: Crate, why: str | LazyString) -> str:
     """A refusal that always says where the crate is, since when, and whom to call."""
     return _("%(why)s %(where)s En cas de doute, appelez %(whom)s.", why=why, where=where_is(session, crate),
              whom=whom_to_call(session, crate))

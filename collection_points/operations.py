@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,7 +21,7 @@ from bottles.models import CollectionPoint, Crate, Event, Round, User, Washer
 from bottles.rules import CrateState, Kind, LedgerError, Move, Stage
 from collection_points import explain, queries
 from collection_points.models import PickupAssignment
-from collection_points.rules import PARIS, Refused, out_of_service_reason, parse_count
+from collection_points.rules import COUNTED, PARIS, Refused, out_of_service_reason, parse_count
 
 
 def _replay(session: Session, event_id: uuid.UUID, kind: Kind, crate: Crate | None) -> Recorded | None:
@@ -28,8 +30,8 @@ def _replay(session: Session, event_id: uuid.UUID, kind: Kind, crate: Crate | No
     if existing is None:
         return None
     if existing.kind != kind.value or (crate is not None and existing.crate_id != crate.id):
-        raise LedgerConflict("Cet identifiant d'événement a déjà servi pour autre chose : rien n'est "
-                             "enregistré. Rechargez la page avant de recommencer.")
+        raise LedgerConflict(_l("Cet identifiant d'événement a déjà servi pour autre chose : rien n'est "
+                                "enregistré. Rechargez la page avant de recommencer."))
     return Recorded(existing, False)
 
 
@@ -45,14 +47,15 @@ def _lock(session: Session, crate: Crate) -> None:
 
 def _usable(session: Session, crate: Crate) -> None:
     if crate.state in (CrateState.RETIRED, CrateState.LOST):
-        raise Refused(explain.refusal(session, crate, "Cette caisse ne peut plus servir."))
+        raise Refused(explain.refusal(session, crate, _l("Cette caisse ne peut plus servir.")))
 
 
 def _staff_point(session: Session, user: User, crate: Crate) -> None:
     if sees_everything(user) or user.role == "driver":
         return
     if crate.collection_point_id not in {p.id for p in user.collection_points}:
-        raise Refused(explain.refusal(session, crate, "Cette caisse n'est pas à votre point de collecte."))
+        raise Refused(explain.refusal(session, crate,
+                                      _l("Cette caisse n'est pas à votre point de collecte.")))
 
 
 def place_crate(session: Session, *, crate: Crate, point: CollectionPoint, actor: User,
@@ -65,13 +68,13 @@ def place_crate(session: Session, *, crate: Crate, point: CollectionPoint, actor
     _usable(session, crate)
     closed = out_of_service_reason(point, at.astimezone(PARIS).date())
     if closed:
-        raise Refused(f"{closed} La caisse ne peut pas y être déposée.")
+        raise Refused(_l("%(closed)s La caisse ne peut pas y être déposée.", closed=closed))
     if actor.role == "point" and point.id not in {p.id for p in actor.collection_points}:
-        raise Refused(f"Vous n'êtes pas rattaché(e) au point {point.name}.")
+        raise Refused(_l("Vous n'êtes pas rattaché(e) au point %(point)s.", point=point.name))
     if crate.state != CrateState.IN_POOL:
         raise Refused(explain.refusal(
-            session, crate, "Seule une caisse vide du parc (réceptionnée au centre de lavage) peut être "
-                            "déposée à un point."))
+            session, crate, _l("Seule une caisse vide du parc (réceptionnée au centre de lavage) peut être "
+                               "déposée à un point.")))
     return record(session, Draft(id=event_id, kind=Kind.CRATE_PLACED, occurred_at=at, actor_id=actor.id,
                                  crate_id=crate.id, collection_point_id=point.id, note=note))
 
@@ -86,8 +89,8 @@ def declare_full(session: Session, *, crate: Crate, actor: User, event_id: uuid.
     _usable(session, crate)
     _staff_point(session, actor, crate)
     if crate.state != CrateState.AT_POINT:
-        why = ("Cette caisse est déjà déclarée pleine." if crate.state == CrateState.FULL
-               else "Seule une caisse posée à un point peut être déclarée pleine.")
+        why = (_l("Cette caisse est déjà déclarée pleine.") if crate.state == CrateState.FULL
+               else _l("Seule une caisse posée à un point peut être déclarée pleine."))
         raise Refused(explain.refusal(session, crate, why))
     parse_count(count, crate.capacity)
     split = split or {}
@@ -114,18 +117,19 @@ def pick_up(session: Session, *, crate: Crate, actor: User, event_id: uuid.UUID,
         return replay
     _usable(session, crate)
     if crate.state != CrateState.FULL:
-        why = {CrateState.IN_TRANSIT: "Cette caisse a déjà été enlevée.",
-               CrateState.AT_POINT: "Cette caisse n'a pas été déclarée pleine : déclarez-la pleine "
-                                    "(avec son nombre de bouteilles) avant de l'enlever.",
-               CrateState.IN_POOL: "Cette caisse est vide, dans le parc : il n'y a rien à enlever."}
-        reason = why.get(CrateState(crate.state), "Enlèvement impossible.")
+        why = {CrateState.IN_TRANSIT: _l("Cette caisse a déjà été enlevée."),
+               CrateState.AT_POINT: _l("Cette caisse n'a pas été déclarée pleine : déclarez-la pleine "
+                                       "(avec son nombre de bouteilles) avant de l'enlever."),
+               CrateState.IN_POOL: _l("Cette caisse est vide, dans le parc : il n'y a rien à enlever.")}
+        reason = why.get(CrateState(crate.state), _l("Enlèvement impossible."))
         raise Refused(explain.refusal(session, crate, reason))
     declared = queries.declared_counts(session, [crate.id]).get(crate.id, 0)
     if declared <= 0:
-        raise Refused(explain.refusal(session, crate, "Aucune bouteille n'est déclarée dans cette caisse."))
+        raise Refused(explain.refusal(session, crate,
+                                      _l("Aucune bouteille n'est déclarée dans cette caisse.")))
     if counted is not None:
-        parse_count(counted, crate.capacity, what="Le nombre compté", allow_zero=True)
-        if counted != declared:
+        parse_count(counted, crate.capacity, what=COUNTED, allow_zero=True)
+        if counted != declared:  # stored French, as notes are: washer.rules.driver_count reads it back
             bottles = "bouteille" if counted <= 1 else "bouteilles"
             extra = f"Compté à l'enlèvement : {counted} {bottles} (déclaré : {declared})."
             note = f"{extra} {note}".strip()
@@ -171,9 +175,9 @@ def close_round(session: Session, *, round_: Round, actor: User, event_id: uuid.
     if replay:
         return replay
     if round_.closed:
-        raise Refused(f"La tournée {round_.code} est déjà close.")
+        raise Refused(_l("La tournée %(code)s est déjà close.", code=round_.code))
     if round_.driver_id != actor.id and not sees_everything(actor):
-        raise Refused("Seul le chauffeur de la tournée (ou la coordination) peut la clore.")
+        raise Refused(_l("Seul le chauffeur de la tournée (ou la coordination) peut la clore."))
     result = record(session, Draft(id=event_id, kind=Kind.ROUND_CLOSED, occurred_at=at, actor_id=actor.id,
                                    round_id=round_.id, washer_id=round_.washer_id, km=km, hours=hours,
                                    note=note))
@@ -185,7 +189,7 @@ def close_round(session: Session, *, round_: Round, actor: User, event_id: uuid.
 def assign(session: Session, *, point: CollectionPoint, driver: User, by: User,
            at: datetime) -> PickupAssignment:
     if driver.role != "driver" or not driver.active:
-        raise Refused("On ne peut attribuer un enlèvement qu'à un chauffeur actif.")
+        raise Refused(_l("On ne peut attribuer un enlèvement qu'à un chauffeur actif."))
     for old in session.scalars(select(PickupAssignment).where(
             PickupAssignment.collection_point_id == point.id, PickupAssignment.active.is_(True))):
         if old.driver_id == driver.id:
@@ -206,12 +210,12 @@ def once(session: Session, event_id: uuid.UUID, act: Callable[[], Recorded]) -> 
     except IntegrityError:
         again = session.scalar(select(Event).where(Event.id == event_id))
         if again is None:
-            raise LedgerError("Conflit avec un autre enregistrement : rechargez la page et "
-                              "réessayez.") from None
+            raise LedgerError(_l("Conflit avec un autre enregistrement : rechargez la page et "
+                                 "réessayez.")) from None
         return Recorded(again, False)
     except StaleDataError:
-        raise LedgerError("Cette caisse vient d'être modifiée par quelqu'un d'autre : rechargez la page "
-                          "pour voir où elle en est.") from None
+        raise LedgerError(_l("Cette caisse vient d'être modifiée par quelqu'un d'autre : rechargez la page "
+                             "pour voir où elle en est.")) from None
 
 
 @dataclass(frozen=True)
@@ -239,22 +243,31 @@ def run_batch(session: Session, items: list[tuple[str, Crate | None, uuid.UUID |
     results: list[ScanResult] = []
     for code, crate, event_id, count in items:
         if crate is None or event_id is None:
-            results.append(ScanResult(code, "refused", "Aucune caisse " + code + " dans le parc."
-                                      if event_id else "Identifiant d'événement manquant ou invalide."))
+            results.append(ScanResult(code, "refused", str(
+                _l("Aucune caisse %(code)s dans le parc.", code=code) if event_id
+                else _l("Identifiant d'événement manquant ou invalide."))))
             continue
         try:
             with savepoint(session):
                 outcome = act(crate, event_id, count)
             results.append(ScanResult(code, "recorded" if outcome.created else "already",
-                                      done_text if outcome.created else "Déjà enregistrée."))
+                                      done_text if outcome.created else str(_l("Déjà enregistrée."))))
         except IntegrityError:
             again = session.scalar(select(Event).where(Event.id == event_id))
-            results.append(ScanResult(code, "already", "Déjà enregistrée.") if again is not None else
-                           ScanResult(code, "refused", "Conflit avec un autre enregistrement : réessayez."))
+            results.append(ScanResult(code, "already", str(_l("Déjà enregistrée."))) if again is not None
+                           else ScanResult(code, "refused",
+                                           str(_l("Conflit avec un autre enregistrement : réessayez."))))
         except (LedgerError, StaleDataError) as error:
             session.refresh(crate)
             message = str(error)
-            if "Impossible" in message or "bougé" in message:  # lost a race: say where it is now
-                message = explain.refusal(session, crate, "Une autre personne vient de l'enregistrer.")
+            if lost_race(error):  # say where it is now
+                message = explain.refusal(session, crate, _l("Une autre personne vient de l'enregistrer."))
             results.append(ScanResult(code, "refused", message))
     return results
+
+
+def lost_race(error: Exception) -> bool:
+    """The ledger refused a move the crate's new state no longer allows (read in French, any language)."""
+    with force_locale("fr"):
+        message = str(error)
+    return "Impossible" in message or "bougé" in message

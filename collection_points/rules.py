@@ -1,4 +1,4 @@
-"""Pure rules for points and rounds: counts, priorities, CO₂ estimate, maps links. No Flask."""
+"""Pure rules for points and rounds: counts, priorities, CO₂, maps links; no Flask but lazy gettext."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from flask import has_app_context
+from flask_babel import LazyString, format_date, lazy_ngettext
+from flask_babel import lazy_gettext as _l
 
 from bottles import rules as kernel
 from bottles.rules import LedgerError, parse_hours
@@ -31,16 +35,21 @@ class Refused(LedgerError):
     `field` names the form field the message belongs beside ("" when it is about the whole form).
     """
 
-    def __init__(self, message: str, field: str = "") -> None:
+    def __init__(self, message: str | LazyString, field: str = "") -> None:
         super().__init__(message)
         self.field = field
 
 
-HOW_TO_SET_BASE_URL = ("Définissez la variable d'environnement BASE_URL avec l'adresse publique du site "
-                       "(par exemple BASE_URL=https://boucle.example.org) puis redémarrez l'application")
+HOW_TO_SET_BASE_URL = _l("Définissez la variable d'environnement BASE_URL avec l'adresse publique du site "
+                         "(par exemple BASE_URL=https://boucle.example.org) puis redémarrez l'application")
 
 
-def label_base_url_problem(base_url: str | None) -> str | None:
+def short_day(day: date) -> LazyString:
+    """A date as "01/03/2026" in French (and outside the app), in the person's locale otherwise."""
+    return LazyString(lambda: format_date(day, "short") if has_app_context() else f"{day:%d/%m/%Y}")
+
+
+def label_base_url_problem(base_url: str | None) -> LazyString | None:
     """Why labels must not be printed with this address (unset or loopback), or None when it is fine.
 
     A QR code that leads to localhost works on the printing laptop and nowhere else: every label of
@@ -48,8 +57,8 @@ def label_base_url_problem(base_url: str | None) -> str | None:
     """
     text = (base_url or "").strip()
     if not text:
-        return f"L'adresse du site (BASE_URL) n'est pas définie : les QR codes ne mèneraient nulle part. " \
-               f"{HOW_TO_SET_BASE_URL}."
+        return _l("L'adresse du site (BASE_URL) n'est pas définie : les QR codes ne mèneraient nulle "
+                  "part. %(how)s.", how=HOW_TO_SET_BASE_URL)
     from urllib.parse import urlsplit
 
     host = (urlsplit(text if "://" in text else f"//{text}").hostname or "").lower()
@@ -61,8 +70,8 @@ def label_base_url_problem(base_url: str | None) -> str | None:
         except ValueError:
             loopback = False
     if loopback:
-        return (f"L'adresse du site (BASE_URL) est « {text} », une adresse locale : les QR codes ne "
-                f"s'ouvriraient sur aucun téléphone. {HOW_TO_SET_BASE_URL}.")
+        return _l("L'adresse du site (BASE_URL) est « %(address)s », une adresse locale : les QR codes "
+                  "ne s'ouvriraient sur aucun téléphone. %(how)s.", address=text, how=HOW_TO_SET_BASE_URL)
     return None
 
 
@@ -72,33 +81,41 @@ def point_in_service(point: CollectionPoint, day: date) -> bool:
         point.active_until is None or point.active_until >= day)
 
 
-def out_of_service_reason(point: CollectionPoint, day: date) -> str | None:
-    """Why nothing may go to `point` on `day` (French), or None when it is in service."""
+def out_of_service_reason(point: CollectionPoint, day: date) -> LazyString | None:
+    """Why nothing may go to `point` on `day` (in the person's language), or None when it is in service."""
     if not point.active:
-        return f"Le point {point.name} n'est plus actif."
+        return _l("Le point %(point)s n'est plus actif.", point=point.name)
     if point.active_from is not None and point.active_from > day:
-        return f"Le point {point.name} n'est pas encore ouvert (à partir du {point.active_from:%d/%m/%Y})."
+        return _l("Le point %(point)s n'est pas encore ouvert (à partir du %(date)s).", point=point.name,
+                  date=short_day(point.active_from))
     if point.active_until is not None and point.active_until < day:
-        return f"Le point {point.name} est fermé depuis le {point.active_until:%d/%m/%Y}."
+        return _l("Le point %(point)s est fermé depuis le %(date)s.", point=point.name,
+                  date=short_day(point.active_until))
     return None
 
 
-def parse_count(raw: object, capacity: int, *, what: str = "Le nombre de bouteilles",
+BOTTLE_COUNT = _l("Le nombre de bouteilles")
+COUNTED = _l("Le nombre compté")
+COUNT_BY_MODEL = _l("Le nombre par modèle")
+DISTANCE = _l("Le kilométrage")
+
+
+def parse_count(raw: object, capacity: int, *, what: str | LazyString = BOTTLE_COUNT,
                 allow_zero: bool = False, field: str = "count") -> int:
     """A whole bottle count between 1 (or 0) and three times the crate's capacity."""
     text = str(raw).strip() if raw is not None else ""
     if not text:
-        raise Refused(f"{what} est obligatoire.", field)
+        raise Refused(_l("%(what)s est obligatoire.", what=what), field)
     if isinstance(raw, bool) or not re.fullmatch(r"-?[0-9]{1,9}", text):
-        raise Refused(f"{what} doit être un nombre entier (reçu « {text[:20]} »).", field)
+        raise Refused(_l("%(what)s doit être un nombre entier (reçu « %(typed)s »).", what=what,
+                         typed=text[:20]), field)
     value = int(text)
     low = 0 if allow_zero else 1
     if value < low:
-        raise Refused(f"{what} doit être au moins {low}.", field)
+        raise Refused(_l("%(what)s doit être au moins %(low)s.", what=what, low=low), field)
     if value > 3 * capacity:
-        raise Refused(
-            f"{what} ({value}) dépasse trois fois la capacité de la caisse ({capacity}) : "
-            "vérifiez la saisie.", field)
+        raise Refused(_l("%(what)s (%(value)s) dépasse trois fois la capacité de la caisse (%(capacity)s) : "
+                         "vérifiez la saisie.", what=what, value=value, capacity=capacity), field)
     return value
 
 
@@ -108,34 +125,47 @@ def parse_split(raw: dict[int, object], total: int, capacity: int) -> dict[int, 
     for model_id, value in raw.items():
         if value is None or str(value).strip() in ("", "0"):
             continue
-        split[model_id] = parse_count(value, capacity, what="Le nombre par modèle", field="split")
+        split[model_id] = parse_count(value, capacity, what=COUNT_BY_MODEL, field="split")
     if sum(split.values()) > total:
-        raise Refused(
-            f"La répartition par modèle ({sum(split.values())}) dépasse le total déclaré ({total}) : "
-            "baissez un modèle ou augmentez le total.", "split")
+        raise Refused(_l("La répartition par modèle (%(split)s) dépasse le total déclaré (%(total)s) : "
+                         "baissez un modèle ou augmentez le total.", split=sum(split.values()), total=total),
+                      "split")
     return split
 
 
-def parse_decimal(raw: object, what: str, maximum: Decimal, places: int, field: str = "") -> Decimal:
+def parse_decimal(raw: object, what: str | LazyString, maximum: Decimal, places: int,
+                  field: str = "") -> Decimal:
+    """A number typed with a comma or a dot, between 0 and `maximum`, rounded to `places`."""
     text = str(raw or "").strip().replace(",", ".")
     if not text:
-        raise Refused(f"{what} est obligatoire.", field)
+        raise Refused(_l("%(what)s est obligatoire.", what=what), field)
     try:
         value = Decimal(text)
     except InvalidOperation:
-        typed = text[:20].replace(".", ",")
-        raise Refused(f"{what} doit être un nombre (reçu « {typed} »).", field) from None
+        raise Refused(_l("%(what)s doit être un nombre (reçu « %(typed)s »).", what=what,
+                         typed=text[:20].replace(".", ",")), field) from None
     if not value.is_finite() or value < 0 or value > maximum:
-        limit = f"{maximum:f}".replace(".", ",")
-        raise Refused(f"{what} doit être entre 0 et {limit}.", field)
+        raise Refused(_l("%(what)s doit être entre 0 et %(limit)s.", what=what, limit=figure(maximum)),
+                      field)
     return round(value, places)
+
+
+def figure(value: Decimal | int) -> LazyString:
+    """A limit in the person's locale ("2,5" in French, "2.5" in English), French outside the app."""
+    def text() -> str:
+        if has_app_context():
+            from flask_babel import format_decimal
+
+            return format_decimal(value, format="0.##")
+        return f"{value:f}".replace(".", ",")
+    return LazyString(text)
 
 
 def parse_round_hours(raw: object, maximum: Decimal) -> Decimal:
     """A round's working time as drivers type it ("4h30", "4,5", "4:30"), at most `maximum` hours."""
     text = str(raw or "").strip()
     if not text:
-        raise Refused("Le temps de travail est obligatoire (par exemple 4h30 ou 4,5).", "hours")
+        raise Refused(_l("Le temps de travail est obligatoire (par exemple 4h30 ou 4,5)."), "hours")
     try:
         return parse_hours(text, int(maximum))
     except ValueError as error:
@@ -169,15 +199,15 @@ def is_late(oldest_full: datetime | None, now: datetime) -> bool:
     return oldest_full is not None and now - oldest_full > LATE_AFTER
 
 
-def waiting_text(since: datetime | None, now: datetime) -> str:
-    """'3 j', '5 h', 'moins d'une heure' — how long something has waited."""
+def waiting_text(since: datetime | None, now: datetime) -> str | LazyString:
+    """'3 j', '5 h', 'moins d'une heure' ('3 days', '5 hours'…) — how long something has waited."""
     if since is None:
         return "—"
     delta = now - since
     if delta >= timedelta(days=1):
-        return f"{delta.days} j"
+        return lazy_ngettext("%(num)s j", "%(num)s j", delta.days)
     hours = int(delta.total_seconds() // 3600)
-    return f"{hours} h" if hours else "moins d'une heure"
+    return lazy_ngettext("%(num)s h", "%(num)s h", hours) if hours else _l("moins d'une heure")
 
 
 def reused_share(washed_ok: int, received: int) -> tuple[float, bool]:

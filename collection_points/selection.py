@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,7 +29,7 @@ def _code(raw: str) -> str:
 def select_crates(session: Session, *, codes: list[str] | None = None, all_: bool = False,
                   unprinted: bool = False, point_code: str | None = None, first: str | None = None,
                   last: str | None = None, day: date | None = None) -> list[Crate]:
-    """The crates chosen, in code order; a clear French refusal when the choice is empty or wrong."""
+    """The crates chosen, in code order; a clear refusal when the choice is empty or wrong."""
     query = select(Crate).order_by(Crate.code)
     chosen = False
     if codes:
@@ -35,22 +37,22 @@ def select_crates(session: Session, *, codes: list[str] | None = None, all_: boo
         found = list(session.scalars(query.where(Crate.code.in_(wanted))))
         missing = sorted(set(wanted) - {c.code for c in found})
         if missing:
-            unknown = "Caisse inconnue" if len(missing) == 1 else "Caisses inconnues"
-            raise Refused(f"{unknown} : {', '.join(missing[:10])}.")
+            raise Refused(lazy_ngettext("Caisse inconnue : %(codes)s.", "Caisses inconnues : %(codes)s.",
+                                        len(missing), codes=", ".join(missing[:10])))
         return found
     if point_code:
         point = session.scalar(select(CollectionPoint).where(CollectionPoint.code == point_code.strip()))
         if point is None:
-            raise Refused(f"Point de collecte inconnu : {point_code}.")
+            raise Refused(_l("Point de collecte inconnu : %(code)s.", code=point_code))
         closed = out_of_service_reason(point, day) if day is not None else None
         if closed:
-            raise Refused(f"{closed} Aucune étiquette n'est imprimée pour lui.")
+            raise Refused(_l("%(closed)s Aucune étiquette n'est imprimée pour lui.", closed=closed))
         query = query.where(Crate.collection_point_id == point.id,
                             Crate.state.in_([CrateState.AT_POINT.value, CrateState.FULL.value]))
         chosen = True
     if first or last:
         if not (first and last):
-            raise Refused("Une plage demande une première et une dernière caisse.")
+            raise Refused(_l("Une plage demande une première et une dernière caisse."))
         low, high = sorted([_code(first), _code(last)])
         query = query.where(Crate.code >= low, Crate.code <= high)
         chosen = True
@@ -60,12 +62,12 @@ def select_crates(session: Session, *, codes: list[str] | None = None, all_: boo
     if all_:
         chosen = True
     if not chosen:
-        raise Refused("Choisissez des caisses : des codes, un point, une plage, --unprinted ou --all.")
+        raise Refused(_l("Choisissez des caisses : des codes, un point, une plage, --unprinted ou --all."))
     crates = list(session.scalars(query.where(Crate.state.in_(IN_SERVICE)).limit(MAX_LABELS + 1)))
     if len(crates) > MAX_LABELS:
-        raise Refused(f"Plus de {MAX_LABELS} étiquettes d'un coup : découpez la sélection.")
+        raise Refused(_l("Plus de %(max)s étiquettes d'un coup : découpez la sélection.", max=MAX_LABELS))
     if not crates:
-        raise Refused("Aucune caisse ne correspond à cette sélection.")
+        raise Refused(_l("Aucune caisse ne correspond à cette sélection."))
     return crates
 
 

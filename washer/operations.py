@@ -7,9 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from flask import has_app_context
+from flask_babel import LazyString, format_date, format_time
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bottles import i18n
 from bottles.ledger import Draft, Recorded, record
 from bottles.models import BottleModel, Crate, Event, Reason, User, Washer, Winemaker
 from bottles.rules import (
@@ -41,11 +45,11 @@ def ensure_reasons(session: Session, kind: str) -> list[Reason]:
     return queries.reasons(session, kind)
 
 
-def _reason(session: Session, reason_id: int | None, kind: str, what: str,
+def _reason(session: Session, reason_id: int | None, kind: str, what: str | LazyString,
             field: str | None = None) -> int:
     reason = session.get(Reason, reason_id) if reason_id else None
     if reason is None or reason.kind != kind or not reason.active:
-        raise InputError(f"{what} : choisissez un motif dans la liste.", field)
+        raise InputError(_l("%(what)s : choisissez un motif dans la liste.", what=what), field)
     return reason.id
 
 
@@ -56,29 +60,41 @@ def _models_known(session: Session, model_ids: set[int], pool_only: bool = False
                            .where(BottleModel.id.in_(model_ids))).all()
     known = {i for i, in_pool, active in rows if active and (in_pool or not pool_only)}
     if model_ids - known:
-        raise InputError("Modèle de bouteille inconnu du catalogue (ou hors filière) : rien n'est "
-                         "enregistré.")
+        raise InputError(_l("Modèle de bouteille inconnu du catalogue (ou hors filière) : rien n'est "
+                            "enregistré."))
 
 
 def _check_washer(session: Session, washer_id: int, allowed: set[int] | None) -> Washer:
     washer = session.get(Washer, washer_id)
     if washer is None or (allowed is not None and washer_id not in allowed):
-        raise InputError("Ce centre de lavage n'est pas le vôtre : rien n'est enregistré.")
+        raise InputError(_l("Ce centre de lavage n'est pas le vôtre : rien n'est enregistré."))
     return washer
 
 
 # --- Receipt ---------------------------------------------------------------------------------
 
 
-def not_in_transit(crate: Crate) -> str:
+def not_in_transit(crate: Crate) -> LazyString:
     """Why a crate cannot be received: where it is and since when."""
-    state = CRATE_STATE_LABELS.get(CrateState(crate.state), crate.state) if crate.state else "—"
-    where = crate.washer.name if crate.washer else (
+    state = _l(CRATE_STATE_LABELS.get(CrateState(crate.state), crate.state)) if crate.state else "—"
+    site = crate.washer.name if crate.washer else (
         crate.collection_point.name if crate.collection_point else "")
-    since = crate.state_since.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M") \
-        if crate.state_since else "?"
-    return (f"La caisse {crate.code} n'est pas en transport : elle est {state}"
-            f"{' (' + where + ')' if where else ''} depuis le {since}.")
+    where = " (" + site + ")" if site else ""
+    return _l("La caisse %(code)s n'est pas en transport : elle est %(state)s%(where)s depuis le %(since)s.",
+              code=crate.code, state=state, where=where,
+              since=moment(crate.state_since) if crate.state_since else "?")
+
+
+def moment(at: datetime) -> LazyString:
+    """"01/03/2026 à 14:05" in French (and outside the app), "3/1/26 at 2:05 PM" in English."""
+    local = at.astimezone(PARIS)
+
+    def text() -> str:
+        if not has_app_context():
+            return local.strftime("%d/%m/%Y à %H:%M")
+        return str(_l("%(date)s à %(time)s", date=format_date(local.date(), "short"),
+                      time=format_time(local, "short")))
+    return LazyString(text)
 
 
 def receive(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID, washer_id: int,
@@ -98,14 +114,14 @@ def receive(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID,
         moves.append(Move(Stage.IN_TRANSIT, Stage.RECEIVED, shared))
     if counted < expected.quantity:
         moves.append(Move(Stage.IN_TRANSIT, Stage.LOST, expected.quantity - counted,
-                          reason_id=_reason(session, reason_id, "loss", "Bouteilles manquantes",
+                          reason_id=_reason(session, reason_id, "loss", _l("Bouteilles manquantes"),
                                             "reason_id")))
     elif counted > expected.quantity:
         moves.append(Move(Stage.OUTSIDE, Stage.RECEIVED, counted - expected.quantity,
-                          reason_id=_reason(session, reason_id, "surplus", "Bouteilles en plus",
+                          reason_id=_reason(session, reason_id, "surplus", _l("Bouteilles en plus"),
                                             "reason_id")))
     if not moves:
-        raise InputError("Caisse vide annoncée et comptée vide : rien à réceptionner.")
+        raise InputError(_l("Caisse vide annoncée et comptée vide : rien à réceptionner."))
     return record(session, Draft(
         id=event_id, kind=Kind.RECEIPT, occurred_at=at, actor_id=actor.id, moves=moves,
         crate_id=crate.id, collection_point_id=expected.point_id, washer_id=washer_id,
@@ -133,14 +149,14 @@ def sort(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID, wa
     for refusal in refusals:
         if not refusal.quantity:
             continue
-        reason = _reason(session, refusal.reason_id, "refusal", "Bouteilles écartées",
+        reason = _reason(session, refusal.reason_id, "refusal", _l("Bouteilles écartées"),
                          f"r-{refusal.reason_id}")
         if refusal.winemaker_id is not None and session.get(Winemaker, refusal.winemaker_id) is None:
-            raise InputError("Domaine inconnu pour l'étiquette permanente.")
+            raise InputError(_l("Domaine inconnu pour l'étiquette permanente."))
         moves.append(Move(Stage.RECEIVED, Stage.REFUSED, refusal.quantity, reason_id=reason,
                           winemaker_id=refusal.winemaker_id))
     if not moves:
-        raise InputError("Aucune bouteille triée ni écartée : rien à enregistrer.")
+        raise InputError(_l("Aucune bouteille triée ni écartée : rien à enregistrer."))
     return record(session, Draft(id=event_id, kind=Kind.SORTING, occurred_at=at, actor_id=actor.id,
                                  moves=moves, washer_id=washer_id, hours=hours, note=note.strip()))
 
@@ -163,14 +179,14 @@ def wash(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID, wa
     _check_washer(session, washer_id, allowed)
     lines = [line for line in lines if line.taken or line.accepted or any(line.rejects.values())]
     if not lines:
-        raise InputError("Le lot ne prend aucune bouteille : indiquez au moins un modèle.")
+        raise InputError(_l("Le lot ne prend aucune bouteille : indiquez au moins un modèle."))
     _models_known(session, {line.model_id for line in lines})
-    names = dict(session.execute(select(BottleModel.id, BottleModel.name)).all())
-    wrong = {f"t-{line.model_id}": unbalanced(names.get(line.model_id, "Modèle"), line.taken,
+    models = {model.id: model for model in session.scalars(select(BottleModel))}
+    wrong = {f"t-{line.model_id}": unbalanced(model_name(models.get(line.model_id)), line.taken,
                                               line.accepted, sum(line.rejects.values()))
              for line in lines if line.accepted + sum(line.rejects.values()) != line.taken}
     if wrong:
-        raise InputError(" ".join(wrong.values()), fields=wrong)
+        raise InputError(LazyString(lambda: " ".join(str(why) for why in wrong.values())), fields=wrong)
     moves: list[Move] = []
     for line in lines:
         if line.accepted:
@@ -178,7 +194,7 @@ def wash(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID, wa
         for reason_id, quantity in sorted(line.rejects.items()):
             if quantity:
                 moves.append(Move(Stage.SORTED, Stage.REJECTED, quantity, model_id=line.model_id,
-                                  reason_id=_reason(session, reason_id, "reject", "Rebuts",
+                                  reason_id=_reason(session, reason_id, "reject", _l("Rebuts"),
                                                     f"x-{line.model_id}-{reason_id}")))
     return record(session, Draft(id=event_id, kind=Kind.WASH, occurred_at=at, actor_id=actor.id,
                                  moves=moves, washer_id=washer_id, water_l=water_l,
@@ -200,7 +216,7 @@ def stocktake(session: Session, *, actor: User, at: datetime, event_id: uuid.UUI
     """
     _check_washer(session, washer_id, allowed)
     if stage not in STOCKTAKE_STAGES:
-        raise InputError("Étape d'inventaire inconnue.")
+        raise InputError(_l("Étape d'inventaire inconnue."))
     if stage == Stage.RECEIVED:
         counted = {0: sum(counted.values())} if counted else {}
     else:
@@ -214,11 +230,11 @@ def stocktake(session: Session, *, actor: User, at: datetime, event_id: uuid.UUI
         model = model_id or None
         if diff < 0:
             moves.append(Move(stage, Stage.LOST, -diff, model_id=model,
-                              reason_id=_reason(session, loss_reason_id, "loss", "Manquants",
+                              reason_id=_reason(session, loss_reason_id, "loss", _l("Manquants"),
                                                 "loss_reason")))
         elif diff > 0:
             moves.append(Move(Stage.OUTSIDE, stage, diff, model_id=model,
-                              reason_id=_reason(session, surplus_reason_id, "surplus", "Surplus",
+                              reason_id=_reason(session, surplus_reason_id, "surplus", _l("Surplus"),
                                                 "surplus_reason")))
     if not moves:
         return None
@@ -234,18 +250,23 @@ def correct(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID,
     """Reverse a receipt, sorting, batch, stock-take or sale of one's own washer, with a reason."""
     target = session.get(Event, target_seq)
     if target is None or (allowed is not None and target.washer_id not in allowed):
-        raise InputError("Événement introuvable dans votre centre de lavage.")
+        raise InputError(_l("Événement introuvable dans votre centre de lavage."))
     if target.kind not in CORRECTABLE:
-        raise InputError(f"Un événement « {KIND_LABELS.get(Kind(target.kind), target.kind)} » ne se "
-                         "corrige pas ici.")
+        raise InputError(_l("Un événement « %(kind)s » ne se corrige pas ici.",
+                            kind=_l(KIND_LABELS.get(Kind(target.kind), target.kind))))
     if not note.strip():
-        raise InputError("Donnez le motif de la correction.", field="note")
+        raise InputError(_l("Donnez le motif de la correction."), field="note")
     return record(session, Draft(id=event_id, kind=Kind.CORRECTION, occurred_at=at, actor_id=actor.id,
                                  corrects_seq=target.seq, note=note.strip()))
 
 
+def model_name(model: BottleModel | None) -> LazyString:
+    """A bottle model's name in the person's language (its English name in English)."""
+    return LazyString(i18n.label, model) if model is not None else _l("Modèle")
+
+
 def set_pallet_size(session: Session, washer: Washer, size: int) -> None:
     if not 1 <= size <= MAX_PALLET:
-        raise InputError(f"Une palette compte entre 1 et {MAX_PALLET} bouteilles.")
+        raise InputError(_l("Une palette compte entre 1 et %(max)s bouteilles.", max=MAX_PALLET))
     washer.pallet_size = size
     session.flush()

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from bottles import i18n
 from bottles.ledger import moves_of
 from bottles.models import (
     BottleModel,
@@ -248,8 +249,8 @@ def clean_stock(session: Session, washer: Washer, now: datetime) -> list[CleanRo
     held = stocks(session, washer.id)[Stage.CLEAN]
     if not held:
         return []
-    names = dict(session.execute(select(BottleModel.id, BottleModel.name)
-                                 .where(BottleModel.id.in_(held))).all())
+    names = {model.id: i18n.label(model)  # in the person's language
+             for model in session.scalars(select(BottleModel).where(BottleModel.id.in_(held)))}
     lots = clean_lots(session, washer.id)
     size = washer.pallet_size or DEFAULT_PALLET
     rows = []
@@ -283,15 +284,17 @@ def day_start(now: datetime) -> datetime:
 def wash_figures(session: Session, washer_id: int, since: datetime) -> tuple[int, int, list]:
     """Accepted, rejected and the top reject reasons since `since` (corrected batches left out)."""
     rows = session.execute(
-        select(Movement.to_stage, Reason.label_fr, func.sum(Movement.quantity))
+        select(Movement.to_stage, Movement.reason_id, func.sum(Movement.quantity))
         .join(Event, Event.seq == Movement.event_seq)
-        .outerjoin(Reason, Reason.id == Movement.reason_id)
         .where(Event.kind == Kind.WASH.value, Event.washer_id == washer_id,
                Event.occurred_at >= since, live())
-        .group_by(Movement.to_stage, Reason.label_fr)
+        .group_by(Movement.to_stage, Movement.reason_id)
     ).all()
+    reason_ids = {reason_id for _stage, reason_id, _q in rows if reason_id is not None}
+    labels = {reason.id: i18n.label(reason)  # in the person's language
+              for reason in session.scalars(select(Reason).where(Reason.id.in_(reason_ids)))}
     accepted = sum(int(q) for stage, _r, q in rows if stage == Stage.CLEAN.value)
-    rejects = sorted(((label or "—", int(q)) for stage, label, q in rows
+    rejects = sorted(((labels.get(reason_id, "—"), int(q)) for stage, reason_id, q in rows
                       if stage == Stage.REJECTED.value), key=lambda x: -x[1])
     return accepted, sum(q for _l, q in rejects), rejects[:3]
 

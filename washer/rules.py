@@ -1,9 +1,13 @@
-"""Pure rules of the washer's work: parsing counts, pallets, hygiene age. No Flask, no session."""
+"""Pure rules of the washer's work: parsing counts, pallets, hygiene age. No session; lazy gettext only."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+
+from flask import has_app_context
+from flask_babel import LazyString, lazy_ngettext
+from flask_babel import lazy_gettext as _l
 
 from bottles.rules import MAX_QUANTITY
 
@@ -45,10 +49,21 @@ def is_label_reason(code: str, label: str) -> bool:
 class InputError(ValueError):
     """A form value the person must fix (shown as a 422, nothing recorded), beside `field` if named."""
 
-    def __init__(self, message: str, field: str | None = None,
-                 fields: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str | LazyString, field: str | None = None,
+                 fields: dict[str, str | LazyString] | None = None) -> None:
         super().__init__(message)
         self.fields = dict(fields or ({field: message} if field else {}))
+
+
+def figure(value: int | float) -> LazyString:
+    """A number in the person's locale ("1 200" in French, "1,200" in English); French outside the app."""
+    def text() -> str:
+        if has_app_context():
+            from bottles.i18n import number
+
+            return number(value)
+        return f"{value:,}".replace(",", "\u202f")
+    return LazyString(text)
 
 
 def parse_count(raw: str | None, what: str, allow_blank: bool = True, field: str | None = None) -> int:
@@ -57,13 +72,14 @@ def parse_count(raw: str | None, what: str, allow_blank: bool = True, field: str
     if not text:
         if allow_blank:
             return 0
-        raise InputError(f"{what} : indiquez un nombre de bouteilles.", field)
+        raise InputError(_l("%(what)s : indiquez un nombre de bouteilles.", what=what), field)
     if not text.isdigit():
-        raise InputError(f"{what} : « {raw.strip()} » n'est pas un nombre entier positif.", field)
+        raise InputError(_l("%(what)s : « %(typed)s » n'est pas un nombre entier positif.", what=what,
+                            typed=raw.strip()), field)
     value = int(text)
     if value > MAX_QUANTITY:
-        raise InputError(f"{what} : {value:,} bouteilles, c'est invraisemblable.".replace(",", "\u202f"),
-                         field)
+        raise InputError(_l("%(what)s : %(n)s bouteilles, c'est invraisemblable.", what=what,
+                            n=figure(value)), field)
     return value
 
 
@@ -77,10 +93,11 @@ def parse_optional_decimal(raw: str | None, what: str, maximum: int, field: str 
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise InputError(f"{what} : « {raw.strip()} » n'est pas un nombre.", field) from None
+        raise InputError(_l("%(what)s : « %(typed)s » n'est pas un nombre.", what=what,
+                            typed=raw.strip()), field) from None
     if not value.is_finite() or value < 0 or value > maximum:
-        raise InputError(f"{what} : la valeur doit être entre 0 et {maximum:,}.".replace(",", "\u202f"),
-                         field)
+        raise InputError(_l("%(what)s : la valeur doit être entre 0 et %(max)s.", what=what,
+                            max=figure(maximum)), field)
     return value.quantize(Decimal("0.01"))
 
 
@@ -93,21 +110,21 @@ def parse_optional_hours(raw: str | None, field: str = "hours"):
     try:
         return parse_hours(raw)
     except ValueError as error:
-        raise InputError(f"Heures travaillées : {error}", field) from None
+        raise InputError(_l("Heures travaillées : %(error)s", error=error), field) from None
 
 
-def bottles(n: int) -> str:
-    """"1 bouteille", "1 200 bouteilles": a count of bottles in French."""
-    figure = f"{n:,}".replace(",", "\u202f")
-    return f"{figure} bouteille" if abs(n) < 2 else f"{figure} bouteilles"
+def bottles(n: int) -> LazyString:
+    """"1 bouteille", "1 200 bouteilles" ("1,200 bottles"): a count of bottles in words."""
+    return lazy_ngettext("%(count)s bouteille", "%(count)s bouteilles", n, count=figure(n))
 
 
-def unbalanced(model: str, taken: int, accepted: int, rejected: int) -> str:
+def unbalanced(model: str | LazyString, taken: int, accepted: int, rejected: int) -> LazyString:
     """Why a wash line does not add up, in words: taken must be accepted + rejects."""
-    good = "conforme" if accepted < 2 else "conformes"
-    bad = "rebut" if rejected < 2 else "rebuts"
-    return (f"{model} : {accepted} {good} + {rejected} {bad} = {accepted + rejected}, "
-            f"mais le lot a pris {bottles(taken)}.")
+    return _l("%(model)s : %(accepted)s + %(rejected)s = %(total)s, mais le lot a pris %(taken)s.",
+              model=model, accepted=lazy_ngettext("%(n)s conforme", "%(n)s conformes", accepted,
+                                                  n=figure(accepted)),
+              rejected=lazy_ngettext("%(n)s rebut", "%(n)s rebuts", rejected, n=figure(rejected)),
+              total=figure(accepted + rejected), taken=bottles(taken))
 
 
 def pallets(quantity: int, size: int) -> tuple[int, int]:

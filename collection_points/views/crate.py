@@ -14,7 +14,7 @@ from bottles.models import BottleModel, CollectionPoint, Crate
 from bottles.rules import LedgerError
 from bottles.views import crate_or_404, render_crate
 from collection_points import operations
-from collection_points.rules import parse_count, parse_split
+from collection_points.rules import COUNTED, parse_count, parse_split
 from collection_points.views import bp
 from collection_points.views.common import event_id_from, now, today
 
@@ -104,7 +104,7 @@ def pickup(code: str):
     event_id = event_id_from(request.form.get("event_id"))
     raw_count = (request.form.get("counted") or "").strip()
     try:
-        counted = parse_count(raw_count, crate.capacity, what="Le nombre compté", allow_zero=True) \
+        counted = parse_count(raw_count, crate.capacity, what=COUNTED, allow_zero=True) \
             if raw_count else None
         the_round = operations.ensure_round(db.session, current_user, today(),
                                             request.form.get("round_token") or str(event_id))

@@ -17,6 +17,7 @@ from bottles.models import CollectionPoint, Crate, Round, User, Washer
 from bottles.rules import CrateState, LedgerError, format_hours
 from collection_points import operations, queries
 from collection_points.rules import (
+    DISTANCE,
     MAX_HOURS,
     MAX_KM,
     is_late,
@@ -113,7 +114,7 @@ def round_close(round_id: int):
         abort(404, description=_("Tournée inconnue."))
     event_id = event_id_from(request.form.get("event_id"))
     try:
-        km = parse_decimal(request.form.get("km"), "Le kilométrage", MAX_KM, 1, field="km")
+        km = parse_decimal(request.form.get("km"), DISTANCE, MAX_KM, 1, field="km")
         hours = parse_round_hours(request.form.get("hours"), MAX_HOURS)
         operations.once(db.session, event_id, lambda: operations.close_round(
             db.session, round_=the_round, actor=current_user, event_id=event_id, at=now(), km=km,

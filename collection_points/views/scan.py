@@ -20,7 +20,7 @@ from bottles.db import db
 from bottles.models import CollectionPoint, Crate
 from bottles.rules import CrateState
 from collection_points import operations, queries
-from collection_points.rules import parse_count
+from collection_points.rules import COUNTED, parse_count
 from collection_points.views import bp
 from collection_points.views.common import now, today
 
@@ -103,7 +103,7 @@ def scan_pickup():
     def act(crate: Crate, event_id: uuid.UUID, count):
         counted = None
         if count is not None:
-            counted = parse_count(count, crate.capacity, what="Le nombre compté", allow_zero=True)
+            counted = parse_count(count, crate.capacity, what=COUNTED, allow_zero=True)
         return operations.pick_up(db.session, crate=crate, actor=current_user, event_id=event_id, at=at,
                                   counted=counted, round_id=the_round.id)
 

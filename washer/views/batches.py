@@ -45,16 +45,16 @@ def wash_lines() -> list[operations.WashLine]:
     lines: dict[int, operations.WashLine] = {}
     for model_id, raw in ids_from("t-").items():
         lines[model_id] = operations.WashLine(
-            model_id, parse_count(raw, "Bouteilles prises", field=f"t-{model_id}"),
+            model_id, parse_count(raw, _("Bouteilles prises"), field=f"t-{model_id}"),
             parse_count(request.form.get(f"a-{model_id}"), "Bouteilles conformes", field=f"a-{model_id}"))
     for key, raw in request.form.items():
         if key.startswith(REJECT_FIELD):
             parts = key.split("-")
             if len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()):
-                raise InputError("Rebut illisible : rien n'est enregistré.")
+                raise InputError(_("Rebut illisible : rien n'est enregistré."))
             model_id, reason_id = int(parts[1]), int(parts[2])
             line = lines.setdefault(model_id, operations.WashLine(model_id, 0, 0))
-            line.rejects[reason_id] = parse_count(raw, "Rebuts", field=key)
+            line.rejects[reason_id] = parse_count(raw, _("Rebuts"), field=key)
     return list(lines.values())
 
 
@@ -75,10 +75,10 @@ def batch_post():
         recorded = operations.wash(
             db.session, actor=current_user, at=utcnow(), event_id=form_event_id(), washer_id=washer.id,
             lines=lines,
-            water_l=parse_optional_decimal(request.form.get("water_l"), "Eau", MAX_WATER_OR_ENERGY,
+            water_l=parse_optional_decimal(request.form.get("water_l"), _("Eau"), MAX_WATER_OR_ENERGY,
                                            "water_l"),
-            energy_kwh=parse_optional_decimal(request.form.get("energy_kwh"), "Énergie", MAX_WATER_OR_ENERGY,
-                                              "energy_kwh"),
+            energy_kwh=parse_optional_decimal(request.form.get("energy_kwh"), _("Énergie"),
+                                              MAX_WATER_OR_ENERGY, "energy_kwh"),
             hours=parse_optional_hours(request.form.get("hours")),
             note=typed_note(), allowed=allowed_washer_ids())
     except (InputError, LedgerError) as error:

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 
 from flask import abort, flash, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from bottles.auth import washer_ids
@@ -35,7 +36,7 @@ def current_washer(raw: str | None = None):
     raw = request.values.get("w", "") if raw is None else raw
     if raw:
         if not raw.isdigit():
-            abort(404, description="Centre de lavage inconnu.")
+            abort(404, description=_("Centre de lavage inconnu."))
         chosen = next((washer for washer in choices if washer.id == int(raw)), None)
         if chosen is None:
             abort(403)
@@ -50,7 +51,7 @@ def form_event_id() -> uuid.UUID:
     try:
         return uuid.UUID(request.form.get("event_id", ""))
     except ValueError:
-        abort(400, description="Identifiant d'événement manquant ou illisible : rechargez la page.")
+        abort(400, description=_("Identifiant d'événement manquant ou illisible : rechargez la page."))
 
 
 def typed_note() -> str:
@@ -64,7 +65,7 @@ def int_or_none(raw: str | None, what: str) -> int | None:
     if not raw:
         return None
     if not raw.isdigit():
-        raise InputError(f"{what} : valeur illisible.")
+        raise InputError(_("%(what)s : valeur illisible.", what=what))
     return int(raw)
 
 
@@ -75,7 +76,7 @@ def ids_from(prefix: str) -> dict[int, str]:
         if key.startswith(prefix):
             rest = key[len(prefix):]
             if not rest.isdigit():
-                raise InputError("Modèle de bouteille inconnu du catalogue : rien n'est enregistré.")
+                raise InputError(_("Modèle de bouteille inconnu du catalogue : rien n'est enregistré."))
             values[int(rest)] = value
     return values
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bottles.auth import role_required
 from bottles.db import db
+from bottles.i18n import label
 from bottles.models import BottleModel, Crate, Event, Reason, Washer, Winemaker, utcnow
 from bottles.queries import corrected_seqs
 from bottles.rules import KIND_LABELS, STAGE_LABELS, Kind, LedgerError
@@ -21,10 +22,10 @@ from washer.views.common import STAFF, allowed_washer_ids, form_event_id, refuse
 
 
 def site_names() -> dict[str, dict[int, str]]:
-    """Names by id of models, reasons, washers and estates, for the history's lines ("crate" filled later)."""
+    """Names by id of models and reasons (in the person's language), washers and estates ("crate" later)."""
     return {
-        "model": dict(db.session.execute(select(BottleModel.id, BottleModel.name)).all()),
-        "reason": dict(db.session.execute(select(Reason.id, Reason.label_fr)).all()),
+        "model": {model.id: label(model) for model in db.session.scalars(select(BottleModel))},
+        "reason": {reason.id: label(reason) for reason in db.session.scalars(select(Reason))},
         "washer": dict(db.session.execute(select(Washer.id, Washer.name)).all()),
         "winemaker": dict(db.session.execute(select(Winemaker.id, Winemaker.estate)).all()),
         "crate": {},
@@ -37,7 +38,7 @@ def correctable_event(seq: int) -> Event:
     allowed = allowed_washer_ids()
     if target is None or target.kind not in {kind.value for kind in operations.CORRECTABLE} or (
             allowed is not None and target.washer_id not in allowed):
-        abort(404, description="Événement introuvable dans votre centre de lavage.")
+        abort(404, description=_("Événement introuvable dans votre centre de lavage."))
     return target
 
 

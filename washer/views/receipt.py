@@ -72,16 +72,16 @@ def receipt():
 def receipt_post():
     """The crate received with its counted bottles, then the receipt page for the next one."""
     washer = current_washer()
-    crate = db.session.get(Crate, int_or_none(request.form.get("crate_id"), "Caisse") or 0)
+    crate = db.session.get(Crate, int_or_none(request.form.get("crate_id"), _("Caisse")) or 0)
     if crate is None:
-        abort(404, description="Caisse inconnue.")
+        abort(404, description=_("Caisse inconnue."))
     try:
         counted = parse_count(request.form.get("counted"), "Bouteilles comptées", allow_blank=False,
                               field="counted")
         recorded = operations.receive(
             db.session, actor=current_user, at=utcnow(), event_id=form_event_id(), washer_id=washer.id,
             crate=crate, counted=counted,
-            reason_id=int_or_none(request.form.get("reason_id"), "Motif"),
+            reason_id=int_or_none(request.form.get("reason_id"), _("Motif")),
             note=typed_note(), allowed=allowed_washer_ids())
     except (InputError, LedgerError) as error:
         return refused_form(error, "washer/receipt.html",

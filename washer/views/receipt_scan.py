@@ -29,8 +29,8 @@ def scanned_count(raw: object) -> int | None:
     if raw is None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, int | str):
-        raise InputError("Nombre compté illisible.")
-    return parse_count(str(raw), "Bouteilles comptées", allow_blank=False)
+        raise InputError(_("Nombre compté illisible."))
+    return parse_count(str(raw), _("Bouteilles comptées"), allow_blank=False)
 
 
 def receipt_message(counted: int, declared: queries.Declared) -> str:
@@ -91,8 +91,8 @@ def receipt_scan():
         abort(400, description=str(error))
     washer = current_washer(str(batch.fields.get("w", "")))
     try:
-        loss = int_or_none(str(batch.fields.get("loss_reason") or ""), "Motif")
-        surplus = int_or_none(str(batch.fields.get("surplus_reason") or ""), "Motif")
+        loss = int_or_none(str(batch.fields.get("loss_reason") or ""), _("Motif"))
+        surplus = int_or_none(str(batch.fields.get("surplus_reason") or ""), _("Motif"))
     except InputError as error:
         abort(422, description=str(error))
     crates = scan.crates_scanned(db.session, batch.items)

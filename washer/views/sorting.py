@@ -50,13 +50,13 @@ def label_refusals() -> list[operations.Refusal]:
     """Bottles refused for a permanent label, by reason and estate (an estate may stay blank)."""
     refusals = []
     for key in {key for key in request.form if key.startswith(LABEL_QUANTITY_FIELD)}:
-        reason_id = int_or_none(key[len(LABEL_QUANTITY_FIELD):], "Motif")
+        reason_id = int_or_none(key[len(LABEL_QUANTITY_FIELD):], _("Motif"))
         estates = request.form.getlist(f"{LABEL_ESTATE_FIELD}{reason_id}")
         for position, quantity in enumerate(request.form.getlist(key)):
-            count = parse_count(quantity, "Étiquettes permanentes", field=key)
+            count = parse_count(quantity, _("Étiquettes permanentes"), field=key)
             if count:
                 estate = estates[position] if position < len(estates) else ""
-                refusals.append(operations.Refusal(reason_id or 0, count, int_or_none(estate, "Domaine")))
+                refusals.append(operations.Refusal(reason_id or 0, count, int_or_none(estate, _("Domaine"))))
     return refusals
 
 
@@ -73,9 +73,9 @@ def sorting_post():
     """The sorting recorded (sorted and refused bottles), or the form again with what to fix."""
     washer = current_washer()
     try:
-        eligible = {model_id: parse_count(value, "Bouteilles triées", field=f"m-{model_id}")
+        eligible = {model_id: parse_count(value, _("Bouteilles triées"), field=f"m-{model_id}")
                     for model_id, value in ids_from("m-").items()}
-        refusals = [operations.Refusal(reason_id, parse_count(value, "Bouteilles écartées",
+        refusals = [operations.Refusal(reason_id, parse_count(value, _("Bouteilles écartées"),
                                                               field=f"r-{reason_id}"))
                     for reason_id, value in ids_from("r-").items()]
         refusals += label_refusals()

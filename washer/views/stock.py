@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from bottles.auth import role_required
 from bottles.db import db
+from bottles.i18n import label
 from bottles.models import utcnow
 from washer import operations, queries
 from washer.rules import InputError, parse_count
@@ -22,7 +23,7 @@ def stock():
     washer = current_washer()
     now = utcnow()
     held = queries.stocks(db.session, washer.id)
-    names = {model.id: model.name for model in queries.models(db.session)}
+    names = {model.id: label(model) for model in queries.models(db.session)}
     return render_template("washer/stock.html", **page_context(washer),
                            rows=queries.clean_stock(db.session, washer, now), held=held, names=names,
                            may_edit=current_user.role in ("coordinator", "admin"))
@@ -35,7 +36,7 @@ def pallet():
     washer = current_washer()
     try:
         operations.set_pallet_size(db.session, washer, parse_count(
-            request.form.get("pallet_size"), "Taille de palette", allow_blank=False))
+            request.form.get("pallet_size"), _("Taille de palette"), allow_blank=False))
     except InputError as error:
         db.session.rollback()
         abort(422, description=str(error))

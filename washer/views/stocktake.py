@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from bottles.auth import role_required
 from bottles.db import db
-from bottles.i18n import number
+from bottles.i18n import label, number
 from bottles.models import utcnow
 from bottles.rules import LedgerError, Stage
 from washer import operations, queries
@@ -36,7 +36,7 @@ def stocktake_context(washer, stage: Stage, counted: dict[int, int] | None = Non
     models = [] if stage == Stage.RECEIVED else [
         model for model in queries.models(db.session) if model.in_pool or model.id in held]
     lines = ([(0, _("Bouteilles non triées"))] if stage == Stage.RECEIVED
-             else [(model.id, model.name) for model in models])
+             else [(model.id, label(model)) for model in models])
     review = None
     if counted is not None:
         review = [{"id": line_id, "name": name, "expected": held.get(line_id, 0),
@@ -53,13 +53,13 @@ def chosen_stage() -> Stage:
     """The stage being counted (?etape=, clean stock by default); another value is a 404."""
     raw = request.values.get("etape", Stage.CLEAN.value)
     if raw not in {stage.value for stage in operations.STOCKTAKE_STAGES}:
-        abort(404, description="Étape d'inventaire inconnue.")
+        abort(404, description=_("Étape d'inventaire inconnue."))
     return Stage(raw)
 
 
 def typed_counts() -> dict[int, int]:
     """The counts typed (a blank field is not counted); at least one is needed."""
-    counted = {model_id: parse_count(value, "Bouteilles comptées", field=f"c-{model_id}")
+    counted = {model_id: parse_count(value, _("Bouteilles comptées"), field=f"c-{model_id}")
                for model_id, value in ids_from("c-").items() if value.strip()}
     if not counted:
         raise InputError(_("Comptez au moins un modèle : un champ laissé vide n'est pas compté."))
@@ -106,8 +106,8 @@ def stocktake_post():
         recorded = operations.stocktake(
             db.session, actor=current_user, at=utcnow(), event_id=form_event_id(), washer_id=washer.id,
             stage=stage, counted=counted,
-            loss_reason_id=int_or_none(request.form.get("loss_reason"), "Motif"),
-            surplus_reason_id=int_or_none(request.form.get("surplus_reason"), "Motif"),
+            loss_reason_id=int_or_none(request.form.get("loss_reason"), _("Motif")),
+            surplus_reason_id=int_or_none(request.form.get("surplus_reason"), _("Motif")),
             note=typed_note(), allowed=allowed_washer_ids())
     except (InputError, LedgerError) as error:
         return refused_form(error, "washer/stocktake.html", lambda: stocktake_context(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
@@ -12,5 +13,5 @@ def init_app(app: Flask) -> None:
     from resales import views
 
     app.register_blueprint(views.bp)
-    navigation.add_action("Ventes aux vignerons", "resales.index", {"coordinator", "admin", "washer"},
-                          "Ventes, bons de livraison, vignerons acheteurs")
+    navigation.add_action(_l("Ventes aux vignerons"), "resales.index", {"coordinator", "admin", "washer"},
+                          _l("Ventes, bons de livraison, vignerons acheteurs"))

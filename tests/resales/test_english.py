@@ -71,7 +71,8 @@ def test_french_is_the_default(client, shop, sold):
     assert f"Bon de livraison n° {sold}" in note and "Bourguignonne 75 cl" in note
     assert "Delivery note" not in note and "Burgundy" not in note
     refused = _sell(client, shop, "501").get_data(as_text=True)
-    assert "Stock insuffisant : il n&#39;en reste que 200 en stock propre à Centre de lavage de Lons" in refused
+    assert ("Stock insuffisant : il n&#39;en reste que 200 en stock propre à Centre de lavage de Lons"
+            in refused)
     pdf = " ".join(page.extract_text() for page in PdfReader(
         io.BytesIO(client.get(f"/ventes/{sold}.pdf").data)).pages)
     assert "Bon de livraison" in pdf and "Vigneron : Domaine de la Pinte" in pdf and "Reçu le" in pdf

@@ -51,7 +51,8 @@ class World:
 
 
 def noon(days_ago: int, hour: int = 12) -> datetime:
-    """Noon in the Jura `days_ago` days before today, in UTC."""
+    """That hour in the Jura `days_ago` days before today, in UTC (the world holds nothing from today:
+    whatever the hour the test runs, nothing lies in the future)."""
     today = datetime.now(UTC).astimezone(PARIS).date()
     return datetime.combine(today - timedelta(days=days_ago), time(hour), PARIS).astimezone(UTC)
 
@@ -175,13 +176,13 @@ def build(factory: Factory) -> World:
               Move(Stage.SORTED, Stage.CLEAN, 28, model_id=bourg.id),
               Move(Stage.SORTED, Stage.REJECTED, 2, model_id=bourg.id, reason_id=reasons["REJ-SALE"].id),
               Move(Stage.SORTED, Stage.CLEAN, 10, model_id=clav.id)])
-    sale = event(Kind.SALE, at=noon(0, 9), actor=users["coordinator"], washer=washer.id, moves=[
+    sale = event(Kind.SALE, at=noon(1, 18), actor=users["coordinator"], washer=washer.id, moves=[
         Move(Stage.CLEAN, Stage.SOLD, 10, model_id=bourg.id, unit_price_cents=30, winemaker_id=winemaker.id),
         Move(Stage.CLEAN, Stage.SOLD, 5, model_id=clav.id, unit_price_cents=45, winemaker_id=winemaker.id)])
-    twice = event(Kind.SALE, at=noon(0, 10), actor=users["coordinator"], washer=washer.id, moves=[
+    twice = event(Kind.SALE, at=noon(1, 19), actor=users["coordinator"], washer=washer.id, moves=[
         Move(Stage.CLEAN, Stage.SOLD, 2, model_id=bourg.id, unit_price_cents=30, winemaker_id=winemaker.id)])
-    event(Kind.CORRECTION, at=noon(0, 11), actor=users["coordinator"], corrects=twice.seq, note="typed twice")
-    event(Kind.STOCKTAKE, at=noon(0, 8), actor=staff, washer=washer.id, moves=[
+    event(Kind.CORRECTION, at=noon(1, 20), actor=users["coordinator"], corrects=twice.seq, note="typed twice")
+    event(Kind.STOCKTAKE, at=noon(1, 21), actor=staff, washer=washer.id, moves=[
         Move(Stage.CLEAN, Stage.LOST, 1, model_id=bourg.id, reason_id=reasons["PERTE-INVENTAIRE"].id)])
 
     finished = save_phase(session, PhaseInput(
@@ -206,7 +207,7 @@ def _assign(session, point: CollectionPoint, driver: User, coordinator: User) ->
     """The point's open request given to the driver (the coordinator's requests page shows it)."""
     from collection_points.operations import assign
 
-    assign(session, point=point, driver=driver, by=coordinator, at=noon(0, 8))
+    assign(session, point=point, driver=driver, by=coordinator, at=noon(1, 22))
 
 
 def data_strings(session) -> list[str]:

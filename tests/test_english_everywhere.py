@@ -25,9 +25,9 @@ from tests import world as world_module
 from tests.factories import login
 from tests.world import World
 
-# Common French words no English page holds ("a", "on", "or", "pour"… are left out only when
-# English too: "a", "on", "or", "en", "fr", "plus", "note", "date", "total", "stock", "point",
-# "centre", "code", "type", "message", "minute", "commune", "chauffeur", "coordination").
+# Common French words that English text never holds; words that are English too are left out
+# ("a", "on", "or", "en", "fr", "plus", "note", "date", "total", "stock", "point", "centre", "code",
+# "type", "message", "minute", "commune", "chauffeur", "coordination", "scanner").
 FRENCH_WORDS = (
     # function words
     "à", "au", "aux", "avec", "pour", "sur", "dans", "par", "sans", "chez", "entre", "vers",
@@ -260,6 +260,7 @@ class Walk:
     errors: list[str] = field(default_factory=list)
     downloaded: set[str] = field(default_factory=set)
     skip: tuple[str, ...] = ()
+    read: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # pages read by role
 
     def visit(self, client, role: str, urls: list[str]) -> None:
         """One role's walk: sign in, switch language, fetch every URL (a download once)."""
@@ -281,6 +282,7 @@ class Walk:
                 self.downloaded.add(url)
             text = readable(response)
             if text is not None:
+                self.read[role] += 1
                 self.note(role, url, text)
 
     def note(self, role: str, url: str, text: str) -> None:
@@ -306,6 +308,8 @@ def walk(app, world: World, language: str, pattern: re.Pattern, skip: tuple[str,
         # Each role in its own app context: Flask-WTF and Flask-Login keep the signed-in person in g.
         with app.app_context():
             done.visit(app.test_client(), role, urls)
+    signed_out = [role for role in ROLES[1:] if done.read[role] < 5]
+    assert not signed_out, f"roles that read almost nothing (not signed in?): {signed_out} {dict(done.read)}"
     return done
 
 

@@ -246,7 +246,8 @@ def parameters_page(report: Report, styles: dict) -> list:
     """Each parameter's value and source, and how the phase's window and fixed costs are counted."""
     rows = [[_("Paramètre"), _("Valeur"), _("Source")]]
     for _key, param_label, value, unit, source in report.table("parametres").rows:
-        shown = _("non renseigné") if value is None else f"{fmt_cell(float(value))} {unit}"
+        shown = _("non renseigné") if value is None else fmt_value("eur", float(value)) if unit == "€" \
+            else f"{fmt_cell(float(value))} {unit}"
         rows.append([Paragraph(escape(str(param_label)), styles["cell"]),
                      Paragraph(escape(shown), styles["num"]), Paragraph(escape(str(source)), styles["cell"])])
     table = Table(rows, colWidths=[5 * cm, 3 * cm, 9 * cm], repeatRows=1)

@@ -17,7 +17,7 @@ document.querySelectorAll("table.sortable").forEach((table) => {
       const rows = Array.from(body.rows).filter((r) => r.cells.length > 1);
       rows.sort((a, b) => {
         const x = key(a), y = key(b);
-        const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), "fr");
+        const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), document.documentElement.lang || "fr");
         return ascending ? order : -order;
       });
       rows.forEach((row) => body.appendChild(row));

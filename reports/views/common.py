@@ -78,9 +78,10 @@ def slug(phase: Phase) -> str:
 
 
 def file_stem(phase: Phase, phase_report: report.Report) -> str:
-    """The phase's slug, plus "en-cours-au-<day>" while it runs (a file read later says so)."""
+    """The phase's slug, plus "en-cours-au-<day>" ("in-progress-to-<day>") while it runs (a file read
+    later says so)."""
     if phase_report.period.in_progress:
-        return f"{slug(phase)}-en-cours-au-{phase_report.period.until.isoformat()}"
+        return _("%(slug)s-en-cours-au-%(day)s", slug=slug(phase), day=phase_report.period.until.isoformat())
     return slug(phase)
 
 

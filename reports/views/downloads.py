@@ -24,8 +24,8 @@ def table_csv(phase_id: int, name: str):
         abort(404, description=_("Tableau inconnu : %(name)s.", name=name))
     phase_report = report.build_cached(db.session, phase, point_filter()[0], now())
     body = exports.table_csv(phase_report.table(name))
-    return download(body.encode("utf-8-sig"), f"{file_stem(phase, phase_report)}-{name}.csv",
-                    "text/csv; charset=utf-8")
+    filename = f"{file_stem(phase, phase_report)}-{exports.SHEET_NAMES.get(name, name)}.csv"
+    return download(body.encode("utf-8-sig"), filename, "text/csv; charset=utf-8")
 
 
 @bp.get("/<int:phase_id>/tableaux.xlsx")
@@ -34,7 +34,8 @@ def workbook(phase_id: int):
     """All the phase's tables as one XLSX workbook, a sheet each."""
     phase = phase_or_404(phase_id)
     phase_report = report.build_cached(db.session, phase, point_filter()[0], now())
-    return download(exports.workbook(phase_report), f"{file_stem(phase, phase_report)}-tableaux.xlsx",
+    filename = _("%(stem)s-tableaux.xlsx", stem=file_stem(phase, phase_report))
+    return download(exports.workbook(phase_report), filename,
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -46,8 +47,8 @@ def pdf_report(phase_id: int):
 
     phase = phase_or_404(phase_id)
     phase_report = report.build_cached(db.session, phase, None, now())
-    return download(pdf.phase_pdf(phase_report), f"{file_stem(phase, phase_report)}-rapport.pdf",
-                    "application/pdf")
+    filename = _("%(stem)s-rapport.pdf", stem=file_stem(phase, phase_report))
+    return download(pdf.phase_pdf(phase_report), filename, "application/pdf")
 
 
 @bp.get("/<int:phase_id>/journal.csv")

@@ -116,7 +116,9 @@ def test_pdf_report_in_english(client, english):
 
 
 def test_exports_in_english(client, english):
-    book = load_workbook(io.BytesIO(client.get(f"/phases/{english.phase.id}/tableaux.xlsx").data))
+    resp = client.get(f"/phases/{english.phase.id}/tableaux.xlsx")
+    assert resp.headers["Content-Disposition"].endswith('-tables.xlsx"')
+    book = load_workbook(io.BytesIO(resp.data))
     assert "indicators" in book.sheetnames and "winemakers" in book.sheetnames
     assert "indicateurs" not in book.sheetnames
     sheet = book["indicators"]

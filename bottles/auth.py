@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort
+from flask_babel import gettext
 from flask_login import LoginManager, current_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,6 +26,7 @@ login_manager = LoginManager()
 login_manager.login_view = "bottles.login"
 login_manager.login_message = "Connectez-vous pour continuer."
 login_manager.login_message_category = "info"
+login_manager.localize_callback = gettext  # the sign-in prompt in the person's language
 login_manager.session_protection = "basic"
 
 

@@ -96,7 +96,8 @@ def _prepare(form, kind: CatalogueKind, row=None) -> None:
     if kind.slug == "points":
         form.set_choices()
     if kind.slug == "reasons":
-        form.kind.choices = with_current(list(REASON_KINDS.items()), row.kind if row else None)
+        form.kind.choices = with_current([(code, _(label)) for code, label in REASON_KINDS.items()],
+                                         row.kind if row else None)
 
 
 @bp.route("/<slug>/new", methods=["GET", "POST"])

@@ -48,7 +48,7 @@ class UserForm(FlaskForm):
                message=_l("Lettres, chiffres, point, tiret, @ ou souligné, sans espace."))])
     display_name = StringField(_l("Nom affiché"), validators=[
         DataRequired(REQUIRED), Length(max=120, message=_l("%(max)d caractères au plus."))])
-    role = SelectField(_l("Rôle"), choices=[(r, ROLE_LABELS[r]) for r in ROLES],
+    role = SelectField(_l("Rôle"), choices=[(r, _l(ROLE_LABELS[r])) for r in ROLES],
                        validators=[DataRequired(REQUIRED)])
     phone = StringField(_l("Téléphone"), validators=[
         Optional(), Length(max=32, message=_l("%(max)d caractères au plus."))])

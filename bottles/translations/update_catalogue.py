@@ -29,13 +29,14 @@ PACKAGES = ("bottles", "collection_points", "washer", "resales", "reports")
 def plain_labels() -> list[str]:
     """French labels shown through gettext at run time but not written as _() calls."""
     sys.path.insert(0, str(ROOT))
-    from bottles.auth import ROLE_LABELS
+    from bottles.auth import ROLE_LABELS, login_manager
     from bottles.catalogue.forms import REASON_KINDS
     from bottles.catalogue.kinds import KINDS
     from bottles.errors import ERROR_MESSAGES, ERROR_TITLES
     from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, STAGE_LABELS
 
     labels = [*ERROR_TITLES.values(), *ERROR_MESSAGES.values(), "Erreur", *ROLE_LABELS.values(),
+              login_manager.login_message,
               *REASON_KINDS.values(), *CRATE_STATE_LABELS.values(),
               *KIND_LABELS.values(), *STAGE_LABELS.values()]
     labels += [label for kind in KINDS.values() for flt in kind.filters if not callable(flt.choices)

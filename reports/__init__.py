@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from reports import models  # noqa: F401  (tables known to migrations)
 
@@ -14,8 +15,8 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.group)
-    navigation.add_action("Phases et tableaux de bord", "reports.index", {"coordinator", "admin"},
-                          "Indicateurs de chaque phase, comparaison, rapports PDF et exports")
+    navigation.add_action(_l("Phases et tableaux de bord"), "reports.index", {"coordinator", "admin"},
+                          _l("Indicateurs de chaque phase, comparaison, rapports PDF et exports"))
     _register_demo_hook()
 
 

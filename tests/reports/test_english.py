@@ -60,6 +60,8 @@ def test_french_is_the_default(client, made):
 
 
 def test_phases_list_and_form_in_english(client, english):
+    home = _text(client.get("/"))
+    assert "Phases and dashboards" in home and "Phases et tableaux de bord" not in home
     listed = _text(client.get("/phases/"))
     assert "Trial phases" in listed and "New phase" in listed and "Compare the phases" in listed
     assert "from Sep 1, 2024 to Aug 31, 2025" in listed

@@ -95,6 +95,7 @@ def _phase_urls(world: World, suffix: str) -> list[str]:
     return [f"/phases/{phase.id}{suffix}" for phase in world.phases]
 
 
+NOTHING = "?q=zzz-matches-nothing"  # a search that finds nothing: the lists' empty messages
 # Each GET rule → the URLs that fill its arguments from the world (query strings give more content).
 ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/": lambda w: ["/"],
@@ -104,10 +105,11 @@ ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/c/<code>/etiquette.<fmt>": lambda w: [f"/c/{w.crates['in_pool'].code}/etiquette.{fmt}"
                                             for fmt in ("svg", "pdf", "png")],
     "/catalogue/": lambda w: ["/catalogue/"],
-    "/catalogue/<slug>/": lambda w: [f"/catalogue/{slug}/" for slug in KINDS],
+    "/catalogue/<slug>/": lambda w: [f"/catalogue/{slug}/{search}" for slug in KINDS
+                                     for search in ("", NOTHING)],
     "/catalogue/<slug>/<int:row_id>": lambda w: [f"/catalogue/{slug}/{row}" for slug, row in _ids(w).items()],
     "/catalogue/<slug>/new": lambda w: [f"/catalogue/{slug}/new" for slug in KINDS],
-    "/catalogue/crates/": lambda w: ["/catalogue/crates/"],
+    "/catalogue/crates/": lambda w: ["/catalogue/crates/", f"/catalogue/crates/{NOTHING}"],
     "/catalogue/crates/<int:crate_id>": lambda w: [f"/catalogue/crates/{w.crates['in_pool'].id}",
                                                    f"/catalogue/crates/{w.crates['full'].id}"],
     "/catalogue/crates/new": lambda w: ["/catalogue/crates/new"],
@@ -130,7 +132,7 @@ ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/lavage/corriger/<int:seq>": lambda w: [f"/lavage/corriger/{w.sorting.seq}"],
     "/lavage/tournees": lambda w: ["/lavage/tournees"],
     "/lavage/tournees/<int:round_id>": lambda w: [f"/lavage/tournees/{r.id}" for r in w.rounds],
-    "/people/": lambda w: ["/people/"],
+    "/people/": lambda w: ["/people/", f"/people/{NOTHING}"],
     "/people/<int:user_id>": lambda w: [f"/people/{w.users['point'].id}", f"/people/{w.users['washer'].id}"],
     "/people/new": lambda w: ["/people/new"],
     "/phases/": lambda w: ["/phases/"],
@@ -360,6 +362,14 @@ def test_every_page_in_english_has_no_french_word(app, world):
     done = walk(app, world, "en", FRENCH)
     assert not done.errors, "server errors in English:\n" + "\n".join(done.errors)
     assert not done.found, report(done.found, "French words left in English mode")
+
+
+@pytest.mark.xfail(strict=False, reason="pages still French in English mode: see the failure's list")
+def test_every_empty_page_in_english_has_no_french_word(app, factory):
+    """Before anything happens, the pages say so in English (empty lists, no figures yet)."""
+    done = walk(app, world_module.build_empty(factory), "en", FRENCH)
+    assert not done.errors, "server errors in English:\n" + "\n".join(done.errors)
+    assert not done.found, report(done.found, "French words left in English mode, nothing done yet")
 
 
 def test_every_page_in_french_has_no_error_nor_english_leftover(app, world):

@@ -61,6 +61,11 @@ def today() -> date:
     return datetime.now(UTC).astimezone(PARIS).date()
 
 
+def _day(days_ago: int) -> str:
+    """A phase form's date, `days_ago` days before today (negative: after)."""
+    return (today() - timedelta(days=days_ago)).isoformat()
+
+
 def _catalogue(factory: Factory) -> tuple[list[BottleModel], dict[str, Reason]]:
     """Models and reasons whose French names hold common French words (their English ones don't)."""
     bourg = factory.model("BOURG75", "Bouteille bourguignonne 75 cl")
@@ -201,6 +206,30 @@ def build(factory: Factory) -> World:
     return World(washer=washer, points=points, models=models, reasons=reasons, winemaker=winemaker,
                  crates=crates, rounds=[old_round, current], users=users, phases=[finished, running],
                  sale=sale, sorting=sorting, corrected=twice)
+
+
+def build_empty(factory: Factory) -> World:
+    """The same catalogue and people with nothing done yet: the pages' empty states.
+
+    Its crates are all in the pool; its phases hold no event; the sale and events it names do
+    not exist (their pages answer 404 and are left out of the walk)."""
+    from types import SimpleNamespace
+
+    models, reasons = _catalogue(factory)
+    washer = factory.washer("LAVJURA", "Lavoir Jura")
+    points = [factory.point("LONS-COMEDIE", "Cave Comédie"),
+              factory.point("BLETTERANS-EPI", "Épicerie Seille")]
+    winemaker = factory.winemaker("ARBOIS-TILLEULS", "Domaine des Tilleuls")
+    users = _people(factory, washer, points[0])
+    crates = {state: factory.crate(washer=washer, at=noon(420))
+              for state in ("in_pool", "full", "in_transit")}
+    phases = [save_phase(factory.session, PhaseInput(name=name, start=_day(days), end=_day(days - 364)))
+              for name, days in (("Phase 1", 400), ("Phase 2", 30))]
+    missing = SimpleNamespace(seq=10**9)
+    factory.session.commit()
+    return World(washer=washer, points=points, models=models, reasons=reasons, winemaker=winemaker,
+                 crates=crates, rounds=[], users=users, phases=phases, sale=missing, sorting=missing,
+                 corrected=missing)
 
 
 def _assign(session, point: CollectionPoint, driver: User, coordinator: User) -> None:

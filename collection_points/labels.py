@@ -55,6 +55,9 @@ LAYOUTS = {
 }
 PADDING_MM = 3.5  # printers leave 3–4 mm blank at the paper's edge: keep the QR clear of it
 QR_BORDER = 2  # modules of white around the code, inside the label's padding
+# Printed on every label. Labels are stuck on crates at the channel's collection points, so they
+# speak the channel's language (French), whatever the language of the person printing them.
+LABEL_HINT = "Pleine ? Scannez le QR code"
 
 
 def crate_url(base_url: str, code: str) -> str:
@@ -120,7 +123,7 @@ def draw_label(pdf: canvas.Canvas, layout: Layout, x_mm: float, y_mm: float, cod
     for i, line in enumerate(_wrap(channel, "Helvetica", small, text_w * mm)):
         pdf.drawString(tx * mm, top * mm - (i + 1) * small * 1.15, line)
     pdf.setFont("Helvetica", small)
-    pdf.drawString(tx * mm, (y_mm + PADDING_MM + 1.0) * mm, "Pleine ? Scannez le QR code")
+    pdf.drawString(tx * mm, (y_mm + PADDING_MM + 1.0) * mm, LABEL_HINT)
 
 
 def sheet_pdf(codes: list[str], base_url: str, channel: str, layout_name: str = "3x8",
@@ -184,7 +187,7 @@ def label_png(code: str, base_url: str, channel: str, layout_name: str = "3x8", 
     for line in _wrap(channel, "Helvetica", 7, text_w * mm):
         draw.text((tx, y), line, font=small, fill=0)
         y += 8.5 * dpi / 72
-    draw.text((tx, (layout.height - PADDING_MM - 1) * px), "Pleine ? Scannez le QR code", font=small,
+    draw.text((tx, (layout.height - PADDING_MM - 1) * px), LABEL_HINT, font=small,
               fill=0, anchor="ld")
     out = io.BytesIO()
     image.save(out, format="PNG", dpi=(dpi, dpi), optimize=True)
@@ -218,4 +221,4 @@ def label_svg(code: str, base_url: str, channel: str, layout_name: str = "3x8") 
         f'<text x="{tx:.2f}" y="{layout.height / 2 + size * 0.35:.2f}" font-size="{size:.2f}" '
         f'font-weight="bold">{escape(code)}</text>{channel_text}'
         f'<text x="{tx:.2f}" y="{layout.height - PADDING_MM - 1:.2f}" font-size="{small:.2f}">'
-        f"Pleine ? Scannez le QR code</text></svg>")
+        f"{LABEL_HINT}</text></svg>")

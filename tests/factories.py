@@ -32,6 +32,10 @@ SEEDED_TERRITORIES = ("ECLA", "Bresse Haute Seille", "Pays des Lacs", "Porte du 
 SEEDED_POINT_KINDS = (("shop", "caviste, épicerie"), ("restaurant", "restaurant, bar"),
                       ("supermarket", "grande surface"), ("recycling", "déchèterie, recyclerie"),
                       ("estate", "domaine viticole"), ("other", "autre"))
+# Their English labels, as migration 0004 seeds them.
+SEEDED_POINT_KINDS_EN = {"shop": "wine shop, grocery", "restaurant": "restaurant, bar",
+                         "supermarket": "supermarket", "recycling": "recycling centre",
+                         "estate": "wine estate", "other": "other"}
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -73,7 +77,7 @@ class Factory:
     def point_kind(self, code: str = "shop", label: str = "caviste, épicerie") -> PointKind:
         row = self.session.scalar(select(PointKind).where(PointKind.code == code))
         if row is None:
-            row = PointKind(code=code, label_fr=label)
+            row = PointKind(code=code, label_fr=label, label_en=SEEDED_POINT_KINDS_EN.get(code, ""))
             self.session.add(row)
             self.session.flush()
         return row

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 from flask import abort
@@ -42,9 +43,16 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
+@cache
+def dummy_hash() -> str:
+    """A hash of no one's password, made once: an unknown username runs the same one scrypt."""
+    return hash_password(secrets.token_hex(16))
+
+
 def password_matches(user: User | None, password: str) -> bool:
+    """One scrypt whether the account exists or not, so timing does not reveal usernames."""
     if user is None or not user.password_hash:
-        check_password_hash(hash_password("x" * MIN_PASSWORD), password)  # same time either way
+        check_password_hash(dummy_hash(), password)
         return False
     return check_password_hash(user.password_hash, password)
 

@@ -9,7 +9,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from bottles import codes, navigation
+from bottles import codes, navigation, throttle
 from bottles.auth import ROLE_LABELS, may_see_point, may_see_washer, password_matches
 from bottles.db import db
 from bottles.forms import LoginForm
@@ -36,6 +36,8 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle.per_address
+@throttle.per_account
 def login():
     """The sign-in form; signed in, the person goes on to the page they asked for, or home."""
     if current_user.is_authenticated:

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from bottles.cells import safe_cell
 from reports.report import Report, Table
 
 TABLE_NAMES = ["periode", "indicateurs", "points", "vignerons", "refus", "rebuts", "etiquettes", "mois",
@@ -25,10 +26,10 @@ SHEET_NAMES = {"periode": _l("periode"), "indicateurs": _l("indicateurs"), "poin
 
 
 def _cell(value) -> object:
-    """A cell as the file holds it: numbers stay numbers, labels are written in the person's language."""
+    """A cell as the file holds it: numbers stay numbers, labels in the person's language, no formula."""
     if value is None:
         return ""
-    return str(value) if isinstance(value, LazyString) else value
+    return safe_cell(str(value) if isinstance(value, LazyString) else value)
 
 
 def table_csv(table: Table) -> str:

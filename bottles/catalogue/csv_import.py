@@ -23,6 +23,7 @@ from werkzeug.datastructures import MultiDict
 from bottles import codes
 from bottles.catalogue import operations
 from bottles.catalogue.kinds import KINDS, CatalogueKind
+from bottles.cells import safe_row, unquoted
 from bottles.models import Crate, Washer
 
 MAX_ROWS = 20_000
@@ -110,8 +111,8 @@ def example_csv(kind: str) -> str:
         (codes.make_code(1), "60", "LAV-LONS"), (codes.make_code(2), "", ""))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
+    writer.writerow(safe_row(columns))
+    writer.writerows(safe_row(row) for row in rows)
     return out.getvalue()
 
 
@@ -136,7 +137,7 @@ def read_rows(data: bytes) -> list[dict[str, str]]:
         if None in row:
             row["__extra__"] = "1"
             row.pop(None)
-        rows.append({k: (v or "").strip() for k, v in row.items()})
+        rows.append({k: unquoted((v or "").strip()) for k, v in row.items()})
     return rows
 
 

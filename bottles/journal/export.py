@@ -10,6 +10,7 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from bottles.cells import safe_row
 from bottles.journal.columns import ALL_COLUMNS
 from bottles.ledger import decimal_text
 from bottles.models import (
@@ -81,7 +82,7 @@ def export_journal(session: Session, out: TextIO, *, start: datetime | None = No
     for (event_id, occurred_at, kind, actor, crate, point, washer, winemaker, model, from_stage,
          to_stage, quantity, reason, price, corrects, note, round_id, hours, km, water,
          energy) in rows:
-        writer.writerow((
+        writer.writerow(safe_row((
             str(event_id), format_when(occurred_at), kind, users.get(actor, ""),
             crates.get(crate, ""), points.get(point, ""), washers.get(washer, ""),
             winemakers.get(winemaker, ""), models.get(model, ""), from_stage or "",
@@ -89,6 +90,6 @@ def export_journal(session: Session, out: TextIO, *, start: datetime | None = No
             format_cents(price), "" if corrects is None else str(corrects), note or "",
             rounds.get(round_id, ""), format_decimal(hours), format_decimal(km),
             format_decimal(water), format_decimal(energy),
-        ))
+        )))
         count += 1
     return count

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from bottles.cells import unquoted
 from bottles.journal.columns import ALL_COLUMNS, COLUMNS, DECIMALS, EXTENSION_COLUMNS, REQUIRED_COLUMNS
 from bottles.rules import MAX_UNIT_PRICE_CENTS
 
@@ -46,7 +47,7 @@ def _csv_rows(handle) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(handle)
     for values in reader:
         if values:
-            yield reader.line_num, values
+            yield reader.line_num, [unquoted(value) for value in values]
 
 
 def check_header(header: list[str]) -> str | None:

@@ -21,6 +21,7 @@ from bottles import codes
 from bottles.models import Crate
 
 MAX_BATCH = 200
+MAX_BODY_BYTES = 128 * 1024  # 200 lines of a long URL, an event id and a count: ~40 kB
 SHOWN_CODE_LENGTH = 80  # an unreadable code is sent back cut to this length
 
 

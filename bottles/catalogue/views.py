@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bottles import codes
 from bottles.auth import role_required
+from bottles.body_limits import FORM_BYTES, accepts_body
 from bottles.catalogue import csv_import, import_stash, operations, queries
 from bottles.catalogue.forms import (
     REASON_KINDS,
@@ -298,6 +299,7 @@ def _preview_page(slug: str, data: bytes, result: csv_import.ImportResult, statu
 
 
 @bp.route("/import/<slug>", methods=["GET", "POST"])
+@accepts_body(MAX_CSV_BYTES + FORM_BYTES)
 def import_csv(slug: str):
     """The import form of one kind; an uploaded file gives the preview of every change, unwritten."""
     slug = _import_kind(slug)

@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from bottles import scan
 from bottles.auth import role_required
+from bottles.body_limits import accepts_body
 from bottles.db import db
 from bottles.models import CollectionPoint, Crate
 from bottles.rules import CrateState
@@ -91,6 +92,7 @@ def scan_place_page():
 
 
 @bp.post("/tournee/enlever")
+@accepts_body(scan.MAX_BODY_BYTES)
 @role_required("driver")
 def scan_pickup():
     """Each scanned crate picked up on today's round: a result per crate (JSON) and a summary."""
@@ -113,6 +115,7 @@ def scan_pickup():
 
 
 @bp.post("/tournee/deposer")
+@accepts_body(scan.MAX_BODY_BYTES)
 @role_required("driver")
 def scan_place():
     """Each scanned empty crate recorded at the chosen point: a result per crate (JSON) and a summary."""

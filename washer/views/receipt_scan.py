@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bottles import scan
 from bottles.auth import role_required
+from bottles.body_limits import accepts_body
 from bottles.db import db
 from bottles.i18n import number
 from bottles.models import Crate, Event, utcnow
@@ -82,6 +83,7 @@ def receive_one(washer, item: scan.ScanItem, crate: Crate | None, loss: int | No
 
 
 @bp.post("/reception/scan")
+@accepts_body(scan.MAX_BODY_BYTES)
 @role_required(*STAFF)
 def receipt_scan():
     """Each scanned crate received, one savepoint per crate: a result per crate (JSON) and a summary."""

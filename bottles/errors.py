@@ -25,13 +25,19 @@ ERROR_MESSAGES = {
 }
 
 
-def error_page(status: int, message: str | None = None):
-    """A French error page (HTML) or a JSON body for fetch() callers."""
+def error_page(status: int, message: str | None = None, back: str | None = None, **values):
+    """A French error page (HTML) or a JSON body for fetch() callers; `back` links to the form."""
     text = message or ERROR_MESSAGES.get(status) or ERROR_TITLES.get(status, "Erreur")
     if request.accept_mimetypes.best == "application/json" or request.is_json:
-        return {"error": text, "status": status}, status
+        return {"error": text % values if values else text, "status": status}, status
     return render_template("bottles/error.html", title=gettext(ERROR_TITLES.get(status, "Erreur")),
-                           message=gettext(text)), status
+                           message=gettext(text, **values), back=back), status
+
+
+def _same_site_referrer() -> str | None:
+    """The page the refused form came from, when it is one of ours (never an outside address)."""
+    referrer = request.referrer or ""
+    return referrer if referrer.startswith(request.host_url) else None
 
 
 def code_taken(_error: IntegrityError):
@@ -45,10 +51,16 @@ def register_error_handlers(app: Flask) -> None:
     """Every error ends on an error page, the session rolled back (nothing half-written)."""
 
     @app.errorhandler(CSRFError)
-    def _csrf(_error):
+    def _csrf(error: CSRFError):
         db.session.rollback()
+        if "expired" in (error.description or ""):
+            return error_page(400, "Le formulaire a expiré (il était ouvert depuis plus de "
+                                   "%(hours)s heures) : rien n'a été enregistré. Rechargez la page "
+                                   "et recommencez.", back=_same_site_referrer(),
+                              hours=(app.config.get("WTF_CSRF_TIME_LIMIT") or 0) // 3600)
         return error_page(400, "Le formulaire a expiré ou n'a pas de jeton de sécurité (CSRF) : "
-                               "rien n'a été enregistré. Rechargez la page et recommencez.")
+                               "rien n'a été enregistré. Rechargez la page et recommencez.",
+                          back=_same_site_referrer())
 
     @app.errorhandler(LedgerError)
     def _ledger(error: LedgerError):

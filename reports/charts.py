@@ -62,7 +62,8 @@ def to_svg(fig: Figure, standalone: bool = False) -> str:
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart" role="img"', svg,
                  count=1)
-    return svg
+    # The page's CSP refuses inline <style> elements: matplotlib's one rule lives in reports.css.
+    return re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
 
 
 def to_png(fig: Figure, dpi: int = 150) -> bytes:

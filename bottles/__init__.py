@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from bottles import i18n, navigation, scan, signals
+from bottles import body_limits, i18n, navigation, scan, security, signals, throttle
 from bottles.auth import login_manager
 from bottles.db import db, sqlite_begin_mode
 from bottles.errors import register_error_handlers
@@ -34,11 +34,14 @@ def _log_to_stderr(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    body_limits.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
+    security.init_app(app)
+    throttle.init_app(app)
     with app.app_context():
         install_append_only_guard(db.session.session_factory.class_)
         signals.install(db.session.session_factory.class_)

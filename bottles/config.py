@@ -52,7 +52,9 @@ def load(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("BASE_URL", "").startswith("https://"),
         "REMEMBER_COOKIE_SECURE": os.environ.get("BASE_URL", "").startswith("https://"),
-        "WTF_CSRF_TIME_LIMIT": None,
-        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # seconds: a form left open overnight must be reloaded
+        "MAX_CONTENT_LENGTH": 64 * 1024,  # forms; bigger bodies per route (bottles/body_limits.py)
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        "MAX_FORM_PARTS": 500,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
     }

@@ -33,24 +33,25 @@ def save_phase(session: Session, data: PhaseInput, phase: Phase | None = None) -
     """Create (or update) a phase; raises PhaseError with a message for the person, changing nothing."""
     name = (data.name or "").strip()
     if not name or len(name) > 80:
-        raise PhaseError(_l("Le nom de la phase doit faire de 1 à 80 caractères."))
+        raise PhaseError(_l("Le nom de la phase doit faire de 1 à 80 caractères."), "name")
     clash = session.scalar(select(Phase).where(func.lower(Phase.name) == name.lower()))
     if clash is not None and clash is not phase:
-        raise PhaseError(_l("Une phase s'appelle déjà « %(name)s ».", name=name))
-    first = parse_day(data.start, _l("Premier jour"))
-    last = parse_day(data.end, _l("Dernier jour"))
+        raise PhaseError(_l("Une phase s'appelle déjà « %(name)s ».", name=name), "name")
+    first = parse_day(data.start, _l("Premier jour"), "start")
+    last = parse_day(data.end, _l("Dernier jour"), "end")
     others = session.execute(select(Phase.name, Phase.start_date, Phase.end_date)
                              .where(Phase.id != (phase.id if phase else -1))).all()
     check_dates(first, last, [tuple(o) for o in others])
     if len(data.description or "") > MAX_DESCRIPTION:
-        raise PhaseError(_l("La description dépasse %(max)s caractères.", max=MAX_DESCRIPTION))
+        raise PhaseError(_l("La description dépasse %(max)s caractères.", max=MAX_DESCRIPTION),
+                         "description")
     params = {}
     for key in set(data.params) | set(data.sources):
         value = parse_param(key, data.params.get(key))
         source = (data.sources.get(key) or "").strip()
         if len(source) > MAX_SOURCE:
             raise PhaseError(_l("La source de « %(label)s » dépasse %(max)s caractères.",
-                                label=PARAMS[key].label, max=MAX_SOURCE))
+                                label=PARAMS[key].label, max=MAX_SOURCE), f"source_{key}")
         if value is not None:
             params[key] = {"value": value, "source": source}
     targets = {}

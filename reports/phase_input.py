@@ -15,7 +15,15 @@ from reports.indicators import BY_KEY, TARGETABLE
 
 
 class PhaseError(ValueError):
-    """Bad phase input; the message (lazy) is for the person, in their language."""
+    """Bad phase input; the message (lazy) is for the person, in their language.
+
+    `field` names the form input it is about ("name", "start", "end", "description",
+    "param_<key>", "source_<key>", "target_<key>"), empty when it is about none in particular.
+    """
+
+    def __init__(self, message: object, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -56,40 +64,43 @@ PARAMS: dict[str, Param] = {param.key: param for param in (
 )}
 
 
-def parse_day(raw: str, what: str) -> date:
-    """A day typed as AAAA-MM-JJ; `what` names the field in the refusal."""
+def parse_day(raw: str, what: str, field: str = "") -> date:
+    """A day typed as AAAA-MM-JJ; `what` names the field in the refusal, `field` its input."""
     try:
         return date.fromisoformat((raw or "").strip())
     except ValueError:
         raise PhaseError(_l("%(what)s : « %(raw)s » n'est pas une date AAAA-MM-JJ.", what=what,
-                            raw=raw)) from None
+                            raw=raw), field) from None
 
 
 def check_dates(first_day: date, last_day: date,
                 others: list[tuple[str, date, date]]) -> None:
     """Dates in order, within a sane range, and no overlap with any other phase."""
     if first_day > last_day:
-        raise PhaseError(_l("Le premier jour doit précéder (ou égaler) le dernier jour."))
+        raise PhaseError(_l("Le premier jour doit précéder (ou égaler) le dernier jour."), "end")
     if first_day.year < 2000 or last_day.year > 2100:
-        raise PhaseError(_l("Les dates doivent être entre 2000 et 2100."))
+        raise PhaseError(_l("Les dates doivent être entre 2000 et 2100."),
+                         "start" if first_day.year < 2000 else "end")
     if (last_day - first_day).days > 3 * 366:
-        raise PhaseError(_l("Une phase ne peut pas durer plus de trois ans."))
+        raise PhaseError(_l("Une phase ne peut pas durer plus de trois ans."), "end")
     for name, start, end in others:
         if first_day <= end and start <= last_day:
             raise PhaseError(_l("Ces dates chevauchent la phase « %(name)s » (%(start)s – %(end)s).",
                                 name=name, start=Later(partial(short_day, start)),
-                                end=Later(partial(short_day, end))))
+                                end=Later(partial(short_day, end))),
+                             "start" if start <= first_day <= end else "end")
 
 
-def parse_number(raw: object, what: str) -> float:
+def parse_number(raw: object, what: str, field: str = "") -> float:
     """A number typed the French or the English way (0,5 or 0.5; spaces between thousands)."""
     text = str(raw).strip().replace(",", ".").replace("\u202f", "").replace(" ", "")
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise PhaseError(_l("%(what)s : « %(raw)s » n'est pas un nombre.", what=what, raw=raw)) from None
+        raise PhaseError(_l("%(what)s : « %(raw)s » n'est pas un nombre.", what=what, raw=raw),
+                         field) from None
     if not value.is_finite():
-        raise PhaseError(_l("%(what)s : « %(raw)s » n'est pas un nombre.", what=what, raw=raw))
+        raise PhaseError(_l("%(what)s : « %(raw)s » n'est pas un nombre.", what=what, raw=raw), field)
     return float(value)
 
 
@@ -97,17 +108,18 @@ def parse_param(key: str, raw: object) -> float | None:
     """A parameter's value checked against its range; empty means unset (default)."""
     if key not in PARAMS:
         raise PhaseError(_l("Paramètre inconnu : « %(key)s ». Paramètres possibles : %(known)s.",
-                            key=key, known=", ".join(PARAMS)))
+                            key=key, known=", ".join(PARAMS)), f"param_{key}")
     if raw is None or str(raw).strip() == "":
         return None
-    param = PARAMS[key]
-    value = parse_number(raw, param.label)
+    param, field = PARAMS[key], f"param_{key}"
+    value = parse_number(raw, param.label, field)
     if not param.low <= value <= param.high:
         raise PhaseError(_l("%(what)s : %(raw)s est hors de l'intervalle permis (%(low)s à %(high)s).",
                             what=param.label, raw=raw, low=Later(partial(plain_number, param.low)),
-                            high=Later(partial(plain_number, param.high))))
+                            high=Later(partial(plain_number, param.high))), field)
     if key == "bottles_on_market" and value != int(value):
-        raise PhaseError(_l("%(what)s : un nombre entier de bouteilles est attendu.", what=param.label))
+        raise PhaseError(_l("%(what)s : un nombre entier de bouteilles est attendu.", what=param.label),
+                         field)
     return value
 
 
@@ -116,20 +128,20 @@ def parse_target(key: str, raw: object) -> float | None:
     if key not in TARGETABLE:
         raise PhaseError(_l("Objectif inconnu : « %(key)s ». Les objectifs portent sur les indicateurs "
                             "de docs/indicators.md (par ex. collected_to_reused, bottles_collected).",
-                            key=key))
+                            key=key), f"target_{key}")
     if raw is None or str(raw).strip() == "":
         return None
-    indicator = BY_KEY[key]
-    value = parse_number(raw, _l("Objectif « %(label)s »", label=indicator.label))
+    indicator, field = BY_KEY[key], f"target_{key}"
+    value = parse_number(raw, _l("Objectif « %(label)s »", label=indicator.label), field)
     high = 1 if indicator.kind == "ratio" else 1_000_000_000
     if high == 1 and not 0 <= value <= high:
         raise PhaseError(_l("Objectif « %(label)s » : %(raw)s est hors de l'intervalle permis "
                             "(0 à %(high)s ; un taux s’écrit 0,52 pour 52 %%).", label=indicator.label,
-                            raw=raw, high=Later(partial(plain_number, high))))
+                            raw=raw, high=Later(partial(plain_number, high))), field)
     if not 0 <= value <= high:
         raise PhaseError(_l("Objectif « %(label)s » : %(raw)s est hors de l'intervalle permis "
                             "(0 à %(high)s).", label=indicator.label, raw=raw,
-                            high=Later(partial(plain_number, high))))
+                            high=Later(partial(plain_number, high))), field)
     return value
 
 

@@ -32,7 +32,6 @@ log = logging.getLogger("boucle.ledger")
 _signals = Namespace()
 event_recorded = _signals.signal("event-recorded")
 event_committed = _signals.signal("event-committed")
-journal_imported = _signals.signal("journal-imported")
 _PENDING = "boucle_pending_events"
 _SURVIVORS = "boucle_committed_events"
 

@@ -15,6 +15,7 @@ from bottles.db import db
 from bottles.forms import LoginForm
 from bottles.i18n import label
 from bottles.models import BottleModel, CollectionPoint, Crate, Reason, User, Washer, Winemaker
+from bottles.paging import page_number
 from bottles.queries import corrected_seqs, crate_event_count, crate_history
 from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, STAGE_LABELS, CrateState
 
@@ -107,7 +108,7 @@ def render_crate(crate: Crate, status: int = 200):
                 "kinds": POINT_STAFF_KINDS}
     total = crate_event_count(db.session, crate.id, **(only or {}))
     pages = max(1, -(-total // HISTORY_PER_PAGE))
-    page = max(1, min(request.args.get("page", 1, type=int), pages))
+    page = min(page_number(), pages)
     events = crate_history(db.session, crate.id, HISTORY_PER_PAGE, (page - 1) * HISTORY_PER_PAGE,
                            **(only or {}))
     corrected = corrected_seqs(db.session, [event.seq for event in events])
@@ -118,7 +119,7 @@ def render_crate(crate: Crate, status: int = 200):
         page=page, pages=pages, total=total, staff_view=only is not None,
         state_label=CRATE_STATE_LABELS.get(CrateState(crate.state)) if crate.state else "—",
         kind_labels=KIND_LABELS, stage_labels=STAGE_LABELS,
-        names=_names(), may_see=_may_see_crate(crate)), status
+        names=history_names(), may_see=_may_see_crate(crate)), status
 
 
 def _may_see_crate(crate: Crate) -> bool:
@@ -126,7 +127,7 @@ def _may_see_crate(crate: Crate) -> bool:
         current_user, crate.washer_id)
 
 
-def _names() -> dict[str, dict[int, str]]:
+def history_names() -> dict[str, dict[int, str]]:
     """Names for history lines: models and reasons in the person's language, sites as named."""
     return {
         "model": {model.id: label(model) for model in db.session.scalars(select(BottleModel))},

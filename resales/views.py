@@ -25,6 +25,7 @@ from bottles.db import db
 from bottles.errors import error_page
 from bottles.i18n import day
 from bottles.models import Event, Washer, Winemaker, utcnow
+from bottles.paging import page_number
 from bottles.queries import corrected_seqs
 from bottles.rules import CO2_NEW_BOTTLE_KG, CO2_REUSED_BOTTLE_KG, Kind, LedgerError
 from resales import operations, queries
@@ -101,7 +102,7 @@ def index():
     """The sales, newest first, by pages, and a link to record one where the person may sell."""
     allowed = washer_ids(current_user)
     may_sell = current_user.role in OVERSEERS or any(w.staff_may_sell for w in current_user.washers)
-    page = max(1, min(request.args.get("page", 1, type=int), 100_000))
+    page = page_number()
     rows = queries.sales(db.session, allowed, limit=SALES_PER_PAGE + 1,
                          offset=(page - 1) * SALES_PER_PAGE)
     return render_template("resales/index.html", sales=rows[:SALES_PER_PAGE], may_sell=may_sell,

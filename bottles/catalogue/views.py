@@ -28,6 +28,7 @@ from bottles.catalogue.kinds import KINDS, CatalogueKind
 from bottles.db import db
 from bottles.errors import code_taken
 from bottles.models import CollectionPoint, Crate, Washer, utcnow
+from bottles.paging import page_number
 from bottles.rules import CRATE_STATE_LABELS, CrateState
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -49,11 +50,6 @@ def _kind(slug: str) -> CatalogueKind:
     if kind is None:
         abort(404)
     return kind
-
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
 
 
 def cell(kind: CatalogueKind, row, attr: str):
@@ -87,7 +83,7 @@ def entries(slug: str):
     kind = _kind(slug)
     search = request.args.get("q", "")
     filters = {choice.param: request.args.get(choice.param, "") for choice in kind.filters}
-    page = db.paginate(queries.entries(kind, search, filters), page=_page_number(),
+    page = db.paginate(queries.entries(kind, search, filters), page=page_number(),
                        per_page=queries.PER_PAGE, error_out=False)
     return render_template("catalogue/list.html", kind=kind, page=page, search=search,
                            filters=filters, cell=cell, toggle=ToggleForm())
@@ -173,7 +169,7 @@ def crates():
     if state not in {crate_state.value for crate_state in CrateState}:
         state = ""
     site = request.args.get("site", "")
-    page = db.paginate(queries.crates(search, state, site), page=_page_number(),
+    page = db.paginate(queries.crates(search, state, site), page=page_number(),
                        per_page=queries.PER_PAGE, error_out=False)
     return render_template("catalogue/crates.html", page=page, search=search, state=state,
                            site=site, states=CRATE_STATE_LABELS, sites=_site_choices())

@@ -12,6 +12,7 @@ from bottles.auth import ROLE_LABELS, ROLES
 from bottles.db import db
 from bottles.errors import code_taken
 from bottles.models import CollectionPoint, User, Washer
+from bottles.paging import page_number
 from bottles.people import operations
 from bottles.people.forms import NewUserForm, PasswordForm, ToggleForm, UserForm
 
@@ -48,11 +49,6 @@ def _show_attached(form: UserForm, user: User) -> None:
     form.washers.data = [washer.id for washer in user.washers]
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
-
-
 @bp.get("/")
 def users():
     """The accounts, searched by name and filtered by role and status, with a link to each."""
@@ -69,7 +65,7 @@ def users():
     if active in ("0", "1"):
         query = query.where(User.active.is_(active == "1"))
     page = db.paginate(query.order_by(User.active.desc(), func.lower(User.username)),
-                       page=_page_number(), per_page=PER_PAGE, error_out=False)
+                       page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("people/users.html", page=page, search=search, role=role,
                            active=active, roles=ROLE_LABELS)
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from bottles.auth import role_required
 from bottles.db import db
-from bottles.i18n import label
-from bottles.models import BottleModel, Crate, Event, Reason, Washer, Winemaker, utcnow
+from bottles.models import Crate, Event, utcnow
+from bottles.paging import page_number
 from bottles.queries import corrected_seqs
 from bottles.rules import KIND_LABELS, STAGE_LABELS, Kind, LedgerError
+from bottles.views import history_names
 from washer import operations, queries
 from washer.rules import InputError
 from washer.views import bp
@@ -22,14 +23,8 @@ from washer.views.common import STAFF, allowed_washer_ids, form_event_id, refuse
 
 
 def site_names() -> dict[str, dict[int, str]]:
-    """Names by id of models and reasons (in the person's language), washers and estates ("crate" later)."""
-    return {
-        "model": {model.id: label(model) for model in db.session.scalars(select(BottleModel))},
-        "reason": {reason.id: label(reason) for reason in db.session.scalars(select(Reason))},
-        "washer": dict(db.session.execute(select(Washer.id, Washer.name)).all()),
-        "winemaker": dict(db.session.execute(select(Winemaker.id, Winemaker.estate)).all()),
-        "crate": {},
-    }
+    """The kernel's history names, and room for the crates of the page ("crate", filled later)."""
+    return {**history_names(), "crate": {}}
 
 
 def correctable_event(seq: int) -> Event:
@@ -55,7 +50,7 @@ def correction_context(seq: int) -> dict:
 @role_required(*STAFF)
 def history():
     """The washer's events, newest first, by page, each with its movements and a way to correct it."""
-    page = queries.history(db.session, allowed_washer_ids(), request.args.get("page", 1, type=int))
+    page = queries.history(db.session, allowed_washer_ids(), page_number())
     events = list(page.items)
     names = site_names()
     crate_ids = {event.crate_id for event in events if event.crate_id}

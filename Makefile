@@ -1,11 +1,11 @@
-# Boucle — the two commands: `make run` and `make test`.
+# Boucle — the two commands: `make run` and `make test` (and `make serve` on a server).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint db demo browser clean translations
+.PHONY: run serve test setup lint db demo browser clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ demo: db
 run: demo
 	@$(FLASK) bottles demo-accounts
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Production: gunicorn with gunicorn.conf.py on BOUCLE_BIND (127.0.0.1:8000) behind a reverse
+# proxy; refuses to start without a real SECRET_KEY and an https BASE_URL (docs/deployment.md).
+serve: export BOUCLE_ENV ?= production
+serve: setup
+	@$(BIN)/python -c 'from bottles.production import main; main()'
+	$(FLASK) db upgrade
+	exec $(BIN)/gunicorn -c gunicorn.conf.py 'wsgi:create_app()'
 
 # Headless Chromium for the end-to-end tests and poppler's pdftoppm for the label-decoding
 # tests come from Debian (a test tool's own browser download cannot work here).

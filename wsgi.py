@@ -12,10 +12,11 @@ import collection_points
 import reports
 import resales
 import washer
-from bottles import config
+from bottles import config, production
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    production.refuse_unsafe_start()  # BOUCLE_ENV=production without a real SECRET_KEY or BASE_URL
     instance = Path(os.environ.get("BOUCLE_INSTANCE", Path(__file__).parent / "instance"))
     app = Flask(__name__, instance_path=str(instance.resolve()))
     app.config.update(config.load(instance))

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from bottles import body_limits, i18n, navigation, scan, security, signals, throttle
+from bottles import body_limits, i18n, logs, navigation, production, scan, security, signals, throttle
 from bottles.auth import login_manager
 from bottles.db import db, sqlite_begin_mode
 from bottles.errors import register_error_handlers
@@ -19,18 +19,6 @@ from bottles.ledger import install_append_only_guard
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 csrf = CSRFProtect()
 migrate = Migrate()
-
-
-def _log_to_stderr(app: Flask) -> None:
-    """One line per recorded event on stderr (gunicorn's log), at LOG_LEVEL (INFO by default)."""
-    import logging
-
-    logger = logging.getLogger("boucle")
-    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
-    if not logger.handlers and not app.testing:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
 
 
 def init_app(app: Flask) -> None:
@@ -42,15 +30,17 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     throttle.init_app(app)
+    production.init_app(app)
     with app.app_context():
         install_append_only_guard(db.session.session_factory.class_)
         signals.install(db.session.session_factory.class_)
-    _log_to_stderr(app)
+    logs.init_app(app)  # JSON lines: one per request, one per committed ledger event
     _sqlite_writes_begin_immediate(app)
 
-    from bottles import cli, views
+    from bottles import cli, health, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(health.bp)
     _register_catalogue_and_people(app)
     app.cli.add_command(cli.group)
     register_error_handlers(app)

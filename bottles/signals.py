@@ -1,6 +1,7 @@
 """What the ledger tells the rest of the app: one signal per recorded event, and one log line.
 
-Every operation records its events through `bottles.ledger.record`, which calls `announce`.
+Every operation records its events through `bottles.ledger.record`, which calls `announce`; each
+event that is committed then logs one structured line (logger `boucle.ledger`, see bottles.logs).
 Two blinker signals (the library Flask's own signals use) carry each new event:
 
 - `event_recorded` is sent inside the transaction, right after the event is flushed; a receiver
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from blinker import Namespace
+from flask import g, has_request_context
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
@@ -59,11 +61,8 @@ class RecordedEvent:
 
 
 def announce(session: Session, event: Event) -> None:
-    """Log one line, send `event_recorded`, and keep the event for `event_committed`."""
+    """Send `event_recorded`, and keep the event for `event_committed` (and its log line)."""
     summary = RecordedEvent.of(event)
-    log.info("recorded %s #%s (%s) actor=%s crate=%s point=%s washer=%s bottles=%s",
-             summary.kind.value, summary.seq, summary.id, summary.actor_id, summary.crate_id,
-             summary.collection_point_id, summary.washer_id, summary.bottles)
     session.info.setdefault(_PENDING, []).append((event, summary))
     event_recorded.send(summary.kind, event=event, session=session)
 
@@ -85,8 +84,21 @@ def _keep_survivors(session: Session) -> None:
     session.info.setdefault(_SURVIVORS, []).extend(survivors)
 
 
+def log_committed(summary: RecordedEvent) -> None:
+    """One structured line per ledger write, once it is committed (logs.JsonLines shows the fields)."""
+    fields = {"event_id": str(summary.id), "seq": summary.seq, "kind": summary.kind.value,
+              "occurred_at": summary.occurred_at.isoformat(), "actor_id": summary.actor_id,
+              "crate_id": summary.crate_id, "collection_point_id": summary.collection_point_id,
+              "washer_id": summary.washer_id, "bottles": summary.bottles,
+              "request_id": g.get("request_id") if has_request_context() else None}
+    log.info("recorded %s #%s (%s) actor=%s crate=%s point=%s washer=%s bottles=%s",
+             summary.kind.value, summary.seq, summary.id, summary.actor_id, summary.crate_id,
+             summary.collection_point_id, summary.washer_id, summary.bottles, extra={"fields": fields})
+
+
 def _send_committed(session: Session) -> None:
     for summary in session.info.pop(_SURVIVORS, []):
+        log_committed(summary)
         try:
             event_committed.send(summary.kind, event=summary)
         except Exception:  # a receiver's failure must not fail the request that committed

@@ -1,10 +1,11 @@
 """`flask bottles …`: accounts, the ledger check, catalogue and journal imports, the journal
-export and the demo (other packages add theirs to this group, e.g. labels)."""
+and EPCIS exports and the demo (other packages add theirs to this group, e.g. labels)."""
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -12,11 +13,14 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from bottles.auth import MIN_PASSWORD, ROLES, hash_password
+from bottles.backup import BackupError, backup, journal_matches, restore
 from bottles.catalogue.csv_import import import_csv
 from bottles.check import check_ledger
 from bottles.db import db
 from bottles.demo import DemoError, database_is_empty, demo_accounts, load_demo
 from bottles.journal import export_journal, import_journal
+from bottles.journal.epcis import identifiers
+from bottles.journal.epcis_export import export_epcis
 from bottles.models import CollectionPoint, User, Washer, utcnow
 from bottles.rules import PARIS
 
@@ -117,6 +121,30 @@ def export_journal_command(path: str, start, end) -> None:
     click.echo(f"{rows} ligne(s) écrite(s) dans {path}.")
 
 
+@group.command("export-epcis")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="Premier jour (inclus, heure de Paris).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Jour de fin (exclu, heure de Paris).")
+@with_appcontext
+def export_epcis_command(path: str, start, end) -> None:
+    """Write the whole ledger (or a date range) as one EPCIS 2.0 JSON-LD document (docs/epcis.md)."""
+    config = current_app.config
+    try:
+        ids = identifiers(config["BASE_URL"], config.get("GS1_COMPANY_PREFIX", ""),
+                          config.get("GS1_CRATE_ASSET_TYPE", ""))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    bounds = [day.replace(tzinfo=PARIS) if day else None for day in (start, end)]
+    if bounds[0] and bounds[1] and bounds[1] <= bounds[0]:
+        raise click.ClickException("--end doit être après --start.")
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            count = export_epcis(db.session, out, ids, utcnow(), start=bounds[0], end=bounds[1])
+    except OSError as error:
+        raise click.ClickException(f"Impossible d'écrire {path} : {error.strerror}.") from None
+    click.echo(f"{count} événement(s) EPCIS écrit(s) dans {path}.")
+
+
 @group.command("import-journal")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--create-missing", is_flag=True,
@@ -139,6 +167,41 @@ def import_journal_command(path: str, create_missing: bool) -> None:
         sys.exit(1)
     db.session.commit()
     click.echo(report.summary())
+
+
+@group.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False))
+@with_appcontext
+def backup_command(directory: str) -> None:
+    """Write DIRECTORY/boucle-<time>/: a consistent database snapshot, its journal and a manifest."""
+    try:
+        done = backup(db.engine, Path(directory))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    counts = done.manifest["counts"]
+    click.echo(f"Sauvegarde écrite dans {done.folder} : base ({done.manifest['database']}, révision "
+               f"{done.manifest['revision']}), journal de {done.manifest['journal_rows']} ligne(s) "
+               f"({counts['events']} événements), manifeste avec les sha256.")
+
+
+@group.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@with_appcontext
+def restore_command(folder: str) -> None:
+    """Restore a backup folder into the empty database of DATABASE_URL, upgrade it, compare journals."""
+    from flask_migrate import upgrade
+
+    try:
+        manifest = restore(db.engine, Path(folder))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    if not journal_matches(db.engine, manifest):
+        click.echo("Le journal de la base restaurée diffère de celui de la sauvegarde : vérifiez-la "
+                   "avant de l'utiliser (flask bottles check-ledger).", err=True)
+        sys.exit(1)
+    click.echo(f"Sauvegarde du {manifest['created_at']} restaurée : {manifest['counts']['events']} "
+               f"événements ; son journal est identique, octet pour octet, à celui de la sauvegarde.")
 
 
 @group.command("demo")

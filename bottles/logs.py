@@ -16,7 +16,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from flask import Flask, Response, g, request, request_finished, request_started
+from flask import Flask, Response, g, has_request_context, request, request_finished, request_started
+from flask.logging import default_handler
 from sqlalchemy.exc import SQLAlchemyError
 
 request_log = logging.getLogger("boucle.request")
@@ -31,6 +32,8 @@ class JsonLines(logging.Formatter):
                 .replace("+00:00", "Z"),
                 "level": record.levelname, "logger": record.name, "message": record.getMessage()}
         line.update(getattr(record, "fields", None) or {})
+        if "request_id" not in line and has_request_context():
+            line["request_id"] = g.get("request_id")  # an error's traceback names its request
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
@@ -81,13 +84,22 @@ def _finished(_app: Flask, response: Response, **_extra) -> None:
                      extra={"fields": fields})
 
 
-def init_app(app: Flask) -> None:
-    """JSON lines on stderr at LOG_LEVEL (none added under tests: pytest captures the records)."""
-    logger = logging.getLogger("boucle")
-    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
-    if not logger.handlers and not app.testing:
+def _json_handler(logger: logging.Logger) -> None:
+    """Give `logger` one JSON-lines handler on stderr, in place of Flask's plain one."""
+    logger.removeHandler(default_handler)
+    if not any(isinstance(handler.formatter, JsonLines) for handler in logger.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(JsonLines())
         logger.addHandler(handler)
+
+
+def init_app(app: Flask) -> None:
+    """JSON lines on stderr at LOG_LEVEL: Boucle's and Flask's own (an unhandled error's traceback
+    is one line too). None under tests: pytest captures the records."""
+    logger = logging.getLogger("boucle")
+    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    if not app.testing:
+        _json_handler(logger)
+        _json_handler(app.logger)
     request_started.connect(_started, app)
     request_finished.connect(_finished, app)

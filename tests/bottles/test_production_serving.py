@@ -173,6 +173,32 @@ def test_log_lines_are_one_json_object_each():
     assert line["user"] == "élise" and line["time"].endswith("Z")
 
 
+def test_an_error_with_its_traceback_is_one_json_line_naming_its_request(app):
+    from flask import g
+    from flask.logging import default_handler
+
+    from bottles.logs import _json_handler
+
+    logger = logging.getLogger("boucle-test-json")
+    logger.addHandler(default_handler)
+    _json_handler(logger)
+    _json_handler(logger)
+    assert default_handler not in logger.handlers
+    assert [type(h.formatter) for h in logger.handlers] == [JsonLines]
+    try:
+        raise ValueError("boum")
+    except ValueError:
+        record = logging.LogRecord("wsgi", logging.ERROR, __file__, 1, "Exception on /x [GET]", (),
+                                   sys.exc_info())
+    with app.test_request_context("/x"):
+        g.request_id = "req-7"
+        text = JsonLines().format(record)
+    assert "\n" not in text
+    line = json.loads(text)
+    assert line["request_id"] == "req-7" and "ValueError: boum" in line["exception"]
+    logger.handlers.clear()
+
+
 def test_proxy_fix_gives_the_client_address_only_behind_the_trusted_proxies(db_url, caplog):
     from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -1,10 +1,11 @@
-"""A phase's downloads: one table as CSV, all tables as XLSX, the PDF report, the phase's journal."""
+"""A phase's downloads: one table as CSV, all tables as XLSX, the PDF report, the phase's journal
+(CSV, and EPCIS 2.0 JSON-LD)."""
 
 from __future__ import annotations
 
 import io
 
-from flask import abort
+from flask import Response, abort, current_app, stream_with_context
 from flask_babel import gettext as _
 
 from bottles.auth import role_required
@@ -62,3 +63,25 @@ def journal(phase_id: int):
     out = io.StringIO()
     export_journal(db.session, out, start=start, end=end)
     return download(out.getvalue().encode("utf-8"), f"{slug(phase)}-journal.csv", "text/csv; charset=utf-8")
+
+
+@bp.get("/<int:phase_id>/journal.jsonld")
+@role_required(*COORDINATORS)
+def journal_epcis(phase_id: int):
+    """The ledger's events of the phase's days as an EPCIS 2.0 JSON-LD document, streamed."""
+    from bottles.journal.epcis import MEDIA_TYPE, identifiers
+    from bottles.journal.epcis_export import epcis_chunks
+
+    phase = phase_or_404(phase_id)
+    start, end = phase_bounds(phase.start_date, phase.end_date)
+    config = current_app.config
+    try:
+        ids = identifiers(config["BASE_URL"], config.get("GS1_COMPANY_PREFIX", ""),
+                          config.get("GS1_CRATE_ASSET_TYPE", ""))
+    except ValueError as error:
+        abort(503, description=_("L'export EPCIS est mal configuré : %(problem)s Prévenez "
+                                 "l'administrateur du serveur.", problem=str(error)))
+    chunks = epcis_chunks(db.session, ids, now(), start=start, end=end)
+    body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
+    return Response(body, mimetype=MEDIA_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="{slug(phase)}-epcis.jsonld"'})

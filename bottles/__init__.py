@@ -10,7 +10,19 @@ from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from bottles import body_limits, i18n, logs, navigation, production, scan, security, signals, throttle
+from bottles import (
+    body_limits,
+    i18n,
+    logs,
+    navigation,
+    nul_bytes,
+    numbers,
+    production,
+    scan,
+    security,
+    signals,
+    throttle,
+)
 from bottles.auth import login_manager
 from bottles.db import db, sqlite_begin_mode
 from bottles.errors import register_error_handlers
@@ -22,7 +34,9 @@ migrate = Migrate()
 
 
 def init_app(app: Flask) -> None:
+    numbers.init_app(app)
     body_limits.init_app(app)
+    nul_bytes.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 N = len(ALPHABET)
 DEFAULT_PREFIX = "CJ"
-_BARE = re.compile(r"^([A-Z]{1,4})(\d{5})([0-9A-Z])$")
+_BARE = re.compile(r"^([A-Z]{1,4})([0-9]{5})([0-9A-Z])$")  # ASCII digits: "\d" takes "١"
 # A keyboard-wedge scanner set to QWERTY on an AZERTY computer types the digit
 # row shifted: this maps what it types back to what the label says.
 _AZERTY = str.maketrans({"à": "0", "&": "1", "é": "2", '"': "3", "'": "4", "(": "5",

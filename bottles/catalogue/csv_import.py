@@ -25,6 +25,7 @@ from bottles.catalogue import operations
 from bottles.catalogue.kinds import KINDS, CatalogueKind
 from bottles.cells import safe_row, unquoted
 from bottles.models import Crate, Washer
+from bottles.numbers import ParseError, parse_count
 
 MAX_ROWS = 20_000
 MAX_ERRORS = 200
@@ -124,20 +125,27 @@ def read_rows(data: bytes) -> list[dict[str, str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        raise CsvError("Le fichier contient un caractère nul (NUL) : ce n'est pas un fichier CSV "
+                       "texte. Réenregistrez-le en CSV (UTF-8) depuis le tableur.")
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    if not reader.fieldnames:
-        raise CsvError("Le fichier n'a pas de ligne d'en-tête.")
-    reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames]
-    rows = []
-    for row in reader:
-        if len(rows) >= MAX_ROWS:
-            raise CsvError(f"Plus de {MAX_ROWS} lignes : découpez le fichier.")
-        if None in row:
-            row["__extra__"] = "1"
-            row.pop(None)
-        rows.append({k: unquoted((v or "").strip()) for k, v in row.items()})
+    rows: list[dict[str, str]] = []
+    try:
+        if not reader.fieldnames:
+            raise CsvError("Le fichier n'a pas de ligne d'en-tête.")
+        reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames]
+        for row in reader:
+            if len(rows) >= MAX_ROWS:
+                raise CsvError(f"Plus de {MAX_ROWS} lignes : découpez le fichier.")
+            if None in row:
+                row["__extra__"] = "1"
+                row.pop(None)
+            rows.append({k: unquoted((v or "").strip()) for k, v in row.items()})
+    except csv.Error as error:  # a cell over csv.field_size_limit() (131,072 characters)
+        raise CsvError(f"Ligne {reader.line_num} illisible ({error}) : une cellule est trop longue "
+                       "ou mal fermée par un guillemet.") from error
     return rows
 
 
@@ -273,10 +281,11 @@ def _import_crates(session: Session, rows: list[dict[str, str]], *, actor_id: in
             problems.append(f"la caisse {code} figure déjà ligne {seen[code]}")
         seen.setdefault(code, number)
         raw_capacity = row.get("capacity", "")
-        capacity = int(raw_capacity) if raw_capacity.isdigit() and len(raw_capacity) < 6 else 0
-        if not raw_capacity:
-            capacity = None  # a new crate gets 60, an existing one keeps its capacity
-        elif not 1 <= capacity <= 500:
+        try:  # blank: None, a new crate gets 60, an existing one keeps its capacity
+            capacity = parse_count(raw_capacity, 500, grouped=False)
+        except ParseError:
+            capacity = 0
+        if capacity is not None and not 1 <= capacity <= 500:
             problems.append(f"capacité « {raw_capacity} » : nombre entier entre 1 et 500")
         washer_code = row.get("washer", "")
         washer_id = washers.get(washer_code.lower()) if washer_code else None

@@ -40,6 +40,7 @@ from bottles.models import (
     Washer,
     Winemaker,
 )
+from bottles.numbers import SEQ_MAX, ascii_digits, bounded
 
 REASON_KINDS = {"refusal": "écart au tri", "reject": "rebut de lavage", "loss": "perte",
                 "surplus": "surplus à l'inventaire"}
@@ -78,11 +79,10 @@ class FrenchIntegerField(IntegerField):
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
-        try:
-            self.data = int(valuelist[0].strip().replace(" ", ""))
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_("Nombre entier attendu.")) from error
+        text = ascii_digits(valuelist[0], grouped=True)
+        self.data = bounded(text, SEQ_MAX) if text is not None else None
+        if self.data is None:
+            raise ValueError(_("Nombre entier attendu."))
 
 
 class FrenchDateField(DateField):

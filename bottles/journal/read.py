@@ -36,6 +36,7 @@ from bottles.journal.columns import (
 )
 from bottles.journal.rows import RowError, laid_out, parse_cents, parse_decimal, parse_when, read_header
 from bottles.ledger import MAX_NOTE
+from bottles.numbers import ascii_digits, bounded, shown
 from bottles.rules import MAX_QUANTITY, Kind, Move, Stage
 
 KINDS = {kind.value: kind for kind in Kind}
@@ -111,6 +112,10 @@ class Reader:
             self._line = line
             if isinstance(values, str):  # a row laid_out could not rearrange
                 self.errors.append(RowError(line, values))
+                continue
+            if any("\x00" in value for value in values):  # PostgreSQL stores no NUL in text
+                self.errors.append(RowError(line, "caractère nul (NUL) dans une cellule : la ligne "
+                                                  "n'est pas du texte."))
                 continue
             if len(values) != width:
                 self.errors.append(RowError(
@@ -265,15 +270,14 @@ class Reader:
         if from_stage == to_stage:
             self.errors.append(RowError(line, "les étapes de départ et d'arrivée sont identiques."))
             return
-        if not (quantity.isdigit() and quantity.isascii()):
-            quantity = quantity.strip()
-        if not (quantity.isascii() and quantity.isdigit()) or len(quantity) > 9:
-            self.errors.append(RowError(line, f"quantité « {quantity[:20]} » : un entier positif "
-                                              "est attendu."))
+        digits = ascii_digits(quantity)
+        count = bounded(digits, MAX_QUANTITY) if digits is not None else None
+        if digits is None:
+            self.errors.append(RowError(line, f"quantité « {quantity.strip()[:20]} » : un entier "
+                                              "positif est attendu."))
             return
-        count = int(quantity)
-        if not 0 < count <= MAX_QUANTITY:
-            self.errors.append(RowError(line, f"quantité {count} hors limites (1 à {MAX_QUANTITY})."))
+        if count is None or count == 0:
+            self.errors.append(RowError(line, f"quantité {shown(digits)} hors limites (1 à {MAX_QUANTITY})."))
             return
         cache = self._cache
         cents = self._cents(price, line) if price else None

@@ -10,6 +10,8 @@ under the ledger's rules.
     write     events, movements and projections in bulk
     importer  import_journal: read, check, then write all or nothing
     export    export_journal, streamed
+    epcis     the ledger's events as EPCIS 2.0 events (pure; docs/epcis.md), and
+    epcis_export  the EPCIS 2.0 JSON-LD document, streamed
 """
 
 from bottles.journal.columns import ALL_COLUMNS, COLUMNS, EXTENSION_COLUMNS

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from bottles.auth import role_required
 from bottles.db import db
+from bottles.errors import error_page
 from reports import exports, report
 from reports.period import phase_bounds
 from reports.views import bp
@@ -78,8 +79,8 @@ def journal_epcis(phase_id: int):
     try:
         ids = identifiers(config["BASE_URL"], config.get("GS1_COMPANY_PREFIX", ""),
                           config.get("GS1_CRATE_ASSET_TYPE", ""))
-    except ValueError as error:
-        abort(503, description=_("L'export EPCIS est mal configuré : %(problem)s Prévenez "
+    except ValueError as error:  # a setting of the server, not the person's doing
+        return error_page(503, _("L'export EPCIS est mal configuré : %(problem)s Prévenez "
                                  "l'administrateur du serveur.", problem=str(error)))
     chunks = epcis_chunks(db.session, ids, now(), start=start, end=end)
     body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)

@@ -4,6 +4,7 @@ with GS1's event hash generator (a JSON-LD reader of EPCIS 2.0 documents), offli
 
 from __future__ import annotations
 
+import html
 import io
 import json
 from collections import Counter
@@ -395,3 +396,15 @@ def test_phase_download_for_coordinators(client, factory, session, ledger):
     assert days == {"2026-03"}  # the summer crate is outside the phase
     assert len(document["epcisBody"]["eventList"]) == 22
     assert client.get("/phases/999999/journal.jsonld").status_code == 404
+
+
+def test_a_wrong_gs1_setting_is_a_page_for_the_administrator(app, client, factory, session):
+    phase = save_phase(session, PhaseInput(name="Printemps 2026", start="2026-03-01", end="2026-03-31"))
+    coordinator = factory.user("coordinator")
+    session.commit()
+    app.config.update(GS1_COMPANY_PREFIX="12AB")
+    login(client, coordinator)
+    resp = client.get(f"/phases/{phase.id}/journal.jsonld")
+    assert resp.status_code == 503
+    page = html.unescape(resp.get_data(as_text=True))
+    assert "L'export EPCIS est mal configuré" in page and "de 6 à 12 chiffres" in page

@@ -145,6 +145,7 @@ ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/phases/<int:phase_id>/graphiques/<name>.svg": lambda w: [
         f"/phases/{w.phases[1].id}/graphiques/{name}.svg" for name in PHASE_CHARTS],
     "/phases/<int:phase_id>/journal.csv": lambda w: _phase_urls(w, "/journal.csv")[1:],
+    "/phases/<int:phase_id>/journal.jsonld": lambda w: _phase_urls(w, "/journal.jsonld")[1:],
     "/phases/<int:phase_id>/rapport.pdf": lambda w: _phase_urls(w, "/rapport.pdf"),
     "/phases/<int:phase_id>/tableaux.xlsx": lambda w: _phase_urls(w, "/tableaux.xlsx")[1:],
     "/phases/<int:phase_id>/tableaux/<name>.csv": lambda w: [

@@ -41,6 +41,9 @@ def load(instance_path: Path) -> dict:
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "CHANNEL_NAME": os.environ.get("CHANNEL_NAME", "Boucle — réemploi des bouteilles du Jura"),
         "CRATE_PREFIX": os.environ.get("CRATE_PREFIX", "CJ"),
+        # EPCIS export (docs/epcis.md): crates as GS1 GRAIs when the cooperative has a prefix.
+        "GS1_COMPANY_PREFIX": os.environ.get("GS1_COMPANY_PREFIX", "").strip(),
+        "GS1_CRATE_ASSET_TYPE": os.environ.get("GS1_CRATE_ASSET_TYPE", "0").strip(),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),

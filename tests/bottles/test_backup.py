@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bottles.db import db
 from bottles.models import Event
@@ -100,6 +101,9 @@ def test_a_backup_restored_into_a_fresh_database_exports_the_same_journal(app, l
     with restored.app_context():
         assert db.session.scalar(select(func.count()).select_from(Event)) == ledger
         db.session.remove()
+        if ON_POSTGRES:  # the restored ledger is append-only still (the migration's trigger came back)
+            with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as connection:
+                connection.execute(text("UPDATE events SET note = 'x'"))
         db.engine.dispose()
 
 

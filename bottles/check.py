@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from itertools import groupby
+from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bottles.ledger import replay_crate
 from bottles.models import Crate, Event, Round
@@ -82,6 +84,52 @@ def round_differences(session: Session) -> list[str]:
     return problems
 
 
+# How far an event's time may precede the one it follows (two servers' clocks, a form's rounding).
+TIME_SKEW = timedelta(seconds=2)
+
+
+class Inverted(NamedTuple):
+    """An event as an inversion names it."""
+
+    seq: int
+    kind: str
+    occurred_at: datetime
+
+
+def time_inversions(session: Session, skew: timedelta = TIME_SKEW) -> list[str]:
+    """Events dated more than `skew` before their cause: the crate's previous event, or the
+    event a correction reverses. The order of record is seq; a time is only what a clock said."""
+    found: dict[tuple[int, int], str] = {}
+    rows = session.execute(
+        select(Event.crate_id, Event.seq, Event.kind, Event.occurred_at)
+        .where(Event.crate_id.is_not(None)).order_by(Event.crate_id, Event.seq)
+        .execution_options(yield_per=20_000))
+    for _crate_id, group in groupby(rows, key=lambda r: r[0]):
+        previous = None
+        for _crate, seq, kind, at in group:
+            event = Inverted(seq, kind, at)
+            if previous is not None and at < previous.occurred_at - skew:
+                found[(seq, previous.seq)] = _inversion(event, previous)
+            previous = event
+    target = aliased(Event)
+    for seq, kind, at, cause_seq, cause_kind, cause_at in session.execute(
+            select(Event.seq, Event.kind, Event.occurred_at, target.seq, target.kind,
+                   target.occurred_at).join(target, target.seq == Event.corrects_seq)):
+        if at < cause_at - skew:
+            found[(seq, cause_seq)] = _inversion(Inverted(seq, kind, at),
+                                                 Inverted(cause_seq, cause_kind, cause_at))
+    return [found[key] for key in sorted(found)]
+
+
+def _inversion(event: Inverted, cause: Inverted) -> str:
+    late = (cause.occurred_at - event.occurred_at).total_seconds()
+    return (f"time inversion: seq {event.seq} ({event.kind}) at {event.occurred_at.isoformat()} is "
+            f"{late:g} s before seq {cause.seq} ({cause.kind}) at {cause.occurred_at.isoformat()}, "
+            "which it follows")
+
+
 def check_ledger(session: Session) -> list[str]:
-    """Every difference between the ledger and the projections, named; empty when all agree."""
-    return stock_differences(session) + crate_differences(session) + round_differences(session)
+    """Every difference between the ledger and the projections, and every event dated before
+    its cause, named; empty when all agree."""
+    return (stock_differences(session) + crate_differences(session) + round_differences(session)
+            + time_inversions(session))

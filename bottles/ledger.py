@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -34,7 +36,9 @@ from bottles.models import (
     utcnow,
 )
 from bottles.rules import (
+    ALLOWED_MOVES,
     CRATE_TRANSITIONS,
+    MODELLED_STAGES,
     STAGE_LABELS,
     STOCK_SITE,
     CrateState,
@@ -47,9 +51,11 @@ from bottles.rules import (
     next_crate_state,
     reverse,
     stock_deltas,
+    stock_key,
 )
 
 MAX_NOTE = 2000
+LIVE_SINCE = "boucle.live_since"  # session.info: when the request's unit of work began (see live())
 CONFLICT_MESSAGE = _l("Cet identifiant d'événement a déjà servi pour un autre contenu : rien n'est "
                     "enregistré. Rechargez la page avant de recommencer.")
 
@@ -121,23 +127,40 @@ def moves_of(event: Event) -> list[Move]:
 
 
 def record(session: Session, draft: Draft) -> Recorded:
-    """Append `draft` once: the same id and content again is a no-op, a changed one refused."""
+    """Append `draft` once: the same id and content again is a no-op, a changed one refused.
+
+    Its crate and stock rows are locked first, in the global order (`lock_in_order`); only then
+    are its time read (see `live`) and its seq drawn, so seq order and time order agree for
+    events that depend on each other.
+    """
     if len(draft.note or "") > MAX_NOTE:
         raise LedgerError(_l("La note dépasse %(n)s caractères.", n=MAX_NOTE))
     if draft.occurred_at.tzinfo is None:
         raise LedgerError(_l("La date de l'événement doit porter son fuseau horaire."))
-    existing = session.scalar(select(Event).where(Event.id == draft.id))
     if draft.kind == Kind.CORRECTION:
         _prepare_correction(session, draft)
-    digest = content_hash(draft)
-    if existing is not None:
-        if existing.content_hash != digest:
+    deltas = stock_deltas(draft.moves, draft.sites())
+    levels = lock_in_order(session, [draft.crate_id], deltas)
+    clock = utcnow()
+    since = session.info.get(LIVE_SINCE)
+    on_clock = since is not None and since <= draft.occurred_at <= clock
+    stamped = replace(draft, occurred_at=clock) if on_clock else draft
+    digest = content_hash(stamped)
+
+    def replay(recorded: Event) -> Recorded:
+        """The same event again (a time read from the clock is the recorded one's), or a conflict."""
+        same = content_hash(replace(draft, occurred_at=recorded.occurred_at)) if on_clock else digest
+        if recorded.content_hash != same:
             raise LedgerConflict(CONFLICT_MESSAGE)
-        return Recorded(existing, False)
+        return Recorded(recorded, False)
+
+    existing = session.scalar(select(Event).where(Event.id == draft.id))  # after the locks: a twin
+    if existing is not None:                                              # committed meanwhile is seen
+        return replay(existing)
     check_moves(draft.kind, draft.moves)
     event = Event(
-        id=draft.id, kind=draft.kind.value, occurred_at=draft.occurred_at,
-        recorded_at=utcnow(), actor_id=draft.actor_id, crate_id=draft.crate_id,
+        id=draft.id, kind=draft.kind.value, occurred_at=stamped.occurred_at,
+        recorded_at=clock, actor_id=draft.actor_id, crate_id=draft.crate_id,
         collection_point_id=draft.collection_point_id, washer_id=draft.washer_id,
         round_id=draft.round_id, corrects_seq=draft.corrects_seq, note=draft.note or "",
         hours=draft.hours, km=draft.km, water_l=draft.water_l, energy_kwh=draft.energy_kwh,
@@ -150,23 +173,77 @@ def record(session: Session, draft: Draft) -> Recorded:
         for m in draft.moves
     ]
     try:
-        with session.begin_nested():  # a twin sent at the same instant may win the insert
+        with session.begin_nested():  # a twin that holds no lock (no crate, no stock) may win the insert
             session.add(event)
             session.flush()
     except IntegrityError:
         twin = session.scalar(select(Event).where(Event.id == draft.id))
         if twin is None:
             raise
-        if twin.content_hash != digest:
-            raise LedgerConflict(CONFLICT_MESSAGE) from None
-        return Recorded(twin, False)
+        return replay(twin)
     if draft.crate_id is not None and (draft.kind in CRATE_TRANSITIONS
                                        or draft.kind == Kind.CORRECTION):
-        _move_crate(session, draft, event)
-    apply_stock(session, stock_deltas(draft.moves, draft.sites()))
+        _move_crate(session, stamped, event)
+    _apply_locked(session, deltas, levels)
     session.flush()
     signals.announce(session, event)
     return Recorded(event, True)
+
+
+@contextmanager
+def live(session: Session) -> Iterator[None]:
+    """Within: a request's unit of work. A time it read from the server's clock (at or after the
+    start) dates its event when the event's locks are held, not when the request began; a time
+    typed or imported (earlier) is kept. A phone's clock is never the order of record: seq is."""
+    session.info[LIVE_SINCE] = utcnow()
+    try:
+        yield
+    finally:
+        session.info.pop(LIVE_SINCE, None)
+
+
+def lock_in_order(session: Session, crate_ids: Iterable[int | None] = (),
+                  stock_keys: Iterable[tuple] = ()) -> dict[tuple, tuple[int, int]]:
+    """Take write locks in the one global order, crates by id, then stock rows by key; returns
+    each stock row's (id, quantity) under its lock. Every writer locks through here (record()
+    for its own event, a batch for all its lines first: `lock_batch`), so no two wait in a circle."""
+    ids = sorted({crate_id for crate_id in crate_ids if crate_id is not None})
+    if ids:
+        session.scalars(select(Crate).where(Crate.id.in_(ids)).order_by(Crate.id)
+                        .with_for_update(of=Crate).execution_options(populate_existing=True)).all()
+    keys = sorted(set(stock_keys))
+    if not keys:
+        return {}
+    session.execute(
+        _insert_ignore(session).values(
+            [{"stage": s, "site_id": site, "model_id": m, "quantity": 0} for s, site, m in keys]
+        ).on_conflict_do_nothing(index_elements=["stage", "site_id", "model_id"])
+    )
+    levels = {}
+    for key in keys:
+        stage, site_id, model_id = key
+        levels[key] = tuple(session.execute(
+            select(StockLevel.id, StockLevel.quantity)
+            .where(StockLevel.stage == stage, StockLevel.site_id == site_id,
+                   StockLevel.model_id == model_id)
+            .with_for_update()
+        ).one())
+    return levels
+
+
+def lock_batch(session: Session, kind: Kind, crates: Iterable[Crate], washer_id: int | None = None) -> None:
+    """Before a batch of `kind` events on `crates` (a scan station's list): every crate, then every
+    unsorted stock the batch may touch at their points and `washer_id`, locked in the global order,
+    so no line waits for a crate while the batch holds a stock row."""
+    crates = list(crates)
+    lock_in_order(session, [crate.id for crate in crates])  # re-reads them: their sites are current
+    keys = set()
+    for crate in crates:
+        sites = {Site.COLLECTION_POINT: crate.collection_point_id, Site.WASHER: washer_id or crate.washer_id}
+        for stage in {stage for pair in ALLOWED_MOVES.get(kind, ()) for stage in pair}:
+            if stage in STOCK_SITE and stage not in MODELLED_STAGES and sites.get(STOCK_SITE[stage]):
+                keys.add(stock_key(stage, None, sites))
+    lock_in_order(session, (), keys)
 
 
 def _prepare_correction(session: Session, draft: Draft) -> None:
@@ -190,8 +267,7 @@ def _prepare_correction(session: Session, draft: Draft) -> None:
 
 def _move_crate(session: Session, draft: Draft, event: Event) -> None:
     """Update the crate projection in the same transaction; a concurrent change loses."""
-    crate = session.get(Crate, draft.crate_id, with_for_update={"of": Crate},
-                        populate_existing=True)
+    crate = session.get(Crate, draft.crate_id)  # locked and re-read by record()
     if crate is None:
         raise LedgerError(_l("Caisse inconnue."))
     if draft.kind == Kind.CORRECTION:
@@ -258,25 +334,17 @@ def _insert_ignore(session: Session):
 
 def apply_stock(session: Session, deltas: dict[tuple, int]) -> None:
     """Add `deltas` to the stock projection, refusing any stock that would go negative."""
-    if not deltas:
-        return
-    keys = sorted(deltas)
-    session.execute(
-        _insert_ignore(session).values(
-            [{"stage": s, "site_id": site, "model_id": m, "quantity": 0} for s, site, m in keys]
-        ).on_conflict_do_nothing(index_elements=["stage", "site_id", "model_id"])
-    )
-    for key in keys:
-        stage, site_id, model_id = key
-        level = session.execute(
-            select(StockLevel.id, StockLevel.quantity)
-            .where(StockLevel.stage == stage, StockLevel.site_id == site_id,
-                   StockLevel.model_id == model_id)
-            .with_for_update()
-        ).one()
-        if level.quantity + deltas[key] < 0:
-            raise LedgerError(_shortage_message(session, key, level.quantity, -deltas[key]))
-        session.execute(update(StockLevel).where(StockLevel.id == level.id)
+    if deltas:
+        _apply_locked(session, deltas, lock_in_order(session, (), deltas))
+
+
+def _apply_locked(session: Session, deltas: dict[tuple, int], levels: dict[tuple, tuple[int, int]]) -> None:
+    """Add `deltas` to stock rows already locked (`levels`: id and quantity under the lock)."""
+    for key in sorted(deltas):
+        level_id, quantity = levels[key]
+        if quantity + deltas[key] < 0:
+            raise LedgerError(_shortage_message(session, key, quantity, -deltas[key]))
+        session.execute(update(StockLevel).where(StockLevel.id == level_id)
                         .values(quantity=StockLevel.quantity + deltas[key]))
 
 

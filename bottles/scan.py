@@ -18,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bottles import codes
+from bottles.ledger import lock_batch
 from bottles.models import Crate
+from bottles.rules import Kind
 
 MAX_BATCH = 200
 MAX_BODY_BYTES = 128 * 1024  # 200 lines of a long URL, an event id and a count: ~40 kB
@@ -82,6 +84,15 @@ def crates_scanned(session: Session, items: list[ScanItem]) -> dict[str, Crate]:
     if not wanted:
         return {}
     return {crate.code: crate for crate in session.scalars(select(Crate).where(Crate.code.in_(wanted)))}
+
+
+def crates_locked(session: Session, items: list[ScanItem], kind: Kind,
+                  washer_id: int | None = None) -> dict[str, Crate]:
+    """The crates scanned, locked with the stocks a batch of `kind` touches before its first line
+    (bottles.ledger.lock_batch): a batch never holds a stock row while it waits for a crate."""
+    crates = crates_scanned(session, items)
+    lock_batch(session, kind, crates.values(), washer_id)
+    return crates
 
 
 @dataclass(frozen=True)

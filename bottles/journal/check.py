@@ -1,4 +1,4 @@
-"""The ledger's rules over a journal's new events, in occurred_at order, on in-memory
+"""The ledger's rules over a journal's new events, in the order given, on in-memory
 projections (stocks, crates, rounds) seeded from the database: what bottles.ledger.record
 would refuse, refused here with the row's line, before anything is written."""
 

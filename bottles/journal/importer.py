@@ -1,14 +1,16 @@
 """Importing a journal file in bulk, under the same rules as bottles.ledger.record.
 
-Every row is checked first — alone (bottles.journal.read), then in occurred_at order
-against in-memory stocks and crate projections seeded from the database
-(bottles.journal.check) — and nothing is written unless every row is right. Then
+Every row is checked first — alone (bottles.journal.read), then in the file's order (the
+order of record: an export is in seq order) against in-memory stocks and crate projections
+seeded from the database (bottles.journal.check) — and nothing is written unless every row
+is right. Then
 bottles.journal.write inserts the events and movements and upserts the projections.
 """
 
 from __future__ import annotations
 
 import uuid
+from copy import copy
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,10 +73,8 @@ def import_journal(session: Session, rows_or_path: Any, *, create_missing: bool 
                                                           "avec un autre contenu."))
         else:
             fresh.append(event)
-    if not _is_sorted(fresh):
-        fresh.sort(key=lambda event: (event.at or datetime.min.replace(tzinfo=UTC), event.line))
-    checker = Checker(session, catalogue, rounds)
-    checker.run(fresh, report.errors)
+    checker, errors = _check_in_order(session, catalogue, rounds, fresh)
+    report.errors += errors
     if report.errors:
         report.errors.sort(key=lambda error: error.line)
         return report
@@ -120,6 +120,22 @@ def _draft(event: JournalEvent, round_id: int | None, corrects_seq: int | None) 
                  washer_id=event.washer, round_id=round_id, corrects_seq=corrects_seq,
                  note=event.note, hours=event.hours, km=event.km, water_l=event.water,
                  energy_kwh=event.energy)
+
+
+def _check_in_order(session: Session, catalogue: Catalogue, rounds: dict[str, int],
+                    events: list[JournalEvent]) -> tuple[Checker, list[RowError]]:
+    """The ledger's rules over the new events in the file's order, the order of record (an
+    export is in seq order; a time is only what a clock said). A file that fails in that order
+    but holds in time order, a journal written by hand, is taken in time order; when neither
+    holds, the errors of the order with fewer are given (the file's on a tie)."""
+    checker, errors = Checker(session, catalogue, rounds), []
+    checker.run([copy(event) for event in events], errors)
+    if not errors or _is_sorted(events):
+        return checker, errors
+    by_time = sorted(events, key=lambda event: (event.at or datetime.min.replace(tzinfo=UTC), event.line))
+    second, again = Checker(session, catalogue, rounds), []
+    second.run([copy(event) for event in by_time], again)
+    return (second, again) if len(again) < len(errors) else (checker, errors)
 
 
 def _is_sorted(events: list[JournalEvent]) -> bool:

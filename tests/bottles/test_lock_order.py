@@ -1,0 +1,254 @@
+"""Writers that share crates and stock rows never deadlock, and their ledger always restores.
+
+On PostgreSQL a driver's batch of 31 pickups races staff declaring crates of the same point
+full (issue 10, points 9 and 10): every request is answered (no 5xx), every acknowledged event
+is stored, no event is dated before the event it follows, and the journal exported in seq order
+imports into an empty database and exports again byte for byte.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from bottles.check import check_ledger, time_inversions
+from bottles.journal import export_journal, import_journal
+from bottles.ledger import Draft, live, record
+from bottles.models import Crate, Event, utcnow
+from bottles.rules import Kind, Move, Stage
+from tests.bottles.test_journal import other_session  # noqa: F401 - the fixture
+from tests.conftest import ON_POSTGRES
+from tests.factories import T0, csrf_from, login, post_form
+
+BATCH = 31
+DECLARED = 2  # crates of the batch still filling, declared full while the batch runs
+ROUNDS = int(os.environ.get("BOUCLE_RACE_ROUNDS", "5"))
+FULL_DELAY = 0.04  # the staff's "full" arrives 40 ms after the driver's batch
+
+on_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="real concurrency needs PostgreSQL")
+
+
+def _export(session) -> str:
+    out = io.StringIO()
+    export_journal(session, out)
+    return out.getvalue()
+
+
+def _run_together(app, jobs: list[tuple[object, float, object]]) -> list[object]:
+    """Each (user, delay, request) in its own thread, client and connection; their responses.
+
+    A request that raised (a 500 under TESTING) is returned as the exception.
+    """
+    people = [SimpleNamespace(username=user.username, role=user.role) for user, _d, _r in jobs]
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[object] = [None] * len(jobs)
+
+    def run(i: int) -> None:
+        _user, delay, make_request = jobs[i]
+        client = app.test_client()
+        login(client, people[i])
+        page = "/tournee/enlever" if people[i].role == "driver" else "/"
+        token = csrf_from(client.get(page).get_data(as_text=True))
+        barrier.wait(timeout=30)
+        time.sleep(delay)
+        try:
+            outcomes[i] = make_request(client, token)
+        except Exception as error:  # noqa: BLE001 - a 500: counted by the test
+            outcomes[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+def _one_round(app, session, factory, washer, driver):
+    """A point with 29 full crates and 2 still filling; the driver scans all 31 while the point's
+    staff declares the 2 full. Returns (outcomes, acknowledged event ids)."""
+    point = factory.point()
+    staff = [factory.user("point", points=[point]) for _ in range(DECLARED)]
+    full = [factory.full_crate_at(point, count=20, washer=washer) for _ in range(BATCH - DECLARED)]
+    filling = []
+    for _ in range(DECLARED):
+        crate = factory.crate(washer=washer)
+        factory.event(Kind.CRATE_PLACED, crate=crate, point=point.id)
+        filling.append(crate)
+    session.commit()
+    batch = [{"code": crate.code, "event_id": str(uuid.uuid4())} for crate in full + filling]
+    fulls = {crate.code: str(uuid.uuid4()) for crate in filling}
+
+    def scan(client, token):
+        return client.post("/tournee/enlever", json={"items": batch, "fields": {
+            "round_token": str(uuid.uuid4())}}, headers={"X-CSRFToken": token})
+
+    def declare(code):
+        def post(client, token):
+            return client.post(f"/c/{code}/pleine", data={"event_id": fulls[code], "count": "17",
+                                                            "csrf_token": token})
+        return post
+
+    jobs = [(driver, 0.0, scan)] + [(person, FULL_DELAY, declare(crate.code))
+                                    for person, crate in zip(staff, filling, strict=True)]
+    outcomes = _run_together(app, jobs)
+    acknowledged = []
+    if not isinstance(outcomes[0], Exception) and outcomes[0].status_code < 500:
+        by_code = {line["code"]: line for line in batch}
+        acknowledged += [by_code[row["code"]]["event_id"] for row in outcomes[0].get_json()["results"]
+                         if row["status"] == "recorded"]
+    for crate, outcome in zip(filling, outcomes[1:], strict=True):
+        if not isinstance(outcome, Exception) and outcome.status_code == 302:
+            acknowledged.append(fulls[crate.code])
+    return outcomes, acknowledged
+
+
+@on_postgres
+def test_a_pickup_batch_and_full_declarations_at_one_point_never_deadlock(
+        app, session, factory, other_session):  # noqa: F811 - the fixture
+    washer = factory.washer()
+    driver = factory.user("driver")
+    session.commit()
+    failures, acknowledged = [], []
+    for _ in range(ROUNDS):
+        outcomes, ids = _one_round(app, session, factory, washer, driver)
+        failures += [o for o in outcomes if isinstance(o, Exception) or o.status_code >= 500]
+        acknowledged += ids
+    assert not failures, f"{len(failures)} request(s) failed in {ROUNDS} rounds: {failures[:3]}"
+    session.rollback()  # see what the threads committed
+    stored = set(map(str, session.scalars(select(Event.id))))
+    assert not set(acknowledged) - stored
+    assert len(acknowledged) >= ROUNDS * BATCH  # every full declared; every full crate picked up
+    assert check_ledger(session) == []
+    assert time_inversions(session) == []
+    # the journal, in seq order, restores into an empty database and exports again identically
+    journal = _export(session)
+    report = import_journal(other_session, io.StringIO(journal), create_missing=True)
+    assert report.ok, report.errors[:5]
+    other_session.commit()
+    assert _export(other_session) == journal
+    assert check_ledger(other_session) == []
+
+
+def test_a_journal_imports_in_file_order_even_when_a_time_goes_back(session, factory,
+                                                                     other_session):  # noqa: F811
+    """A pickup timed (by its phone) a few seconds before the full it follows: file order holds."""
+    washer, point = factory.washer(), factory.point(code="LONS")
+    crate = factory.crate(washer=washer)
+    factory.event(Kind.CRATE_PLACED, at=T0, crate=crate, point=point.id)
+    full_at = T0.replace(hour=12)
+    factory.event(Kind.CRATE_FULL, at=full_at, crate=crate, point=point.id,
+                  moves=[Move(Stage.OUTSIDE, Stage.AT_POINT, 30)])
+    pickup = factory.event(Kind.PICKUP, at=full_at.replace(second=0, minute=0, hour=11),
+                           crate=crate, point=point.id,
+                           moves=[Move(Stage.AT_POINT, Stage.IN_TRANSIT, 30)])
+    session.commit()
+    inversions = time_inversions(session)
+    assert len(inversions) == 1 and f"seq {pickup.seq} (pickup)" in inversions[0], inversions
+    assert check_ledger(session) == inversions  # a finding, and the only one
+    journal = _export(session)
+    report = import_journal(other_session, io.StringIO(journal), create_missing=True)
+    assert report.ok, [str(e) for e in report.errors]
+    other_session.commit()
+    assert _export(other_session) == journal
+    code = other_session.scalar(select(Crate.state).where(Crate.code == crate.code))
+    assert code == "in_transit"
+
+
+def test_a_time_within_the_skew_is_not_an_inversion(session, factory):
+    washer, point = factory.washer(), factory.point()
+    crate = factory.crate(washer=washer)
+    factory.event(Kind.CRATE_PLACED, at=T0.replace(second=5), crate=crate, point=point.id)
+    factory.event(Kind.CRATE_FULL, at=T0.replace(second=4), crate=crate, point=point.id,
+                  moves=[Move(Stage.OUTSIDE, Stage.AT_POINT, 3)])
+    session.commit()
+    assert time_inversions(session) == []
+
+
+class _Deadlock(Exception):
+    """What psycopg raises when PostgreSQL breaks a deadlock (SQLSTATE 40P01)."""
+
+    sqlstate = "40P01"
+
+
+def _deadlock_once(monkeypatch, times: int = 1) -> list:
+    """declare_full fails `times` times as if PostgreSQL had chosen it to break a deadlock."""
+    from collection_points import operations
+
+    real, calls = operations.declare_full, []
+
+    def flaky(*args, **kwargs):
+        calls.append(kwargs["event_id"])
+        if len(calls) <= times:
+            kwargs["session"].execute(select(Event.seq).limit(1))  # inside the transaction, as a lock wait is
+            raise OperationalError("SELECT … FOR UPDATE", {}, _Deadlock("deadlock detected"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(operations, "declare_full", lambda session, **kw: flaky(session=session, **kw))
+    return calls
+
+
+def _placed_crate_and_staff(factory, session):
+    washer, point = factory.washer(), factory.point()
+    staff = factory.user("point", points=[point])
+    crate = factory.crate(washer=washer)
+    factory.event(Kind.CRATE_PLACED, crate=crate, point=point.id)
+    session.commit()
+    return crate, staff
+
+
+def test_a_deadlock_is_answered_by_running_the_request_once_more(app, client, session, factory,
+                                                                  monkeypatch):
+    crate, staff = _placed_crate_and_staff(factory, session)
+    calls = _deadlock_once(monkeypatch)
+    login(client, staff)
+    event_id = str(uuid.uuid4())
+    response = post_form(client, f"/c/{crate.code}/pleine", {"event_id": event_id, "count": "25"},
+                         page_url=f"/c/{crate.code}")
+    assert response.status_code == 302
+    assert [str(call) for call in calls] == [event_id, event_id]  # the same event id, twice
+    session.rollback()
+    events = session.scalars(select(Event).where(Event.kind == Kind.CRATE_FULL.value)).all()
+    assert [str(event.id) for event in events] == [event_id]
+    assert check_ledger(session) == []
+
+
+def test_a_second_deadlock_is_not_hidden(app, client, session, factory, monkeypatch):
+    crate, staff = _placed_crate_and_staff(factory, session)
+    calls = _deadlock_once(monkeypatch, times=2)
+    login(client, staff)
+    response = post_form(client, f"/c/{crate.code}/pleine", {"event_id": str(uuid.uuid4()),
+                                                            "count": "25"}, page_url=f"/c/{crate.code}")
+    assert response.status_code == 500 and len(calls) == 2  # once more, not forever
+    session.rollback()
+    assert session.scalar(select(Event).where(Event.kind == Kind.CRATE_FULL.value)) is None
+
+
+def test_a_live_event_is_dated_once_its_locks_are_held(session, factory):
+    washer, point = factory.washer(), factory.point()
+    crate = factory.crate(washer=washer)
+    session.commit()
+    typed = T0.replace(day=3)
+    with live(session):
+        read = utcnow()  # the request's clock, read before the locks
+        placed = record(session, Draft(id=uuid.uuid4(), kind=Kind.CRATE_PLACED, occurred_at=read,
+                                       actor_id=None, crate_id=crate.id, collection_point_id=point.id))
+        full = record(session, Draft(id=uuid.uuid4(), kind=Kind.CRATE_FULL, occurred_at=typed,
+                                     actor_id=None, crate_id=crate.id, collection_point_id=point.id,
+                                     moves=[Move(Stage.OUTSIDE, Stage.AT_POINT, 5)]))
+    session.commit()
+    assert placed.event.occurred_at > read and placed.event.occurred_at == placed.event.recorded_at
+    assert full.event.occurred_at == typed  # a time typed (or imported) is the event's own
+    # the same request sent again later: its clock reads another time, it is still a replay
+    with live(session):
+        again = record(session, Draft(id=placed.event.id, kind=Kind.CRATE_PLACED, occurred_at=utcnow(),
+                                      actor_id=None, crate_id=crate.id, collection_point_id=point.id))
+    assert not again.created and again.event.seq == placed.event.seq

@@ -15,11 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from bottles.auth import sees_everything
 from bottles.ledger import Draft, LedgerConflict, Recorded, record
 from bottles.models import CollectionPoint, Crate, Event, Round, User, Washer
 from bottles.rules import CrateState, Kind, LedgerError, Move, Stage
-from collection_points import explain, queries
+from collection_points import explain, queries, scope
 from collection_points.models import PickupAssignment
 from collection_points.rules import COUNTED, PARIS, Refused, out_of_service_reason, parse_count
 
@@ -50,14 +49,6 @@ def _usable(session: Session, crate: Crate) -> None:
         raise Refused(explain.refusal(session, crate, _l("Cette caisse ne peut plus servir.")))
 
 
-def _staff_point(session: Session, user: User, crate: Crate) -> None:
-    if sees_everything(user) or user.role == "driver":
-        return
-    if crate.collection_point_id not in {p.id for p in user.collection_points}:
-        raise Refused(explain.refusal(session, crate,
-                                      _l("Cette caisse n'est pas à votre point de collecte.")))
-
-
 def place_crate(session: Session, *, crate: Crate, point: CollectionPoint, actor: User,
                 event_id: uuid.UUID, at: datetime, note: str = "") -> Recorded:
     """An empty crate from the pool arrives at `point` (driver drop or staff confirmation)."""
@@ -69,8 +60,7 @@ def place_crate(session: Session, *, crate: Crate, point: CollectionPoint, actor
     closed = out_of_service_reason(point, at.astimezone(PARIS).date())
     if closed:
         raise Refused(_l("%(closed)s La caisse ne peut pas y être déposée.", closed=closed))
-    if actor.role == "point" and point.id not in {p.id for p in actor.collection_points}:
-        raise Refused(_l("Vous n'êtes pas rattaché(e) au point %(point)s.", point=point.name))
+    scope.point_may_use(actor, point)
     if crate.state != CrateState.IN_POOL:
         raise Refused(explain.refusal(
             session, crate, _l("Seule une caisse vide du parc (réceptionnée au centre de lavage) peut être "
@@ -87,7 +77,7 @@ def declare_full(session: Session, *, crate: Crate, actor: User, event_id: uuid.
     if replay:
         return replay
     _usable(session, crate)
-    _staff_point(session, actor, crate)
+    scope.point_may_act_on(session, actor, crate)
     if crate.state != CrateState.AT_POINT:
         why = (_l("Cette caisse est déjà déclarée pleine.") if crate.state == CrateState.FULL
                else _l("Seule une caisse posée à un point peut être déclarée pleine."))
@@ -150,7 +140,8 @@ def ensure_round(session: Session, driver: User, day: date, token: str,
     """The driver's open round, or a new one named after the form's token (a double tap opens one)."""
     code = f"T-{day:%Y%m%d}-{token.replace('-', '')[:8].upper()}"
     existing = session.scalar(select(Round).where(Round.code == code))
-    if existing is not None:
+    if existing is not None:  # the same page again; never another driver's round, nor a closed one
+        scope.driver_may_add_to(driver, existing)
         return existing
     current = queries.open_round(session, driver.id)
     if current is not None:
@@ -174,10 +165,9 @@ def close_round(session: Session, *, round_: Round, actor: User, event_id: uuid.
     replay = _replay(session, event_id, Kind.ROUND_CLOSED, None)
     if replay:
         return replay
+    scope.driver_may_close(actor, round_)
     if round_.closed:
         raise Refused(_l("La tournée %(code)s est déjà close.", code=round_.code))
-    if round_.driver_id != actor.id and not sees_everything(actor):
-        raise Refused(_l("Seul le chauffeur de la tournée (ou la coordination) peut la clore."))
     result = record(session, Draft(id=event_id, kind=Kind.ROUND_CLOSED, occurred_at=at, actor_id=actor.id,
                                    round_id=round_.id, washer_id=round_.washer_id, km=km, hours=hours,
                                    note=note))

@@ -40,6 +40,10 @@ class Refused(LedgerError):
         self.field = field
 
 
+class NotYours(Refused):
+    """The crate, round or point belongs to another person or site (shown as is, status 403)."""
+
+
 HOW_TO_SET_BASE_URL = _l("Définissez la variable d'environnement BASE_URL avec l'adresse publique du site "
                          "(par exemple BASE_URL=https://boucle.example.org) puis redémarrez l'application")
 

@@ -48,6 +48,24 @@ class World:
     sorting: Event
     corrected: Event
     extra: dict[str, int] = field(default_factory=dict)
+    other: OtherSite | None = None  # a second site, when the test adds it (add_other_site)
+
+
+@dataclass
+class OtherSite:
+    """A second washer, its point and their staff, another driver: whose crates and rounds are not
+    the first site's people's business (and the reverse)."""
+
+    washer: Washer
+    point: CollectionPoint
+    users: dict[str, User]            # "point", "driver", "washer" of this site
+    round: Round                      # the other driver's open round of today, towards this washer
+    round_token: str                  # the token that names it (what a page or a scan would send)
+    closed: Round                     # a round of the first site's driver, today, already closed
+    closed_token: str
+    crates: dict[str, Crate]          # "in_transit" (on `round`, bound for this washer), "received"
+    sorting: Event
+    sale: Event
 
 
 def noon(days_ago: int, hour: int = 12) -> datetime:
@@ -130,7 +148,9 @@ def build(factory: Factory) -> World:
     for point, address in zip(points, ("14 rue Lecourbe, 39000 Lons-le-Saunier",
                                        "9 Grande Rue, 39140 Bletterans"), strict=True):
         point.kind, point.address, point.contact = kind, address, "Mme Martin"
+        point.phone = "03 84 47 12 34"  # a tel: link on the driver's round and the requests page
     winemaker = factory.winemaker("ARBOIS-TILLEULS", "Domaine des Tilleuls")
+    winemaker.phone = "03 84 66 01 02"
     users = _people(factory, washer, points[0])
     staff, driver = users["washer"], users["driver"]
     crates = {state: factory.crate(washer=washer, at=noon(420)) for state in (
@@ -206,6 +226,58 @@ def build(factory: Factory) -> World:
     return World(washer=washer, points=points, models=models, reasons=reasons, winemaker=winemaker,
                  crates=crates, rounds=[old_round, current], users=users, phases=[finished, running],
                  sale=sale, sorting=sorting, corrected=twice)
+
+
+OTHER_TOKEN = "0b0b0b0b-0000-4000-8000-00000000000b"
+CLOSED_TOKEN = "0c0c0c0c-0000-4000-8000-00000000000c"
+
+
+def round_code(token: str) -> str:
+    """The code a driver's page or scan station gives today's round opened with `token`."""
+    return f"T-{today():%Y%m%d}-{token.replace('-', '')[:8].upper()}"
+
+
+def add_other_site(factory: Factory, world: World) -> OtherSite:
+    """A second site beside `world`'s: washer, point, their staff, another driver, their work; committed.
+
+    Its round goes to its own washer; one crate was received there (stock to sort, wash and sell),
+    one is still in transit. The first site's driver also gets a round of today already closed.
+    """
+    session, event = factory.session, factory.event
+    bourg = world.models[0]
+    washer = factory.washer("LAVBRESSE", "Lavoir de Bresse")
+    washer.staff_may_sell = True
+    point = factory.point("POLIGNY-CAVE", "Cave de Poligny")
+    point.address, point.contact = "3 place des Déportés, 39800 Poligny", "M. Girard"
+    users = {"point": factory.user("point", "point-poligny", points=[point]),
+             "driver": factory.user("driver", "driver-marc"),
+             "washer": factory.user("washer", "washer-bresse", washers=[washer])}
+    the_round = Round(code=round_code(OTHER_TOKEN), driver_id=users["driver"].id, round_date=today(),
+                      washer_id=washer.id)
+    closed = Round(code=round_code(CLOSED_TOKEN), driver_id=world.users["driver"].id, round_date=today(),
+                   washer_id=world.washer.id, closed=True, km=Decimal("12.0"), hours=Decimal("1"))
+    session.add_all([the_round, closed])
+    session.flush()
+    event(Kind.ROUND_CLOSED, at=noon(1, 18), actor=world.users["driver"], round_id=closed.id,
+          washer=world.washer.id, km=Decimal("12.0"), hours=Decimal("1"))
+    crates = {state: factory.crate(washer=washer, at=noon(420)) for state in ("received", "in_transit")}
+    _trip(factory, crates["received"], point, washer, 40, full=5, picked=1, round_=the_round, received=1,
+          actor=users["point"])
+    _trip(factory, crates["in_transit"], point, washer, 30, full=4, picked=1, round_=the_round,
+          actor=users["point"])
+    staff = users["washer"]
+    sorting = event(Kind.SORTING, at=noon(1, 16), actor=staff, washer=washer.id, moves=[
+        Move(Stage.RECEIVED, Stage.SORTED, 20, model_id=bourg.id)])
+    event(Kind.WASH, at=noon(1, 17), actor=staff, washer=washer.id, moves=[
+        Move(Stage.SORTED, Stage.CLEAN, 10, model_id=bourg.id)])
+    sale = event(Kind.SALE, at=noon(1, 18), actor=staff, washer=washer.id, moves=[
+        Move(Stage.CLEAN, Stage.SOLD, 2, model_id=bourg.id, unit_price_cents=30,
+             winemaker_id=world.winemaker.id)])
+    session.commit()
+    world.other = OtherSite(washer=washer, point=point, users=users, round=the_round,
+                            round_token=OTHER_TOKEN, closed=closed, closed_token=CLOSED_TOKEN,
+                            crates=crates, sorting=sorting, sale=sale)
+    return world.other
 
 
 def build_empty(factory: Factory) -> World:

@@ -42,6 +42,11 @@ def crate_panel(crate, user) -> Markup | None:
     """On a crate in transit, the washer's one action: receive it."""
     if user.role not in STAFF_ROLES or crate.state != "in_transit":
         return None
+    from bottles.db import db
+    from washer import scope
+
+    if not scope.may_receive_somewhere(db.session, user, crate):  # bound for another washer
+        return None
     return Markup(render_template("washer/_crate_panel.html", crate=crate,
                                   url=url_for("washer.receipt", code=crate.code)))
 

@@ -26,8 +26,8 @@ from bottles.rules import (
     Move,
     Stage,
 )
-from washer import queries
-from washer.rules import DEFAULT_REASONS, MAX_PALLET, InputError, unbalanced
+from washer import queries, scope
+from washer.rules import DEFAULT_REASONS, MAX_PALLET, InputError, NotYours, unbalanced
 
 CORRECTABLE = frozenset(queries.WASHER_KINDS)
 
@@ -67,7 +67,7 @@ def _models_known(session: Session, model_ids: set[int], pool_only: bool = False
 def _check_washer(session: Session, washer_id: int, allowed: set[int] | None) -> Washer:
     washer = session.get(Washer, washer_id)
     if washer is None or (allowed is not None and washer_id not in allowed):
-        raise InputError(_l("Ce centre de lavage n'est pas le vôtre : rien n'est enregistré."))
+        raise NotYours(_l("Ce centre de lavage n'est pas le vôtre : rien n'est enregistré."))
     return washer
 
 
@@ -107,6 +107,7 @@ def receive(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID,
         return Recorded(replay, False)
     if crate.state != CrateState.IN_TRANSIT.value:
         raise LedgerError(not_in_transit(crate))
+    scope.washer_may_receive(session, actor, crate, washer_id)
     expected = queries.declared(session, crate)
     moves: list[Move] = []
     shared = min(counted, expected.quantity)

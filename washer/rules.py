@@ -9,6 +9,7 @@ from flask import has_app_context
 from flask_babel import LazyString, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 
+from bottles.numbers import ascii_digits, bounded, shown
 from bottles.rules import MAX_QUANTITY
 
 HYGIENE_DAYS = 30
@@ -30,7 +31,7 @@ LABEL_HINTS = ("tiquette", "label", "permanent")
 
 
 # How the driver's own count is noted on the pickup (collection_points.operations.pick_up).
-_DRIVER_COUNT = re.compile(r"Compté à l'enlèvement\s*:\s*(\d[\d\s\u202f\u00a0]*?)\s*bouteilles?\b")
+_DRIVER_COUNT = re.compile(r"Compté à l'enlèvement\s*:\s*([0-9][0-9 \u202f\u00a0]{0,12}?)\s*bouteilles?\b")
 
 
 def driver_count(note: str | None) -> int | None:
@@ -38,7 +39,8 @@ def driver_count(note: str | None) -> int | None:
     match = _DRIVER_COUNT.search(note or "")
     if not match:
         return None
-    return int(re.sub(r"\D", "", match.group(1)))
+    digits = ascii_digits(match.group(1), grouped=True)
+    return bounded(digits, MAX_QUANTITY) if digits else None
 
 
 def is_label_reason(code: str, label: str) -> bool:
@@ -53,6 +55,10 @@ class InputError(ValueError):
                  fields: dict[str, str | LazyString] | None = None) -> None:
         super().__init__(message)
         self.fields = dict(fields or ({field: message} if field else {}))
+
+
+class NotYours(InputError):
+    """The crate, round or washer belongs to another site (shown as a 403, nothing recorded)."""
 
 
 def figure(value: int | float) -> LazyString:
@@ -73,13 +79,13 @@ def parse_count(raw: str | None, what: str, allow_blank: bool = True, field: str
         if allow_blank:
             return 0
         raise InputError(_l("%(what)s : indiquez un nombre de bouteilles.", what=what), field)
-    if not text.isdigit():
+    if ascii_digits(text) is None:
         raise InputError(_l("%(what)s : « %(typed)s » n'est pas un nombre entier positif.", what=what,
-                            typed=raw.strip()), field)
-    value = int(text)
-    if value > MAX_QUANTITY:
+                            typed=shown(raw)), field)
+    value = bounded(text, MAX_QUANTITY)
+    if value is None:
         raise InputError(_l("%(what)s : %(n)s bouteilles, c'est invraisemblable.", what=what,
-                            n=figure(value)), field)
+                            n=shown(text)), field)
     return value
 
 

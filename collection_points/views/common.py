@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 from flask import abort
 from flask_babel import gettext as _
 
-from bottles.rules import PARIS
+from bottles.rules import PARIS, LedgerError
+from collection_points.rules import NotYours, Refused
 
 
 def now() -> datetime:
@@ -19,6 +20,13 @@ def now() -> datetime:
 def today() -> date:
     """Today's date in Paris: rounds, opening days and visits are counted in local days."""
     return now().astimezone(PARIS).date()
+
+
+def refusal_status(error: LedgerError) -> int:
+    """403 for another person's or site's crate, round or point; 422 for a refused input; else 409."""
+    if isinstance(error, NotYours):
+        return 403
+    return 422 if isinstance(error, Refused) else 409
 
 
 def event_id_from(raw: object) -> uuid.UUID:

@@ -11,12 +11,14 @@ from sqlalchemy import select
 from bottles.auth import role_required
 from bottles.db import db
 from bottles.models import BottleModel, CollectionPoint, Crate
+from bottles.numbers import parse_id
+from bottles.retry import retried
 from bottles.rules import LedgerError
 from bottles.views import crate_or_404, render_crate
 from collection_points import operations
 from collection_points.rules import COUNTED, parse_count, parse_split
 from collection_points.views import bp
-from collection_points.views.common import event_id_from, now, today
+from collection_points.views.common import event_id_from, now, refusal_status, today
 
 MODEL_FIELD = "model_"  # the "Pleine" form's split by model: one field model_<id> per bottle model
 
@@ -24,8 +26,8 @@ MODEL_FIELD = "model_"  # the "Pleine" form's split by model: one field model_<i
 def refused_page(crate: Crate | None, error: LedgerError):
     """The refusal with a way back to the crate; nothing was recorded."""
     db.session.rollback()
-    status = 422 if isinstance(error, operations.Refused) else 409
-    return render_template("collection_points/refused.html", message=str(error), crate=crate), status
+    return render_template("collection_points/refused.html", message=str(error), crate=crate), \
+        refusal_status(error)
 
 
 def reshow_full_form(crate: Crate, error: LedgerError):
@@ -45,20 +47,22 @@ def typed_split() -> dict[int, object]:
     model_ids = set(db.session.scalars(select(BottleModel.id)))
     split = {}
     for key, value in request.form.items():
-        model_id = key[len(MODEL_FIELD):]
-        if key.startswith(MODEL_FIELD) and model_id.isdigit() and int(model_id) in model_ids:
-            split[int(model_id)] = value
+        model_id = parse_id(key[len(MODEL_FIELD):]) if key.startswith(MODEL_FIELD) else None
+        if model_id in model_ids:
+            split[model_id] = value
     return split
 
 
 @bp.post("/c/<code>/placee")
 @role_required("point", "driver")
+@retried
 def place(code: str):
     """An empty crate recorded at the chosen point, then back to the crate page."""
     crate = crate_or_404(code)
     event_id = event_id_from(request.form.get("event_id"))
     raw_point = request.form.get("point_id", "")
-    point = db.session.get(CollectionPoint, int(raw_point)) if raw_point.isdigit() else None
+    point_id = parse_id(raw_point)
+    point = db.session.get(CollectionPoint, point_id) if point_id else None
     if point is None:
         return refused_page(crate, operations.Refused(
             _("Choisissez le point de collecte où la caisse est posée.")))
@@ -75,6 +79,7 @@ def place(code: str):
 
 @bp.post("/c/<code>/pleine")
 @role_required("point", "driver")
+@retried
 def full(code: str):
     """The crate declared full (its pickup requested), or the form again with what to fix."""
     crate = crate_or_404(code)
@@ -98,6 +103,7 @@ def full(code: str):
 
 @bp.post("/c/<code>/enlevee")
 @role_required("driver")
+@retried
 def pickup(code: str):
     """The crate picked up on the driver's round of the day (opened if need be), then back to it."""
     crate = crate_or_404(code)

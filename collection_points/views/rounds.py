@@ -14,6 +14,8 @@ from bottles.auth import role_required
 from bottles.db import db
 from bottles.i18n import number
 from bottles.models import CollectionPoint, Crate, Round, User, Washer
+from bottles.numbers import parse_id
+from bottles.retry import retried
 from bottles.rules import CrateState, LedgerError, format_hours
 from collection_points import operations, queries
 from collection_points.rules import (
@@ -29,7 +31,7 @@ from collection_points.rules import (
     waiting_text,
 )
 from collection_points.views import bp
-from collection_points.views.common import event_id_from, now, today
+from collection_points.views.common import event_id_from, now, refusal_status, today
 
 OTHER_POINTS_SHOWN = 15  # points without full crates, not visited today, listed after the requests
 
@@ -82,6 +84,14 @@ def round_page(close_form: dict | None = None, status: int = 200):
                            close_form=close_form), status
 
 
+def round_refused(error: LedgerError):
+    """Why the round cannot be opened or closed (403 another driver's, 422 closed), a link back."""
+    db.session.rollback()
+    return render_template("collection_points/refused.html", message=str(error), crate=None,
+                           back=url_for("collection_points.round_list"),
+                           back_label=_("Revenir à la tournée")), refusal_status(error)
+
+
 @bp.get("/tournee")
 @role_required("driver")
 def round_list():
@@ -91,15 +101,20 @@ def round_list():
 
 @bp.post("/tournee/ouvrir")
 @role_required("driver")
+@retried
 def round_open():
     """Today's round opened by hand (towards the chosen washer), then back to the round page."""
     token = str(event_id_from(request.form.get("token")))
     raw_washer = request.form.get("washer_id", "")
-    washer = db.session.get(Washer, int(raw_washer)) if raw_washer.isdigit() else None
+    washer_id = parse_id(raw_washer)
+    washer = db.session.get(Washer, washer_id) if washer_id else None
     if raw_washer and washer is None:
         abort(422, description=_("Centre de lavage inconnu."))
-    the_round = operations.ensure_round(db.session, current_user, today(), token,
-                                        washer.id if washer else None)
+    try:
+        the_round = operations.ensure_round(db.session, current_user, today(), token,
+                                            washer.id if washer else None)
+    except LedgerError as error:
+        return round_refused(error)
     db.session.commit()
     flash(_("Tournée %(code)s ouverte.", code=the_round.code), "success")
     return redirect(url_for("collection_points.round_list"))
@@ -107,6 +122,7 @@ def round_open():
 
 @bp.post("/tournee/<int:round_id>/clore")
 @role_required("driver")
+@retried
 def round_close(round_id: int):
     """The round closed with its km and hours, or the closing form again with what to fix."""
     the_round = db.session.get(Round, round_id)
@@ -123,9 +139,7 @@ def round_close(round_id: int):
         db.session.rollback()
         if getattr(error, "field", "") and the_round.driver_id == current_user.id:
             return round_page({"values": request.form, "field": error.field, "message": str(error)}, 422)
-        return render_template("collection_points/refused.html", message=str(error), crate=None,
-                               back=url_for("collection_points.round_list"),
-                               back_label=_("Revenir à la tournée")), 422
+        return round_refused(error)
     db.session.commit()
     flash(_("Tournée %(code)s close : %(km)s km, %(hours)s.", code=the_round.code, km=number(km, 1),
             hours=format_hours(hours)), "success")

@@ -18,12 +18,15 @@ from bottles import scan
 from bottles.auth import role_required
 from bottles.body_limits import accepts_body
 from bottles.db import db
+from bottles.errors import error_page
 from bottles.models import CollectionPoint, Crate
-from bottles.rules import CrateState
+from bottles.numbers import parse_id
+from bottles.retry import retried
+from bottles.rules import CrateState, Kind, LedgerError
 from collection_points import operations, queries
 from collection_points.rules import COUNTED, parse_count
 from collection_points.views import bp
-from collection_points.views.common import now, today
+from collection_points.views.common import now, refusal_status, today
 
 
 def scanned_batch() -> scan.ScanBatch:
@@ -87,19 +90,24 @@ def scan_pickup_page():
 def scan_place_page():
     """The scan station for empty crates left at a point, the point chosen first."""
     points = queries.points_in_service(db.session, today())
-    chosen = request.args.get("point", type=int)
+    chosen = parse_id(request.args.get("point"))
     return render_template("collection_points/scan_place.html", points=points, chosen=chosen)
 
 
 @bp.post("/tournee/enlever")
 @accepts_body(scan.MAX_BODY_BYTES)
 @role_required("driver")
+@retried
 def scan_pickup():
     """Each scanned crate picked up on today's round: a result per crate (JSON) and a summary."""
     batch = scanned_batch()
-    crates = scan.crates_scanned(db.session, batch.items)
-    the_round = operations.ensure_round(db.session, current_user, today(),
-                                        str(batch.fields.get("round_token") or uuid.uuid4()))
+    try:  # the batch's round is checked first: another driver's (403) or a closed one (422) refuses it whole
+        the_round = operations.ensure_round(db.session, current_user, today(),
+                                            str(batch.fields.get("round_token") or uuid.uuid4()))
+    except LedgerError as error:
+        db.session.rollback()
+        return error_page(refusal_status(error), str(error))
+    crates = scan.crates_locked(db.session, batch.items, Kind.PICKUP)
     at = now()
 
     def act(crate: Crate, event_id: uuid.UUID, count):
@@ -117,14 +125,15 @@ def scan_pickup():
 @bp.post("/tournee/deposer")
 @accepts_body(scan.MAX_BODY_BYTES)
 @role_required("driver")
+@retried
 def scan_place():
     """Each scanned empty crate recorded at the chosen point: a result per crate (JSON) and a summary."""
     batch = scanned_batch()
-    raw_point = str(batch.fields.get("point_id") or "")
-    point = db.session.get(CollectionPoint, int(raw_point)) if raw_point.isdigit() else None
+    point_id = parse_id(batch.fields.get("point_id"))
+    point = db.session.get(CollectionPoint, point_id) if point_id else None
     if point is None:
         abort(422, description=_("Choisissez d'abord le point de collecte où vous déposez les caisses."))
-    crates = scan.crates_scanned(db.session, batch.items)
+    crates = scan.crates_locked(db.session, batch.items, Kind.CRATE_PLACED)
     at = now()
 
     def act(crate: Crate, event_id: uuid.UUID, _count):

@@ -116,7 +116,7 @@ def test_staff_of_another_point_gets_an_explanation_not_an_action(client, sessio
     before = events(session)
     response = post_form(client, f"/c/{crate.code}/pleine", {"event_id": str(uuid.uuid4()), "count": "10"},
                          page_url=f"/c/{crate.code}")
-    assert response.status_code == 422 and "pas à votre point" in response.get_data(as_text=True)
+    assert response.status_code == 403 and "pas à votre point" in response.get_data(as_text=True)
     assert events(session) == before
 
 

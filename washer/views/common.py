@@ -12,9 +12,10 @@ from flask_login import current_user
 from bottles.auth import washer_ids
 from bottles.db import db
 from bottles.models import Event
+from bottles.numbers import parse_id
 from bottles.rules import STAGE_LABELS, Stage
 from washer import queries
-from washer.rules import InputError
+from washer.rules import InputError, NotYours
 
 STAFF = ("washer",)
 NOTE_LENGTH = 500
@@ -35,9 +36,10 @@ def current_washer(raw: str | None = None):
     choices = washer_choices()
     raw = request.values.get("w", "") if raw is None else raw
     if raw:
-        if not raw.isdigit():
+        washer_id = parse_id(raw)
+        if washer_id is None:
             abort(404, description=_("Centre de lavage inconnu."))
-        chosen = next((washer for washer in choices if washer.id == int(raw)), None)
+        chosen = next((washer for washer in choices if washer.id == washer_id), None)
         if chosen is None:
             abort(403)
         return chosen
@@ -64,9 +66,10 @@ def int_or_none(raw: str | None, what: str) -> int | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    number = parse_id(raw)
+    if number is None:
         raise InputError(_("%(what)s : valeur illisible.", what=what))
-    return int(raw)
+    return number
 
 
 def ids_from(prefix: str) -> dict[int, str]:
@@ -74,10 +77,10 @@ def ids_from(prefix: str) -> dict[int, str]:
     values = {}
     for key, value in request.form.items():
         if key.startswith(prefix):
-            rest = key[len(prefix):]
-            if not rest.isdigit():
+            model_id = parse_id(key[len(prefix):])
+            if model_id is None:
                 raise InputError(_("Modèle de bouteille inconnu du catalogue : rien n'est enregistré."))
-            values[int(rest)] = value
+            values[model_id] = value
     return values
 
 
@@ -87,7 +90,7 @@ def refused_form(error: Exception, template: str, context: Callable[[], dict]):
     `context` is built only after the rollback: nothing shown is read from the failed transaction.
     """
     db.session.rollback()
-    status = 422 if isinstance(error, InputError) else 409
+    status = 403 if isinstance(error, NotYours) else 422 if isinstance(error, InputError) else 409
     flash(str(error), "error")  # at the top, and beside the field it is about when there is one
     page = {**context(), "values": request.form, "errors": getattr(error, "fields", {})}
     return render_template(template, **page), status

@@ -13,9 +13,11 @@ from bottles.auth import role_required
 from bottles.db import db
 from bottles.i18n import number
 from bottles.models import Crate, utcnow
+from bottles.numbers import parse_id
+from bottles.retry import retried
 from bottles.rules import LedgerError
-from washer import operations, queries
-from washer.rules import InputError, parse_count
+from washer import operations, queries, scope
+from washer.rules import InputError, NotYours, parse_count
 from washer.views import bp
 from washer.views.common import (
     STAFF,
@@ -63,16 +65,20 @@ def receipt():
             return receipt_refused(washer, missing, "error", 404)
         if crate.state != "in_transit":
             return receipt_refused(washer, operations.not_in_transit(crate), "warning", 409)
+        if not scope.may_receive_at(db.session, current_user, crate, washer.id):
+            return receipt_refused(washer, scope.not_yours(crate), "error", 403)
         expected = queries.declared(db.session, crate)
     return blank_form("washer/receipt.html", receipt_context(washer, crate, expected))
 
 
 @bp.post("/reception")
 @role_required(*STAFF)
+@retried
 def receipt_post():
     """The crate received with its counted bottles, then the receipt page for the next one."""
     washer = current_washer()
-    crate = db.session.get(Crate, int_or_none(request.form.get("crate_id"), _("Caisse")) or 0)
+    crate_id = parse_id(request.form.get("crate_id"))  # "-1", "²", "9" * 40: no crate, a 404
+    crate = db.session.get(Crate, crate_id) if crate_id else None
     if crate is None:
         abort(404, description=_("Caisse inconnue."))
     try:
@@ -84,8 +90,9 @@ def receipt_post():
             reason_id=int_or_none(request.form.get("reason_id"), _("Motif")),
             note=typed_note(), allowed=allowed_washer_ids())
     except (InputError, LedgerError) as error:
-        return refused_form(error, "washer/receipt.html",
-                            lambda: receipt_context(washer, crate, queries.declared(db.session, crate)))
+        shown = None if isinstance(error, NotYours) else crate  # another washer's crate: nothing of it shown
+        return refused_form(error, "washer/receipt.html", lambda: receipt_context(
+            washer, shown, queries.declared(db.session, shown) if shown else None))
     db.session.commit()
     if recorded.created:
         message = ngettext("Caisse %(code)s réceptionnée : %(n)s bouteille comptée. Scannez la suivante.",

@@ -1,0 +1,626 @@
+"""Every route × method × role answers what the table below says; a refused write writes nothing.
+
+Roles: anonymous, each role of the first site (tests/world.py) and a point, a driver and a washer of
+another site (`add_other_site`). Requests aim at the other site's crates, rounds, points and washers
+wherever a route takes one, so a leak between sites shows as a 2xx/3xx where the table expects a
+403/404/422. A route of `app.url_map` without a row fails the test: add one to TABLE.
+
+CSRF is off in this module only (a missing token is covered by tests/bottles/test_security_headers.py
+and the packages' form tests): the table is about who may do what.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import text
+
+from bottles.db import db
+from bottles.models import Crate, Event, Round
+from bottles.rules import Kind, Move, Stage
+from tests.conftest import ON_POSTGRES
+from tests.factories import PASSWORD, Factory
+from tests.world import World, add_other_site, build, noon, today
+
+ROLES = ("anonymous", "point", "driver", "washer", "coordinator", "admin",
+         "other_point", "other_driver", "other_washer")
+OVERSEERS = {"coordinator", "admin"}
+SIGN_IN = 302  # what a protected route answers an anonymous person: the sign-in page
+SKIPPED_ENDPOINTS = {"static"}  # and every blueprint's `.static`: files, not routes with a rule to keep
+
+
+# --- Compact rows -------------------------------------------------------------------------------
+
+
+def staff(*roles: str, ok: int = 200, **exceptions: int) -> dict[str, int]:
+    """`roles`' people of both sites and the overseers get `ok`, other roles 403, anonymous the
+    sign-in page; `exceptions` (role=status) say where a site's people are refused the other's."""
+    allowed = set(roles) | OVERSEERS
+    table = {"anonymous": SIGN_IN}
+    table.update({role: ok if role.removeprefix("other_") in allowed else 403 for role in ROLES[1:]})
+    table.update(exceptions)
+    return table
+
+
+def admins(ok: int) -> dict[str, int]:
+    """Accounts: admins only (not coordinators, who could grant themselves admin)."""
+    return {**staff(ok=ok), "coordinator": 403}
+
+
+def signed_in(ok: int = 200) -> dict[str, int]:
+    return {role: SIGN_IN if role == "anonymous" else ok for role in ROLES}
+
+
+def public(ok: int = 200, **exceptions: int) -> dict[str, int]:
+    return {**{role: ok for role in ROLES}, **exceptions}
+
+
+@dataclass
+class Req:
+    """One request: a URL, and a form or a JSON body for a POST."""
+
+    url: str
+    form: dict[str, object] | None = None
+    json: dict | None = None
+
+
+@dataclass
+class Row:
+    expected: dict[str, int]
+    request: Callable[[Ctx, str], Req]  # (context, role) → the request; may create fresh targets
+
+
+@dataclass
+class Ctx:
+    """The world and a factory to create a fresh target for one cell (a crate, a round, an event)."""
+
+    world: World
+    factory: Factory
+    numbers: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def other(self):
+        return self.world.other
+
+    def next(self, what: str) -> int:
+        self.numbers[what] = self.numbers.get(what, 0) + 1
+        return self.numbers[what]
+
+
+def get(url: str | Callable[[Ctx], str]) -> Callable[[Ctx, str], Req]:
+    return lambda c, role: Req(url(c) if callable(url) else url)
+
+
+def eid() -> str:
+    return str(uuid.uuid4())
+
+
+# --- Fresh targets (each cell that may write gets its own) --------------------------------------
+
+
+def pool_crate(c: Ctx) -> Crate:
+    crate = c.factory.crate(washer=c.world.washer, at=noon(420))
+    db.session.commit()
+    return crate
+
+
+def placed_crate(c: Ctx, point) -> Crate:
+    crate = c.factory.crate(washer=c.world.washer, at=noon(420))
+    c.factory.event(Kind.CRATE_PLACED, at=noon(3), crate=crate, point=point.id)
+    db.session.commit()
+    return crate
+
+
+def full_crate(c: Ctx, point, count: int = 12) -> Crate:
+    crate = placed_crate(c, point)
+    c.factory.event(Kind.CRATE_FULL, at=noon(2), crate=crate, point=point.id,
+                    moves=[Move(Stage.OUTSIDE, Stage.AT_POINT, count)])
+    db.session.commit()
+    return crate
+
+
+def crate_on_round(c: Ctx, the_round: Round, point, count: int = 12) -> Crate:
+    """A crate in transit on `the_round` (so bound for its washer)."""
+    crate = full_crate(c, point, count)
+    c.factory.event(Kind.PICKUP, at=noon(1, 9), crate=crate, point=point.id, round_id=the_round.id,
+                    moves=[Move(Stage.AT_POINT, Stage.IN_TRANSIT, count)])
+    db.session.commit()
+    return crate
+
+
+def open_round(c: Ctx, driver, washer) -> Round:
+    the_round = Round(code=f"T-MATRIX-{c.next('round')}", driver_id=driver.id, round_date=today(),
+                      washer_id=washer.id)
+    db.session.add(the_round)
+    db.session.commit()
+    return the_round
+
+
+def sorting_at_other(c: Ctx) -> Event:
+    """One bottle sorted at the other site's washer: an event its staff may correct."""
+    event = c.factory.event(Kind.SORTING, at=noon(1, 19), actor=c.other.users["washer"],
+                            washer=c.other.washer.id,
+                            moves=[Move(Stage.RECEIVED, Stage.SORTED, 1, model_id=c.world.models[0].id)])
+    db.session.commit()
+    return event
+
+
+def sale_at_other(c: Ctx) -> Event:
+    event = c.factory.event(Kind.SALE, at=noon(1, 19), actor=c.other.users["washer"],
+                            washer=c.other.washer.id,
+                            moves=[Move(Stage.CLEAN, Stage.SOLD, 1, model_id=c.world.models[0].id,
+                                        unit_price_cents=30, winemaker_id=c.world.winemaker.id)])
+    db.session.commit()
+    return event
+
+
+def scan_body(codes: list[str], **fields) -> dict:
+    return {"items": [{"code": code, "event_id": eid()} for code in codes], "fields": fields}
+
+
+# --- Requests aimed at the other site -----------------------------------------------------------
+
+
+def place(c: Ctx, role: str) -> Req:
+    """An empty crate put down at the other site's point."""
+    return Req(f"/c/{pool_crate(c).code}/placee", {"event_id": eid(), "point_id": c.other.point.id})
+
+
+def declare_full(c: Ctx, role: str) -> Req:
+    """A crate standing at the other site's point declared full."""
+    return Req(f"/c/{placed_crate(c, c.other.point).code}/pleine", {"event_id": eid(), "count": "10"})
+
+
+def pick_up(token: Callable[[Ctx], str]) -> Callable[[Ctx, str], Req]:
+    """A full crate picked up on the round `token` names (another driver's, or a closed one)."""
+    return lambda c, role: Req(f"/c/{full_crate(c, c.world.points[0]).code}/enlevee",
+                               {"event_id": eid(), "round_token": token(c)})
+
+
+def scan_pick_up(token: Callable[[Ctx], str]) -> Callable[[Ctx, str], Req]:
+    return lambda c, role: Req("/tournee/enlever", json=scan_body(
+        [full_crate(c, c.world.points[0]).code], round_token=token(c)))
+
+
+def close_other_round(c: Ctx, role: str) -> Req:
+    """A round of the other site's driver closed (a fresh one per cell: closing it writes)."""
+    the_round = open_round(c, c.other.users["driver"], c.other.washer)
+    return Req(f"/tournee/{the_round.id}/clore", {"event_id": eid(), "km": "10", "hours": "2"})
+
+
+def receive(with_w: bool) -> Callable[[Ctx, str], Req]:
+    """A crate on the other site's round (bound for its washer) received with its count."""
+    def build_request(c: Ctx, role: str) -> Req:
+        crate = crate_on_round(c, c.other.round, c.other.point)
+        form = {"event_id": eid(), "crate_id": crate.id, "counted": "12"}
+        if with_w:
+            form["w"] = c.other.washer.id
+        return Req("/lavage/reception", form)
+    return build_request
+
+
+def scan_receive(with_w: bool) -> Callable[[Ctx, str], Req]:
+    def build_request(c: Ctx, role: str) -> Req:
+        crate = crate_on_round(c, c.other.round, c.other.point)
+        fields = {"w": str(c.other.washer.id)} if with_w else {}
+        return Req("/lavage/reception/scan", json=scan_body([crate.code], **fields))
+    return build_request
+
+
+def at_other_washer(url: str, **form: object) -> Callable[[Ctx, str], Req]:
+    """A form of the dock sent for the other site's washer (?w=); `form` values may use {model}."""
+    def build_request(c: Ctx, role: str) -> Req:
+        model = c.world.models[0].id
+        fields = {key.format(model=model): value for key, value in form.items()}
+        return Req(url, {"event_id": eid(), "w": c.other.washer.id, **fields})
+    return build_request
+
+
+def correct_other(c: Ctx, role: str) -> Req:
+    return Req(f"/lavage/corriger/{sorting_at_other(c).seq}", {"event_id": eid(), "note": "erreur"})
+
+
+def sell_from_other(c: Ctx, role: str) -> Req:
+    return Req("/ventes/nouvelle", {
+        "event_id": eid(), "washer_id": c.other.washer.id, "winemaker_id": c.world.winemaker.id,
+        "model_id": c.world.models[0].id, "quantity": "1", "unit_price": ""})
+
+
+def cancel_other_sale(c: Ctx, role: str) -> Req:
+    return Req(f"/ventes/{sale_at_other(c).seq}/corriger", {"event_id": eid(), "note": "erreur"})
+
+
+def form(url: str | Callable[[Ctx], str], **data: object) -> Callable[[Ctx, str], Req]:
+    return lambda c, role: Req(url(c) if callable(url) else url, dict(data))
+
+
+# --- The table ----------------------------------------------------------------------------------
+# "METHOD rule" (optionally " #case") → the status each role gets. Every rule × method of the app has
+# at least one row; "# …" cases aim the same route at another object.
+
+def _phase(c: Ctx) -> int:
+    return c.world.phases[1].id
+
+
+TABLE: dict[str, Row] = {
+    # Kernel pages
+    "GET /": Row(signed_in(), get("/")),
+    "GET /login": Row(public(302, anonymous=200), get("/login")),
+    "POST /login": Row(public(302, anonymous=401), form("/login", username="nobody", password="wrong")),
+    "POST /logout": Row(signed_in(302), form("/logout")),  # walked last: it signs the role out
+    "GET /account/password": Row(signed_in(), get("/account/password")),
+    "POST /account/password": Row(signed_in(422), form("/account/password", current="pas-le-bon",
+                                                       password="Savagnin-27", confirm="Savagnin-27")),
+    "GET /lang/<code>": Row(public(302), get("/lang/fr")),
+    "GET /healthz": Row(public(), get("/healthz")),
+    "GET /c": Row(signed_in(302), get(lambda c: f"/c?code={c.other.crates['in_transit'].code}")),
+    "GET /c/<code>": Row(signed_in(), get(lambda c: f"/c/{c.other.crates['in_transit'].code}")),
+    "GET /c/<code>/etiquette.<fmt>": Row(staff("coordinator"), get(
+        lambda c: f"/c/{c.other.crates['in_transit'].code}/etiquette.svg")),
+
+    # Crate actions: point staff on their own point only; drivers anywhere, on their own open round
+    "POST /c/<code>/placee": Row(staff("point", "driver", ok=302, point=403), place),
+    "POST /c/<code>/pleine": Row(staff("point", "driver", ok=302, point=403), declare_full),
+    "POST /c/<code>/enlevee": Row(staff("driver", ok=302, driver=403),
+                                  pick_up(lambda c: c.other.round_token)),
+    "POST /c/<code>/enlevee #closed round": Row(
+        staff("driver", ok=422, other_driver=403), pick_up(lambda c: c.other.closed_token)),
+
+    # Rounds and the drivers' scan stations
+    "GET /tournee": Row(staff("driver"), get("/tournee")),
+    "POST /tournee/ouvrir": Row(staff("driver", ok=302, driver=403),
+                                lambda c, role: Req("/tournee/ouvrir", {"token": c.other.round_token})),
+    "POST /tournee/ouvrir #closed round": Row(
+        staff("driver", ok=422, other_driver=403),
+        lambda c, role: Req("/tournee/ouvrir", {"token": c.other.closed_token})),
+    "POST /tournee/<int:round_id>/clore": Row(staff("driver", ok=302, driver=403), close_other_round),
+    "POST /tournee/<int:round_id>/clore #closed round": Row(
+        staff("driver", ok=422, other_driver=403),
+        lambda c, role: Req(f"/tournee/{c.other.closed.id}/clore", {"event_id": eid(), "km": "1",
+                                                                    "hours": "1"})),
+    "GET /tournee/enlever": Row(staff("driver"), get("/tournee/enlever")),
+    "POST /tournee/enlever": Row(staff("driver", driver=403), scan_pick_up(lambda c: c.other.round_token)),
+    "POST /tournee/enlever #closed round": Row(staff("driver", ok=422, other_driver=403),
+                                               scan_pick_up(lambda c: c.other.closed_token)),
+    "GET /tournee/deposer": Row(staff("driver"), get(lambda c: f"/tournee/deposer?point={c.other.point.id}")),
+    "POST /tournee/deposer": Row(staff("driver"), lambda c, role: Req("/tournee/deposer", json=scan_body(
+        [pool_crate(c).code], point_id=str(c.other.point.id)))),
+
+    # Coordination: requests, labels
+    "GET /demandes": Row(staff("coordinator"), get("/demandes")),
+    "POST /demandes/<int:point_id>/attribuer": Row(staff("coordinator", ok=302), lambda c, role: Req(
+        f"/demandes/{c.other.point.id}/attribuer", {"driver_id": c.other.users["driver"].id})),
+    "GET /etiquettes": Row(staff("coordinator"), get("/etiquettes")),
+    "POST /etiquettes": Row(staff("coordinator"), lambda c, role: Req("/etiquettes", {
+        "which": "codes", "codes": c.other.crates["in_transit"].code, "layout": "3x8"})),
+
+    # The dock: receipts only of crates coming to one's washer, every page of one's own washer
+    "GET /lavage/reception": Row(staff("washer"), get("/lavage/reception")),
+    "GET /lavage/reception #crate bound for the other washer": Row(
+        staff("washer", washer=403),
+        get(lambda c: f"/lavage/reception?code={c.other.crates['in_transit'].code}")),
+    "GET /lavage/reception #crate bound for the first washer": Row(
+        staff("washer", other_washer=403),
+        get(lambda c: f"/lavage/reception?code={c.world.crates['in_transit'].code}")),
+    "GET /lavage/reception #the other washer's page": Row(
+        staff("washer", washer=403), get(lambda c: f"/lavage/reception?w={c.other.washer.id}")),
+    "POST /lavage/reception": Row(staff("washer", ok=302, washer=403), receive(with_w=False)),
+    "POST /lavage/reception #w": Row(staff("washer", ok=302, washer=403), receive(with_w=True)),
+    # every line refused → 422 with each line's reason (tests below: a mixed batch is a 200)
+    "POST /lavage/reception/scan": Row(staff("washer", washer=422), scan_receive(with_w=False)),
+    "POST /lavage/reception/scan #w": Row(staff("washer", washer=403), scan_receive(with_w=True)),
+    "GET /lavage/tri": Row(staff("washer", washer=403), get(lambda c: f"/lavage/tri?w={c.other.washer.id}")),
+    "POST /lavage/tri": Row(staff("washer", ok=302, washer=403),
+                            at_other_washer("/lavage/tri", **{"m-{model}": "1"})),
+    "GET /lavage/lot": Row(staff("washer", washer=403), get(lambda c: f"/lavage/lot?w={c.other.washer.id}")),
+    "POST /lavage/lot": Row(staff("washer", ok=302, washer=403),
+                            at_other_washer("/lavage/lot", **{"t-{model}": "1", "a-{model}": "1"})),
+    "GET /lavage/stock": Row(staff("washer", washer=403),
+                             get(lambda c: f"/lavage/stock?w={c.other.washer.id}")),
+    "POST /lavage/palette": Row(staff("coordinator", ok=302),
+                                at_other_washer("/lavage/palette", pallet_size="500")),
+    "GET /lavage/inventaire": Row(staff("washer", washer=403),
+                                  get(lambda c: f"/lavage/inventaire?w={c.other.washer.id}")),
+    "POST /lavage/inventaire": Row(staff("washer", washer=403), at_other_washer(  # the review: no write yet
+        "/lavage/inventaire", etape="clean", **{"c-{model}": "5"})),
+    "GET /lavage/historique": Row(staff("washer"), get("/lavage/historique")),
+    "GET /lavage/corriger/<int:seq>": Row(staff("washer", washer=404),
+                                          get(lambda c: f"/lavage/corriger/{c.other.sorting.seq}")),
+    "POST /lavage/corriger/<int:seq>": Row(staff("washer", ok=302, washer=404), correct_other),
+    "GET /lavage/tournees": Row(staff("washer"), get("/lavage/tournees")),
+    "GET /lavage/tournees/<int:round_id>": Row(staff("washer", washer=404),
+                                               get(lambda c: f"/lavage/tournees/{c.other.round.id}")),
+
+    # Resales: washer staff where their washer sells (the first site's does not), coordinators
+    "GET /ventes/": Row(staff("washer"), get("/ventes/")),
+    "GET /ventes/nouvelle": Row(staff("washer", washer=403), get("/ventes/nouvelle")),
+    "POST /ventes/nouvelle": Row(staff("washer", ok=302, washer=403), sell_from_other),
+    "GET /ventes/<int:seq>": Row(staff("washer", washer=404), get(lambda c: f"/ventes/{c.other.sale.seq}")),
+    "GET /ventes/<int:seq>.pdf": Row(staff("washer", washer=404),
+                                     get(lambda c: f"/ventes/{c.other.sale.seq}.pdf")),
+    "POST /ventes/<int:seq>/corriger": Row(staff("washer", ok=302, washer=404), cancel_other_sale),
+    "GET /ventes/vignerons": Row(staff("coordinator"), get("/ventes/vignerons")),
+    "GET /ventes/vigneron/<int:winemaker_id>": Row(staff("coordinator"), get(
+        lambda c: f"/ventes/vigneron/{c.world.winemaker.id}")),
+
+    # Catalogue (coordinators); the forms are sent empty: refused as incomplete, nothing written
+    "GET /catalogue/": Row(staff("coordinator"), get("/catalogue/")),
+    "GET /catalogue/<slug>/": Row(staff("coordinator"), get("/catalogue/washers/")),
+    "GET /catalogue/<slug>/new": Row(staff("coordinator"), get("/catalogue/washers/new")),
+    "POST /catalogue/<slug>/new": Row(staff("coordinator", ok=422), form("/catalogue/washers/new")),
+    "GET /catalogue/<slug>/<int:row_id>": Row(staff("coordinator"), get(
+        lambda c: f"/catalogue/washers/{c.other.washer.id}")),
+    "POST /catalogue/<slug>/<int:row_id>": Row(staff("coordinator", ok=422), form(
+        lambda c: f"/catalogue/washers/{c.other.washer.id}")),
+    "POST /catalogue/<slug>/<int:row_id>/active": Row(staff("coordinator", ok=400), form(
+        lambda c: f"/catalogue/washers/{c.other.washer.id}/active")),
+    "GET /catalogue/crates/": Row(staff("coordinator"), get("/catalogue/crates/")),
+    "GET /catalogue/crates/new": Row(staff("coordinator"), get("/catalogue/crates/new")),
+    "POST /catalogue/crates/new": Row(staff("coordinator", ok=422), form("/catalogue/crates/new")),
+    "GET /catalogue/crates/<int:crate_id>": Row(staff("coordinator"), get(
+        lambda c: f"/catalogue/crates/{c.other.crates['in_transit'].id}")),
+    "POST /catalogue/crates/<int:crate_id>": Row(staff("coordinator", ok=422), form(
+        lambda c: f"/catalogue/crates/{c.other.crates['in_transit'].id}")),
+    "POST /catalogue/crates/<int:crate_id>/retire": Row(staff("coordinator", ok=422), form(
+        lambda c: f"/catalogue/crates/{c.other.crates['in_transit'].id}/retire")),
+    "GET /catalogue/import/<slug>": Row(staff("coordinator"), get("/catalogue/import/washers")),
+    "POST /catalogue/import/<slug>": Row(staff("coordinator", ok=422), form("/catalogue/import/washers")),
+    "POST /catalogue/import/<slug>/confirm": Row(staff("coordinator", ok=409),  # no preview to confirm
+                                                 form("/catalogue/import/washers/confirm")),
+    "GET /catalogue/import/<slug>/example.csv": Row(staff("coordinator"),
+                                                    get("/catalogue/import/washers/example.csv")),
+
+    # Accounts (admins only)
+    "GET /people/": Row(admins(200), get("/people/")),
+    "GET /people/new": Row(admins(200), get("/people/new")),
+    "POST /people/new": Row(admins(422), form("/people/new")),
+    "GET /people/<int:user_id>": Row(admins(200), get(lambda c: f"/people/{c.other.users['washer'].id}")),
+    "POST /people/<int:user_id>": Row(admins(422), form(lambda c: f"/people/{c.other.users['washer'].id}")),
+    "POST /people/<int:user_id>/active": Row(admins(400), form(
+        lambda c: f"/people/{c.other.users['washer'].id}/active")),
+    "POST /people/<int:user_id>/password": Row(admins(422), form(
+        lambda c: f"/people/{c.other.users['washer'].id}/password")),
+
+    # Phases and dashboards (coordinators)
+    "GET /phases/": Row(staff("coordinator"), get("/phases/")),
+    "GET /phases/new": Row(staff("coordinator"), get("/phases/new")),
+    "POST /phases/new": Row(staff("coordinator", ok=422), form("/phases/new")),
+    "GET /phases/compare": Row(staff("coordinator"), get("/phases/compare")),
+    "GET /phases/<int:phase_id>": Row(staff("coordinator"), get(lambda c: f"/phases/{_phase(c)}")),
+    "GET /phases/<int:phase_id>/edit": Row(staff("coordinator"), get(lambda c: f"/phases/{_phase(c)}/edit")),
+    "POST /phases/<int:phase_id>/edit": Row(staff("coordinator", ok=422),
+                                            form(lambda c: f"/phases/{_phase(c)}/edit")),
+    "GET /phases/<int:phase_id>/graphiques/<name>.svg": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/graphiques/entonnoir.svg")),
+    "GET /phases/<int:phase_id>/journal.csv": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/journal.csv")),
+    "GET /phases/<int:phase_id>/journal.jsonld": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/journal.jsonld")),
+    "GET /phases/<int:phase_id>/rapport.pdf": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/rapport.pdf")),
+    "GET /phases/<int:phase_id>/tableaux.xlsx": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/tableaux.xlsx")),
+    "GET /phases/<int:phase_id>/tableaux/<name>.csv": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/tableaux/periode.csv")),
+}
+
+
+# --- The walk -----------------------------------------------------------------------------------
+
+
+def route_keys(app) -> set[str]:
+    """"METHOD rule" of every route a person can call (GET and POST; files left out)."""
+    keys = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIPPED_ENDPOINTS or rule.endpoint.endswith(".static"):
+            continue
+        keys.update(f"{method} {rule.rule}" for method in ("GET", "POST") if method in rule.methods)
+    return keys
+
+
+def row_route(key: str) -> str:
+    return key.split(" #", 1)[0]
+
+
+def counted_tables() -> list[str]:
+    """Every table but the dashboards' roll-ups (pages feed those as they are read)."""
+    return [table.name for table in db.metadata.sorted_tables if not table.name.startswith("report_")]
+
+
+def row_counts(tables: list[str]) -> dict[str, int]:
+    """Rows of every table, in one query."""
+    columns = ", ".join(f'(SELECT count(*) FROM "{name}") AS "{name}"' for name in tables)
+    return dict(db.session.execute(text(f"SELECT {columns}")).mappings().one())
+
+
+@pytest.fixture(scope="module")
+def matrix(database, tmp_path_factory):
+    """One app and one world for the module (two sites), CSRF off; each role signed in once."""
+    from wsgi import create_app
+
+    if ON_POSTGRES:
+        url = database
+    else:
+        target = tmp_path_factory.mktemp("matrix") / "matrix.db"
+        shutil.copyfile(database, target)
+        url = f"sqlite:///{target}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test-secret",
+                      "BASE_URL": "https://boucle.test", "SERVER_NAME": None, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        factory = Factory(db.session)
+        world = build(factory)
+        other = add_other_site(factory, world)
+        people = {**world.users, **{f"other_{role}": user for role, user in other.users.items()}}
+        usernames = {role: user.username for role, user in people.items()}
+        for row in list(db.session.identity_map.values()):  # the world's rows stay readable between cells
+            db.session.refresh(row)
+        db.session.expunge_all()
+        db.session.remove()
+    clients = {"anonymous": app.test_client()}
+    for role in ROLES[1:]:
+        client = app.test_client()
+        signed = client.post("/login", data={"username": usernames[role], "password": PASSWORD})
+        assert signed.status_code == 302, f"{role} could not sign in"
+        clients[role] = client
+    yield app, Ctx(world, factory), clients
+    with app.app_context():
+        db.session.remove()
+        if ON_POSTGRES:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+def send(client, method: str, req: Req) -> int:
+    """The status; the response is closed (a streamed one would keep its request's context pushed)."""
+    if method == "GET":
+        response = client.get(req.url)
+    elif req.json is not None:
+        response = client.post(req.url, json=req.json, headers={"Accept": "application/json"})
+    else:
+        response = client.post(req.url, data=req.form or {})
+    response.close()
+    return response.status_code
+
+
+def test_every_route_method_and_role_answers_as_the_table_says(matrix):
+    app, ctx, clients = matrix
+    keys = route_keys(app)
+    missing = sorted(keys - {row_route(key) for key in TABLE})
+    assert not missing, ("routes without a row in TABLE of tests/test_route_matrix.py (add one: who may "
+                         f"call it, aimed at the other site's objects): {missing}")
+    stale = sorted({row_route(key) for key in TABLE} - keys)
+    assert not stale, f"rows of TABLE for routes that no longer exist (remove them): {stale}"
+    for key, row in TABLE.items():
+        assert set(row.expected) == set(ROLES), f"{key}: a status for each of {ROLES}"
+
+    wrong, writes, cells = [], [], 0
+    ordered = sorted(TABLE, key=lambda key: (key.startswith("POST /logout"), not key.startswith("GET ")))
+    with app.app_context():
+        tables = counted_tables()
+    for key in ordered:
+        method = key.split(" ", 1)[0]
+        row = TABLE[key]
+        for role in ROLES:
+            cells += 1
+            with app.app_context():
+                req = row.request(ctx, role)
+                before = row_counts(tables) if method == "POST" else None
+                db.session.remove()
+            status = send(clients[role], method, req)
+            expected = row.expected[role]
+            if status != expected:
+                wrong.append(f"{key} as {role}: {status}, expected {expected} ({req.url})")
+            if before is not None and (expected >= 400 or role == "anonymous"):
+                with app.app_context():
+                    after = row_counts(tables)
+                    db.session.remove()
+                changed = {name: after[name] - before[name] for name in tables if after[name] != before[name]}
+                if changed:
+                    writes.append(f"{key} as {role} ({status}) wrote {changed}")
+    print(f"\nroute matrix: {len(keys)} routes (method × rule), {len(TABLE)} rows, {cells} cells")
+    assert not wrong, f"{len(wrong)} cells answer otherwise than TABLE:\n" + "\n".join(wrong)
+    assert not writes, "refused requests that wrote:\n" + "\n".join(writes)
+
+
+# --- What the refusals say, and what they leave out ---------------------------------------------
+
+
+def page_text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def sign_in(app, user) -> object:
+    client = app.test_client()
+    assert client.post("/login", data={"username": user.username, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def events_count() -> int:
+    return db.session.scalar(text("SELECT count(*) FROM events"))
+
+
+def test_the_dock_neither_receives_nor_shows_a_crate_bound_for_another_washer(matrix):
+    app, c, _clients = matrix
+    with app.app_context():
+        theirs = crate_on_round(c, c.other.round, c.other.point, count=17)
+        ours = crate_on_round(c, c.world.rounds[1], c.world.points[0], count=23)
+        theirs_code, ours_code, theirs_id = theirs.code, ours.code, theirs.id
+        before = events_count()
+        db.session.remove()
+    client = sign_in(app, c.world.users["washer"])
+    page = client.get(f"/lavage/reception?code={theirs_code}")
+    text_ = page_text(page)
+    assert page.status_code == 403 and "voyage vers un autre centre de lavage" in text_
+    assert 'name="crate_id"' not in text_ and 'class="declared"' not in text_  # no count, no point
+    assert "Réceptionner cette caisse" not in page_text(client.get(f"/c/{theirs_code}"))
+    assert "Réceptionner cette caisse" in page_text(client.get(f"/c/{ours_code}"))
+    refused = client.post("/lavage/reception", data={"event_id": eid(), "crate_id": theirs_id,
+                                                     "counted": "17"})
+    text_ = page_text(refused)
+    assert refused.status_code == 403 and "autre centre de lavage" in text_
+    assert 'name="crate_id"' not in text_ and 'class="declared"' not in text_
+    # a batch holding both: ours received, theirs refused with the reason, the batch answered 200
+    answer = client.post("/lavage/reception/scan", json=scan_body([ours_code, theirs_code]),
+                         headers={"Accept": "application/json"})
+    assert answer.status_code == 200
+    lines = {line["code"]: line for line in answer.get_json()["results"]}
+    assert lines[ours_code]["status"] == "recorded"
+    assert lines[theirs_code]["status"] == "refused"
+    assert "autre centre de lavage" in lines[theirs_code]["message"]
+    with app.app_context():
+        assert events_count() == before + 1
+        assert db.session.get(Crate, theirs_id).state == "in_transit"
+        db.session.remove()
+
+
+def test_a_driver_adds_nothing_to_another_drivers_round_nor_to_a_closed_one(matrix):
+    app, c, _clients = matrix
+    with app.app_context():
+        codes = [full_crate(c, c.world.points[0]).code for _ in range(2)]
+        before = events_count()
+        db.session.remove()
+    client = sign_in(app, c.world.users["driver"])
+    closed = client.post(f"/c/{codes[0]}/enlevee", data={"event_id": eid(),
+                                                         "round_token": c.other.closed_token})
+    assert closed.status_code == 422 and "Cette tournée est clôturée" in page_text(closed)
+    theirs = client.post(f"/c/{codes[0]}/enlevee", data={"event_id": eid(),
+                                                         "round_token": c.other.round_token})
+    assert theirs.status_code == 403 and "celle d'un autre chauffeur" in page_text(theirs)
+    batch = client.post("/tournee/enlever", json=scan_body(codes, round_token=c.other.round_token),
+                        headers={"Accept": "application/json"})
+    assert batch.status_code == 403 and "celle d'un autre chauffeur" in batch.get_json()["error"]
+    batch = client.post("/tournee/enlever", json=scan_body(codes, round_token=c.other.closed_token),
+                        headers={"Accept": "application/json"})
+    assert batch.status_code == 422 and "clôturée" in batch.get_json()["error"]
+    close = client.post(f"/tournee/{c.other.round.id}/clore",
+                        data={"event_id": eid(), "km": "3", "hours": "1"})
+    assert close.status_code == 403 and "Seul le chauffeur" in page_text(close)
+    with app.app_context():
+        assert events_count() == before
+        assert not db.session.get(Round, c.other.round.id).closed
+        db.session.remove()
+
+
+def test_point_staff_act_only_on_their_own_point(matrix):
+    app, c, _clients = matrix
+    with app.app_context():
+        code = placed_crate(c, c.other.point).code
+        empty = pool_crate(c).code
+        before = events_count()
+        db.session.remove()
+    client = sign_in(app, c.world.users["point"])
+    full = client.post(f"/c/{code}/pleine", data={"event_id": eid(), "count": "10"})
+    assert full.status_code == 403 and "pas à votre point" in page_text(full)
+    placed = client.post(f"/c/{empty}/placee", data={"event_id": eid(), "point_id": c.other.point.id})
+    assert placed.status_code == 403
+    assert "pas rattaché(e) au point Cave de Poligny" in page_text(placed)
+    with app.app_context():
+        assert events_count() == before
+        db.session.remove()

@@ -13,9 +13,14 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
+from bottles import backup as backup_module
+from bottles.backup import write_journal
+from bottles.codes import make_code
 from bottles.db import db
-from bottles.models import Event
+from bottles.ledger import Draft, record
+from bottles.models import Crate, Event
 from bottles.rules import Kind, Move, Stage
 from tests.conftest import ON_POSTGRES
 from tests.factories import T0
@@ -104,6 +109,40 @@ def test_a_backup_restored_into_a_fresh_database_exports_the_same_journal(app, l
         if ON_POSTGRES:  # the restored ledger is append-only still (the migration's trigger came back)
             with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as connection:
                 connection.execute(text("UPDATE events SET note = 'x'"))
+        db.engine.dispose()
+
+
+def test_a_write_during_the_backup_is_in_neither_of_its_files(app, ledger, tmp_path, empty_database,
+                                                             monkeypatch):
+    """A crate registered by someone else right after the backup's snapshot: the database file and
+    the journal both come from the snapshot, so the restore finds them identical, without it."""
+    written: list[uuid.UUID] = []
+
+    def write_then_someone_records(connection, path):
+        rows = write_journal(connection, path)
+        if not written:
+            written.append(uuid.uuid4())
+            with Session(db.engine) as other:
+                crate = Crate(code=make_code(999), capacity=60)
+                other.add(crate)
+                other.flush()
+                record(other, Draft(id=written[0], kind=Kind.CRATE_REGISTERED,
+                                    occurred_at=T0 + timedelta(days=5), actor_id=None, crate_id=crate.id))
+                other.commit()
+        return rows
+
+    monkeypatch.setattr(backup_module, "write_journal", write_then_someone_records)
+    folder = _backup(app, tmp_path / "backups")
+    assert written and str(written[0]) not in (folder / "journal.csv").read_text(encoding="utf-8")
+    db.session.rollback()  # the test's own transaction began before that write
+    assert db.session.scalar(select(func.count()).select_from(Event)) == ledger + 1
+
+    restored = _other_app(empty_database)
+    result = _flask(restored, "bottles", "restore", str(folder))
+    assert result.exit_code == 0, result.output
+    with restored.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Event)) == ledger
+        db.session.remove()
         db.engine.dispose()
 
 

@@ -23,7 +23,7 @@ from bottles import (
     signals,
     throttle,
 )
-from bottles.auth import login_manager
+from bottles.auth import login_manager, password_change_first
 from bottles.db import db, sqlite_begin_mode
 from bottles.errors import register_error_handlers
 from bottles.ledger import install_append_only_guard
@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    app.before_request(password_change_first)
     i18n.init_app(app)
     security.init_app(app)
     throttle.init_app(app)
@@ -86,10 +87,12 @@ def _sqlite_writes_begin_immediate(app: Flask) -> None:
 
 def _register_catalogue_and_people(app: Flask) -> None:
     from bottles.catalogue import views as catalogue_views
+    from bottles.people import account
     from bottles.people import views as people_views
 
     app.register_blueprint(catalogue_views.bp)
     app.register_blueprint(people_views.bp)
+    app.register_blueprint(account.bp)
     navigation.add_action(_l("Catalogue"), "catalogue.index", {"coordinator", "admin"},
                           _l("Modèles, motifs, points, laveurs, vignerons, caisses ; import CSV"))
     navigation.add_action(_l("Caisses"), "catalogue.crates", {"coordinator", "admin"},

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from functools import cache, wraps
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, login_user
+from flask_login.config import COOKIE_NAME
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bottles.db import db
 from bottles.models import User
+from bottles.numbers import SEQ_MAX, ascii_digits, bounded, parse_id
 
 ROLES = ("point", "driver", "washer", "coordinator", "admin")
 ROLE_LABELS = {
@@ -31,11 +34,75 @@ login_manager.localize_callback = gettext  # the sign-in prompt in the person's 
 login_manager.session_protection = "basic"
 
 
+REMEMBER_DAYS = 30  # default of the REMEMBER_DAYS setting: no sign-in outlives it
+CLOCK_SKEW = 300  # seconds a sign-in time may lie ahead (several app servers' clocks)
+# Open to a person who must change their password first: that page, signing out, static files.
+OPEN_BEFORE_CHANGE = frozenset({"account.password", "bottles.logout", "static", "switch_language"})
+
+
+def now() -> int:
+    """Epoch seconds (one place for tests to move the clock)."""
+    return int(time.time())
+
+
+def max_sign_in_age() -> int:
+    """Seconds a sign-in lasts server-side, remembered or not, whatever the browser keeps."""
+    return int(current_app.config.get("REMEMBER_DAYS", REMEMBER_DAYS)) * 86400
+
+
+def _whole(text: str) -> int | None:
+    digits = ascii_digits(text)
+    return bounded(digits, SEQ_MAX) if digits else None
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    """The account of a sign-in "id:session version:signed-in time", or None when it has ended:
+    account deactivated, version bumped (sign-out, password changed or reset) or too old."""
+    parts = user_id.split(":")
+    if len(parts) != 3:
+        return None  # includes the bare ids of sign-ins made before session versions
+    account, version, signed_in_at = parse_id(parts[0]), _whole(parts[1]), _whole(parts[2])
+    if account is None or version is None or signed_in_at is None:
         return None
-    return db.session.get(User, int(user_id))
+    if not -CLOCK_SKEW <= now() - signed_in_at <= max_sign_in_age():
+        return None
+    user = db.session.get(User, account)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    user.signed_in_at = signed_in_at
+    return user
+
+
+def is_remembered() -> bool:
+    """Whether this browser holds a remember-me cookie (kept when the sign-in is renewed)."""
+    return current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+
+
+def sign_in(user: User, remember: bool) -> None:
+    """Start a sign-in now (the password was just typed): a new session and, if asked, a
+    remember-me cookie, both ending when the account's session version moves."""
+    user.signed_in_at = now()
+    login_user(user, remember=remember)
+
+
+def end_sessions(user: User) -> None:
+    """Every sign-in of the account ends, on every device (a SQL increment: no lost bump)."""
+    user.session_version = User.session_version + 1
+
+
+def password_change_first():
+    """Before every request: an account whose password an admin chose goes to the change page."""
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    if request.endpoint is None or request.endpoint in OPEN_BEFORE_CHANGE \
+            or request.endpoint.endswith(".static"):
+        return None
+    message = gettext("Choisissez votre propre mot de passe avant de continuer.")
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return {"error": message, "status": 403}, 403  # the scan station's fetch() says it
+    flash(message, "info")
+    return redirect(url_for("account.password"))
 
 
 def hash_password(password: str) -> str:
@@ -64,8 +131,6 @@ def role_required(*roles: str) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any):
             if not current_user.is_authenticated:
-                from flask import current_app
-
                 return current_app.login_manager.unauthorized()
             if current_user.role not in roles and current_user.role not in OVERSEERS:
                 abort(403)

@@ -31,9 +31,18 @@ def database_url(instance_path: Path) -> str:
     return url
 
 
+def _remember_days() -> int:
+    """REMEMBER_DAYS (30 by default): how many days a sign-in may last, remembered or not."""
+    raw = os.environ.get("REMEMBER_DAYS", "30").strip()
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 400):
+        raise RuntimeError(f"REMEMBER_DAYS={raw!r} : un nombre de jours entre 1 et 400 est attendu.")
+    return int(raw)
+
+
 def load(instance_path: Path) -> dict:
     from datetime import timedelta
 
+    remember_days = _remember_days()
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
@@ -48,7 +57,9 @@ def load(instance_path: Path) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "LANGUAGES": ["fr", "en"],
-        "REMEMBER_COOKIE_DURATION": timedelta(days=180),
+        # No sign-in outlives REMEMBER_DAYS, checked server-side too (bottles.auth).
+        "REMEMBER_DAYS": remember_days,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=remember_days),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -13,4 +13,5 @@ class LoginForm(FlaskForm):
                                                       Length(max=64)])
     password = PasswordField(_l("Mot de passe"), validators=[DataRequired("Mot de passe obligatoire."),
                                                          Length(max=200)])
-    remember = BooleanField(_l("Rester connecté sur cet appareil"), default=True)
+    # Unticked: a shared shop computer must not stay signed in by default.
+    remember = BooleanField(_l("Rester connecté sur cet appareil"), default=False)

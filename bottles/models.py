@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
     select,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -212,13 +215,31 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(5), default="fr")
     created_at: Mapped[datetime] = mapped_column(UTC_DT, default=utcnow)
+    # Bumped by sign-out, a password change or reset and deactivation: every sign-in ends.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set when an admin chose the password (new account, reset): the person picks their own first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     collection_points: Mapped[list[CollectionPoint]] = relationship(
         secondary=user_collection_points, lazy="selectin")
     washers: Mapped[list[Washer]] = relationship(secondary=user_washers, lazy="selectin")
+    # When the password was typed for the sign-in this object serves (epoch seconds; not stored).
+    signed_in_at: ClassVar[int | None] = None
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """The sign-in Flask-Login keeps in the session and the remember-me cookie: the account,
+        its session version and when the password was typed (bottles.auth checks all three)."""
+        return f"{self.id}:{self.session_version}:{self.signed_in_at or int(time.time())}"
+
+    def __eq__(self, other: object) -> bool:  # the same account, whichever sign-in it serves
+        return isinstance(other, User) and self.id == other.id
+
+    def __hash__(self) -> int:
+        return object.__hash__(self)
 
 
 class Crate(db.Model):

@@ -6,16 +6,17 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import func, select
 
 from bottles import codes, navigation, throttle
-from bottles.auth import ROLE_LABELS, may_see_point, may_see_washer, password_matches
+from bottles.auth import ROLE_LABELS, may_see_point, may_see_washer, password_matches, sign_in
 from bottles.db import db
 from bottles.forms import LoginForm
 from bottles.i18n import label
 from bottles.models import BottleModel, CollectionPoint, Crate, Reason, User, Washer, Winemaker
 from bottles.paging import page_number
+from bottles.people import operations
 from bottles.queries import corrected_seqs, crate_event_count, crate_history
 from bottles.rules import CRATE_STATE_LABELS, KIND_LABELS, STAGE_LABELS, CrateState
 
@@ -48,7 +49,9 @@ def login():
         user = db.session.scalar(select(User).where(
             func.lower(User.username) == form.username.data.strip().lower()))
         if password_matches(user, form.password.data) and user.active:
-            login_user(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)
+            if user.must_change_password:
+                return redirect(url_for("account.password"))
             return redirect(_safe_next(request.args.get("next")) or url_for("bottles.home"))
         flash(gettext("Identifiant ou mot de passe incorrect."), "error")
         return render_template("bottles/login.html", form=form), 401
@@ -59,7 +62,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Signs the person out, back to the sign-in form."""
+    """Signs the person out on every device (a lost phone's sign-in ends too), back to the form."""
+    operations.sign_out_everywhere(db.session, current_user._get_current_object())
+    db.session.commit()
     logout_user()
     flash(gettext("Vous êtes déconnecté."), "info")
     return redirect(url_for("bottles.login"))

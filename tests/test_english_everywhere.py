@@ -100,6 +100,7 @@ NOTHING = "?q=zzz-matches-nothing"  # a search that finds nothing: the lists' em
 ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/": lambda w: ["/"],
     "/login": lambda w: ["/login"],
+    "/account/password": lambda w: ["/account/password"],
     "/healthz": lambda w: ["/healthz"],
     "/c": lambda w: ["/c", "/c?code=nonsense"],
     "/c/<code>": lambda w: [f"/c/{crate.code}" for crate in w.crates.values()],

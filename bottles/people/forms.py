@@ -105,3 +105,10 @@ class PasswordForm(FlaskForm):
 
 class ToggleForm(FlaskForm):
     """Only the CSRF token: deactivate / reactivate."""
+
+
+class OwnPasswordForm(PasswordForm):
+    """A person's own new password: the current one first, so an unattended session cannot."""
+
+    current = PasswordField(_l("Mot de passe actuel"), validators=[
+        DataRequired(REQUIRED), Length(max=200, message=_l("%(max)d caractères au plus."))])

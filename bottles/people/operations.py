@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bottles.auth import hash_password
+from bottles.auth import end_sessions, hash_password
 from bottles.models import CollectionPoint, User, Washer
 
 
@@ -29,7 +29,7 @@ def create_user(session: Session, data: dict) -> User:
     user = User(username=data["username"].strip(), display_name=data["display_name"].strip(),
                 role=data["role"], phone=(data.get("phone") or "").strip(),
                 language=data.get("language") or "fr", active=True,
-                password_hash=hash_password(data["password"]))
+                password_hash=hash_password(data["password"]), must_change_password=True)
     _attach(session, user, data.get("points") or [], data.get("washers") or [])
     session.add(user)
     session.flush()
@@ -57,10 +57,31 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> None:
             raise PeopleError("Vous ne pouvez pas désactiver votre propre compte.")
         if user.role == "admin" and user.active and _other_active_admins(session, user) == 0:
             raise PeopleError("C'est le dernier compte d'administration actif : il reste actif.")
+    if not active:
+        end_sessions(user)
     user.active = active
     session.flush()
 
 
 def reset_password(session: Session, user: User, password: str) -> None:
+    """An admin's new password: every sign-in of the account ends; the person picks their own
+    at the next sign-in."""
     user.password_hash = hash_password(password)
+    user.must_change_password = True
+    end_sessions(user)
+    session.flush()
+
+
+def change_own_password(session: Session, user: User, password: str) -> None:
+    """The person's own new password: their other sign-ins end (the caller signs this one in
+    again)."""
+    user.password_hash = hash_password(password)
+    user.must_change_password = False
+    end_sessions(user)
+    session.flush()
+
+
+def sign_out_everywhere(session: Session, user: User) -> None:
+    """Signing out ends every sign-in of the account, on every device."""
+    end_sessions(user)
     session.flush()

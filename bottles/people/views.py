@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from bottles.auth import ROLE_LABELS, ROLES
+from bottles.auth import ROLE_LABELS, ROLES, is_remembered, sign_in
 from bottles.db import db
 from bottles.errors import code_taken
 from bottles.models import CollectionPoint, User, Washer
@@ -83,7 +83,8 @@ def create():
     if form.validate_on_submit():
         user = operations.create_user(db.session, {**_data(form), "password": form.password.data})
         db.session.commit()
-        flash(_("Compte « %(name)s » créé.", name=user.username), "success")
+        flash(_("Compte « %(name)s » créé. À la première connexion, la personne choisira son "
+                "propre mot de passe.", name=user.username), "success")
         return redirect(url_for("people.users", q=user.username))
     status = 422 if request.method == "POST" else 200
     return render_template("people/form.html", form=form, user=None), status
@@ -142,10 +143,18 @@ def reset_password(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = PasswordForm(username=user.username)
     if form.validate_on_submit():
+        if user.id == current_user.id:  # one's own: like the account page, this sign-in goes on
+            remembered = is_remembered()
+            operations.change_own_password(db.session, user, form.password.data)
+            db.session.commit()
+            sign_in(user, remember=remembered)
+            flash(_("Mot de passe changé. Vos autres appareils sont déconnectés."), "success")
+            return redirect(url_for("people.edit", user_id=user.id))
         operations.reset_password(db.session, user, form.password.data)
         db.session.commit()
-        flash(_("Nouveau mot de passe enregistré pour « %(name)s ». Transmettez-le lui de vive voix.",
-                name=user.username), "success")
+        flash(_("Nouveau mot de passe enregistré pour « %(name)s » : transmettez-le de vive voix. "
+                "Ses sessions en cours sont fermées ; à la prochaine connexion, la personne "
+                "choisira le sien.", name=user.username), "success")
         return redirect(url_for("people.edit", user_id=user.id))
     edit_form = UserForm(obj=user, user_id=user.id, formdata=None)
     _choices(edit_form)

@@ -16,6 +16,9 @@ matplotlib.use("Agg")
 matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: small, selectable, crisp
 matplotlib.rcParams["svg.hashsalt"] = "boucle"  # stable ids, so identical charts give identical SVG
 
+# Every text is drawn as typed: names come from the catalogue and the phases, and "$x$" in one of
+# them would be read as mathematics (a name with "$$" or "$\\frac" could not be drawn at all).
+matplotlib.rcParams["text.parse_math"] = False
 from babel.dates import format_date  # noqa: E402
 from flask_babel import gettext  # noqa: E402
 from flask_babel import lazy_gettext as _l  # noqa: E402

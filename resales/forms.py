@@ -9,6 +9,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from bottles.numbers import parse_id
 from bottles.rules import PARIS
 from resales.rules import (
     Line,
@@ -29,10 +30,10 @@ class SaleForm:
 
 
 def _int(raw: str | None, what: LazyString) -> int:
-    raw = (raw or "").strip()
-    if not raw.isdigit():
+    number = parse_id(raw)
+    if number is None:
         raise SaleInputError(_l("%(what)s : choisissez dans la liste.", what=what))
-    return int(raw)
+    return number
 
 
 def _model(raw: str) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask_babel import LazyString, format_decimal
 from flask_babel import lazy_gettext as _l
 
+from bottles.numbers import ascii_digits, bounded, shown
 from bottles.rules import MAX_QUANTITY, MAX_UNIT_PRICE_CENTS
 
 DEFAULT_RESALE_CENTS = 30
@@ -57,7 +58,7 @@ def parse_price(raw: str | None, default_cents: int) -> int:
     text = (raw or "").strip().replace("€", "").replace(" ", "").replace(",", ".")
     if not text:
         return default_cents
-    if not re.fullmatch(r"-?\d{1,6}(\.\d{1,2})?", text):
+    if not re.fullmatch(r"-?[0-9]{1,6}(\.[0-9]{1,2})?", text):
         raise SaleInputError(_l("Prix « %(typed)s » illisible : écrivez par exemple 0,30.",
                                   typed=raw.strip()))
     sign = -1 if text.startswith("-") else 1
@@ -69,13 +70,14 @@ def parse_price(raw: str | None, default_cents: int) -> int:
 
 
 def parse_quantity(raw: str | None) -> int:
-    text = (raw or "").strip().replace(" ", "").replace("\u202f", "")
-    if not text.isdigit() or int(text) <= 0:
+    text = ascii_digits(raw, grouped=True)
+    if text is None or not text.strip("0"):
         raise SaleInputError(_l("Quantité « %(typed)s » : un nombre entier de bouteilles, plus grand "
-                                "que zéro.", typed=(raw or "").strip()))
-    if int(text) > MAX_QUANTITY:
+                                "que zéro.", typed=shown(raw or "")))
+    value = bounded(text, MAX_QUANTITY)
+    if value is None:
         raise SaleInputError(_l("Quantité invraisemblable."))
-    return int(text)
+    return value
 
 
 def merge_lines(lines: list[Line]) -> list[Line]:

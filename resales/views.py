@@ -25,6 +25,7 @@ from bottles.db import db
 from bottles.errors import error_page
 from bottles.i18n import day
 from bottles.models import Event, Washer, Winemaker, utcnow
+from bottles.numbers import parse_id
 from bottles.paging import page_number
 from bottles.queries import corrected_seqs
 from bottles.rules import CO2_NEW_BOTTLE_KG, CO2_REUSED_BOTTLE_KG, Kind, LedgerError
@@ -156,8 +157,8 @@ def _sale_errors(error: Exception, allowed: set[int] | None, resale: int) -> dic
     errors = dict(error.errors) if isinstance(error, SaleFormError) else {}
     if not isinstance(error, SaleFormError) and isinstance(error, SaleInputError):
         errors["lines"] = str(error)
-    raw = (request.form.get("washer_id") or "").strip()
-    washer = db.session.get(Washer, int(raw)) if raw.isdigit() else None
+    washer_id = parse_id(request.form.get("washer_id"))
+    washer = db.session.get(Washer, washer_id) if washer_id else None
     if washer is not None and (allowed is None or washer.id in allowed):
         for name, message in operations.check_lines(
                 db.session, washer, typed_lines(request.form, resale)).items():

@@ -9,6 +9,7 @@ from flask_login import current_user
 from bottles.auth import role_required
 from bottles.db import db
 from bottles.models import CollectionPoint, User
+from bottles.numbers import parse_id
 from bottles.rules import LedgerError
 from collection_points import operations, queries
 from collection_points.views import bp
@@ -30,7 +31,8 @@ def assign(point_id: int):
     """The point's pickups given to the chosen driver, then back to the requests."""
     point = db.session.get(CollectionPoint, point_id)
     raw_driver = request.form.get("driver_id", "")
-    driver = db.session.get(User, int(raw_driver)) if raw_driver.isdigit() else None
+    driver_id = parse_id(raw_driver)
+    driver = db.session.get(User, driver_id) if driver_id else None
     if point is None or driver is None:
         abort(422, description=_("Choisissez un point et un chauffeur existants."))
     try:

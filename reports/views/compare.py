@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bottles.auth import role_required
 from bottles.db import db
+from bottles.numbers import parse_id
 from reports import charts, report
 from reports.french import french
 from reports.indicators import BY_KEY, INDICATORS
@@ -28,7 +29,7 @@ RATIO_KEYS = ["collected_to_reused", "eligible_share", "wash_yield", "sell_throu
 def compare():
     """The chosen phases (by default the last two) side by side, with a generated summary and a chart."""
     catch_up()
-    ids = [int(raw) for raw in request.args.getlist("phase") if raw.isdigit()]
+    ids = [number for raw in request.args.getlist("phase") if (number := parse_id(raw))]
     phases = db.session.scalars(select(Phase).order_by(Phase.start_date)).all()
     chosen = [phase for phase in phases if phase.id in ids] if ids else phases[-2:]
     if request.args.getlist("phase") and len(chosen) != len(request.args.getlist("phase")):

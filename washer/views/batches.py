@@ -11,6 +11,7 @@ from bottles.auth import role_required
 from bottles.db import db
 from bottles.i18n import number
 from bottles.models import utcnow
+from bottles.numbers import parse_id
 from bottles.rules import LedgerError, Stage
 from washer import operations, queries
 from washer.rules import InputError, parse_count, parse_optional_decimal, parse_optional_hours
@@ -50,9 +51,9 @@ def wash_lines() -> list[operations.WashLine]:
     for key, raw in request.form.items():
         if key.startswith(REJECT_FIELD):
             parts = key.split("-")
-            if len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()):
+            model_id, reason_id = (parse_id(part) for part in parts[1:]) if len(parts) == 3 else (None, None)
+            if model_id is None or reason_id is None:
                 raise InputError(_("Rebut illisible : rien n'est enregistré."))
-            model_id, reason_id = int(parts[1]), int(parts[2])
             line = lines.setdefault(model_id, operations.WashLine(model_id, 0, 0))
             line.rejects[reason_id] = parse_count(raw, _("Rebuts"), field=key)
     return list(lines.values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
+from html import escape
 from typing import TYPE_CHECKING
 
 import matplotlib
@@ -15,10 +16,10 @@ import matplotlib
 matplotlib.use("Agg")
 matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: small, selectable, crisp
 matplotlib.rcParams["svg.hashsalt"] = "boucle"  # stable ids, so identical charts give identical SVG
-
 # Every text is drawn as typed: names come from the catalogue and the phases, and "$x$" in one of
 # them would be read as mathematics (a name with "$$" or "$\\frac" could not be drawn at all).
 matplotlib.rcParams["text.parse_math"] = False
+
 from babel.dates import format_date  # noqa: E402
 from flask_babel import gettext  # noqa: E402
 from flask_babel import lazy_gettext as _l  # noqa: E402
@@ -55,16 +56,18 @@ def _figure(width: float = 7.2, height: float = 3.6) -> tuple[Figure, object]:
     return fig, ax
 
 
-def to_svg(fig: Figure, standalone: bool = False) -> str:
-    """The figure as SVG: a whole file (standalone) or inline (no XML prologue, scalable width)."""
+def to_svg(fig: Figure, standalone: bool = False, label: str = "") -> str:
+    """The figure as SVG: a whole file (standalone) or inline (no XML prologue, scalable width;
+    `label` names the picture for screen readers)."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
     if standalone:
         return svg
     svg = svg[svg.index("<svg"):]
-    svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart" role="img"', svg,
-                 count=1)
+    named = f' aria-label="{escape(label)}"' if label else ""
+    svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"',
+                 lambda m: f'<svg{m.group(1)} class="chart" role="img"{named}', svg, count=1)
     # The page's CSP refuses inline <style> elements: matplotlib's one rule lives in reports.css.
     return re.sub(r"<style[^>]*>.*?</style>", "", svg, flags=re.S)
 

@@ -42,8 +42,8 @@ def compare():
     summaries = [summary(values[i - 1], values[i], reasons) for i in range(1, len(values))]
     chart = charts.to_svg(charts.compare(
         [phase.name for phase in chosen],
-        {str(BY_KEY[key].label): [phase_values[key] for phase_values in values] for key in RATIO_KEYS})) \
-        if len(chosen) >= 2 else ""
+        {str(BY_KEY[key].label): [phase_values[key] for phase_values in values] for key in RATIO_KEYS}),
+        label=_("Comparer les phases")) if len(chosen) >= 2 else ""
     spans = [(covered.first_day, covered.first_day + timedelta(days=(days or 1) - 1)) for covered in periods]
     return render_template("reports/compare.html", phases=phases, chosen=chosen, values=values,
                            periods=periods, days=days, spans=spans,

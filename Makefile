@@ -29,7 +29,6 @@ run: demo
 # proxy; refuses to start without a real SECRET_KEY and an https BASE_URL (docs/deployment.md).
 serve: export BOUCLE_ENV ?= production
 serve: setup
-	@$(BIN)/python -c 'from bottles.production import main; main()'
 	$(FLASK) db upgrade
 	exec $(BIN)/gunicorn -c gunicorn.conf.py 'wsgi:create_app()'
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -23,8 +24,12 @@ KNOWN_DEV_KEYS = frozenset({
 MAX_PROXY_HOPS = 5
 
 
-class StartupRefused(RuntimeError):
-    """The app must not start as configured; the message names each variable to set."""
+class StartupRefused(click.ClickException, RuntimeError):
+    """The app must not start as configured; the message names each variable to set.
+
+    Both gunicorn (a RuntimeError at start) and `flask …` (a ClickException, even while loading
+    the app) print it as "Error: …" and exit 1, without a traceback.
+    """
 
 
 def is_production(environ: Mapping[str, str] = os.environ) -> bool:
@@ -106,12 +111,3 @@ def init_app(app: Flask) -> None:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-
-def main() -> None:
-    """The same check for scripts (`make serve`): exit 1 with the reasons, without a traceback."""
-    import sys
-
-    try:
-        refuse_unsafe_start()
-    except StartupRefused as error:
-        sys.exit(f"{error}")

@@ -89,11 +89,16 @@ def test_gunicorn_with_the_repo_config_exits_1_with_the_message():
     assert "Traceback" not in done.stderr
 
 
-def test_the_make_serve_check_exits_1_without_a_traceback():
-    done = subprocess.run([sys.executable, "-c", "from bottles.production import main; main()"],
-                          cwd=ROOT, env=_without_secrets(), capture_output=True, text=True, timeout=60)
+def test_a_flask_command_in_production_exits_1_without_a_traceback(tmp_path):
+    """`make serve` upgrades the database first: `flask db upgrade` refuses the same way."""
+    flask = Path(sys.executable).parent / "flask"
+    done = subprocess.run([str(flask), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                          env={**_without_secrets(), "BOUCLE_INSTANCE": str(tmp_path)},
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
+    assert "Error: Boucle ne démarre pas en production" in done.stderr
     assert "SECRET_KEY n'est pas défini" in done.stderr and "Traceback" not in done.stderr
+    assert not list(tmp_path.iterdir())  # no key generated, no database created
 
 
 def _requests(caplog) -> list[dict]:

@@ -231,6 +231,12 @@ def sell_from_other(c: Ctx, role: str) -> Req:
         "model_id": c.world.models[0].id, "quantity": "1", "unit_price": ""})
 
 
+def sell_from_first(c: Ctx, role: str) -> Req:
+    return Req("/ventes/nouvelle", {
+        "event_id": eid(), "washer_id": c.world.washer.id, "winemaker_id": c.world.winemaker.id,
+        "model_id": c.world.models[0].id, "quantity": "1", "unit_price": ""})
+
+
 def cancel_other_sale(c: Ctx, role: str) -> Req:
     return Req(f"/ventes/{sale_at_other(c).seq}/corriger", {"event_id": eid(), "note": "erreur"})
 
@@ -340,6 +346,8 @@ TABLE: dict[str, Row] = {
     "GET /ventes/": Row(staff("washer"), get("/ventes/")),
     "GET /ventes/nouvelle": Row(staff("washer", washer=403), get("/ventes/nouvelle")),
     "POST /ventes/nouvelle": Row(staff("washer", ok=302, washer=403), sell_from_other),
+    "POST /ventes/nouvelle #the first site's washer": Row(  # a seller of the other site: refused beside
+        staff("washer", ok=302, washer=403, other_washer=422), sell_from_first),  # the washer field
     "GET /ventes/<int:seq>": Row(staff("washer", washer=404), get(lambda c: f"/ventes/{c.other.sale.seq}")),
     "GET /ventes/<int:seq>.pdf": Row(staff("washer", washer=404),
                                      get(lambda c: f"/ventes/{c.other.sale.seq}.pdf")),

@@ -102,12 +102,12 @@ def receive(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID,
             allowed: set[int] | None = None) -> Recorded:
     """A crate arrives: its counted bottles enter `received`, a difference is lost or surplus."""
     _check_washer(session, washer_id, allowed)
+    scope.washer_may_receive(session, actor, crate, washer_id)  # before the replay (a received crate: anyone)
     replay = session.scalar(select(Event).where(Event.id == event_id))
     if replay is not None:  # the same scan again: the ledger answers it as a no-op
         return Recorded(replay, False)
     if crate.state != CrateState.IN_TRANSIT.value:
         raise LedgerError(not_in_transit(crate))
-    scope.washer_may_receive(session, actor, crate, washer_id)
     expected = queries.declared(session, crate)
     moves: list[Move] = []
     shared = min(counted, expected.quantity)

@@ -86,6 +86,7 @@ def round_differences(session: Session) -> list[str]:
 
 # How far an event's time may precede the one it follows (two servers' clocks, a form's rounding).
 TIME_SKEW = timedelta(seconds=2)
+INVERSION = "time inversion"  # how each such finding begins
 
 
 class Inverted(NamedTuple):
@@ -123,7 +124,7 @@ def time_inversions(session: Session, skew: timedelta = TIME_SKEW) -> list[str]:
 
 def _inversion(event: Inverted, cause: Inverted) -> str:
     late = (cause.occurred_at - event.occurred_at).total_seconds()
-    return (f"time inversion: seq {event.seq} ({event.kind}) at {event.occurred_at.isoformat()} is "
+    return (f"{INVERSION}: seq {event.seq} ({event.kind}) at {event.occurred_at.isoformat()} is "
             f"{late:g} s before seq {cause.seq} ({cause.kind}) at {cause.occurred_at.isoformat()}, "
             "which it follows")
 

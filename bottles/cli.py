@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bottles.auth import MIN_PASSWORD, ROLES, hash_password
 from bottles.backup import BackupError, backup, journal_matches, restore
 from bottles.catalogue.csv_import import import_csv
-from bottles.check import check_ledger
+from bottles.check import INVERSION, check_ledger
 from bottles.db import db
 from bottles.demo import DemoError, database_is_empty, demo_accounts, load_demo
 from bottles.journal import export_journal, import_journal
@@ -65,12 +65,14 @@ def _by_codes(model, wanted: tuple[str, ...], label: str) -> list:
 @group.command("check-ledger")
 @with_appcontext
 def check_ledger_command() -> None:
-    """Replay the whole ledger against every projection; exit 1 on any difference."""
+    """Replay the whole ledger against every projection; exit 1 on any difference or time inversion."""
     problems = check_ledger(db.session)
     if problems:
         for problem in problems[:200]:
             click.echo(problem, err=True)
-        click.echo(f"{len(problems)} différence(s) entre le journal et les projections.", err=True)
+        late = sum(problem.startswith(INVERSION) for problem in problems)
+        click.echo(f"{len(problems) - late} différence(s) entre le journal et les projections, "
+                   f"{late} événement(s) daté(s) avant leur cause.", err=True)
         sys.exit(1)
     click.echo("Journal et projections concordent.")
 

@@ -138,7 +138,7 @@ def test_a_pickup_batch_and_full_declarations_at_one_point_never_deadlock(
     assert check_ledger(other_session) == []
 
 
-def test_a_journal_imports_in_file_order_even_when_a_time_goes_back(session, factory,
+def test_a_journal_imports_in_file_order_even_when_a_time_goes_back(app, session, factory,
                                                                      other_session):  # noqa: F811
     """A pickup timed (by its phone) a few seconds before the full it follows: file order holds."""
     washer, point = factory.washer(), factory.point(code="LONS")
@@ -154,6 +154,10 @@ def test_a_journal_imports_in_file_order_even_when_a_time_goes_back(session, fac
     inversions = time_inversions(session)
     assert len(inversions) == 1 and f"seq {pickup.seq} (pickup)" in inversions[0], inversions
     assert check_ledger(session) == inversions  # a finding, and the only one
+    named = app.test_cli_runner().invoke(args=["bottles", "check-ledger"])
+    assert named.exit_code == 1 and inversions[0] in named.output
+    assert "0 différence(s) entre le journal et les projections, 1 événement(s) daté(s) avant leur " \
+           "cause." in named.output
     journal = _export(session)
     report = import_journal(other_session, io.StringIO(journal), create_missing=True)
     assert report.ok, [str(e) for e in report.errors]

@@ -28,6 +28,7 @@ from bottles.models import Event, Washer, Winemaker, utcnow
 from bottles.numbers import parse_id
 from bottles.paging import page_number
 from bottles.queries import corrected_seqs
+from bottles.retry import retried
 from bottles.rules import CO2_NEW_BOTTLE_KG, CO2_REUSED_BOTTLE_KG, Kind, LedgerError
 from resales import operations, queries
 from resales.forms import parse_sale, typed_lines
@@ -120,6 +121,7 @@ def new():
 
 @bp.post("/nouvelle")
 @role_required(*ROLES)
+@retried
 def create():
     """The sale recorded and its delivery note, or the form again with each refusal beside its field."""
     allowed = _seller_washers()
@@ -216,6 +218,7 @@ def _may_correct(sale: Event) -> bool:
 
 @bp.post("/<int:seq>/corriger")
 @role_required(*ROLES)
+@retried
 def correct(seq: int):
     """The sale cancelled by its exact reverse, its bottles back in clean stock."""
     sale = _sale(seq)

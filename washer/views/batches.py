@@ -12,6 +12,7 @@ from bottles.db import db
 from bottles.i18n import number
 from bottles.models import utcnow
 from bottles.numbers import parse_id
+from bottles.retry import retried
 from bottles.rules import LedgerError, Stage
 from washer import operations, queries
 from washer.rules import InputError, parse_count, parse_optional_decimal, parse_optional_hours
@@ -68,6 +69,7 @@ def batch():
 
 @bp.post("/lot")
 @role_required(*STAFF)
+@retried
 def batch_post():
     """The wash batch recorded, then the clean stock; or the form again with what to fix."""
     washer = current_washer()

@@ -14,6 +14,7 @@ from bottles.db import db
 from bottles.models import Crate, Event, utcnow
 from bottles.paging import page_number
 from bottles.queries import corrected_seqs
+from bottles.retry import retried
 from bottles.rules import KIND_LABELS, STAGE_LABELS, Kind, LedgerError
 from bottles.views import history_names
 from washer import operations, queries
@@ -72,6 +73,7 @@ def correction(seq: int):
 
 @bp.post("/corriger/<int:seq>")
 @role_required(*STAFF)
+@retried
 def correction_post(seq: int):
     """The reverse entry recorded, then the history; or the page again with why it was refused."""
     target = correctable_event(seq)

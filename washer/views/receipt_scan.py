@@ -18,7 +18,8 @@ from bottles.body_limits import accepts_body
 from bottles.db import db
 from bottles.i18n import number
 from bottles.models import Crate, Event, utcnow
-from bottles.rules import LedgerError
+from bottles.retry import retried
+from bottles.rules import Kind, LedgerError
 from washer import operations, queries
 from washer.rules import InputError, parse_count
 from washer.views import bp
@@ -85,6 +86,7 @@ def receive_one(washer, item: scan.ScanItem, crate: Crate | None, loss: int | No
 @bp.post("/reception/scan")
 @accepts_body(scan.MAX_BODY_BYTES)
 @role_required(*STAFF)
+@retried
 def receipt_scan():
     """Each scanned crate received, one savepoint per crate: a result per crate (JSON) and a summary."""
     try:
@@ -97,7 +99,7 @@ def receipt_scan():
         surplus = int_or_none(str(batch.fields.get("surplus_reason") or ""), _("Motif"))
     except InputError as error:
         abort(422, description=str(error))
-    crates = scan.crates_scanned(db.session, batch.items)
+    crates = scan.crates_locked(db.session, batch.items, Kind.RECEIPT, washer.id)
     results = [receive_one(washer, item, crates.get(item.code), loss, surplus) for item in batch.items]
     tally = scan.tally(result["status"] for result in results)
     db.session.commit()

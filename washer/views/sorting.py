@@ -12,6 +12,7 @@ from bottles.auth import role_required
 from bottles.db import db
 from bottles.i18n import number
 from bottles.models import Winemaker, utcnow
+from bottles.retry import retried
 from bottles.rules import LedgerError, Stage
 from washer import operations, queries
 from washer.rules import InputError, is_label_reason, parse_count, parse_optional_hours
@@ -69,6 +70,7 @@ def sorting():
 
 @bp.post("/tri")
 @role_required(*STAFF)
+@retried
 def sorting_post():
     """The sorting recorded (sorted and refused bottles), or the form again with what to fix."""
     washer = current_washer()

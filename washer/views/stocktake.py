@@ -11,6 +11,7 @@ from bottles.auth import role_required
 from bottles.db import db
 from bottles.i18n import label, number
 from bottles.models import utcnow
+from bottles.retry import retried
 from bottles.rules import LedgerError, Stage
 from washer import operations, queries
 from washer.rules import InputError, parse_count
@@ -89,6 +90,7 @@ def stocktake():
 
 @bp.post("/inventaire")
 @role_required(*STAFF)
+@retried
 def stocktake_post():
     """First the counts, then the review (expected against counted), then the confirmation."""
     washer = current_washer()

@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    _sqlite_writes_begin_immediate(app)  # before any hook that reads the database (a session begins there)
     app.before_request(password_change_first)
     i18n.init_app(app)
     security.init_app(app)
@@ -50,7 +51,6 @@ def init_app(app: Flask) -> None:
         install_append_only_guard(db.session.session_factory.class_)
         signals.install(db.session.session_factory.class_)
     logs.init_app(app)  # JSON lines: one per request, one per committed ledger event
-    _sqlite_writes_begin_immediate(app)
 
     from bottles import cli, health, views
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
@@ -117,6 +118,7 @@ class Identifiers(NamedTuple):
         return urn("model", model) if model else UNSORTED_CLASS
 
 
+@lru_cache(maxsize=65536)
 def urn(kind: str, code: str) -> str:
     """`urn:boucle:<kind>:<code>`, the code escaped as a URN needs."""
     return f"urn:boucle:{kind}:{quote(code, safe='-._~!$&()*+,;=:@')}"
@@ -266,13 +268,11 @@ def _extensions(event: LedgerEvent, reason: str | None, estate: str | None,
 def epcis_events(event: LedgerEvent, ids: Identifiers) -> list[dict[str, Any]]:
     """The EPCIS events one ledger event becomes (a correction: see error_declarations)."""
     action, step, _main = KIND_STEPS[event.kind]
+    times = {"eventTime": when(event.occurred_at), "eventTimeZoneOffset": zone_offset(event.occurred_at),
+             "recordTime": when(event.recorded_at)}
     out = []
     for key, stage, reason, estate, part in _parts(event):
-        head: dict[str, Any] = {
-            "type": "ObjectEvent", "eventTime": when(event.occurred_at),
-            "eventTimeZoneOffset": zone_offset(event.occurred_at),
-            "recordTime": when(event.recorded_at), "eventID": part_id(event.id, key),
-        }
+        head: dict[str, Any] = {"type": "ObjectEvent", **times, "eventID": part_id(event.id, key)}
         sink = stage in (Stage.REFUSED, Stage.REJECTED)
         if event.kind == Kind.WASH and stage == Stage.CLEAN:
             taken = [m for m in event.moves if m.from_stage == Stage.SORTED]

@@ -408,3 +408,16 @@ def test_a_wrong_gs1_setting_is_a_page_for_the_administrator(app, client, factor
     assert resp.status_code == 503
     page = html.unescape(resp.get_data(as_text=True))
     assert "L'export EPCIS est mal configuré" in page and "de 6 à 12 chiffres" in page
+
+
+def test_gs1_settings_come_from_the_environment(monkeypatch, tmp_path):
+    from bottles import config
+
+    monkeypatch.setenv("GS1_COMPANY_PREFIX", " 3760123 ")
+    monkeypatch.setenv("GS1_CRATE_ASSET_TYPE", "45")
+    loaded = config.load(tmp_path)
+    assert (loaded["GS1_COMPANY_PREFIX"], loaded["GS1_CRATE_ASSET_TYPE"]) == ("3760123", "45")
+    monkeypatch.delenv("GS1_COMPANY_PREFIX")
+    monkeypatch.delenv("GS1_CRATE_ASSET_TYPE")
+    assert config.load(tmp_path)["GS1_COMPANY_PREFIX"] == ""
+    assert identifiers("https://boucle.test/", "", "0") == IDS  # no prefix: Boucle URNs

@@ -9,13 +9,17 @@ within the database's key range). A count people type may group thousands with s
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
-from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.routing import BaseConverter, Map, Rule, ValidationError
 
 ID_MAX = 2**31 - 1  # the INTEGER primary keys of every table but the ledger's
 SEQ_MAX = 2**63 - 1  # the ledger's BIGINT keys (events.seq, movements.id)
 GROUP_SEPARATORS = (" ", "\u00a0", "\u202f")  # space, no-break space, narrow no-break space
+PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]{1,18}(?:\.[0-9]{0,9})?|\.[0-9]{1,9})")
 
 
 class ParseError(ValueError):
@@ -65,6 +69,27 @@ def parse_id(raw: object, maximum: int = ID_MAX) -> int | None:
     return value if value else None
 
 
+def choice_id(raw: object) -> int:
+    """A select's `coerce`: the number of the option chosen, by the same rule (0 included); ValueError,
+    which WTForms reports as an invalid choice, otherwise (int() would read "٣" as 3)."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    text = ascii_digits(raw) if isinstance(raw, str) else None
+    value = bounded(text, SEQ_MAX) if text else None
+    if value is None:
+        raise ValueError(shown(raw))
+    return value
+
+
+def ascii_decimal(text: str) -> Decimal:
+    """Decimal(text) for a plain number ("-12.5", dot already in place); InvalidOperation otherwise.
+
+    Decimal() alone reads "٣", "１２", "1e999999" and "NaN": the same rule as whole numbers."""
+    if not PLAIN_DECIMAL.fullmatch(text):
+        raise InvalidOperation(text[:20])
+    return Decimal(text)
+
+
 def shown(raw: object, length: int = 20) -> str:
     """What was typed, cut short enough to quote in a message."""
     text = str(raw).strip()
@@ -72,14 +97,18 @@ def shown(raw: object, length: int = 20) -> str:
 
 
 class IdConverter(BaseConverter):
-    """`<int:…>` in a URL: ASCII digits within the widest key (larger ones are simply not found)."""
+    """`<int:…>` in a URL: ASCII digits within the key's range (other ones are simply not found)."""
 
     regex = r"[0-9]{1,19}"
     weight = 50
     part_isolating = True
 
+    def __init__(self, map: Map, max: int = SEQ_MAX) -> None:  # noqa: A002 (werkzeug's argument name)
+        super().__init__(map)
+        self.max = max
+
     def to_python(self, value: str) -> int:
-        number = parse_id(value, SEQ_MAX)
+        number = parse_id(value, self.max)
         if number is None:
             raise ValidationError()
         return number
@@ -88,6 +117,18 @@ class IdConverter(BaseConverter):
         return str(int(value))  # type: ignore[call-overload]
 
 
+class KeyRule(Rule):
+    """A route whose `<int:…>` is bounded by the key it names: `seq` the ledger's BIGINT, any other
+    id an INTEGER (PostgreSQL refuses to compare an INTEGER key with 2**31: a 500, not a 404)."""
+
+    def get_converter(self, variable_name: str, converter_name: str, args: tuple,
+                      kwargs: dict) -> BaseConverter:
+        if converter_name == "int" and "max" not in kwargs:
+            kwargs = {**kwargs, "max": SEQ_MAX if variable_name == "seq" else ID_MAX}
+        return super().get_converter(variable_name, converter_name, args, kwargs)
+
+
 def init_app(app: Flask) -> None:
-    """Before any blueprint adds its rules: `int` in a route means IdConverter."""
+    """Before any blueprint adds its rules: `int` in a route means IdConverter, bounded per key."""
     app.url_map.converters["int"] = IdConverter
+    app.url_rule_class = KeyRule

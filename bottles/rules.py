@@ -250,8 +250,9 @@ def stock_deltas(moves: list[Move], sites: dict[Site, int | None]) -> dict[tuple
 
 
 MAX_HOURS_TYPED = 24
-_HOURS_CLOCK = r"(\d{1,2})\s*[hH:]\s*(\d{1,2})?\s*(?:min)?"
-_HOURS_DECIMAL = r"(\d{1,3}(?:[.,]\d{1,2})?)\s*(?:h|heures?)?"
+# ASCII digits only, as everywhere (bottles.numbers): "\d" would take "٣" and "１２".
+_HOURS_CLOCK = r"([0-9]{1,2})\s*[hH:]\s*([0-9]{1,2})?\s*(?:min)?"
+_HOURS_DECIMAL = r"([0-9]{1,3}(?:[.,][0-9]{1,2})?)\s*(?:h|heures?)?"
 
 
 def parse_hours(text: str, maximum: int = MAX_HOURS_TYPED) -> Decimal:

@@ -15,6 +15,7 @@ from flask_babel import LazyString, format_date, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 
 from bottles import rules as kernel
+from bottles.numbers import ascii_decimal
 from bottles.rules import LedgerError, parse_hours
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def parse_decimal(raw: object, what: str | LazyString, maximum: Decimal, places:
     if not text:
         raise Refused(_l("%(what)s est obligatoire.", what=what), field)
     try:
-        value = Decimal(text)
+        value = ascii_decimal(text)
     except InvalidOperation:
         raise Refused(_l("%(what)s doit être un nombre (reçu « %(typed)s »).", what=what,
                          typed=text[:20].replace(".", ",")), field) from None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from functools import partial
 
 from flask_babel import lazy_gettext as _l
 
+from bottles.numbers import ascii_decimal
 from bottles.rules import CO2_NEW_BOTTLE_KG, CO2_REUSED_BOTTLE_KG
 from reports.french import Later, plain_number, short_day
 from reports.indicators import BY_KEY, TARGETABLE
@@ -95,7 +96,7 @@ def parse_number(raw: object, what: str, field: str = "") -> float:
     """A number typed the French or the English way (0,5 or 0.5; spaces between thousands)."""
     text = str(raw).strip().replace(",", ".").replace("\u202f", "").replace(" ", "")
     try:
-        value = Decimal(text)
+        value = ascii_decimal(text)
     except InvalidOperation:
         raise PhaseError(_l("%(what)s : « %(raw)s » n'est pas un nombre.", what=what, raw=raw),
                          field) from None

@@ -9,7 +9,7 @@ from flask import has_app_context
 from flask_babel import LazyString, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 
-from bottles.numbers import ascii_digits, bounded, shown
+from bottles.numbers import ascii_decimal, ascii_digits, bounded, shown
 from bottles.rules import MAX_QUANTITY
 
 HYGIENE_DAYS = 30
@@ -97,7 +97,7 @@ def parse_optional_decimal(raw: str | None, what: str, maximum: int, field: str 
     if not text:
         return None
     try:
-        value = Decimal(text)
+        value = ascii_decimal(text)
     except InvalidOperation:
         raise InputError(_l("%(what)s : « %(typed)s » n'est pas un nombre.", what=what,
                             typed=raw.strip()), field) from None

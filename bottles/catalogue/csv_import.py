@@ -144,8 +144,9 @@ def read_rows(data: bytes) -> list[dict[str, str]]:
                 row.pop(None)
             rows.append({k: unquoted((v or "").strip()) for k, v in row.items()})
     except csv.Error as error:  # a cell over csv.field_size_limit() (131,072 characters)
-        raise CsvError(f"Ligne {reader.line_num} illisible ({error}) : une cellule est trop longue "
-                       "ou mal fermée par un guillemet.") from error
+        raise CsvError(f"Ligne {reader.line_num + 1} illisible : une cellule dépasse "
+                       f"{csv.field_size_limit():,} caractères".replace(",", "\u202f")
+                       + " ou un guillemet ouvert n'est pas refermé.") from error
     return rows
 
 

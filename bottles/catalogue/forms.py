@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -40,7 +40,7 @@ from bottles.models import (
     Washer,
     Winemaker,
 )
-from bottles.numbers import SEQ_MAX, ascii_digits, bounded
+from bottles.numbers import SEQ_MAX, ascii_decimal, ascii_digits, bounded, choice_id
 
 REASON_KINDS = {"refusal": "écart au tri", "reject": "rebut de lavage", "loss": "perte",
                 "surplus": "surplus à l'inventaire"}
@@ -65,7 +65,7 @@ class FrenchDecimalField(DecimalField):
             return
         raw = valuelist[0].strip().replace(",", ".").replace(" ", "")
         try:
-            self.data = Decimal(raw)
+            self.data = ascii_decimal(raw)
         except InvalidOperation as error:
             self.data = None
             raise ValueError(_("Nombre décimal attendu (par exemple 46,6742).")) from error
@@ -309,7 +309,7 @@ class CrateBatchForm(FlaskForm):
         InputRequired(REQUIRED), _int_range(1, 500)])
     capacity = FrenchIntegerField(_l("Capacité (bouteilles)"), default=60, validators=[
         InputRequired(REQUIRED), _int_range(1, 500)])
-    washer_id = SelectField(_l("Centre de lavage où elles sont stockées"), coerce=int, choices=[])
+    washer_id = SelectField(_l("Centre de lavage où elles sont stockées"), coerce=choice_id, choices=[])
 
 
 class CrateEditForm(FlaskForm):

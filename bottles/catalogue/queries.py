@@ -46,7 +46,7 @@ def crates(search: str, state: str, site: str) -> Select:
         query = query.where(func.replace(Crate.code, "-", "").like(_like(search).upper(), escape="\\"))
     if state:
         query = query.where(Crate.state == state)
-    match = re.fullmatch(r"([pw])(\d{1,9})", site or "")
+    match = re.fullmatch(r"([pw])([0-9]{1,9})", site or "")
     if match:
         column = Crate.collection_point_id if match.group(1) == "p" else Crate.washer_id
         query = query.where(column == int(match.group(2)))

@@ -62,6 +62,14 @@ class JournalEvent:
         self.corrects_seq: int | None = None
 
 
+def unreadable(error: csv.Error) -> str:
+    """Why the csv module stopped, in French (its own message is English)."""
+    if "field limit" in str(error):
+        limit = f"{csv.field_size_limit():,}".replace(",", "\u202f")
+        return f"CSV illisible : une cellule dépasse {limit} caractères."
+    return f"CSV illisible : {error}."
+
+
 class Reader:
     """Turns rows into events, recording each bad row with its line and reason."""
 
@@ -81,7 +89,7 @@ class Reader:
         try:
             first = next(rows, None)
         except csv.Error as error:
-            self.errors.append(RowError(1, f"CSV illisible : {error}."))
+            self.errors.append(RowError(1, unreadable(error)))
             return []
         if first is None:
             self.errors.append(RowError(1, "fichier vide (l'en-tête manque)."))
@@ -100,7 +108,7 @@ class Reader:
         try:
             self._read_rows(rows, len(header))
         except csv.Error as error:
-            self.errors.append(RowError(self._line + 1, f"CSV illisible : {error}."))
+            self.errors.append(RowError(self._line + 1, unreadable(error)))
         events = list(self.events.values())
         for event in events:
             event.digest = None  # only needed to compare the rows of one event

@@ -15,6 +15,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from bottles.auth import MIN_PASSWORD, ROLE_LABELS, ROLES
 from bottles.db import db
 from bottles.models import User
+from bottles.numbers import choice_id
 
 REQUIRED = _l("Champ obligatoire.")
 COMMON = {"motdepasse", "password", "azertyuiop", "12345678", "123456789", "azerty123",
@@ -53,8 +54,8 @@ class UserForm(FlaskForm):
     phone = StringField(_l("Téléphone"), validators=[
         Optional(), Length(max=32, message=_l("%(max)d caractères au plus."))])
     language = SelectField(_l("Langue"), choices=[("fr", "français"), ("en", "English")])
-    points = MultiCheckboxField(_l("Points de collecte rattachés"), coerce=int, choices=[])
-    washers = MultiCheckboxField(_l("Centres de lavage rattachés"), coerce=int, choices=[])
+    points = MultiCheckboxField(_l("Points de collecte rattachés"), coerce=choice_id, choices=[])
+    washers = MultiCheckboxField(_l("Centres de lavage rattachés"), coerce=choice_id, choices=[])
 
     def __init__(self, *args, user_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)

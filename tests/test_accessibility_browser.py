@@ -2,7 +2,7 @@
 
 The walk is the one of tests/test_english_everywhere.py (ROUTES fills every GET rule from
 tests/world.py; downloads are left out): each role signs in once in its own phone context and
-visits every HTML page it may see (403, 404 and redirects are skipped, the error page is kept);
+visits every HTML page it may see (403, 404, redirects and files are skipped, the error page is kept);
 the admin, who sees every page of the coordinator the same way, only visits home and the others.
 
 Tap targets: every visible a, button, summary, select, textarea, input (not hidden), [role=button],
@@ -189,3 +189,29 @@ def test_every_page_has_big_tap_targets_and_no_serious_axe_violation(app, factor
     problems = [text for text, bad in ((_report_small(audit.small), audit.small),
                                        (_report_axe(audit.violations), audit.violations)) if bad]
     assert not problems, f"{sum(seen.values())} pages audited {seen}\n" + "\n\n".join(problems)
+
+
+SAMPLE = """<!doctype html><html lang="fr"><head><title>t</title></head><body><main>
+<a id="tiny" href="/x">x</a>
+<p>Rien ne attend ici depuis hier : <a id="sentence" href="/y">faites un tri</a> avant le lavage.</p>
+<p>Appeler le point Cave Comédie au <a id="phone" href="tel:0384000000">03 84 00 00 00</a> demain matin.</p>
+<label id="big" style="display:flex;min-height:48px"><input type="checkbox"> Phase 1</label>
+<label id="small"><input type="checkbox"> Phase 2</label>
+<button id="ok" style="min-height:44px;min-width:44px">OK</button>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+</main></body></html>"""
+
+
+def test_the_checks_find_what_they_should(browser):
+    """The measure flags a small link, a small checkbox label and a phone number in a sentence,
+    spares a link in running text and a big label; axe reports a picture without text."""
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.set_content(SAMPLE)
+        page.add_script_tag(path=str(AXE))
+        found = {one["what"].split(" ")[0] for one in page.evaluate(MEASURE, MIN)["small"]}
+        assert found == {"a#tiny", "a#phone", "label#small"}, found
+        assert "image-alt" in {rule["id"] for rule in page.evaluate(AXE_RUN)}
+    finally:
+        context.close()

@@ -28,7 +28,7 @@ from washer.rules import InputError
 
 
 def test_random_washer_work_keeps_the_ledger_sound(app, session, factory):
-    clock = {"t": T0}
+    clock = {"t": T0 + timedelta(days=3)}  # after the dock's pickups (T0 + 2 days): no receipt before one
 
     class Washing(RuleBasedStateMachine):
         def __init__(self):

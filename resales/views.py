@@ -144,13 +144,19 @@ def create():
         errors = _sale_errors(error, allowed, resale)
         flash(_("Vente non enregistrée : corrigez ce qui est signalé.") if errors else str(error),
               "error")
-        status = 422 if isinstance(error, SaleInputError) else 409
+        status = 403 if _not_theirs(allowed) else 422 if isinstance(error, SaleInputError) else 409
         return render_template("resales/new.html", values=request.form, errors=errors,
                                total=total_cents(typed_lines(request.form, resale)),
                                **_form_context(allowed)), status
     db.session.commit()
     flash(_("Vente enregistrée. Voici le bon de livraison."), "success")
     return redirect(url_for("resales.note", seq=recorded.event.seq))
+
+
+def _not_theirs(allowed: set[int] | None) -> bool:
+    """The washer chosen is one the person may not sell from (its refusal is beside the field)."""
+    washer_id = parse_id(request.form.get("washer_id"))
+    return allowed is not None and washer_id is not None and washer_id not in allowed
 
 
 def _sale_errors(error: Exception, allowed: set[int] | None, resale: int) -> dict[str, str]:

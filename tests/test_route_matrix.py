@@ -346,8 +346,8 @@ TABLE: dict[str, Row] = {
     "GET /ventes/": Row(staff("washer"), get("/ventes/")),
     "GET /ventes/nouvelle": Row(staff("washer", washer=403), get("/ventes/nouvelle")),
     "POST /ventes/nouvelle": Row(staff("washer", ok=302, washer=403), sell_from_other),
-    "POST /ventes/nouvelle #the first site's washer": Row(  # a seller of the other site: refused beside
-        staff("washer", ok=302, washer=403, other_washer=422), sell_from_first),  # the washer field
+    "POST /ventes/nouvelle #the first site's washer": Row(  # a seller of the other site: 403, the form
+        staff("washer", ok=302, washer=403, other_washer=403), sell_from_first),  # says why by the field
     "GET /ventes/<int:seq>": Row(staff("washer", washer=404), get(lambda c: f"/ventes/{c.other.sale.seq}")),
     "GET /ventes/<int:seq>.pdf": Row(staff("washer", washer=404),
                                      get(lambda c: f"/ventes/{c.other.sale.seq}.pdf")),

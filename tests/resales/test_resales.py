@@ -133,7 +133,7 @@ def test_washer_staff_sell_only_where_allowed(client, session, shop):
     session.commit()
     assert client.get("/ventes/nouvelle").status_code == 200
     r = _sell(client, {**_lines(shop, (shop.bourg.id, "10", "0,30")), "washer_id": shop.other.id})
-    assert r.status_code == 422 and "ce centre de lavage" in r.get_data(as_text=True)
+    assert r.status_code == 403 and "ce centre de lavage" in r.get_data(as_text=True)
     assert _sell(client, _lines(shop, (shop.bourg.id, "10", "0,30"))).status_code == 302
     assert client.get(f"/ventes/vigneron/{shop.winemaker.id}").status_code == 403
     seq = session.query(Event).filter_by(kind="sale").one().seq

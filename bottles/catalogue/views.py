@@ -29,6 +29,7 @@ from bottles.db import db
 from bottles.errors import code_taken
 from bottles.models import CollectionPoint, Crate, Washer, utcnow
 from bottles.paging import page_number
+from bottles.retry import retried
 from bottles.rules import CRATE_STATE_LABELS, CrateState
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -181,6 +182,7 @@ def _washer_choices() -> list[tuple[int, str]]:
 
 
 @bp.route("/crates/new", methods=["GET", "POST"])
+@retried
 def crates_new():
     """The form to register a batch of crates with the next free codes."""
     form = CrateBatchForm()
@@ -237,6 +239,7 @@ def _crate_page(crate: Crate, form: CrateEditForm, retire: RetireForm, status: i
 
 
 @bp.post("/crates/<int:crate_id>/retire")
+@retried
 def crate_retire(crate_id: int):
     """Retires an empty crate from the fleet (a crate_retired event), back to the crate list."""
     crate = db.session.get(Crate, crate_id) or abort(404)

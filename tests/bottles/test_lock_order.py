@@ -9,6 +9,7 @@ imports into an empty database and exports again byte for byte.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import threading
 import time
@@ -113,15 +114,19 @@ def _one_round(app, session, factory, washer, driver):
 
 @on_postgres
 def test_a_pickup_batch_and_full_declarations_at_one_point_never_deadlock(
-        app, session, factory, other_session):  # noqa: F811 - the fixture
+        app, session, factory, other_session, caplog):  # noqa: F811 - the fixture
     washer = factory.washer()
     driver = factory.user("driver")
     session.commit()
     failures, acknowledged = [], []
-    for _ in range(ROUNDS):
-        outcomes, ids = _one_round(app, session, factory, washer, driver)
-        failures += [o for o in outcomes if isinstance(o, Exception) or o.status_code >= 500]
-        acknowledged += ids
+    with caplog.at_level(logging.WARNING, logger="boucle.ledger"):
+        for _ in range(ROUNDS):
+            outcomes, ids = _one_round(app, session, factory, washer, driver)
+            failures += [o for o in outcomes if isinstance(o, Exception) or o.status_code >= 500]
+            acknowledged += ids
+    retries = sum("run again" in record.getMessage() for record in caplog.records)
+    print(f"\n{ROUNDS} rounds of {BATCH} pickups against {DECLARED} 'full': {len(failures)} failed "
+          f"request(s), {retries} unit(s) of work run again after a deadlock")  # the measure (-s)
     assert not failures, f"{len(failures)} request(s) failed in {ROUNDS} rounds: {failures[:3]}"
     session.rollback()  # see what the threads committed
     stored = set(map(str, session.scalars(select(Event.id))))

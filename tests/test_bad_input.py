@@ -105,6 +105,9 @@ FORMS: list[Target] = [
             "note": TEXTS[:5]},
            lambda w: {"event_id": _eid(), "w": str(w.washer.id), "c-1": "1", "c-2": "1",
                       "action": "confirm"}),
+    Target("washer", "POST", lambda w: "/lavage/inventaire?etape=received",  # c-0: unsorted bottles
+           {"c-0": NUMBERS, "e-0": NUMBERS[:10], "c-٣": ("1",), "c--1": ("1",)},
+           lambda w: {"event_id": _eid(), "w": str(w.washer.id), "c-0": "1", "action": "confirm"}),
     Target("washer", "POST", lambda w: "/lavage/palette", {"pallet_size": NUMBERS, "w": IDS},
            lambda w: {"w": str(w.washer.id), "pallet_size": "1200"}),
     Target("washer", "POST", lambda w: f"/lavage/corriger/{w.sorting.seq}",

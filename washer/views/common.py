@@ -12,7 +12,7 @@ from flask_login import current_user
 from bottles.auth import washer_ids
 from bottles.db import db
 from bottles.models import Event
-from bottles.numbers import parse_id
+from bottles.numbers import ID_MAX, ascii_digits, bounded, parse_id
 from bottles.rules import STAGE_LABELS, Stage
 from washer import queries
 from washer.rules import InputError, NotYours
@@ -77,7 +77,8 @@ def ids_from(prefix: str) -> dict[int, str]:
     values = {}
     for key, value in request.form.items():
         if key.startswith(prefix):
-            model_id = parse_id(key[len(prefix):])
+            digits = ascii_digits(key[len(prefix):])
+            model_id = bounded(digits, ID_MAX) if digits else None  # 0: the unsorted bottles of `received`
             if model_id is None:
                 raise InputError(_("Modèle de bouteille inconnu du catalogue : rien n'est enregistré."))
             values[model_id] = value

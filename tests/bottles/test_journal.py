@@ -316,7 +316,8 @@ def test_ledger_rules_are_applied_in_occurred_at_order(session, world):
                                         to_stage="sold", quantity="500", bottle_model="BOURG75",
                                         winemaker="ARBOIS", unit_price_eur="0.30")])
     assert "stock insuffisant" in errors[0] and "il en faudrait 500" in errors[0]
-    # full then (earlier in time, later in the file) placed: order is by occurred_at, so it works
+    # full then (earlier in time, later in the file) placed: refused in the file's order, the rows
+    # hold in time order (a journal written by hand): taken in that order, so it works
     fresh = codes.make_code(77)
     session.add(Crate(code=fresh))
     session.commit()

@@ -143,6 +143,69 @@ def test_a_pickup_batch_and_full_declarations_at_one_point_never_deadlock(
     assert check_ledger(other_session) == []
 
 
+def _crossing_round(app, session, factory, washer, drivers):
+    """Two points; each driver's batch takes crates of both, in opposite orders of points, while
+    each point's staff declares a crate full. Returns (outcomes, acknowledged event ids)."""
+    points = [factory.point(), factory.point()]
+    staff = [factory.user("point", points=[point]) for point in points]
+    halves = {(p, d): [factory.full_crate_at(point, count=12, washer=washer) for _ in range(8)]
+              for p, point in enumerate(points) for d in range(2)}
+    filling = []
+    for point in points:
+        crate = factory.crate(washer=washer)
+        factory.event(Kind.CRATE_PLACED, crate=crate, point=point.id)
+        filling.append(crate)
+    session.commit()
+    batches = [[{"code": c.code, "event_id": str(uuid.uuid4())} for c in halves[(0, 0)] + halves[(1, 0)]],
+               [{"code": c.code, "event_id": str(uuid.uuid4())} for c in halves[(1, 1)] + halves[(0, 1)]]]
+    fulls = {crate.code: str(uuid.uuid4()) for crate in filling}
+
+    def scan(batch):
+        def post(client, token):
+            return client.post("/tournee/enlever", json={"items": batch, "fields": {
+                "round_token": str(uuid.uuid4())}}, headers={"X-CSRFToken": token})
+        return post
+
+    def declare(code):
+        def post(client, token):
+            return client.post(f"/c/{code}/pleine", data={"event_id": fulls[code], "count": "9",
+                                                            "csrf_token": token})
+        return post
+
+    jobs = [(driver, 0.0, scan(batch)) for driver, batch in zip(drivers, batches, strict=True)]
+    jobs += [(person, FULL_DELAY, declare(crate.code)) for person, crate in zip(staff, filling, strict=True)]
+    outcomes = _run_together(app, jobs)
+    acknowledged = []
+    for batch, outcome in zip(batches, outcomes[:2], strict=True):
+        if not isinstance(outcome, Exception) and outcome.status_code < 500:
+            ids = {line["code"]: line["event_id"] for line in batch}
+            acknowledged += [ids[row["code"]] for row in outcome.get_json()["results"]
+                             if row["status"] == "recorded"]
+    for crate, outcome in zip(filling, outcomes[2:], strict=True):
+        if not isinstance(outcome, Exception) and outcome.status_code == 302:
+            acknowledged.append(fulls[crate.code])
+    return outcomes, acknowledged
+
+
+@on_postgres
+def test_two_batches_crossing_two_points_and_full_declarations_never_deadlock(app, session, factory):
+    """Stock rows are locked by key, whatever order the crates were scanned in."""
+    washer = factory.washer()
+    drivers = [factory.user("driver"), factory.user("driver")]
+    session.commit()
+    failures, acknowledged = [], []
+    for _ in range(ROUNDS):
+        outcomes, ids = _crossing_round(app, session, factory, washer, drivers)
+        failures += [o for o in outcomes if isinstance(o, Exception) or o.status_code >= 500]
+        acknowledged += ids
+    assert not failures, f"{len(failures)} request(s) failed in {ROUNDS} rounds: {failures[:3]}"
+    session.rollback()
+    stored = set(map(str, session.scalars(select(Event.id))))
+    assert not set(acknowledged) - stored
+    assert len(acknowledged) == ROUNDS * (32 + 2)  # every crate picked up once, every full declared
+    assert check_ledger(session) == []
+
+
 def test_a_journal_imports_in_file_order_even_when_a_time_goes_back(app, session, factory,
                                                                      other_session):  # noqa: F811
     """A pickup timed (by its phone) a few seconds before the full it follows: file order holds."""

@@ -27,6 +27,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
@@ -79,10 +80,19 @@ class FrenchIntegerField(IntegerField):
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
-        text = ascii_digits(valuelist[0], grouped=True)
+        raw = valuelist[0].strip()
+        negative = raw.startswith("-")  # "-5" is a whole number: the range check names the bounds
+        text = ascii_digits(raw[1:] if negative else raw, grouped=True)
         self.data = bounded(text, SEQ_MAX) if text is not None else None
         if self.data is None:
             raise ValueError(_("Nombre entier attendu."))
+        if negative:
+            self.data = -self.data
+
+    def pre_validate(self, form) -> None:
+        """An unreadable number says so once, not again as out of range."""
+        if self.process_errors:
+            raise StopValidation()
 
 
 class FrenchDateField(DateField):

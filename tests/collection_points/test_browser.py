@@ -34,6 +34,7 @@ def sign_in(page, user) -> None:
 def sign_out(page) -> None:
     page.click(".menu summary")
     page.click("text=Se déconnecter")
+    page.wait_for_url("**/login*")  # signing out writes (the session version): let it finish
 
 
 def test_declare_full_then_driver_picks_it_up_on_the_scan_station(phone, factory):
@@ -135,6 +136,7 @@ def test_every_other_page_at_phone_size(phone, factory):
     shot(phone, "16-labels")
     sign_out(phone)
 
+    factory.session.commit()  # end this test's read snapshot: signing out wrote since (SQLite WAL)
     other = factory.point(name="Fromagerie")
     stranger = factory.user("point", points=[other])
     factory.session.commit()

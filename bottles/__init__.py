@@ -24,7 +24,7 @@ from bottles import (
     throttle,
 )
 from bottles.auth import login_manager, password_change_first
-from bottles.db import db, sqlite_begin_mode
+from bottles.db import CONNECT_TIMEOUT_S, db, sqlite_begin_mode, with_connect_timeout
 from bottles.errors import register_error_handlers
 from bottles.ledger import install_append_only_guard
 
@@ -37,6 +37,9 @@ def init_app(app: Flask) -> None:
     numbers.init_app(app)
     body_limits.init_app(app)
     nul_bytes.init_app(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = with_connect_timeout(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        CONNECT_TIMEOUT_S)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     csrf.init_app(app)

@@ -50,3 +50,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_begin(connection) -> None:
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(f"BEGIN {sqlite_begin_mode.get()}")
+
+
+CONNECT_TIMEOUT_S = 5
+
+
+def with_connect_timeout(uri: str, options: dict, seconds: int) -> dict:
+    """A PostgreSQL server that does not answer fails in `seconds`, not at the worker's timeout.
+
+    /healthz then reports the database unreachable instead of hanging until gunicorn kills it.
+    """
+    if not uri.startswith("postgresql"):
+        return options
+    connect_args = {"connect_timeout": seconds, **options.get("connect_args", {})}
+    return {**options, "connect_args": connect_args}

@@ -249,3 +249,25 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "unreachable", "migrations": "unknown"}
+
+
+def test_healthz_gives_up_on_a_postgresql_server_that_never_answers():
+    """A server that accepts the connection but never speaks: 503 in seconds, not a hung worker."""
+    import socket
+    import time
+
+    from bottles.db import CONNECT_TIMEOUT_S
+    from wsgi import create_app
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # the handshake completes in the backlog; nothing is ever read
+        port = silent.getsockname()[1]
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://x@127.0.0.1:{port}/x",
+                          "TESTING": True})
+        started = time.monotonic()
+        response = app.test_client().get("/healthz")
+        waited = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+    assert waited < CONNECT_TIMEOUT_S * 3  # pool_pre_ping may try twice; never the worker's 30 s

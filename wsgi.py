@@ -9,6 +9,7 @@ from flask import Flask
 
 import bottles
 import collection_points
+import notifications
 import reports
 import resales
 import washer
@@ -23,7 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Each package keeps its own catalogues; Flask-Babel merges them. Only existing folders:
     # a missing one would reset the merged plural rule to gettext's default (n != 1).
     folders = (Path(package.__file__).parent / "translations"
-               for package in (bottles, collection_points, washer, resales, reports))
+               for package in (bottles, collection_points, washer, resales, reports, notifications))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(f) for f in folders if f.is_dir())
     app.config.update(overrides or {})
     bottles.init_app(app)
@@ -31,5 +32,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     collection_points.init_app(app)
     washer.init_app(app)
     reports.init_app(app)
+    notifications.init_app(app)
     return app
 

@@ -6,7 +6,7 @@ import math
 import os
 import time
 
-from flask import Flask, Response, current_app, flash, make_response, render_template, request
+from flask import Flask, Response, current_app, flash, g, make_response, render_template, request
 from flask_babel import gettext, ngettext
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
@@ -70,6 +70,32 @@ per_account = limiter.limit(_login_limit, key_func=_account_key, methods=["POST"
                             deduct_when=_failed, on_breach=_refuse_sign_in, scope="login-account")
 per_address = limiter.limit(_login_limit, key_func=_address_key, methods=["POST"],
                             deduct_when=_failed, on_breach=_refuse_sign_in, scope="login-address")
+
+
+def _own_account_key() -> str:
+    """The signed-in account: guessing its current password is counted like a failed sign-in."""
+    from flask_login import current_user
+
+    return f"own-password:{current_user.id if current_user.is_authenticated else '?'}"
+
+
+def _wrong_current_password(_response: Response) -> bool:
+    """Only a wrong current password counts, not a new password refused for its length."""
+    return bool(g.get("wrong_current_password"))
+
+
+def _refuse_password_change(limit: RequestLimit) -> Response:
+    """A French 429 saying how long to wait (also in Retry-After)."""
+    wait = min(max(1, limit.reset_at - int(time.time())), limit.limit.get_expiry())
+    response = make_response(error_page(429, gettext(
+        "Trop d'essais du mot de passe actuel : réessayez dans %(wait)s.", wait=wait_text(wait))))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+own_password = limiter.limit(_login_limit, key_func=_own_account_key, methods=["POST"],
+                             deduct_when=_wrong_current_password, on_breach=_refuse_password_change,
+                             scope="own-password")
 
 
 def init_app(app: Flask) -> None:

@@ -340,3 +340,19 @@ def test_missing_csrf_ends_nothing_and_changes_nothing(app, session, admin, paul
 def test_the_password_page_is_for_signed_in_people(client):
     response = client.get("/account/password")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_guessing_the_current_password_is_throttled_like_a_sign_in(app, session, paul):
+    """A left-open session cannot be used to try passwords: 10 a minute, then 429 with the wait."""
+    phone = app.test_client()
+    sign_in(phone, "paul")
+    short = {"current": PASSWORD, "password": "court1", "confirm": "court1"}
+    for _ in range(12):  # a new password refused for its length is not a guess
+        assert post_form(phone, "/account/password", short).status_code == 422
+    wrong = {"current": "pas-le-bon-42", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    for _ in range(10):
+        assert post_form(phone, "/account/password", wrong).status_code == 422
+    refused = post_form(phone, "/account/password", {**wrong, "current": PASSWORD})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Trop d'essais du mot de passe actuel" in html.unescape(refused.get_data(as_text=True))
+    assert password_matches(fresh(session, paul), PASSWORD)

@@ -118,6 +118,10 @@ def kpis(phase_name: str, points: tuple[str, ...], territories: tuple[str, ...],
         days = {"phase_status": covered.status,
                 "figures_until": covered.until.isoformat() if covered.elapsed_days else None,
                 "elapsed_days": covered.elapsed_days, "phase_days": covered.phase_days}
+        if point_ids is None:  # the decision figures are the whole channel's (docs/indicators.md)
+            from reports import decide
+
+            values = {**values, **decide.kpis(db.session, phase, now)}
         click.echo(json.dumps({**days, **values}, ensure_ascii=False, indent=2))
         return
     click.echo(period_sentence(covered, fr_day) + "\n")

@@ -64,6 +64,8 @@ def save_phase(session: Session, data: PhaseInput, phase: Phase | None = None) -
         session.add(phase)
     phase.name, phase.start_date, phase.end_date = name, first, last
     phase.description = (data.description or "").strip()
+    # What the form does not edit (the pool proposal of the simulator) stays as it was.
+    params.update({key: value for key, value in (phase.parameters or {}).items() if key not in PARAMS})
     phase.parameters, phase.targets = params, targets
     session.flush()
     return phase

@@ -52,8 +52,10 @@ def form_page(phase: Phase | None, data: operations.PhaseInput | None = None,
         data = operations.PhaseInput(
             name=phase.name, start=phase.start_date.isoformat(), end=phase.end_date.isoformat(),
             description=phase.description,
-            params={key: _typed(value.get("value")) for key, value in (phase.parameters or {}).items()},
-            sources={key: value.get("source", "") for key, value in (phase.parameters or {}).items()},
+            params={key: _typed(value.get("value")) for key, value in (phase.parameters or {}).items()
+                    if key in PARAMS},
+            sources={key: value.get("source", "") for key, value in (phase.parameters or {}).items()
+                     if key in PARAMS},
             targets={key: _typed(value) for key, value in (phase.targets or {}).items()})
     indicators = [indicator for indicator in INDICATORS if indicator.key in TARGETABLE]
     inputs = {"name", "start", "end", "description"} | {f"{kind}_{key}" for key in PARAMS

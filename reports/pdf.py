@@ -18,6 +18,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Image,
@@ -31,6 +32,7 @@ from reportlab.platypus import (
 )
 
 from bottles.rules import PARIS
+from bottles.spreadsheet import CODE, TEXT
 from reports import charts
 from reports.charts import phase_chart
 from reports.french import fmt_cell, fmt_value, french
@@ -89,14 +91,49 @@ GRID = TableStyle([
 ])
 
 
+CELL_PADDING = 12  # reportlab's default left + right padding of a table cell, in points
+MIN_CODE_SIZE, MIN_TEXT_WIDTH = 5.5, 2.2 * cm
+
+
+def fit_codes(data: DataTable, rows: list[list], styles: dict,
+              widths: list[float] | None) -> tuple[list[float] | None, dict[int, ParagraphStyle]]:
+    """Widths and styles that keep every code of the table on one line: a code column grows as wide as
+    its longest code, taken from the widest text column (never below MIN_TEXT_WIDTH); a code still too
+    long gets a smaller font. A code is never split (splitLongWords=0), whatever its length."""
+    cell = styles["cell"]
+    code_columns = [i for i, unit in enumerate(data.units) if unit == CODE]
+    if widths is None or not code_columns:
+        return widths, {}
+    widths = list(widths)
+    fitted: dict[int, ParagraphStyle] = {}
+    for column in code_columns:
+        longest = max((stringWidth(str(row[column]), cell.fontName, cell.fontSize)
+                       for row in rows if column < len(row) and row[column] is not None), default=0.0)
+        needed = longest + CELL_PADDING + 1
+        texts = [i for i, unit in enumerate(data.units) if unit == TEXT and i < len(widths)]
+        if needed > widths[column] and texts:
+            donor = max(texts, key=lambda i: widths[i])
+            taken = min(needed - widths[column], max(0.0, widths[donor] - MIN_TEXT_WIDTH))
+            widths[donor] -= taken
+            widths[column] += taken
+        size = cell.fontSize
+        if longest and needed > widths[column]:
+            size = max(MIN_CODE_SIZE, cell.fontSize * (widths[column] - CELL_PADDING - 1) / longest)
+        fitted[column] = ParagraphStyle(f"code{column}", parent=cell, splitLongWords=0, fontSize=size,
+                                        leading=cell.leading if size == cell.fontSize else size + 2)
+    return widths, fitted
+
+
 def _table(data: DataTable, styles: dict, widths: list[float] | None = None, limit: int = 40) -> Table:
-    """A data table as a reportlab Table: cells in the person's language, numbers right-aligned, the total
-    in bold."""
+    """A data table as a reportlab Table: cells in the person's language, numbers right-aligned, codes
+    whole on one line, the total in bold."""
     head = [Paragraph(escape(str(header)), styles["cell"]) for header in data.headers]
+    shown = data.rows[:limit] + ([data.total] if data.total and data.rows else [])
+    widths, code_styles = fit_codes(data, data.rows[:limit], styles, widths)
     body = []
-    for row in data.rows[:limit] + ([data.total] if data.total and data.rows else []):
+    for row in shown:
         body.append([Paragraph(escape(fmt_cell(value, data.headers[i])),
-                               styles["num"] if i in data.numeric else styles["cell"])
+                               code_styles.get(i) or (styles["num"] if i in data.numeric else styles["cell"]))
                      for i, value in enumerate(row)])
     if not data.rows:
         body.append([Paragraph(_("Aucune ligne sur la période."), styles["cell"])]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bottles.rules import CRATE_STATE_LABELS, PARIS, CrateState, wash_yield
+from bottles.spreadsheet import CODE, DATE, DECIMAL, DECIMAL1, EUR, INT, MONTH, PERCENT, ROW, TEXT, Sheet
 from reports import queries, rollup_read
 from reports.french import SHARE, YIELD
 from reports.indicators import BY_KEY, INDICATORS, REFERENCES, compute, funnel, label, stock_age
@@ -90,6 +91,15 @@ class Table:
     rows: list[list]
     total: list | None = None
     numeric: set[int] = field(default_factory=set)
+    # The unit of each column (bottles.spreadsheet: code, text, int, eur, percent, date, month…);
+    # a column of mixed figures is ROW and takes each row's unit from row_units.
+    units: list[str] = field(default_factory=list)
+    row_units: list[str] | None = None
+
+    def sheet(self, title: object | None = None) -> Sheet:
+        """The table as the spreadsheet writers take it."""
+        return Sheet(str(title if title is not None else self.title), self.headers, self.rows,
+                     self.units, self.row_units, self.total)
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,12 @@ def build(session: Session, phase: Phase, point_ids: tuple[int, ...] | None = No
     return report
 
 
+# The spreadsheet unit of an indicator's kind, and of a parameter's unit.
+KIND_UNITS = {"count": INT, "ratio": PERCENT, "eur": EUR, "days": DECIMAL1, "kg": DECIMAL1, "hours": DECIMAL1,
+              "fte": DECIMAL, "object": TEXT}
+PARAM_UNITS = {"new_bottle_price_eur": EUR, "resale_price_eur": EUR, "wash_cost_per_bottle_eur": EUR,
+               "cost_per_km_eur": EUR, "fixed_costs_eur": EUR, "co2_new_bottle_kg": DECIMAL,
+               "co2_reused_bottle_kg": DECIMAL, "bottles_on_market": INT}
 STATUS_FR = {"finished": _l("terminée"), "in_progress": _l("en cours"), "not_started": _l("pas commencée")}
 TOTAL = _l("Total")
 
@@ -216,7 +232,8 @@ def period_table(covered: Period) -> Table:
             ["elapsed_days", _l("Jours couverts"), covered.elapsed_days, ""],
             ["phase_days", _l("Jours de la phase"), covered.phase_days, ""]]
     return Table("periode", _l("Période couverte par les chiffres"),
-                 [_l("Clé"), _l("Champ"), _l("Valeur"), _l("Précision")], rows)
+                 [_l("Clé"), _l("Champ"), _l("Valeur"), _l("Précision")], rows,
+                 units=[CODE, TEXT, ROW, TEXT], row_units=[TEXT, DATE, DATE, DATE, INT, INT])
 
 
 def indicator_table(report: Report, phase: Phase) -> Table:
@@ -233,7 +250,8 @@ def indicator_table(report: Report, phase: Phase) -> Table:
     return Table("indicateurs", _l("Indicateurs"), [_l("Clé"), _l("Indicateur"), _l("Valeur"), _l("Objectif"),
                                                      _l("Suivi de l'objectif"), previous_header,
                                                      _l("Référence")], rows,
-                 numeric={2, 3, 5, 6})
+                 numeric={2, 3, 5, 6}, units=[CODE, TEXT, ROW, ROW, TEXT, ROW, ROW],
+                 row_units=[KIND_UNITS[BY_KEY[row[0]].kind] for row in rows])
 
 
 def point_table(rows: list[tuple], points: dict) -> Table:
@@ -254,7 +272,8 @@ def point_table(rows: list[tuple], points: dict) -> Table:
     total = [TOTAL, "", "", *(sum(r[i] for r in out) for i in range(3, 7))]
     return Table("points", _l("Par point de collecte"),
                  [_l("Code"), _l("Point de collecte"), _l("Territoire"), _l("Collectées"), _l("Enlevées"),
-                  _l("Réceptionnées"), _l("Pertes en transport")], out, total, {3, 4, 5, 6})
+                  _l("Réceptionnées"), _l("Pertes en transport")], out, total, {3, 4, 5, 6},
+                 [CODE, TEXT, TEXT, INT, INT, INT, INT])
 
 
 def winemaker_table(rows: list[tuple], winemakers: dict, params: dict) -> Table:
@@ -276,7 +295,7 @@ def winemaker_table(rows: list[tuple], winemakers: dict, params: dict) -> Table:
              round(sum(r[4] for r in out), 2), round(sum(r[5] for r in out), 1)]
     return Table("vignerons", _l("Par vigneron acheteur"),
                  [_l("Code"), _l("Domaine"), _l("Bouteilles achetées"), _l("Montant (€)"), _l("Économie (€)"),
-                  _l("Verre évité (kg)")], out, total, {2, 3, 4, 5})
+                  _l("Verre évité (kg)")], out, total, {2, 3, 4, 5}, [CODE, TEXT, INT, EUR, EUR, DECIMAL1])
 
 
 def reason_table(name: str, title: str, counts: dict[str, int], labels: dict[str, str]) -> Table:
@@ -284,7 +303,7 @@ def reason_table(name: str, title: str, counts: dict[str, int], labels: dict[str
     out = [[code, labels.get(code, code), q, round(q / total, 4) if total else None]
            for code, q in sorted(counts.items(), key=lambda kv: -kv[1])]
     return Table(name, title, [_l("Code"), _l("Motif"), _l("Bouteilles"), SHARE], out,
-                 [TOTAL, "", total, 1.0 if total else None], {2, 3})
+                 [TOTAL, "", total, 1.0 if total else None], {2, 3}, [CODE, TEXT, INT, PERCENT])
 
 
 def permanent_label_table(rows: list[tuple], names: dict) -> Table:
@@ -301,7 +320,7 @@ def permanent_label_table(rows: list[tuple], names: dict) -> Table:
         out.append([code, estate, q])
     return Table("etiquettes", _l("Écarts pour étiquette permanente, par domaine"),
                  [_l("Code"), _l("Domaine"), _l("Bouteilles écartées")], out,
-                 [TOTAL, "", sum(r[2] for r in out)], {2})
+                 [TOTAL, "", sum(r[2] for r in out)], {2}, [CODE, TEXT, INT])
 
 
 def monthly_table(by_territory: dict[str, dict[str, int]]) -> Table:
@@ -312,7 +331,8 @@ def monthly_table(by_territory: dict[str, dict[str, int]]) -> Table:
     total = [TOTAL, *(sum(by_territory[t].values()) for t in terr),
              sum(sum(v.values()) for v in by_territory.values())]
     return Table("mois", _l("Bouteilles collectées par mois et par territoire"),
-                 [_l("Mois"), *terr, TOTAL], out, total, set(range(1, len(terr) + 2)))
+                 [_l("Mois"), *terr, TOTAL], out, total, set(range(1, len(terr) + 2)),
+                 [MONTH, *(INT for _t in terr), INT])
 
 
 def wash_table(wash: dict[str, dict[str, int]], labels: dict[str, str]) -> Table:
@@ -325,14 +345,14 @@ def wash_table(wash: dict[str, dict[str, int]], labels: dict[str, str]) -> Table
                     *(counts.get(c, 0) for c in codes)])
     return Table("lavage", _l("Lavage par mois : rendement et rebuts par motif"),
                  [_l("Mois"), _l("Lavées"), _l("Conformes"), YIELD, *(labels.get(c, c) for c in codes)],
-                 out, None, set(range(1, 4 + len(codes))))
+                 out, None, set(range(1, 4 + len(codes))), [MONTH, INT, INT, PERCENT, *(INT for _c in codes)])
 
 
 def fleet_table(fleet: dict[str, int], stale: int) -> Table:
     out = [[gettext(CRATE_STATE_LABELS[CrateState(s)]) if s in CrateState._value2member_map_ else s, n]
            for s, n in sorted(fleet.items())]
     out.append([_l("en service, sans mouvement depuis 60 jours"), stale])
-    return Table("caisses", _l("Parc de caisses"), [_l("État"), _l("Caisses")], out, None, {1})
+    return Table("caisses", _l("Parc de caisses"), [_l("État"), _l("Caisses")], out, None, {1}, [TEXT, INT])
 
 
 def params_table(phase: Phase) -> Table:
@@ -340,4 +360,5 @@ def params_table(phase: Phase) -> Table:
     out = [[key, p.label, values[key], p.unit, param_source(phase.parameters, key)]
            for key, p in PARAMS.items()]
     return Table("parametres", _l("Paramètres et sources"),
-                 [_l("Clé"), _l("Paramètre"), _l("Valeur"), _l("Unité"), _l("Source")], out, None, {2})
+                 [_l("Clé"), _l("Paramètre"), _l("Valeur"), _l("Unité"), _l("Source")], out, None, {2},
+                 [CODE, TEXT, ROW, TEXT, TEXT], [PARAM_UNITS.get(key, DECIMAL) for key in PARAMS])

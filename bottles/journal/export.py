@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from decimal import Decimal
 from typing import TextIO
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from bottles.cells import safe_row
-from bottles.journal.columns import ALL_COLUMNS
+from bottles.journal.columns import ALL_COLUMNS, ENERGY_KWH, HOURS, KM, UNIT_PRICE_EUR, WATER_L
 from bottles.ledger import decimal_text
 from bottles.models import (
     BottleModel,
@@ -26,6 +25,10 @@ from bottles.models import (
     Winemaker,
 )
 from bottles.rules import PARIS
+from bottles.spreadsheet import RFC4180, csv_dialect, write_csv_rows
+
+# The columns written with the flavour's decimal mark.
+DECIMAL_COLUMNS = (UNIT_PRICE_EUR, HOURS, KM, WATER_L, ENERGY_KWH)
 
 
 def format_decimal(value: Decimal | None) -> str:
@@ -46,10 +49,13 @@ def _codes(session: Session, model, column) -> dict[int, str]:
 
 
 def export_journal(session: Session, out: TextIO, *, start: datetime | None = None,
-                   end: datetime | None = None) -> int:
+                   end: datetime | None = None, flavour: str = RFC4180) -> int:
     """Write the ledger (events with start <= occurred_at < end) as CSV; return the row count.
 
-    Rows are streamed in seq order, so memory does not grow with the ledger.
+    Rows are streamed in seq order, so memory does not grow with the ledger. The canonical file
+    (import, backup) is RFC 4180; `excel-fr` writes `;`, decimal commas and a byte order mark
+    for French Excel (occurred_at stays ISO 8601 with its offset: the exact instant), and
+    import-journal reads both.
     """
     users = _codes(session, User, User.username)
     crates = _codes(session, Crate, Crate.code)
@@ -75,14 +81,15 @@ def export_journal(session: Session, out: TextIO, *, start: datetime | None = No
         query = query.where(Event.occurred_at >= start)
     if end is not None:
         query = query.where(Event.occurred_at < end)
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(ALL_COLUMNS)
+    dialect = csv_dialect(flavour)
+    writer = write_csv_rows(out, dialect, ALL_COLUMNS, ())
+    comma = dialect.decimal != "."
     count = 0
     rows = session.execute(query.execution_options(yield_per=20_000))
     for (event_id, occurred_at, kind, actor, crate, point, washer, winemaker, model, from_stage,
          to_stage, quantity, reason, price, corrects, note, round_id, hours, km, water,
          energy) in rows:
-        writer.writerow(safe_row((
+        row = safe_row((
             str(event_id), format_when(occurred_at), kind, users.get(actor, ""),
             crates.get(crate, ""), points.get(point, ""), washers.get(washer, ""),
             winemakers.get(winemaker, ""), models.get(model, ""), from_stage or "",
@@ -90,6 +97,10 @@ def export_journal(session: Session, out: TextIO, *, start: datetime | None = No
             format_cents(price), "" if corrects is None else str(corrects), note or "",
             rounds.get(round_id, ""), format_decimal(hours), format_decimal(km),
             format_decimal(water), format_decimal(energy),
-        )))
+        ))
+        if comma:
+            for column in DECIMAL_COLUMNS:
+                row[column] = row[column].replace(".", ",")
+        writer.writerow(row)
         count += 1
     return count

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from typing import Any
 from bottles.cells import unquoted
 from bottles.journal.columns import ALL_COLUMNS, COLUMNS, DECIMALS, EXTENSION_COLUMNS, REQUIRED_COLUMNS
 from bottles.rules import MAX_UNIT_PRICE_CENTS
+from bottles.spreadsheet import sniff_dialect
 
 
 @dataclass
@@ -44,7 +46,10 @@ def _text(value: Any) -> str:
 
 
 def _csv_rows(handle) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(handle)
+    """The file's rows, in either flavour (bottles.spreadsheet): its header line says which."""
+    lines = iter(handle)
+    first = next(lines, "")
+    reader = csv.reader(itertools.chain([first], lines), delimiter=sniff_dialect(first).delimiter)
     for values in reader:
         if values:
             yield reader.line_num, [unquoted(value) for value in values]
@@ -100,8 +105,9 @@ def parse_when(text: str) -> datetime:
 
 
 def parse_decimal(name: str, text: str) -> Decimal:
+    """A decimal column's value, with a decimal point or (French Excel's file) a decimal comma."""
     try:
-        value = Decimal(text)
+        value = Decimal(text.replace(",", ".", 1) if "." not in text else text)
     except InvalidOperation:
         raise ValueError(f"{name} « {text[:20]} » n'est pas un nombre.") from None
     digits, places = DECIMALS[name]

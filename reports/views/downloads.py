@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from bottles.auth import role_required
 from bottles.db import db
 from bottles.errors import error_page
+from bottles.spreadsheet import RFC4180, requested_flavour
 from reports import exports, report
 from reports.period import phase_bounds
 from reports.views import bp
@@ -24,10 +25,11 @@ def table_csv(phase_id: int, name: str):
     phase = phase_or_404(phase_id)
     if name not in exports.TABLE_NAMES:
         abort(404, description=_("Tableau inconnu : %(name)s.", name=name))
+    flavour = requested_flavour()
     phase_report = report.build_cached(db.session, phase, point_filter()[0], now())
-    body = exports.table_csv(phase_report.table(name))
+    body = exports.table_csv(phase_report.table(name), flavour)
     filename = f"{file_stem(phase, phase_report)}-{exports.SHEET_NAMES.get(name, name)}.csv"
-    return download(body.encode("utf-8-sig"), filename, "text/csv; charset=utf-8")
+    return download(body, filename, "text/csv; charset=utf-8")
 
 
 @bp.get("/<int:phase_id>/tableaux.xlsx")
@@ -56,13 +58,15 @@ def pdf_report(phase_id: int):
 @bp.get("/<int:phase_id>/journal.csv")
 @role_required(*COORDINATORS)
 def journal(phase_id: int):
-    """The ledger's movements of the phase's days as a journal CSV file."""
+    """The ledger's movements of the phase's days as a journal CSV file: the import and backup form
+    (RFC 4180) unless `?format=excel-fr` asks for French Excel's."""
     from bottles.journal import export_journal
 
     phase = phase_or_404(phase_id)
+    flavour = requested_flavour(RFC4180)
     start, end = phase_bounds(phase.start_date, phase.end_date)
     out = io.StringIO()
-    export_journal(db.session, out, start=start, end=end)
+    export_journal(db.session, out, start=start, end=end, flavour=flavour)
     return download(out.getvalue().encode("utf-8"), f"{slug(phase)}-journal.csv", "text/csv; charset=utf-8")
 
 

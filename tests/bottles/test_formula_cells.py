@@ -18,6 +18,7 @@ from bottles.check import check_ledger
 from bottles.journal import import_journal
 from bottles.models import Event
 from bottles.rules import Kind
+from bottles.spreadsheet import EXCEL_FR, RFC4180
 from reports.exports import table_csv, workbook
 from reports.report import Table
 from tests.bottles.test_journal import _by_codes, _export, other_session, world  # noqa: F401
@@ -44,9 +45,13 @@ def _table() -> Table:
 
 
 def test_a_phase_table_csv_is_neutralised_and_keeps_its_numbers():
-    rows = list(csv.reader(io.StringIO(table_csv(_table()))))
+    rows = list(csv.reader(io.StringIO(table_csv(_table(), RFC4180).decode("utf-8"))))
     assert rows[1] == ["'+33612345678", "'" + LINK, "-4"]
     assert rows[2] == ["LONS", "Cave", "75"]
+    french = table_csv(_table(), EXCEL_FR).decode("utf-8")  # the default flavour: the same cells
+    assert french.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(french.removeprefix("\ufeff")), delimiter=";"))
+    assert rows[1] == ["'+33612345678", "'" + LINK, "-4"]
 
 
 def test_a_workbook_cell_is_text_not_a_formula_and_numbers_stay_numbers():

@@ -132,7 +132,8 @@ def test_exports_in_english(client, english):
     headers = [cell.value for name in book.sheetnames for cell in book[name][1]]
     assert _french_in(" ".join(str(h) for h in headers)) == []
     points = list(csv.reader(io.StringIO(client.get(
-        f"/phases/{english.phase.id}/tableaux/points.csv").get_data(as_text=True).lstrip("\ufeff"))))
+        f"/phases/{english.phase.id}/tableaux/points.csv").get_data(as_text=True).lstrip("\ufeff")),
+        delimiter=";"))
     assert points[0] == ["Code", "Collection point", "Territory", "Collected", "Picked up", "Received",
                          "Transport losses"]
 

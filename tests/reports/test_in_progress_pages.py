@@ -53,16 +53,17 @@ def test_exports_and_pdf_say_in_progress(client, two):
     resp = client.get(f"/phases/{two.running.id}/tableaux/periode.csv")
     assert resp.status_code == 200
     assert "en-cours-au-" in resp.headers["Content-Disposition"]
-    rows = {r[0]: r for r in csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff")))}
+    rows = {r[0]: r for r in csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff")),
+                                        delimiter=";")}
     assert rows["phase_status"][2] == "in_progress" and rows["elapsed_days"][2] == "30"
-    assert rows["figures_until"][2] == (two.today - timedelta(days=1)).isoformat()
+    assert rows["figures_until"][2] == (two.today - timedelta(days=1)).strftime("%d/%m/%Y")
     book = load_workbook(io.BytesIO(client.get(f"/phases/{two.running.id}/tableaux.xlsx").data))
     assert book.sheetnames[0] == "periode" and book["periode"]["C2"].value == "in_progress"
     pdf = client.get(f"/phases/{two.running.id}/rapport.pdf")
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Bilan intermédiaire" in text and "Phase en cours" in text and "en retard" in text
     assert "Stock propre à ce jour" in text
-    done = client.get(f"/phases/{two.done.id}/tableaux/periode.csv").get_data(as_text=True)
+    done = client.get(f"/phases/{two.done.id}/tableaux/periode.csv?format=rfc4180").get_data(as_text=True)
     assert "phase_status,État de la phase,finished" in done
 
 

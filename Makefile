@@ -54,6 +54,7 @@ translations: setup
 	$(BIN)/python bottles/translations/update_catalogue.py washer
 	$(BIN)/python bottles/translations/update_catalogue.py resales
 	$(BIN)/python bottles/translations/update_catalogue.py reports
+	$(BIN)/python bottles/translations/update_catalogue.py notifications
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

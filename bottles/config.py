@@ -39,6 +39,14 @@ def _remember_days() -> int:
     return int(raw)
 
 
+def _mail_port() -> int:
+    """MAIL_PORT (25 by default; 587 for STARTTLS submission): the SMTP server's port."""
+    raw = os.environ.get("MAIL_PORT", "25").strip() or "25"
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 65535):
+        raise RuntimeError(f"MAIL_PORT={raw!r} : un numéro de port entre 1 et 65535 est attendu.")
+    return int(raw)
+
+
 def load(instance_path: Path) -> dict:
     from datetime import timedelta
 
@@ -71,4 +79,11 @@ def load(instance_path: Path) -> dict:
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,
         "MAX_FORM_PARTS": 500,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
+        # Alert e-mails (notifications, `flask bottles notify`): the SMTP server that relays them.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": _mail_port(),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "").strip().lower() in ("1", "true", "yes", "on"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip() or "boucle@localhost",
     }

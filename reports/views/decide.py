@@ -166,7 +166,9 @@ def agec_csv(phase_id: int):
     """The AGEC figures per producer as CSV."""
     phase = phase_or_404(phase_id)
     body = exports.table_csv(agec_tables(phase)[0])
-    return download(body.encode("utf-8"), f"{slug(phase)}-agec.csv", "text/csv; charset=utf-8")
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return download(body, f"{slug(phase)}-agec.csv", "text/csv; charset=utf-8")
 
 
 @bp.get("/<int:phase_id>/agec.xlsx")

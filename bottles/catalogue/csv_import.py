@@ -26,6 +26,7 @@ from bottles.catalogue.kinds import KINDS, CatalogueKind
 from bottles.cells import safe_row, unquoted
 from bottles.models import Crate, Washer
 from bottles.numbers import ParseError, parse_count
+from bottles.spreadsheet import RFC4180, csv_dialect, write_csv_rows
 
 MAX_ROWS = 20_000
 MAX_ERRORS = 200
@@ -106,14 +107,22 @@ def columns_of(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return KINDS[kind].csv_columns, KINDS[kind].csv_required
 
 
-def example_csv(kind: str) -> str:
+# The example's decimal columns, written with the flavour's decimal mark (the import reads both);
+# dates stay AAAA-MM-JJ, the import's own format.
+DECIMAL_COLUMNS = frozenset({"latitude", "longitude"})
+
+
+def example_csv(kind: str, flavour: str = RFC4180) -> str:
+    """An example file of a kind, in a CSV flavour (bottles.spreadsheet)."""
     columns, _required = columns_of(kind)
     rows = KINDS[kind].example if kind != "crates" else (
         (codes.make_code(1), "60", "LAV-LONS"), (codes.make_code(2), "", ""))
+    dialect = csv_dialect(flavour)
+    decimals = [i for i, name in enumerate(columns) if name in DECIMAL_COLUMNS]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(safe_row(columns))
-    writer.writerows(safe_row(row) for row in rows)
+    write_csv_rows(out, dialect, columns,
+                   (safe_row(value.replace(".", dialect.decimal) if i in decimals else value
+                             for i, value in enumerate(row)) for row in rows))
     return out.getvalue()
 
 

@@ -31,6 +31,7 @@ from bottles.models import CollectionPoint, Crate, Washer, utcnow
 from bottles.paging import page_number
 from bottles.retry import retried
 from bottles.rules import CRATE_STATE_LABELS, CrateState
+from bottles.spreadsheet import requested_flavour
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
@@ -271,9 +272,11 @@ def _import_title(slug: str):
 
 @bp.get("/import/<slug>/example.csv")
 def import_example(slug: str):
-    """An example CSV file of one kind, with its expected columns."""
+    """An example CSV file of one kind, with its expected columns: French Excel's by default,
+    `?format=rfc4180` for tools."""
     slug = _import_kind(slug)
-    return Response(csv_import.example_csv(slug), mimetype="text/csv", headers={
+    body = csv_import.example_csv(slug, requested_flavour()).encode("utf-8")
+    return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=exemple-{slug}.csv"})
 
 

@@ -23,6 +23,7 @@ from bottles.journal.epcis import identifiers
 from bottles.journal.epcis_export import export_epcis
 from bottles.models import CollectionPoint, User, Washer, utcnow
 from bottles.rules import PARIS
+from bottles.spreadsheet import FLAVOURS, RFC4180
 
 group = click.Group("bottles", help="Boucle : registre des bouteilles, caisses, personnes.")
 
@@ -111,13 +112,16 @@ def import_catalogue(kind: str, file: str, dry_run: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="Premier jour (inclus, heure de Paris).")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Jour de fin (exclu, heure de Paris).")
+@click.option("--format", "flavour", type=click.Choice(FLAVOURS), default=RFC4180, show_default=True,
+              help="rfc4180 : le fichier d'import et de sauvegarde ; excel-fr : Excel en français "
+                   "(point-virgule, virgule décimale, UTF-8 avec BOM).")
 @with_appcontext
-def export_journal_command(path: str, start, end) -> None:
+def export_journal_command(path: str, start, end, flavour: str) -> None:
     """Write the whole ledger (or a date range) as one CSV file, one row per movement."""
     bounds = [day.replace(tzinfo=PARIS) if day else None for day in (start, end)]
     try:
         with open(path, "w", newline="", encoding="utf-8") as out:
-            rows = export_journal(db.session, out, start=bounds[0], end=bounds[1])
+            rows = export_journal(db.session, out, start=bounds[0], end=bounds[1], flavour=flavour)
     except OSError as error:
         raise click.ClickException(f"Impossible d'écrire {path} : {error.strerror}.") from None
     click.echo(f"{rows} ligne(s) écrite(s) dans {path}.")
@@ -158,7 +162,9 @@ def import_journal_command(path: str, create_missing: bool) -> None:
         report = import_journal(db.session, path, create_missing=create_missing)
     except UnicodeDecodeError:
         db.session.rollback()
-        raise click.ClickException("Le fichier n'est pas en UTF-8 : rien n'a été importé.") from None
+        raise click.ClickException("Le fichier n'est pas en UTF-8 : rien n'a été importé (Excel "
+                                   "enregistre en UTF-8 sous « CSV UTF-8 (délimité par des virgules) » ; "
+                                   "son « CSV (séparateur : point-virgule) » est en Windows-1252).") from None
     if not report.ok:
         db.session.rollback()
         for error in report.errors[:500]:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from bottles.field_time import FIELD_TIME_SKEW
 from bottles.ledger import replay_crate
 from bottles.models import Crate, Event, Round
 from bottles.queries import ledger_stocks, projected_stocks
@@ -97,26 +98,35 @@ class Inverted(NamedTuple):
     occurred_at: datetime
 
 
+def tolerance(occurred_at: datetime, recorded_at: datetime | None, skew: timedelta) -> timedelta:
+    """How far an event may precede its cause: `skew` between the server's own readings; two
+    clocks' skew (FIELD_TIME_SKEW) when its time was given (a phone's field time, a late
+    offline queue, a typed or imported date: dated before the server learnt it)."""
+    given = recorded_at is not None and occurred_at < recorded_at - skew
+    return max(skew, FIELD_TIME_SKEW) if given else skew
+
+
 def time_inversions(session: Session, skew: timedelta = TIME_SKEW) -> list[str]:
-    """Events dated more than `skew` before their cause: the crate's previous event, or the
-    event a correction reverses. The order of record is seq; a time is only what a clock said."""
+    """Events dated more than their tolerance before their cause: the crate's previous event in
+    seq order, or the event a correction reverses. The order of record is seq; a time is only
+    what a clock said. A late queue whose field times follow the crate's history is not one."""
     found: dict[tuple[int, int], str] = {}
     rows = session.execute(
-        select(Event.crate_id, Event.seq, Event.kind, Event.occurred_at)
+        select(Event.crate_id, Event.seq, Event.kind, Event.occurred_at, Event.recorded_at)
         .where(Event.crate_id.is_not(None)).order_by(Event.crate_id, Event.seq)
         .execution_options(yield_per=20_000))
     for _crate_id, group in groupby(rows, key=lambda r: r[0]):
         previous = None
-        for _crate, seq, kind, at in group:
+        for _crate, seq, kind, at, recorded in group:
             event = Inverted(seq, kind, at)
-            if previous is not None and at < previous.occurred_at - skew:
+            if previous is not None and at < previous.occurred_at - tolerance(at, recorded, skew):
                 found[(seq, previous.seq)] = _inversion(event, previous)
             previous = event
     target = aliased(Event)
-    for seq, kind, at, cause_seq, cause_kind, cause_at in session.execute(
-            select(Event.seq, Event.kind, Event.occurred_at, target.seq, target.kind,
+    for seq, kind, at, recorded, cause_seq, cause_kind, cause_at in session.execute(
+            select(Event.seq, Event.kind, Event.occurred_at, Event.recorded_at, target.seq, target.kind,
                    target.occurred_at).join(target, target.seq == Event.corrects_seq)):
-        if at < cause_at - skew:
+        if at < cause_at - tolerance(at, recorded, skew):
             found[(seq, cause_seq)] = _inversion(Inverted(seq, kind, at),
                                                  Inverted(cause_seq, cause_kind, cause_at))
     return [found[key] for key in sorted(found)]

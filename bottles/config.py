@@ -39,6 +39,14 @@ def _remember_days() -> int:
     return int(raw)
 
 
+def _field_time_past_days() -> int:
+    """FIELD_TIME_PAST_DAYS (7 by default): how old a phone's field time may be, 1 to 60 days."""
+    raw = os.environ.get("FIELD_TIME_PAST_DAYS", "7").strip()
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 60):
+        raise RuntimeError(f"FIELD_TIME_PAST_DAYS={raw!r} : un nombre de jours entre 1 et 60 est attendu.")
+    return int(raw)
+
+
 def _mail_port() -> int:
     """MAIL_PORT (25 by default; 587 for STARTTLS submission): the SMTP server's port."""
     raw = os.environ.get("MAIL_PORT", "25").strip() or "25"
@@ -67,6 +75,8 @@ def load(instance_path: Path) -> dict:
         "LANGUAGES": ["fr", "en"],
         # No sign-in outlives REMEMBER_DAYS, checked server-side too (bottles.auth).
         "REMEMBER_DAYS": remember_days,
+        # An offline queue's field times may be this many days old; older needs a coordinator.
+        "FIELD_TIME_PAST_DAYS": _field_time_past_days(),
         "REMEMBER_COOKIE_DURATION": timedelta(days=remember_days),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bottles import signals
+from bottles.field_time import before_previous
 from bottles.i18n import label
 from bottles.models import (
     BottleModel,
@@ -83,6 +84,7 @@ class Draft:
     km: Decimal | None = None
     water_l: Decimal | None = None
     energy_kwh: Decimal | None = None
+    field: bool = False  # occurred_at is a phone's field time: kept (at most the server's), checked in order
 
     def sites(self) -> dict[Site, int | None]:
         return {Site.COLLECTION_POINT: self.collection_point_id, Site.WASHER: self.washer_id}
@@ -143,13 +145,14 @@ def record(session: Session, draft: Draft) -> Recorded:
     levels = lock_in_order(session, [draft.crate_id], deltas)
     clock = utcnow()
     since = session.info.get(LIVE_SINCE)
-    on_clock = since is not None and since <= draft.occurred_at <= clock
-    stamped = replace(draft, occurred_at=clock) if on_clock else draft
+    on_clock = not draft.field and since is not None and since <= draft.occurred_at <= clock
+    stamped = replace(draft, occurred_at=clock if on_clock else field_dated(draft, clock))
     digest = content_hash(stamped)
 
     def replay(recorded: Event) -> Recorded:
         """The same event again (a time read from the clock is the recorded one's), or a conflict."""
-        same = content_hash(replace(draft, occurred_at=recorded.occurred_at)) if on_clock else digest
+        at = recorded.occurred_at if on_clock else field_dated(draft, recorded.recorded_at)
+        same = content_hash(replace(draft, occurred_at=at))
         if recorded.content_hash != same:
             raise LedgerConflict(CONFLICT_MESSAGE)
         return Recorded(recorded, False)
@@ -158,6 +161,8 @@ def record(session: Session, draft: Draft) -> Recorded:
     if existing is not None:                                              # committed meanwhile is seen
         return replay(existing)
     check_moves(draft.kind, draft.moves)
+    if draft.field and draft.crate_id is not None:
+        _check_field_order(session, stamped)
     event = Event(
         id=draft.id, kind=draft.kind.value, occurred_at=stamped.occurred_at,
         recorded_at=clock, actor_id=draft.actor_id, crate_id=draft.crate_id,
@@ -188,6 +193,22 @@ def record(session: Session, draft: Draft) -> Recorded:
     session.flush()
     signals.announce(session, event)
     return Recorded(event, True)
+
+
+def field_dated(draft: Draft, clock: datetime) -> datetime:
+    """The time an event is dated by: a field time ahead of the server's clock (a phone running
+    fast, within FIELD_TIME_FUTURE) is the server's; any other time as given."""
+    return min(draft.occurred_at, clock) if draft.field else draft.occurred_at
+
+
+def _check_field_order(session: Session, draft: Draft) -> None:
+    """A field time may not precede its crate's previous event (in seq order) by more than two
+    clocks' skew: the crate is locked, so that event is the one check-ledger will compare with."""
+    previous = session.scalar(select(Event.occurred_at).where(Event.crate_id == draft.crate_id)
+                              .order_by(Event.seq.desc()).limit(1))
+    if previous is not None:
+        code = session.scalar(select(Crate.code).where(Crate.id == draft.crate_id)) or "?"
+        before_previous(draft.occurred_at, previous, code)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
@@ -18,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bottles import codes
+from bottles.field_time import field_time_for
 from bottles.ledger import lock_batch
-from bottles.models import Crate
+from bottles.models import Crate, User
 from bottles.rules import Kind
 
 MAX_BATCH = 200
@@ -39,6 +41,7 @@ class ScanItem:
     event_id: uuid.UUID | None  # None when missing or unreadable
     count: object  # as sent, None when absent or blank; each station reads it by its own rules
     error: str | None = None  # why the code is not a crate code; the line is refused, the others go on
+    occurred_at: object = None  # the field time as sent (the phone's clock when scanned); see field_time_of
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ class ScanBatch:
 
 
 def parse_batch(body: object, max_items: int = MAX_BATCH) -> ScanBatch:
-    """Read `{"items": [{"code", "event_id", "count"}, …], "fields": {…}}`; a malformed body raises."""
+    """Read `{"items": [{"code", "event_id", "occurred_at", "count"}, …], "fields": {…}}`; a malformed
+    body raises."""
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise ScanBatchError(_l("Liste de caisses illisible : rien n'a été enregistré."))
     items, fields = body["items"], body.get("fields") or {}
@@ -75,7 +79,13 @@ def parse_item(item: dict) -> ScanItem:
         event_id = uuid.UUID(str(item.get("event_id")))
     except ValueError:
         event_id = None
-    return ScanItem(code, event_id, count)
+    return ScanItem(code, event_id, count, occurred_at=item.get("occurred_at"))
+
+
+def field_time_of(session: Session, item: ScanItem, person: User | None, now: datetime) -> datetime | None:
+    """The line's field time, checked (bottles.field_time); None: dated by the server (none sent,
+    or a resend of a recorded line). Raises FieldTimeError, which refuses this line only."""
+    return field_time_for(session, item.event_id, item.occurred_at, person, now)
 
 
 def crates_scanned(session: Session, items: list[ScanItem]) -> dict[str, Crate]:

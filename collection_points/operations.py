@@ -50,8 +50,10 @@ def _usable(session: Session, crate: Crate) -> None:
 
 
 def place_crate(session: Session, *, crate: Crate, point: CollectionPoint, actor: User,
-                event_id: uuid.UUID, at: datetime, note: str = "") -> Recorded:
-    """An empty crate from the pool arrives at `point` (driver drop or staff confirmation)."""
+                event_id: uuid.UUID, at: datetime, note: str = "", field: bool = False) -> Recorded:
+    """An empty crate from the pool arrives at `point` (driver drop or staff confirmation).
+
+    `field`: `at` is the phone's field time (bottles.field_time), kept and checked by the ledger."""
     _lock(session, crate)  # first: a twin request waits here, then finds its event below
     replay = _replay(session, event_id, Kind.CRATE_PLACED, crate)
     if replay:
@@ -66,11 +68,12 @@ def place_crate(session: Session, *, crate: Crate, point: CollectionPoint, actor
             session, crate, _l("Seule une caisse vide du parc (réceptionnée au centre de lavage) peut être "
                                "déposée à un point.")))
     return record(session, Draft(id=event_id, kind=Kind.CRATE_PLACED, occurred_at=at, actor_id=actor.id,
-                                 crate_id=crate.id, collection_point_id=point.id, note=note))
+                                 crate_id=crate.id, collection_point_id=point.id, note=note, field=field))
 
 
 def declare_full(session: Session, *, crate: Crate, actor: User, event_id: uuid.UUID, at: datetime,
-                 count: int, split: dict[int, int] | None = None, note: str = "") -> Recorded:
+                 count: int, split: dict[int, int] | None = None, note: str = "",
+                 field: bool = False) -> Recorded:
     """The crate is full: its bottles enter the channel at its point; a pickup is requested."""
     _lock(session, crate)  # first: a twin request waits here, then finds its event below
     replay = _replay(session, event_id, Kind.CRATE_FULL, crate)
@@ -90,11 +93,12 @@ def declare_full(session: Session, *, crate: Crate, actor: User, event_id: uuid.
         moves.append(Move(Stage.OUTSIDE, Stage.AT_POINT, rest))
     return record(session, Draft(id=event_id, kind=Kind.CRATE_FULL, occurred_at=at, actor_id=actor.id,
                                  crate_id=crate.id, collection_point_id=crate.collection_point_id,
-                                 moves=moves, note=note))
+                                 moves=moves, note=note, field=field))
 
 
 def pick_up(session: Session, *, crate: Crate, actor: User, event_id: uuid.UUID, at: datetime,
-            counted: int | None = None, round_id: int | None = None, note: str = "") -> Recorded:
+            counted: int | None = None, round_id: int | None = None, note: str = "",
+            field: bool = False) -> Recorded:
     """A driver takes a full crate: its declared bottles go in transit on the driver's round.
 
     A different count seen by the driver goes in the note: the ledger moves what was declared
@@ -126,7 +130,8 @@ def pick_up(session: Session, *, crate: Crate, actor: User, event_id: uuid.UUID,
     point_id = crate.collection_point_id
     result = record(session, Draft(id=event_id, kind=Kind.PICKUP, occurred_at=at, actor_id=actor.id,
                                    crate_id=crate.id, collection_point_id=point_id, round_id=round_id,
-                                   moves=[Move(Stage.AT_POINT, Stage.IN_TRANSIT, declared)], note=note))
+                                   moves=[Move(Stage.AT_POINT, Stage.IN_TRANSIT, declared)], note=note,
+                                   field=field))
     need = queries.point_needs(session, {point_id}).get(point_id) if point_id else None
     if result.created and need is not None and need.full_crates == 0:
         for assignment in session.scalars(select(PickupAssignment).where(

@@ -99,8 +99,9 @@ def moment(at: datetime) -> LazyString:
 
 def receive(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID, washer_id: int,
             crate: Crate, counted: int, reason_id: int | None = None, note: str = "",
-            allowed: set[int] | None = None) -> Recorded:
-    """A crate arrives: its counted bottles enter `received`, a difference is lost or surplus."""
+            allowed: set[int] | None = None, field: bool = False) -> Recorded:
+    """A crate arrives: its counted bottles enter `received`, a difference is lost or surplus
+    (`field`: `at` is the phone's field time, kept and checked by the ledger)."""
     _check_washer(session, washer_id, allowed)
     scope.washer_may_receive(session, actor, crate, washer_id)  # before the replay (a received crate: anyone)
     replay = session.scalar(select(Event).where(Event.id == event_id))
@@ -126,7 +127,7 @@ def receive(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID,
     return record(session, Draft(
         id=event_id, kind=Kind.RECEIPT, occurred_at=at, actor_id=actor.id, moves=moves,
         crate_id=crate.id, collection_point_id=expected.point_id, washer_id=washer_id,
-        round_id=expected.round_id, note=note.strip()))
+        round_id=expected.round_id, note=note.strip(), field=field))
 
 
 # --- Sorting ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from flask import abort
 from flask_babel import gettext as _
 
+from bottles.field_time import FieldTimeError
 from bottles.rules import PARIS, LedgerError
 from collection_points.rules import NotYours, Refused
 
@@ -23,10 +24,11 @@ def today() -> date:
 
 
 def refusal_status(error: LedgerError) -> int:
-    """403 for another person's or site's crate, round or point; 422 for a refused input; else 409."""
+    """403 for another person's or site's crate, round or point; 422 for a refused input (a field
+    time too); else 409."""
     if isinstance(error, NotYours):
         return 403
-    return 422 if isinstance(error, Refused) else 409
+    return 422 if isinstance(error, Refused | FieldTimeError) else 409
 
 
 def event_id_from(raw: object) -> uuid.UUID:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -10,6 +12,7 @@ from sqlalchemy import select
 
 from bottles.auth import role_required
 from bottles.db import db
+from bottles.field_time import field_time_for
 from bottles.models import BottleModel, CollectionPoint, Crate
 from bottles.numbers import parse_id
 from bottles.retry import retried
@@ -35,6 +38,11 @@ def reshow_full_form(crate: Crate, error: LedgerError):
     db.session.rollback()
     g.cp_full_form = {"values": request.form, "field": getattr(error, "field", ""), "message": str(error)}
     return render_crate(crate, 422)
+
+
+def sent_field_time(event_id) -> datetime | None:
+    """The form's optional field time (`occurred_at`, from a phone's queue), checked; None: now."""
+    return field_time_for(db.session, event_id, request.form.get("occurred_at"), current_user)
 
 
 def typed_note() -> str:
@@ -67,9 +75,10 @@ def place(code: str):
         return refused_page(crate, operations.Refused(
             _("Choisissez le point de collecte où la caisse est posée.")))
     try:
+        field = sent_field_time(event_id)
         operations.once(db.session, event_id, lambda: operations.place_crate(
-            db.session, crate=crate, point=point, actor=current_user, event_id=event_id, at=now(),
-            note=typed_note()))
+            db.session, crate=crate, point=point, actor=current_user, event_id=event_id, at=field or now(),
+            note=typed_note(), field=field is not None))
     except LedgerError as error:
         return refused_page(crate, error)
     db.session.commit()
@@ -87,9 +96,10 @@ def full(code: str):
     try:
         count = parse_count(request.form.get("count"), crate.capacity)
         split = parse_split(typed_split(), count, crate.capacity)
+        field = sent_field_time(event_id)
         operations.once(db.session, event_id, lambda: operations.declare_full(
-            db.session, crate=crate, actor=current_user, event_id=event_id, at=now(), count=count,
-            split=split, note=typed_note()))
+            db.session, crate=crate, actor=current_user, event_id=event_id, at=field or now(), count=count,
+            split=split, note=typed_note(), field=field is not None))
     except LedgerError as error:
         if getattr(error, "field", ""):
             return reshow_full_form(crate, error)
@@ -112,11 +122,12 @@ def pickup(code: str):
     try:
         counted = parse_count(raw_count, crate.capacity, what=COUNTED, allow_zero=True) \
             if raw_count else None
+        field = sent_field_time(event_id)
         the_round = operations.ensure_round(db.session, current_user, today(),
                                             request.form.get("round_token") or str(event_id))
         operations.once(db.session, event_id, lambda: operations.pick_up(
-            db.session, crate=crate, actor=current_user, event_id=event_id, at=now(), counted=counted,
-            round_id=the_round.id, note=typed_note()))
+            db.session, crate=crate, actor=current_user, event_id=event_id, at=field or now(),
+            counted=counted, round_id=the_round.id, note=typed_note(), field=field is not None))
     except LedgerError as error:
         return refused_page(crate, error)
     db.session.commit()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from flask import abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
@@ -39,10 +40,19 @@ def scanned_batch() -> scan.ScanBatch:
 
 def run_scanned(batch: scan.ScanBatch, crates: dict[str, Crate], act: Callable, done_text: str
                 ) -> list[operations.ScanResult]:
-    """`act` on each readable line, in its own savepoint; unreadable codes refused; in the list's order."""
+    """`act(crate, event_id, count, field_time)` on each readable line, in its own savepoint (a
+    field time refused refuses its line); unreadable codes refused; in the list's order."""
     ready = [(item.code, crates.get(item.code), item.event_id, item.count)
              for item in batch.items if item.error is None]
-    results = {result.code: result for result in operations.run_batch(db.session, ready, act, done_text)}
+    lines = {(item.code, item.event_id): item for item in batch.items if item.error is None}
+    server_now = now()
+
+    def act_at(crate: Crate, event_id: uuid.UUID, count):
+        """`act` with the line's field time (None: dated by the server once its locks are held)."""
+        field = scan.field_time_of(db.session, lines[(crate.code, event_id)], current_user, server_now)
+        return act(crate, event_id, count, field)
+
+    results = {result.code: result for result in operations.run_batch(db.session, ready, act_at, done_text)}
     return [operations.ScanResult(item.code, "refused", item.error) if item.error else results[item.code]
             for item in batch.items]
 
@@ -110,12 +120,13 @@ def scan_pickup():
     crates = scan.crates_locked(db.session, batch.items, Kind.PICKUP)
     at = now()
 
-    def act(crate: Crate, event_id: uuid.UUID, count):
+    def act(crate: Crate, event_id: uuid.UUID, count, field: datetime | None):
         counted = None
         if count is not None:
             counted = parse_count(count, crate.capacity, what=COUNTED, allow_zero=True)
-        return operations.pick_up(db.session, crate=crate, actor=current_user, event_id=event_id, at=at,
-                                  counted=counted, round_id=the_round.id)
+        return operations.pick_up(db.session, crate=crate, actor=current_user, event_id=event_id,
+                                  at=field or at, counted=counted, round_id=the_round.id,
+                                  field=field is not None)
 
     results = run_scanned(batch, crates, act, _("Enlevée (tournée %(code)s).", code=the_round.code))
     return batch_answer(offer_declare_full(results, crates),
@@ -136,9 +147,9 @@ def scan_place():
     crates = scan.crates_locked(db.session, batch.items, Kind.CRATE_PLACED)
     at = now()
 
-    def act(crate: Crate, event_id: uuid.UUID, _count):
+    def act(crate: Crate, event_id: uuid.UUID, _count, field: datetime | None):
         return operations.place_crate(db.session, crate=crate, point=point, actor=current_user,
-                                      event_id=event_id, at=at)
+                                      event_id=event_id, at=field or at, field=field is not None)
 
     results = run_scanned(batch, crates, act, _("Déposée à %(point)s.", point=point.name))
     return batch_answer(results, lambda count: ngettext("%(num)s caisse déposée à %(point)s",

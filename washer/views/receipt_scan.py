@@ -68,9 +68,11 @@ def receive_one(washer, item: scan.ScanItem, crate: Crate | None, loss: int | No
             counted = expected.quantity if count is None else count
             reason = None if counted == expected.quantity else (loss if counted < expected.quantity
                                                                  else surplus)
-            outcome = operations.receive(db.session, actor=current_user, at=utcnow(),
+            field = scan.field_time_of(db.session, item, current_user, utcnow())
+            outcome = operations.receive(db.session, actor=current_user, at=field or utcnow(),
                                          event_id=event_id, washer_id=washer.id, crate=crate,
-                                         counted=counted, reason_id=reason, allowed=allowed_washer_ids())
+                                         counted=counted, reason_id=reason, allowed=allowed_washer_ids(),
+                                         field=field is not None)
     except IntegrityError:
         again = db.session.scalar(select(Event).where(Event.id == event_id))
         return {"code": code, "status": "already" if again else "refused",

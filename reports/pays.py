@@ -115,13 +115,14 @@ def ademe_distance(span_km: float | None) -> Verdict:
     if span_km is None:
         return Verdict("unmeasurable", _l("Non mesurable : les domaines (lieux de remplissage) n'ont pas "
                                           "de coordonnées, et moins de deux points de collecte en ont."))
+    km = f"{span_km:g}"
     if span_km <= ADEME_MAX_KM:
         return Verdict("ok", _l("Indication favorable : les points de collecte tiennent dans %(km)s km, "
                                 "sous les 600 km de l'ADEME ; la distance remplissage → distribution "
                                 "elle-même n'est pas mesurable (les domaines n'ont pas de coordonnées).",
-                                km=f"{span_km:g}"))
+                                km=km))
     return Verdict("no", _l("Attention : %(km)s km séparent deux points de collecte, au-delà des 600 km "
-                            "de l'ADEME.", km=f"{span_km:g}"))
+                            "de l'ADEME.", km=km))
 
 
 def cost_verdict(cost_sold: float | None, new_price: float | None) -> Verdict:

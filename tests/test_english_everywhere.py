@@ -149,6 +149,11 @@ ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/phases/<int:phase_id>/journal.jsonld": lambda w: _phase_urls(w, "/journal.jsonld")[1:],
     "/phases/<int:phase_id>/rapport.pdf": lambda w: _phase_urls(w, "/rapport.pdf"),
     "/phases/<int:phase_id>/tableaux.xlsx": lambda w: _phase_urls(w, "/tableaux.xlsx")[1:],
+    "/phases/<int:phase_id>/modeles": lambda w: _phase_urls(w, "/modeles"),
+    "/phases/<int:phase_id>/simulateur": lambda w: _phase_urls(w, "/simulateur"),
+    "/phases/<int:phase_id>/rentabilite": lambda w: _phase_urls(w, "/rentabilite"),
+    "/phases/<int:phase_id>/agec.csv": lambda w: _phase_urls(w, "/agec.csv"),
+    "/phases/<int:phase_id>/agec.xlsx": lambda w: _phase_urls(w, "/agec.xlsx"),
     "/phases/<int:phase_id>/tableaux/<name>.csv": lambda w: [
         f"/phases/{w.phases[1].id}/tableaux/{name}.csv" for name in TABLE_NAMES],
     "/ventes/": lambda w: ["/ventes/"],

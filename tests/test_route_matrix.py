@@ -415,6 +415,19 @@ TABLE: dict[str, Row] = {
         lambda c: f"/phases/{_phase(c)}/tableaux.xlsx")),
     "GET /phases/<int:phase_id>/tableaux/<name>.csv": Row(staff("coordinator"), get(
         lambda c: f"/phases/{_phase(c)}/tableaux/periode.csv")),
+    "GET /phases/<int:phase_id>/modeles": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/modeles")),
+    "GET /phases/<int:phase_id>/simulateur": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/simulateur")),
+    # No phase after the running one: the proposal is refused, nothing saved.
+    "POST /phases/<int:phase_id>/simulateur": Row(staff("coordinator", ok=422),
+                                                  form(lambda c: f"/phases/{_phase(c)}/simulateur")),
+    "GET /phases/<int:phase_id>/rentabilite": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/rentabilite")),
+    "GET /phases/<int:phase_id>/agec.csv": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/agec.csv")),
+    "GET /phases/<int:phase_id>/agec.xlsx": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/agec.xlsx")),
 }
 
 

@@ -32,15 +32,18 @@
  * English: for 1 only). Without that block (scan.js loaded alone) the French
  * source texts below are used, the same as bottles/codes.py says.
  *
- * Each code gets its own event id (a uuid4) the moment it is scanned; the
- * list (with the ids) is kept in localStorage, so a reload or a lost network
- * loses nothing and a resend records nothing twice.
+ * Each code gets its own event id (a uuid4) and the phone's time (the field
+ * time) the moment it is scanned; the list (with the ids and times) is kept in
+ * localStorage, so a reload or a lost network loses nothing, a resend records
+ * nothing twice, and a list sent days later is dated when it was scanned.
  *
  * ONE confirmation sends the whole list:
  *   POST <data-endpoint>   (given by the including page)
  *   headers: Content-Type: application/json, X-CSRFToken: <token>,
  *            Accept: application/json
  *   body: {"items": [{"code": "CJ-00042-X", "event_id": "<uuid4>",
+ *                     "occurred_at": "2026-11-27T08:12:03.412Z", // the phone's clock when
+ *                                                   // scanned (the field time; a resend keeps it)
  *                     "count": 48 | null}, …],      // count only with with_count
  *          "fields": {"<name>": "<value>", …}}      // named inputs of the page's
  *                                                   // extra fields (the macro's caller block)
@@ -250,7 +253,8 @@
       this.flash(parsed.code);
       return "warn";
     }
-    this.items.unshift({code: parsed.code, event_id: uuid4(), count: null, status: "pending", message: ""});
+    this.items.unshift({code: parsed.code, event_id: uuid4(), count: null, status: "pending", message: "",
+                        occurred_at: new Date().toISOString()});  // the field time: when it was scanned
     this.say(fmt(TEXT.added, {code: parsed.code, num: this.pending().length}), "success");
     beep("ok");
     this.save();
@@ -347,6 +351,7 @@
     if (bad.length) { this.say(fmt(TEXT.bad_count, {code: bad[0].code}), "error"); beep("error"); return; }
     var body = {items: batch.map(function (i) {
       var item = {code: i.code, event_id: i.event_id};
+      if (i.occurred_at) { item.occurred_at = i.occurred_at; }  // a line kept from before has none
       if (self.withCount) { item.count = i.count === null || i.count === "" ? null : parseInt(i.count, 10); }
       return item;
     }), fields: this.fields()};

@@ -63,11 +63,13 @@ def test_bounds_of_a_field_time(app):
         with pytest.raises(FieldTimeError, match="dans le futur"):
             field_time.field_time(ahead.isoformat(), driver, now)
         old = (now - timedelta(days=8)).isoformat()
-        with pytest.raises(FieldTimeError, match=r"trop ancienne \(plus de 7 jours\) : demandez à la coordination"):
+        with pytest.raises(FieldTimeError,
+                           match=r"trop ancienne \(plus de 7 jours\) : demandez à la coordination"):
             field_time.field_time(old, driver, now)
         assert field_time.field_time(old, coordinator, now) == now - timedelta(days=8)
         for bad, why in (("hier", "illisible"), ("2026-11-29T16:00:00", "fuseau horaire"),
-                         ("٢٠٢٦-11-29T16:00:00Z", "illisible"), ("2026-11-29T16:00:00.000000000000000000000000Z", "illisible"),
+                         ("٢٠٢٦-11-29T16:00:00Z", "illisible"),
+                         ("2026-11-29T16:00:00.000000000000000000000000Z", "illisible"),
                          (12345, "illisible"), (["2026-11-29T16:00:00Z"], "illisible")):
             with pytest.raises(FieldTimeError, match=why):
                 field_time.field_time(bad, driver, now)
@@ -177,7 +179,8 @@ def test_a_receipt_queue_at_the_dock(client, session, site):
     receipt = session.scalar(select(Event).where(Event.kind == "receipt"))
     assert abs(receipt.occurred_at - at) < timedelta(milliseconds=1) and receipt.recorded_at > now
     ahead = {"items": [{"code": site["full"](now - timedelta(days=1)).code, "event_id": str(uuid.uuid4()),
-                        "occurred_at": stamp(now + timedelta(hours=1))}], "fields": {"w": str(site["washer"].id)}}
+                        "occurred_at": stamp(now + timedelta(hours=1))}],
+             "fields": {"w": str(site["washer"].id)}}
     session.commit()
     refused = client.post("/lavage/reception/scan", json=ahead,
                           headers={"X-CSRFToken": token, "Accept": "application/json"})
@@ -206,8 +209,8 @@ def test_single_crate_actions_take_a_field_time_or_refuse_it_with_a_422(client, 
         assert response.status_code == 422 and why in response.get_data(as_text=True), sent
     assert events(session) == count
     at = now - timedelta(days=2)
-    response = post_form(client, url, {"count": "30", "event_id": str(uuid.uuid4()), "occurred_at": at.isoformat()},
-                         page_url=page)
+    response = post_form(client, url, {"count": "30", "event_id": str(uuid.uuid4()),
+                                       "occurred_at": at.isoformat()}, page_url=page)
     assert response.status_code == 302
     session.expire_all()
     full = session.scalar(select(Event).where(Event.kind == "crate_full"))
@@ -245,14 +248,16 @@ def test_a_legitimate_late_queue_leaves_check_ledger_clean(client, session, site
     post_form(client, "/logout", {}, page_url="/")
     login(client, site["dock"])
     token = csrf_from(client.get("/lavage/reception").get_data(as_text=True))
-    body = {"items": [{"code": first.code, "event_id": str(uuid.uuid4()), "occurred_at": stamp(datetime.now(UTC)),
-                       "count": None}], "fields": {"w": str(site["washer"].id)}}
+    body = {"items": [{"code": first.code, "event_id": str(uuid.uuid4()),
+                       "occurred_at": stamp(datetime.now(UTC)), "count": None}],
+            "fields": {"w": str(site["washer"].id)}}
     response = client.post("/lavage/reception/scan", json=body,
                            headers={"X-CSRFToken": token, "Accept": "application/json"})
     assert response.get_json()["results"][0]["status"] == "recorded"
     session.expire_all()
     history = session.scalars(select(Event).where(Event.crate_id == first.id).order_by(Event.seq)).all()
-    assert [e.kind for e in history] == ["crate_registered", "crate_placed", "crate_full", "pickup", "receipt"]
+    assert [e.kind for e in history] == ["crate_registered", "crate_placed", "crate_full", "pickup",
+                                         "receipt"]
     pickup = history[3]
     assert pickup.occurred_at < history[2].occurred_at  # 3 minutes before the full, by two clocks
     newer = session.scalar(select(func.max(Event.seq)).where(Event.crate_id.in_([c.id for c in others])))
@@ -272,3 +277,44 @@ def test_an_impossible_field_time_in_an_old_ledger_is_still_named(session, site)
     session.commit()
     found = time_inversions(session)
     assert len(found) == 1 and f"seq {pickup.seq} (pickup)" in found[0]
+
+
+# ---------------------------------------------------------------- the phone
+
+
+@pytest.mark.browser
+def test_the_station_stamps_each_line_when_scanned_and_a_resend_keeps_it(app, phone):
+    from flask import render_template_string, request
+
+    from bottles import codes
+
+    seen: list[dict] = []
+
+    @app.route("/_test/field_station")
+    def _field_station():
+        return render_template_string(
+            '{% extends "base.html" %}{% from "bottles/scan_station.html" import scan_station %}'
+            '{% block content %}{{ scan_station("/_test/field_scan", submit_label="Valider", store="ft") }}'
+            '{% endblock %}')
+
+    @app.post("/_test/field_scan")
+    def _field_scan():
+        seen.append(request.get_json())
+        return {"results": [{"code": i["code"], "status": "refused", "message": "Pas encore."}
+                            for i in seen[-1]["items"]]}
+
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    phone.goto("/_test/field_station")
+    field = phone.locator("[data-scan-input]")
+    field.fill(codes.make_code(7))
+    field.press("Enter")
+    phone.wait_for_timeout(1200)  # sent a while after the scan: dated when scanned
+    phone.click("[data-scan-submit]")
+    phone.wait_for_selector(".scan-item.status-refused")
+    stamped = seen[0]["items"][0]["occurred_at"]
+    at = field_time.parse(stamped)
+    assert stamped.endswith("Z") and before <= at <= datetime.now(UTC) - timedelta(seconds=1)
+    phone.reload()  # the refused line is kept on the phone with its time, and sent again with it
+    phone.click("[data-scan-submit]")
+    phone.wait_for_timeout(300)
+    assert seen[1]["items"][0]["occurred_at"] == stamped

@@ -85,6 +85,7 @@ def test_a_queue_sent_two_days_later_lands_on_its_days(client, session, factory)
     stored = {row.day: row.quantity for row in session.scalars(
         select(DailyFlow).where(DailyFlow.from_stage == "at_point", DailyFlow.to_stage == "in_transit"))}
     assert stored == days
-    assert {row.day for row in session.scalars(select(DailyWork).where(DailyWork.kind == "pickup"))} == set(days)
+    work_days = {row.day for row in session.scalars(select(DailyWork).where(DailyWork.kind == "pickup"))}
+    assert work_days == set(days)
     assert picked_by_day(session, phase, now) == days
     assert report.build_cached(session, phase, now=now).values == after

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
+import api
 import bottles
 import collection_points
 import notifications
@@ -24,7 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # Each package keeps its own catalogues; Flask-Babel merges them. Only existing folders:
     # a missing one would reset the merged plural rule to gettext's default (n != 1).
     folders = (Path(package.__file__).parent / "translations"
-               for package in (bottles, collection_points, washer, resales, reports, notifications))
+               for package in (bottles, collection_points, washer, resales, reports, notifications, api))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(f) for f in folders if f.is_dir())
     app.config.update(overrides or {})
     bottles.init_app(app)
@@ -33,5 +34,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     washer.init_app(app)
     reports.init_app(app)
     notifications.init_app(app)
+    api.init_app(app)  # after the packages: it calls their operations and reads reports
     return app
 

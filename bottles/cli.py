@@ -22,6 +22,7 @@ from bottles.journal import export_journal, import_journal
 from bottles.journal.epcis import identifiers
 from bottles.journal.epcis_export import export_epcis
 from bottles.models import CollectionPoint, User, Washer, utcnow
+from bottles.people import tokens
 from bottles.rules import PARIS
 from bottles.spreadsheet import FLAVOURS, RFC4180
 
@@ -61,6 +62,26 @@ def _by_codes(model, wanted: tuple[str, ...], label: str) -> list:
     if missing:
         raise click.ClickException(f"{label} inconnu : {', '.join(sorted(missing))}")
     return found
+
+
+@group.command("create-token")
+@click.argument("username")
+@click.option("--name", default="", help="Nom du jeton (l'appareil ou le programme qui s'en sert).")
+@click.option("--expires", "days", type=click.IntRange(1, tokens.MAX_DAYS), default=None,
+              help="Jours de validité (sans limite si absent).")
+@with_appcontext
+def create_token(username: str, name: str, days: int | None) -> None:
+    """Create a personal API token for an account and print it, once."""
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is None or not user.active:
+        raise click.ClickException(f"Aucun compte actif « {username} ».")
+    try:
+        issued = tokens.create(db.session, user, name=name, days=days)
+    except tokens.TokenError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(issued.secret)
+    click.echo("Ce jeton ne sera plus jamais affiché : gardez-le en lieu sûr.", err=True)
 
 
 @group.command("check-ledger")

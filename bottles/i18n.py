@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal, format_percent
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale, refresh
 from flask_login import current_user
 
@@ -23,6 +23,8 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in ("fr", "en"):
         return chosen
+    if g.get("person_language") in ("fr", "en"):  # a request without a session (the API's tokens)
+        return g.person_language
     if current_user and getattr(current_user, "is_authenticated", False):
         return current_user.language or "fr"
     return "fr"

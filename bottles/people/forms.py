@@ -113,3 +113,20 @@ class OwnPasswordForm(PasswordForm):
 
     current = PasswordField(_l("Mot de passe actuel"), validators=[
         DataRequired(REQUIRED), Length(max=200, message=_l("%(max)d caractères au plus."))])
+
+
+class TokenForm(FlaskForm):
+    """A new personal API token: a name to recognise it and, if wanted, days of validity."""
+
+    name = StringField(_l("Nom du jeton"), validators=[
+        Optional(), Length(max=80, message=_l("%(max)d caractères au plus."))])
+    days = StringField(_l("Valable (jours)"), validators=[Optional()])
+
+    def validate_days(self, field) -> None:
+        text = (field.data or "").strip()
+        if not text:
+            field.data = None
+            return
+        if not text.isascii() or not text.isdigit() or len(text) > 4 or not 1 <= int(text) <= 3650:
+            raise ValidationError(_("Indiquez un nombre de jours de 1 à 3650, ou laissez vide."))
+        field.data = int(text)

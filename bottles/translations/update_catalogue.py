@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po, write_po
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-PACKAGES = ("bottles", "collection_points", "washer", "resales", "reports", "notifications")
+PACKAGES = ("bottles", "collection_points", "washer", "resales", "reports", "api", "notifications")
 
 
 def plain_labels() -> list[str]:

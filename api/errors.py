@@ -1,0 +1,106 @@
+"""The API's refusals: JSON {"code", "message"} with a stable code and a French message (or English)."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from bottles.db import db
+
+# One stable code per status (a client branches on it, never on the message).
+CODES = {
+    400: "requete_invalide", 401: "jeton_invalide", 403: "acces_refuse", 404: "introuvable",
+    405: "methode_non_permise", 409: "conflit", 413: "trop_volumineux", 415: "type_non_pris_en_charge",
+    422: "saisie_invalide", 429: "trop_de_requetes", 500: "erreur_serveur",
+}
+MESSAGES = {
+    400: _l("Requête incorrecte : rien n'a été enregistré."),
+    401: _l("Jeton manquant, inconnu, révoqué ou expiré : envoyez « Authorization: Bearer <jeton> »."),
+    403: _l("Cette action ou cette ressource n'est pas ouverte à votre compte."),
+    404: _l("Rien ne correspond à cette adresse dans l'API."),
+    405: _l("Cette méthode n'est pas permise sur cette adresse."),
+    409: _l("Conflit avec ce qui est déjà enregistré : rien n'a été enregistré."),
+    413: _l("Envoi trop volumineux : rien n'a été lu ni enregistré."),
+    415: _l("Envoyez un corps JSON (Content-Type: application/json)."),
+    422: _l("Saisie refusée : rien n'a été enregistré."),
+    429: _l("Trop de requêtes avec ce jeton : réessayez dans un moment."),
+    500: _l("Une erreur inattendue s'est produite ; rien n'a été enregistré."),
+}
+# Marshmallow's and webargs' field messages, in French (the rest is passed through).
+FIELD_MESSAGES = {
+    "Missing data for required field.": _l("Champ obligatoire."),
+    "Not a valid integer.": _l("Nombre entier attendu."),
+    "Not a valid string.": _l("Texte attendu."),
+    "Not a valid UUID.": _l("Identifiant UUID attendu."),
+    "Not a valid datetime.": _l("Date et heure ISO 8601 attendues."),
+    "Not a valid date.": _l("Date AAAA-MM-JJ attendue."),
+    "Not a valid mapping type.": _l("Objet JSON attendu."),
+    "Unknown field.": _l("Champ inconnu."),
+    "Field may not be null.": _l("Ce champ ne peut pas être vide (null)."),
+    "Invalid input type.": _l("Type de valeur refusé."),
+    "Not a valid aware datetime.": _l("Date et heure avec fuseau horaire attendues."),
+}
+
+
+class ApiError(Exception):
+    """A refusal the API answers as is: status, stable code, French message, field errors."""
+
+    def __init__(self, status: int, message: object | None = None, code: str | None = None,
+                 errors: dict | None = None) -> None:
+        super().__init__(str(message or MESSAGES.get(status, "")))
+        self.status = status
+        self.code = code or CODES.get(status, "erreur")
+        self.message = message or MESSAGES.get(status) or ""
+        self.errors = errors
+
+
+def answer(status: int, code: str, message: object, errors: dict | None = None) -> Response:
+    body: dict[str, object] = {"code": code, "message": str(message)}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def french_fields(messages: object) -> object:
+    """Webargs' nested {location: {field: [messages]}} with each known message translated."""
+    if isinstance(messages, dict):
+        return {key: french_fields(value) for key, value in messages.items()}
+    if isinstance(messages, list):
+        return [french_fields(value) for value in messages]
+    if isinstance(messages, str):
+        return str(FIELD_MESSAGES.get(messages, messages))
+    return messages
+
+
+def on_api_error(error: ApiError) -> Response:
+    db.session.rollback()
+    return answer(error.status, error.code, error.message, error.errors)
+
+
+def on_http_error(error: HTTPException) -> Response:
+    """werkzeug's aborts (and webargs' 422) as JSON; the body says which fields to fix."""
+    db.session.rollback()
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = french_fields(data.get("messages")) if isinstance(data, dict) else None
+    if status == 422 and errors:
+        # webargs nests by location ("json", "query"): the client reads the fields directly
+        flat: dict = {}
+        for value in errors.values():
+            if isinstance(value, dict):
+                flat.update(value)
+        errors = flat or errors
+    own = error.description if status in (400, 404, 409, 413, 422) and error.description \
+        and not error.description.startswith(("The ", "Not ", "A ", "Bad ")) else None
+    response = answer(status, CODES.get(status, "erreur"), own or MESSAGES.get(status, gettext("Erreur")),
+                      errors if isinstance(errors, dict) else None)
+    for name in ("Retry-After", "Allow"):
+        value = getattr(error, "get_headers", lambda: [])()
+        for header, content in value:
+            if header == name:
+                response.headers[name] = content
+    return response

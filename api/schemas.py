@@ -1,0 +1,184 @@
+"""The API's request and response shapes (marshmallow): one definition validates and documents."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from bottles.numbers import ID_MAX, SEQ_MAX, ascii_digits, bounded
+from bottles.rules import CrateState, Kind, Stage
+
+MAX_NOTE = 500
+MAX_LIMIT = 500
+WRITABLE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt")
+
+
+class Whole(fields.Integer):
+    """A whole number from 0 to `maximum`, ASCII digits only (as bottles.numbers reads every number)."""
+
+    def __init__(self, *, maximum: int = ID_MAX, minimum: int = 0, **kwargs) -> None:
+        super().__init__(strict=False, **kwargs)
+        self.maximum, self.minimum = maximum, minimum
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValidationError(str(_l("Nombre entier attendu.")))
+        text = ascii_digits(str(value)) if isinstance(value, str) else str(value)
+        number = bounded(text, self.maximum) if text and not text.startswith("-") else None
+        if number is None or number < self.minimum:
+            raise ValidationError(str(_l("Nombre entier de %(low)s à %(high)s attendu.",
+                                         low=self.minimum, high=self.maximum)))
+        return number
+
+
+def one_of(choices) -> validate.OneOf:
+    values = [str(c) for c in choices]
+    return validate.OneOf(values, error=str(_l("Valeur inconnue ; attendu : %(values)s.",
+                                               values=", ".join(values))))
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class Refusal(Schema):
+    code = fields.String(required=True, metadata={"description": "Stable code, e.g. conflit_identifiant"})
+    message = fields.String(required=True, metadata={"description": "French (or English) message"})
+    errors = fields.Dict(metadata={"description": "Field name → messages (422)"})
+
+
+class Site(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class Movement(Schema):
+    from_stage = fields.String()
+    to_stage = fields.String()
+    quantity = fields.Integer()
+    model_id = fields.Integer(attribute="bottle_model_id", allow_none=True)
+    reason_id = fields.Integer(allow_none=True)
+
+
+class EventOut(Schema):
+    seq = fields.Integer()
+    id = fields.UUID()
+    kind = fields.String()
+    occurred_at = fields.AwareDateTime()
+    recorded_at = fields.AwareDateTime()
+    actor = fields.Function(lambda event: event.actor.username if event.actor else None)
+    crate = fields.Function(lambda event: event.crate_code, metadata={"type": "string"})
+    collection_point_id = fields.Integer(allow_none=True)
+    washer_id = fields.Integer(allow_none=True)
+    round_id = fields.Integer(allow_none=True)
+    corrects_seq = fields.Integer(allow_none=True)
+    note = fields.String()
+    movements = fields.List(fields.Nested(Movement))
+
+
+class EventPage(Schema):
+    items = fields.List(fields.Nested(EventOut))
+    next_since = fields.Integer(allow_none=True, metadata={
+        "description": "Pass as ?since= for the next page; null when nothing follows"})
+    has_more = fields.Boolean()
+
+
+class CrateOut(Schema):
+    code = fields.String()
+    state = fields.String(allow_none=True)
+    capacity = fields.Integer()
+    collection_point = fields.Nested(Site, allow_none=True)
+    washer = fields.Nested(Site, allow_none=True)
+    state_since = fields.AwareDateTime(allow_none=True)
+    last_event_seq = fields.Integer(allow_none=True)
+
+
+class CrateDetail(CrateOut):
+    history = fields.List(fields.Nested(EventOut))
+
+
+class CratePage(Schema):
+    items = fields.List(fields.Nested(CrateOut))
+    page = fields.Integer()
+    pages = fields.Integer()
+    total = fields.Integer()
+
+
+class CrateQuery(Strict):
+    state = fields.String(validate=one_of(CrateState))
+    point_id = Whole(minimum=1)
+    washer_id = Whole(minimum=1)
+    page = Whole(minimum=1, maximum=100_000, load_default=1)
+
+
+class StockRow(Schema):
+    stage = fields.String()
+    site_id = fields.Integer()
+    model_id = fields.Integer()
+    quantity = fields.Integer()
+
+
+class StockQuery(Strict):
+    stage = fields.String(validate=one_of(Stage))
+    site_id = Whole()
+    model_id = Whole()
+
+
+class StockList(Schema):
+    items = fields.List(fields.Nested(StockRow))
+
+
+class EventQuery(Strict):
+    since = Whole(maximum=SEQ_MAX, load_default=0, metadata={
+        "description": "Only events with a larger seq (incremental sync)"})
+    limit = Whole(minimum=1, maximum=MAX_LIMIT, load_default=100)
+    kind = fields.String(validate=one_of(Kind))
+    point_id = Whole(minimum=1)
+    washer_id = Whole(minimum=1)
+    crate = fields.String(validate=validate.Length(max=32))
+    date_from = fields.Date(data_key="from", metadata={"description": "First day (Paris), YYYY-MM-DD"})
+    date_to = fields.Date(data_key="to", metadata={"description": "Last day (Paris), YYYY-MM-DD"})
+
+
+class PhaseOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date()
+
+
+class PhaseList(Schema):
+    items = fields.List(fields.Nested(PhaseOut))
+
+
+class PhaseDetail(PhaseOut):
+    indicators = fields.Dict(metadata={"description": "The keys of `flask reports kpis --json`"})
+
+
+class EventIn(Strict):
+    """One event from the field; which fields it needs depends on its kind."""
+
+    id = fields.UUID(required=True, metadata={"description": "Chosen by the client: a resend is a replay"})
+    kind = fields.String(required=True, validate=one_of(WRITABLE_KINDS))
+    occurred_at = fields.AwareDateTime(metadata={
+        "description": "Field time with its time zone (default: now)"})
+    crate = fields.String(validate=validate.Length(min=1, max=32), metadata={
+        "description": "Crate code (printed or typed form)"})
+    point_id = Whole(minimum=1, metadata={"description": "crate_placed: the point"})
+    washer_id = Whole(minimum=1, metadata={"description": "receipt: the washer"})
+    count = Whole(minimum=1, maximum=500, metadata={"description": "crate_full: bottles declared"})
+    split = fields.Dict(keys=fields.String(), values=Whole(maximum=500), metadata={
+        "description": "crate_full: bottles per model id (the rest unsorted)"})
+    counted = Whole(maximum=500, metadata={
+        "description": "pickup (optional) and receipt: bottles counted"})
+    reason_id = Whole(minimum=1, metadata={"description": "receipt: loss or surplus reason"})
+    round_token = fields.String(validate=validate.Length(max=64), metadata={
+        "description": "pickup: names the round opened by a first pickup (default: the event id)"})
+    note = fields.String(validate=validate.Length(max=MAX_NOTE), load_default="")
+
+
+class EventWritten(Schema):
+    created = fields.Boolean()
+    event = fields.Nested(EventOut)

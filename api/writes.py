@@ -1,0 +1,174 @@
+"""Writes: one field event per request, through the operations the pages call (one transaction each).
+
+The client chooses the event id: the same event sent again is answered 200 with the recorded one
+(an offline queue may resend freely), another content under the same id is a 409.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from api import auth, bp
+from api import schemas as s
+from api.errors import ApiError
+from api.reads import attach_crate_codes, crate_named
+from bottles.auth import washer_ids
+from bottles.db import db
+from bottles.ledger import LedgerConflict, Recorded
+from bottles.models import CollectionPoint, Crate, Event, User, utcnow
+from bottles.retry import run
+from bottles.rules import PARIS, LedgerError, Stage
+from collection_points import operations as points
+from collection_points.rules import NotYours as PointNotYours
+from collection_points.rules import Refused
+from washer import operations as dock
+from washer.rules import InputError
+from washer.rules import NotYours as DockNotYours
+
+# Who may record each kind (coordinators and admins may record every kind, as on the pages).
+ROLES = {"crate_placed": ("point", "driver"), "crate_full": ("point", "driver"),
+         "pickup": ("driver",), "receipt": ("washer",)}
+NEEDS = {"crate_placed": ("crate", "point_id"), "crate_full": ("crate", "count"),
+         "pickup": ("crate",), "receipt": ("crate", "washer_id", "counted")}
+CONFLICT = _l("Cet identifiant d'événement a déjà servi pour un autre contenu : rien n'est enregistré. "
+              "Choisissez un nouvel identifiant pour un nouvel événement.")
+
+
+def missing_fields(data: dict) -> None:
+    """422 naming each field the kind needs and the body lacks."""
+    absent = [name for name in NEEDS[data["kind"]] if data.get(name) is None]
+    if absent:
+        message = _l("Champ obligatoire pour un événement « %(kind)s ».", kind=data["kind"])
+        raise ApiError(422, errors={name: [str(message)] for name in absent})
+
+
+def same_content(event: Event, data: dict, crate: Crate) -> bool:
+    """Whether a recorded event says what this request says (a replay), by kind."""
+    if event.kind != data["kind"] or event.crate_id != crate.id:
+        return False
+    note = (data.get("note") or "").strip()
+    kind = data["kind"]
+    if kind == "crate_placed":
+        return event.collection_point_id == data["point_id"] and event.note.strip() == note
+    if kind == "crate_full":
+        split = {int(k): v for k, v in (data.get("split") or {}).items() if v}
+        by_model = {m.bottle_model_id: m.quantity for m in event.movements if m.bottle_model_id}
+        return sum(m.quantity for m in event.movements) == data["count"] and by_model == split \
+            and event.note.strip() == note
+    if kind == "receipt":
+        received = sum(m.quantity for m in event.movements if m.to_stage == Stage.RECEIVED.value)
+        return event.washer_id == data["washer_id"] and received == data["counted"] \
+            and event.note.strip() == note
+    return event.note.strip().endswith(note)  # pickup: a driver's different count is noted before
+
+
+def field_time(data: dict) -> datetime:
+    """The event's field time (default: now).
+
+    Bounds on a field time (not in the future, not before its cause) are the ledger's business:
+    the operations and `bottles.ledger.record` apply them to API events as to the pages'.
+    """
+    return data.get("occurred_at") or utcnow()
+
+
+def split_of(data: dict) -> dict[int, int]:
+    """crate_full's per-model counts, keys read as model ids (422 when one is not a whole number)."""
+    split: dict[int, int] = {}
+    for key, value in (data.get("split") or {}).items():
+        if not key.isascii() or not key.isdigit() or len(key) > 9:
+            raise ApiError(422, errors={"split": [str(_l("Identifiant de modèle attendu : %(key)s.",
+                                                         key=key[:20]))]})
+        if value:
+            split[int(key)] = value
+    if sum(split.values()) > data["count"]:
+        raise ApiError(422, errors={"split": [str(_l("La répartition dépasse le nombre déclaré."))]})
+    return split
+
+
+def act(person: User, data: dict, crate: Crate, event_id: uuid.UUID, at: datetime) -> Callable[[], Recorded]:
+    """The operation the pages call for this kind, ready to run in the request's savepoint."""
+    session, kind, note = db.session, data["kind"], (data.get("note") or "").strip()
+    if kind == "crate_placed":
+        point = session.get(CollectionPoint, data["point_id"])
+        if point is None:
+            raise ApiError(422, errors={"point_id": [str(_l("Point de collecte inconnu."))]})
+        return lambda: points.once(session, event_id, lambda: points.place_crate(
+            session, crate=crate, point=point, actor=person, event_id=event_id, at=at, note=note))
+    if kind == "crate_full":
+        split = split_of(data)
+        return lambda: points.once(session, event_id, lambda: points.declare_full(
+            session, crate=crate, actor=person, event_id=event_id, at=at, count=data["count"],
+            split=split, note=note))
+    if kind == "pickup":
+        def pick() -> Recorded:
+            the_round = points.ensure_round(session, person, at.astimezone(PARIS).date(),
+                                            data.get("round_token") or str(event_id))
+            return points.once(session, event_id, lambda: points.pick_up(
+                session, crate=crate, actor=person, event_id=event_id, at=at,
+                counted=data.get("counted"), round_id=the_round.id, note=note))
+        return pick
+    return lambda: dock.receive(session, actor=person, at=at, event_id=event_id,
+                                washer_id=data["washer_id"], crate=crate, counted=data["counted"],
+                                reason_id=data.get("reason_id"), note=note,
+                                allowed=washer_ids(person))
+
+
+def refusal(error: Exception) -> ApiError:
+    """An operation's refusal as the API's: 403 not yours, 422 input or state, 409 conflict."""
+    message = str(error)
+    errors = None
+    field = getattr(error, "field", None)
+    if field:
+        errors = {field: [message]}
+    if isinstance(error, PointNotYours | DockNotYours):
+        return ApiError(403, message, "pas_votre_site")
+    if isinstance(error, LedgerConflict):
+        return ApiError(409, CONFLICT, "conflit_identifiant")
+    if isinstance(error, Refused | InputError):
+        return ApiError(422, message, "refuse", errors)
+    return ApiError(409, message, "refuse_par_le_registre")
+
+
+def recorded_answer(event: Event, created: bool):
+    attach_crate_codes(db.session, [event])
+    return {"created": created, "event": event}, 201 if created else 200
+
+
+@bp.route("/events")
+class WriteEvent(MethodView):
+    @bp.arguments(s.EventIn)
+    @bp.response(201, s.EventWritten)
+    @bp.alt_response(200, schema=s.EventWritten, description="The same event again: already recorded")
+    @bp.alt_response(403, schema=s.Refusal)
+    @bp.alt_response(404, schema=s.Refusal)
+    @bp.alt_response(409, schema=s.Refusal, description="code conflit_identifiant: id reused")
+    @bp.alt_response(422, schema=s.Refusal)
+    def post(self, data: dict):
+        """Record one field event: crate_placed, crate_full, pickup or receipt."""
+        person = auth.allow(*ROLES[data["kind"]])
+        missing_fields(data)
+        crate = crate_named(data["crate"])
+        at = field_time(data)
+        event_id = data["id"]
+
+        def work():
+            existing = db.session.scalar(select(Event).where(Event.id == event_id))
+            if existing is not None:
+                if not same_content(existing, data, crate):
+                    raise ApiError(409, CONFLICT, "conflit_identifiant")
+                return recorded_answer(existing, False)
+            step = act(person, data, crate, event_id, at)
+            try:
+                result = step()
+            except (LedgerError, InputError) as error:
+                raise refusal(error) from None
+            db.session.commit()
+            return recorded_answer(result.event, result.created)
+
+        return run(db.session, work)

@@ -1,0 +1,337 @@
+"""The JSON API: tokens, reads within the person's sites, events since a seq, writes by event id."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bottles.db import db
+from bottles.models import Event
+from bottles.people import tokens
+from bottles.people.tokens import ApiToken
+from reports.models import Phase
+from tests.factories import csrf_from, login
+
+
+def bearer(secret: str) -> dict:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def world(factory, session):
+    """Two points and two washers; a staff member of each, a driver, a coordinator; crates."""
+    washer_a, washer_b = factory.washer("LAVA", "Lavage A"), factory.washer("LAVB", "Lavage B")
+    point_a, point_b = factory.point(), factory.point()
+    people = {
+        "point_a": factory.user("point", points=[point_a]),
+        "point_b": factory.user("point", points=[point_b]),
+        "washer_a": factory.user("washer", washers=[washer_a]),
+        "washer_b": factory.user("washer", washers=[washer_b]),
+        "driver": factory.user("driver"),
+        "coordinator": factory.user("coordinator"),
+    }
+    full_a = factory.full_crate_at(point_a, 40, washer=washer_a)
+    full_b = factory.full_crate_at(point_b, 30, washer=washer_b)
+    empty = factory.crate(washer=washer_a)
+    session.commit()
+    secrets = {name: tokens.create(session, user).secret for name, user in people.items()}
+    session.commit()
+    return {"points": (point_a, point_b), "washers": (washer_a, washer_b), "people": people,
+            "tokens": secrets, "full_a": full_a, "full_b": full_b, "empty": empty}
+
+
+def event_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Event))
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+
+def test_cli_token_is_printed_once_and_stored_hashed(app, factory, session, client):
+    user = factory.user("driver", username="pierre")
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["bottles", "create-token", "pierre", "--name", "douchette",
+                                                "--expires", "30"])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip().splitlines()[0]
+    assert secret.startswith("bcl_") and len(secret) > 40
+    row = session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
+    assert row.token_hash == tokens.digest(secret) and secret not in (row.token_hash, row.prefix)
+    assert row.name == "douchette" and row.expires_at - row.created_at == timedelta(days=30)
+    assert client.get("/api/v1/crates", headers=bearer(secret)).status_code == 200
+    refused = app.test_cli_runner().invoke(args=["bottles", "create-token", "personne"])
+    assert refused.exit_code != 0 and "Aucun compte actif" in refused.output
+    too_long = app.test_cli_runner().invoke(args=["bottles", "create-token", "pierre", "--expires", "0"])
+    assert too_long.exit_code != 0
+
+
+def test_page_lists_creates_once_and_revokes(factory, session, client):
+    user = factory.user("washer")
+    session.commit()
+    login(client, user)
+    page = client.get("/account/tokens")
+    assert page.status_code == 200 and "Vous n'avez encore aucun jeton" in page.get_data(as_text=True)
+    made = client.post("/account/tokens", data={"name": "quai", "days": "7",
+                                                "csrf_token": csrf_from(page.get_data(as_text=True))})
+    html = made.get_data(as_text=True)
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    secret = html.split('id="new-token">')[1].split("<")[0]
+    assert secret.startswith("bcl_")
+    again = client.get("/account/tokens").get_data(as_text=True)
+    assert secret not in again and secret[:12] in again and "quai" in again
+    assert client.get("/api/v1/stocks", headers=bearer(secret)).status_code == 200
+    row = session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
+    revoked = client.post(f"/account/tokens/{row.id}/revoke", data={"csrf_token": csrf_from(again)})
+    assert revoked.status_code == 302
+    answer = client.get("/api/v1/stocks", headers=bearer(secret))
+    assert answer.status_code == 401 and answer.get_json()["code"] == "jeton_invalide"
+    assert "révoqué" in client.get("/account/tokens").get_data(as_text=True)
+
+
+def test_page_refuses_bad_days_and_others_tokens(factory, session, client):
+    owner, other = factory.user("driver"), factory.user("driver")
+    session.commit()
+    theirs = tokens.create(session, other).row
+    session.commit()
+    login(client, owner)
+    page = client.get("/account/tokens").get_data(as_text=True)
+    bad = client.post("/account/tokens", data={"days": "٣", "csrf_token": csrf_from(page)})
+    assert bad.status_code == 422 and "nombre de jours" in bad.get_data(as_text=True)
+    assert client.post("/account/tokens", data={"days": "5"}).status_code == 400  # no CSRF token
+    assert client.post(f"/account/tokens/{theirs.id}/revoke",
+                       data={"csrf_token": csrf_from(page)}).status_code == 404
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == 1
+    assert session.get(ApiToken, theirs.id).revoked_at is None
+
+
+def test_expired_unknown_and_cookie_only_are_401(factory, session, client):
+    user = factory.user("coordinator")
+    session.commit()
+    old = tokens.create(session, user, days=1, now=datetime.now(UTC) - timedelta(days=2)).secret
+    session.commit()
+    for headers in (bearer(old), bearer("bcl_nothing"), {"Authorization": "Basic abc"}, {}):
+        answer = client.get("/api/v1/crates", headers=headers)
+        assert answer.status_code == 401, headers
+        assert answer.get_json()["code"] == "jeton_invalide"
+        assert "Jeton" in answer.get_json()["message"]
+    login(client, user)  # a signed-in browser's cookie is not a token
+    assert client.get("/api/v1/crates").status_code == 401
+    user.active = False
+    fresh = tokens.create(session, user).secret
+    session.commit()
+    assert client.get("/api/v1/crates", headers=bearer(fresh)).status_code == 401
+
+
+def test_last_used_is_recorded(world, client, session):
+    client.get("/api/v1/stocks", headers=bearer(world["tokens"]["driver"]))
+    rows = session.scalars(select(ApiToken).where(ApiToken.last_used_at.is_not(None))).all()
+    assert len(rows) == 1 and rows[0].user_id == world["people"]["driver"].id
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+def test_crates_within_scope(world, client):
+    full_a, full_b = world["full_a"], world["full_b"]
+    as_point_a = bearer(world["tokens"]["point_a"])
+    listed = client.get("/api/v1/crates", headers=as_point_a).get_json()
+    assert [item["code"] for item in listed["items"]] == [full_a.code]
+    detail = client.get(f"/api/v1/crates/{full_a.code}", headers=as_point_a).get_json()
+    assert detail["state"] == "full" and detail["collection_point"]["id"] == world["points"][0].id
+    assert {event["kind"] for event in detail["history"]} == {"crate_placed", "crate_full"}
+    other = client.get(f"/api/v1/crates/{full_b.code}", headers=as_point_a)
+    assert other.status_code == 403 and other.get_json()["code"] == "pas_votre_site"
+    missing = client.get("/api/v1/crates/XYZ", headers=as_point_a)
+    assert missing.status_code == 404 and missing.get_json()["code"] == "caisse_inconnue"
+    washer_a = bearer(world["tokens"]["washer_a"])
+    assert [c["code"] for c in client.get("/api/v1/crates", headers=washer_a).get_json()["items"]] \
+        == [world["empty"].code]
+    assert client.get(f"/api/v1/crates/{full_b.code}", headers=washer_a).status_code == 403
+    everything = client.get("/api/v1/crates", headers=bearer(world["tokens"]["driver"])).get_json()
+    assert everything["total"] == 3
+    bad = client.get("/api/v1/crates?state=perdue", headers=washer_a)
+    assert bad.status_code == 422 and "state" in bad.get_json()["errors"]
+
+
+def test_stocks_by_stage_site_model_within_scope(world, client):
+    point_a, point_b = world["points"]
+    mine = client.get("/api/v1/stocks", headers=bearer(world["tokens"]["point_a"])).get_json()["items"]
+    assert mine == [{"stage": "at_point", "site_id": point_a.id, "model_id": 0, "quantity": 40}]
+    assert client.get("/api/v1/stocks", headers=bearer(world["tokens"]["washer_a"])).get_json()["items"] == []
+    seen = client.get(f"/api/v1/stocks?stage=at_point&site_id={point_b.id}",
+                      headers=bearer(world["tokens"]["coordinator"])).get_json()["items"]
+    assert [row["quantity"] for row in seen] == [30]
+    bad = client.get("/api/v1/stocks?site_id=-1", headers=bearer(world["tokens"]["coordinator"]))
+    assert bad.status_code == 422 and bad.get_json()["code"] == "saisie_invalide"
+    assert "Nombre entier" in bad.get_json()["errors"]["site_id"][0]
+
+
+def test_events_paged_since_seq_and_filtered(world, client):
+    coordinator = bearer(world["tokens"]["coordinator"])
+    total = event_count()
+    seen, since, pages = [], 0, 0
+    while True:
+        page = client.get(f"/api/v1/events?since={since}&limit=2", headers=coordinator).get_json()
+        seen += [event["seq"] for event in page["items"]]
+        pages += 1
+        if not page["has_more"]:
+            assert page["next_since"] is None
+            break
+        since = page["next_since"]
+    assert seen == sorted(seen) and len(seen) == total == len(set(seen)) and pages == -(-total // 2)
+    full = client.get("/api/v1/events?kind=crate_full", headers=coordinator).get_json()["items"]
+    assert [e["crate"] for e in full] == [world["full_a"].code, world["full_b"].code]
+    assert full[0]["movements"][0]["quantity"] == 40
+    by_point = client.get(f"/api/v1/events?point_id={world['points'][1].id}", headers=coordinator)
+    assert {e["crate"] for e in by_point.get_json()["items"]} == {world["full_b"].code}
+    by_crate = client.get(f"/api/v1/events?crate={world['full_a'].code}", headers=coordinator)
+    assert len(by_crate.get_json()["items"]) == 3
+    dated = client.get("/api/v1/events?from=2026-03-03&to=2026-03-03", headers=coordinator)
+    assert {e["kind"] for e in dated.get_json()["items"]} == {"crate_full"}
+    none_yet = client.get("/api/v1/events?from=2030-01-01", headers=coordinator).get_json()
+    assert none_yet["items"] == []
+    mine = client.get("/api/v1/events", headers=bearer(world["tokens"]["point_a"])).get_json()["items"]
+    assert {e["crate"] for e in mine} == {world["full_a"].code}
+    assert {e["kind"] for e in mine} == {"crate_placed", "crate_full"}
+    for bad in ("limit=0", "limit=501", "since=abc", "kind=party", "from=2026-13-01", "since=٣"):
+        answer = client.get(f"/api/v1/events?{bad}", headers=coordinator)
+        assert answer.status_code == 422, bad
+        assert answer.get_json()["code"] == "saisie_invalide"
+
+
+def test_phases_and_indicators_have_the_cli_keys(world, app, client, session):
+    phase = Phase(name="Phase A", start_date=date(2026, 1, 1), end_date=date(2026, 12, 31),
+                  parameters={}, targets={})
+    session.add(phase)
+    session.commit()
+    assert client.get("/api/v1/phases", headers=bearer(world["tokens"]["driver"])).status_code == 403
+    coordinator = bearer(world["tokens"]["coordinator"])
+    listed = client.get("/api/v1/phases", headers=coordinator).get_json()["items"]
+    assert listed == [{"id": phase.id, "name": "Phase A", "start_date": "2026-01-01",
+                       "end_date": "2026-12-31"}]
+    detail = client.get(f"/api/v1/phases/{phase.id}", headers=coordinator).get_json()
+    cli = app.test_cli_runner().invoke(args=["reports", "kpis", "--phase", "Phase A", "--json"])
+    assert cli.exit_code == 0, cli.output
+    expected = json.loads(cli.stdout)
+    assert set(detail["indicators"]) == set(expected)
+    assert detail["indicators"]["phase_days"] == expected["phase_days"]
+    missing = client.get("/api/v1/phases/999", headers=coordinator)
+    assert missing.status_code == 404 and missing.get_json()["code"] == "phase_inconnue"
+
+
+# --- writes ---------------------------------------------------------------------------------------
+
+def post_event(client, secret: str, body: dict):
+    return client.post("/api/v1/events", json=body, headers=bearer(secret))
+
+
+def test_field_flow_through_the_api(world, client, session):
+    point_a = world["points"][0]
+    empty, crate_id = world["empty"], world["empty"].id
+    as_driver, as_point = world["tokens"]["driver"], world["tokens"]["point_a"]
+    place = {"id": str(uuid.uuid4()), "kind": "crate_placed", "crate": empty.code, "point_id": point_a.id}
+    made = post_event(client, as_driver, place)
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["created"] is True and made.get_json()["event"]["crate"] == empty.code
+    again = post_event(client, as_driver, place)
+    assert again.status_code == 200 and again.get_json()["created"] is False
+    assert again.get_json()["event"]["seq"] == made.get_json()["event"]["seq"]
+    moved = post_event(client, as_driver, {**place, "point_id": world["points"][1].id})
+    assert moved.status_code == 409 and moved.get_json()["code"] == "conflit_identifiant"
+    before = event_count()
+    at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    full = {"id": str(uuid.uuid4()), "kind": "crate_full", "crate": empty.code, "count": 25,
+            "occurred_at": at}
+    assert post_event(client, as_point, full).status_code == 201
+    assert post_event(client, as_point, full).status_code == 200
+    assert post_event(client, as_point, {**full, "count": 26}).status_code == 409
+    recorded = session.scalar(select(Event).where(Event.id == uuid.UUID(full["id"])))
+    assert recorded.occurred_at == datetime.fromisoformat(at)  # the field's time is kept
+    assert event_count() == before + 1
+    pickup = {"id": str(uuid.uuid4()), "kind": "pickup", "crate": empty.code}
+    assert post_event(client, as_point, pickup).status_code == 403  # a point's staff do not pick up
+    assert post_event(client, as_driver, pickup).status_code == 201
+    receipt = {"id": str(uuid.uuid4()), "kind": "receipt", "crate": empty.code,
+               "washer_id": world["washers"][1].id, "counted": 25}
+    refused = post_event(client, world["tokens"]["washer_a"], receipt)
+    assert refused.status_code == 403  # not one of washer A's washers
+    receipt["washer_id"] = world["washers"][0].id
+    assert post_event(client, world["tokens"]["washer_a"], receipt).status_code == 201
+    session.expire_all()
+    assert session.get(type(empty), crate_id).state == "in_pool"
+
+
+def test_refusals_are_french_and_write_nothing(world, client):
+    as_driver = world["tokens"]["driver"]
+    full_b = world["full_b"]
+    before = event_count()
+    cases = [
+        ({"kind": "crate_placed"}, 422, "id"),
+        ({"id": "pas-un-uuid", "kind": "crate_placed", "crate": "X", "point_id": 1}, 422, "id"),
+        ({"id": str(uuid.uuid4()), "kind": "vente"}, 422, "kind"),
+        ({"id": str(uuid.uuid4()), "kind": "crate_placed", "crate": full_b.code}, 422, "point_id"),
+        ({"id": str(uuid.uuid4()), "kind": "crate_full", "crate": full_b.code, "count": "٣"}, 422, "count"),
+        ({"id": str(uuid.uuid4()), "kind": "pickup", "crate": full_b.code,
+          "occurred_at": "2026-03-02T10:00:00"}, 422, "occurred_at"),
+        ({"id": str(uuid.uuid4()), "kind": "pickup", "crate": full_b.code, "extra": 1}, 422, "extra"),
+    ]
+    for body, status, field in cases:
+        answer = post_event(client, as_driver, body)
+        assert answer.status_code == status, (body, answer.get_json())
+        data = answer.get_json()
+        assert data["code"] == "saisie_invalide" and field in data["errors"], data
+        assert all(message.isascii() is False or "attendu" in message or "obligatoire" in message
+                   or "Champ" in message or "Valeur" in message
+                   for messages in data["errors"].values() for message in messages), data
+    wrong_state = post_event(client, as_driver, {"id": str(uuid.uuid4()), "kind": "crate_full",
+                                                 "crate": full_b.code, "count": 10})
+    assert wrong_state.status_code == 422 and "déjà déclarée pleine" in wrong_state.get_json()["message"]
+    unknown = post_event(client, as_driver, {"id": str(uuid.uuid4()), "kind": "pickup", "crate": "ZZZ"})
+    assert unknown.status_code == 404
+    not_json = client.post("/api/v1/events", data="id=1", headers=bearer(as_driver),
+                           content_type="application/x-www-form-urlencoded")
+    assert not_json.status_code == 422
+    assert event_count() == before
+
+
+def test_english_messages(world, client, session):
+    world["people"]["driver"].language = "en"
+    session.commit()
+    answer = client.get("/api/v1/crates/XYZ", headers=bearer(world["tokens"]["driver"]))
+    assert answer.status_code == 404 and "No crate" in answer.get_json()["message"]
+
+
+def test_rate_limit_per_token(app, world, client):
+    app.config["API_LIMIT"] = "3 per minute"
+    as_driver, as_point = bearer(world["tokens"]["driver"]), bearer(world["tokens"]["point_a"])
+    assert [client.get("/api/v1/stocks", headers=as_driver).status_code for _ in range(3)] == [200] * 3
+    limited = client.get("/api/v1/stocks", headers=as_driver)
+    assert limited.status_code == 429 and limited.get_json()["code"] == "trop_de_requetes"
+    assert int(limited.headers["Retry-After"]) >= 1 and "réessayez" in limited.get_json()["message"]
+    assert client.get("/api/v1/stocks", headers=as_point).status_code == 200  # another token's count
+
+
+# --- the document and its page --------------------------------------------------------------------
+
+def test_openapi_document_is_valid_and_lists_every_route(client):
+    from openapi_spec_validator import validate
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate(document)
+    assert document["openapi"].startswith("3.")
+    assert {"/api/v1/crates", "/api/v1/crates/{code}", "/api/v1/stocks", "/api/v1/events",
+            "/api/v1/phases", "/api/v1/phases/{phase_id}"} <= set(document["paths"])
+    assert set(document["paths"]["/api/v1/events"]) == {"get", "post"}
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_docs_page_is_local(client):
+    page = client.get("/api/v1/docs")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "http" not in html.replace('http-equiv', '')
+    assert "<script>" not in html  # no inline script: the CSP holds
+    for asset in ("/api/v1/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                  "/api/v1/static/vendor/swagger-ui/swagger-ui.css", "/api/v1/static/api/docs.js"):
+        assert asset in html and client.get(asset).status_code == 200

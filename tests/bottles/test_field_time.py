@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from bottles import field_time
@@ -73,6 +74,8 @@ def test_bounds_of_a_field_time(app):
                          (12345, "illisible"), (["2026-11-29T16:00:00Z"], "illisible")):
             with pytest.raises(FieldTimeError, match=why):
                 field_time.field_time(bad, driver, now)
+        with force_locale("en"), pytest.raises(FieldTimeError, match=r"Field time too old \(more than 7"):
+            field_time.field_time(old, driver, now)
         app.config["FIELD_TIME_PAST_DAYS"] = 10
         assert field_time.field_time(old, driver, now) == now - timedelta(days=8)
 

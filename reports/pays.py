@@ -14,14 +14,14 @@ from reports.indicators import ratio
 
 EARTH_RADIUS_KM = 6371.0
 ADEME_USES_LOW, ADEME_USES_HIGH, ADEME_MAX_KM = 2, 4, 600
-ADEME_SOURCE = ("ADEME (RDC Environment), « Évaluation environnementale de la consigne pour réemploi "
-                "d'emballages en verre en France – Volet A », juin 2023")
-AGEC_SOURCE = ("Loi n° 2020-105 du 10 février 2020 relative à la lutte contre le gaspillage et à "
-               "l'économie circulaire (AGEC) et décret n° 2022-507 (proportion minimale d'emballages "
-               "réemployés) ; ADEME, FAQ réemploi des emballages, "
-               "https://filieres-rep.ademe.fr/faq/faq-reemploi-des-emballages")
-PPWR_SOURCE = ("Règlement (UE) 2025/40 du Parlement européen et du Conseil du 19 décembre 2024 relatif "
-               "aux emballages et aux déchets d'emballages (PPWR), article 3 (définitions)")
+ADEME_SOURCE = _l("ADEME (RDC Environment), « Évaluation environnementale de la consigne pour réemploi "
+                  "d'emballages en verre en France – Volet A », juin 2023")
+AGEC_SOURCE = _l("Loi n° 2020-105 du 10 février 2020 relative à la lutte contre le gaspillage et à "
+                 "l'économie circulaire (AGEC) et décret n° 2022-507 (proportion minimale d'emballages "
+                 "réemployés) ; ADEME, FAQ réemploi des emballages, "
+                 "https://filieres-rep.ademe.fr/faq/faq-reemploi-des-emballages")
+PPWR_SOURCE = _l("Règlement (UE) 2025/40 du Parlement européen et du Conseil du 19 décembre 2024 relatif "
+                 "aux emballages et aux déchets d'emballages (PPWR), article 3 (définitions)")
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def agec_tables(phase: Phase) -> list[Table]:
     figures = Table("agec", _("Unités réemployées (AGEC)"), headers, rows, total, {2, 3, 4})
     definitions = Table("definitions", _("Définitions et sources"),
                         [_("Cadre"), _("Terme"), _("Définition"), _("Source")],
-                        [[frame, str(term), str(text), source]
+                        [[frame, str(term), str(text), str(source)]
                          for frame, term, text, source in pays.DEFINITIONS])
     note = Table("note", _("À lire"), [_("Note")], [
         [_("Une unité réemployée est une bouteille propre vendue par la filière à ce producteur pendant "

@@ -162,9 +162,16 @@ def station_strings() -> dict[str, object]:
                                     ", %(num)s refusées : voir la liste."),
         "confirm_clear": plural_pair("Retirer la caisse non validée de la liste ?",
                                      "Retirer les %(num)s caisses non validées de la liste ?"),
-        "camera_start": _("📷 Scanner avec la caméra"),
-        "camera_stop": _("Arrêter la caméra"),
-        "no_qr": _("Ce navigateur ne sait pas lire les QR codes : utilisez le champ de saisie."),
+        "camera_starting": _("Ouverture de la caméra…"),
+        "camera_denied": _("Accès à la caméra refusé : autorisez-le dans les réglages du navigateur, ou "
+                           "utilisez le champ de saisie."),
+        "camera_missing": _("Aucune caméra trouvée sur cet appareil : utilisez le champ de saisie."),
+        "camera_busy": _("La caméra est déjà utilisée par une autre application : fermez-la et réessayez, "
+                         "ou utilisez le champ de saisie."),
+        "camera_unavailable": _("La caméra n'est pas disponible sur cette page (il faut une adresse en "
+                                "https) : utilisez le champ de saisie."),
+        "decoder_failed": _("Le lecteur de QR codes n'a pas pu se charger : réessayez, ou utilisez le "
+                            "champ de saisie."),
         "no_camera": _("Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo "
                        "du téléphone."),
     }

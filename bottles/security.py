@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Flask, Response, current_app
 
 # Every script and stylesheet is a static file of the app: no inline code, no eval, no other origin.
+# 'wasm-unsafe-eval' lets a static .wasm file of the app be compiled (the scan stations' QR reader,
+# bottles/static/vendor/zxing/); it allows no JavaScript eval.
 # Inline SVG charts (reports) carry matplotlib's computed `style="…"` attributes: style-src-attr
 # allows attributes only (they cannot run code); <style> elements and scripts stay 'self'.
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
-    "script-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self'",
     "style-src-attr 'unsafe-inline'",
     "img-src 'self' data:",

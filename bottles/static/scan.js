@@ -15,8 +15,12 @@
  *     ending with Enter; a full URL (…/c/CJ-00042-X?x) or a bare code, any
  *     case, with or without hyphens, also a QWERTY scanner on an AZERTY
  *     keyboard (same rules as bottles/codes.py `parse`);
- *   - the in-page camera, through the browser's BarcodeDetector (QR codes);
- *     its button stays hidden where the browser has no BarcodeDetector.
+ *   - the in-page camera (QR codes), read continuously until "Arrêter la
+ *     caméra": by the browser's own BarcodeDetector where it reads QR codes,
+ *     else by barcode-detector over zxing-wasm, served by Boucle
+ *     (bottles/static/vendor/zxing/, loaded on the first start; the page's
+ *     data-reader and data-wasm give their URLs). The camera box says which
+ *     in data-decoder ("native" | "zxing") and how it is in data-camera-state.
  * Each code is checked here first: format and the Luhn mod 36 check
  * character, exactly as bottles/codes.py (tests/bottles/test_scan_station.py
  * compares both on thousands of codes). A code already in the list gets a
@@ -107,9 +111,12 @@
     recorded: ["%(num)s caisse enregistrée", "%(num)s caisses enregistrées"],
     refused_tail: [", %(num)s refusée : voir la liste.", ", %(num)s refusées : voir la liste."],
     confirm_clear: ["Retirer la caisse non validée de la liste ?", "Retirer les %(num)s caisses non validées de la liste ?"],
-    camera_start: "📷 Scanner avec la caméra",
-    camera_stop: "Arrêter la caméra",
-    no_qr: "Ce navigateur ne sait pas lire les QR codes : utilisez le champ de saisie.",
+    camera_starting: "Ouverture de la caméra…",
+    camera_denied: "Accès à la caméra refusé : autorisez-le dans les réglages du navigateur, ou utilisez le champ de saisie.",
+    camera_missing: "Aucune caméra trouvée sur cet appareil : utilisez le champ de saisie.",
+    camera_busy: "La caméra est déjà utilisée par une autre application : fermez-la et réessayez, ou utilisez le champ de saisie.",
+    camera_unavailable: "La caméra n'est pas disponible sur cette page (il faut une adresse en https) : utilisez le champ de saisie.",
+    decoder_failed: "Le lecteur de QR codes n'a pas pu se charger : réessayez, ou utilisez le champ de saisie.",
     no_camera: "Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo du téléphone."
   };
 
@@ -191,9 +198,16 @@
 
   /* ---- feedback: sound and vibration ---- */
   var audio = null;
-  function beep(kind) {
+  function wakeAudio() {
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === "suspended") { audio.resume(); }
+    } catch (e) { /* no sound available */ }
+  }
+
+  function beep(kind) {
+    try {
+      wakeAudio();
       var tones = kind === "ok" ? [[1175, 0, 0.09]] : kind === "warn" ? [[440, 0, 0.12], [440, 0.18, 0.12]]
         : [[220, 0, 0.35]];
       tones.forEach(function (t) {
@@ -205,7 +219,7 @@
         osc.start(audio.currentTime + t[1]); osc.stop(audio.currentTime + t[1] + t[2]);
       });
     } catch (e) { /* no sound available: the message on screen is enough */ }
-    if (navigator.vibrate) { navigator.vibrate(kind === "ok" ? 60 : [120, 80, 120]); }
+    if (navigator.vibrate) { navigator.vibrate(kind === "ok" ? 80 : [120, 80, 120]); }
   }
 
   function Station(root) {
@@ -419,45 +433,154 @@
     this.setupCamera();
   };
 
+  /* ---- the camera: the browser's own QR reader, or the one Boucle serves (vendor/zxing) ---- */
+  var reader = null;  // the promise of {detector, kind}, shared by the page's stations
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+
+  /* The browser's BarcodeDetector when it has one that reads QR codes, else null. */
+  function nativeDetector() {
+    if (!("BarcodeDetector" in window) || typeof window.BarcodeDetector.getSupportedFormats !== "function") {
+      return Promise.resolve(null);
+    }
+    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+      return formats.indexOf("qr_code") >= 0 ? new window.BarcodeDetector({formats: ["qr_code"]}) : null;
+    }).catch(function () { return null; });
+  }
+
+  /* Boucle's own reader: barcode-detector over zxing-wasm, its .wasm fetched from Boucle (never a CDN). */
+  function zxingDetector(box) {
+    var wasm = new URL(box.getAttribute("data-wasm"), document.baseURI).href;
+    var ready = window.BarcodeDetectionAPI ? Promise.resolve() : loadScript(box.getAttribute("data-reader"));
+    return ready.then(function () {
+      var api = window.BarcodeDetectionAPI;
+      return Promise.resolve(api.prepareZXingModule({
+        overrides: {locateFile: function (path, prefix) { return /\.wasm$/.test(path) ? wasm : prefix + path; }},
+        fireImmediately: true
+      })).then(function () { return new api.BarcodeDetector({formats: ["qr_code"]}); });
+    });
+  }
+
+  function qrReader(box) {
+    if (!reader) {
+      reader = nativeDetector().then(function (native) {
+        if (native) { return {detector: native, kind: "native"}; }
+        return zxingDetector(box).then(function (detector) { return {detector: detector, kind: "zxing"}; });
+      });
+      reader.catch(function () { reader = null; });  // a failed load is tried again at the next start
+    }
+    return reader;
+  }
+
+  /* The French message for a getUserMedia refusal, by its DOMException name. */
+  function cameraError(error) {
+    var name = error && error.name;
+    if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
+      return TEXT.camera_denied;
+    }
+    if (name === "NotFoundError" || name === "OverconstrainedError" || name === "DevicesNotFoundError") {
+      return TEXT.camera_missing;
+    }
+    if (name === "NotReadableError" || name === "TrackStartError") { return TEXT.camera_busy; }
+    return TEXT.no_camera;
+  }
+
   Station.prototype.setupCamera = function () {
     var self = this;
     var box = this.root.querySelector("[data-scan-camera]");
-    if (!box || !("BarcodeDetector" in window) || !navigator.mediaDevices) { return; }
+    if (!box) { return; }
     var start = box.querySelector("[data-camera-start]");
-    var video = box.querySelector("video");
-    var detector = null, stream = null, timer = null;
+    var stopButton = box.querySelector("[data-camera-stop]");
+    var view = box.querySelector("[data-camera-view]");
+    var caption = box.querySelector("[data-camera-caption]");
+    var hint = caption.textContent;
+    var video = view.querySelector("video");
+    var stream = null, timer = null, detector = null, seen = {}, run = 0;
     box.hidden = false;
+
+    function state(name) { box.setAttribute("data-camera-state", name); }
+
     function stop() {
-      if (timer) { window.clearInterval(timer); timer = null; }
+      run += 1;  // a detection or a start still under way ends quietly
+      if (timer) { window.clearTimeout(timer); timer = null; }
       if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
-      video.hidden = true;
-      start.textContent = TEXT.camera_start;
+      video.srcObject = null;
+      view.hidden = true; stopButton.hidden = true; start.hidden = false;
+      state("stopped");
     }
+
+    /* One scanned value: a code seen in the last 3 s (it stays in view) is not added again. */
+    function found(raw) {
+      var parsed = parse(raw), key = parsed.code || raw, now = Date.now();
+      var fresh = !seen[key] || now - seen[key] > 3000;
+      seen[key] = now;
+      if (!fresh) { return; }
+      var outcome = self.add(raw);
+      caption.textContent = self.message.textContent;
+      view.classList.remove("hit-ok", "hit-warn", "hit-error");
+      void view.offsetWidth;  // restart the flash animation
+      view.classList.add("hit-" + outcome);
+    }
+
+    function tick(mine) {
+      timer = null;
+      if (mine !== run) { return; }
+      var next = function () { if (mine === run) { timer = window.setTimeout(function () { tick(mine); }, 200); } };
+      if (video.readyState < 2) { next(); return; }
+      detector.detect(video).then(function (codes) {
+        if (mine !== run) { return; }
+        codes.forEach(function (c) { if (c.rawValue) { found(c.rawValue); } });
+      }, function () { /* a frame it could not read: the next one */ }).then(next);
+    }
+
     start.addEventListener("click", function () {
-      if (stream) { stop(); return; }
-      try { detector = new window.BarcodeDetector({formats: ["qr_code"]}); } catch (e) {
-        self.say(TEXT.no_qr, "error"); return;
+      wakeAudio();  // iOS plays the beeps only from a sound started by a tap
+      if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+        self.say(TEXT.camera_unavailable, "error"); state("error"); return;
       }
-      navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false})
-        .then(function (s) {
-          stream = s; video.srcObject = s; video.hidden = false; video.play();
-          start.textContent = TEXT.camera_stop;
-          timer = window.setInterval(function () {
-            if (video.readyState < 2) { return; }
-            detector.detect(video).then(function (codes) {
-              codes.forEach(function (c) {
-                var now = Date.now();
-                // the same QR stays in view: add it once, warn again only after 3 s
-                if (c.rawValue === self.lastCamera.value && now - self.lastCamera.at < 3000) { return; }
-                self.lastCamera = {value: c.rawValue, at: now};
-                self.add(c.rawValue);
-              });
-            }).catch(function () {});
-          }, 250);
-        })
-        .catch(function () { self.say(TEXT.no_camera, "error"); });
+      var mine = ++run;
+      state("starting");
+      self.say(TEXT.camera_starting, "info");
+      var camera = navigator.mediaDevices.getUserMedia({
+        video: {facingMode: "environment", width: {ideal: 1280}, height: {ideal: 720}}, audio: false
+      }).catch(function (error) { throw {message: cameraError(error)}; });
+      var decoder = qrReader(box).catch(function () { throw {message: TEXT.decoder_failed}; });
+      decoder.catch(function () { /* said below, once the camera is open */ });
+      camera.then(function (s) {
+        if (mine !== run) { s.getTracks().forEach(function (t) { t.stop(); }); return null; }
+        stream = s;
+        video.srcObject = s;
+        view.hidden = false; stopButton.hidden = false; start.hidden = true;
+        caption.textContent = hint;
+        view.classList.remove("hit-ok", "hit-warn", "hit-error");
+        video.play().catch(function () {});
+        view.scrollIntoView({block: "start"});
+        return decoder;
+      }).then(function (found) {
+        if (!found || mine !== run) { return; }
+        detector = found.detector;
+        box.setAttribute("data-decoder", found.kind);
+        state("running");
+        self.say("", "info");
+        tick(mine);
+      }).catch(function (problem) {
+        stop();
+        state("error");
+        self.say(problem && problem.message ? problem.message : TEXT.no_camera, "error");
+        beep("error");
+      });
     });
+    stopButton.addEventListener("click", function () { stop(); start.focus(); });
     window.addEventListener("pagehide", stop);
+    document.addEventListener("visibilitychange", function () { if (document.hidden && stream) { stop(); } });
   };
 
   function init() {

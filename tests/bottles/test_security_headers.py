@@ -9,7 +9,8 @@ import pytest
 from tests.factories import csrf_from, login
 
 CSP = {
-    "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data:",
+    "default-src": "'self'", "script-src": "'self' 'wasm-unsafe-eval'", "style-src": "'self'",
+    "img-src": "'self' data:",
     "object-src": "'none'", "base-uri": "'self'", "form-action": "'self'", "frame-ancestors": "'none'",
 }
 
@@ -24,6 +25,7 @@ def _assert_secure(response) -> None:
     for directive, value in CSP.items():
         assert policy.get(directive) == value, (directive, policy)
     assert "unsafe-inline" not in policy["script-src"] and "unsafe-inline" not in policy["style-src"]
+    assert "'unsafe-eval'" not in policy["script-src"].split()  # WebAssembly only, never JavaScript eval
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Frame-Options"] == "DENY"

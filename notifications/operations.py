@@ -50,8 +50,8 @@ def enqueue(session: Session, rows: list[dict], now: datetime) -> int:
                "last_error": "", "created_at": now} for r in rows]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Delivery).values(values).on_conflict_do_nothing(
-        index_elements=["subscription_id", "dedup_key"])
-    return session.execute(statement).rowcount or 0
+        index_elements=["subscription_id", "dedup_key"]).returning(Delivery.id)
+    return len(session.execute(statement).all())
 
 
 def claim(session: Session, delivery_id: int, now: datetime) -> bool:

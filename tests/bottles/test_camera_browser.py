@@ -22,6 +22,7 @@ from bottles.rules import Kind, Move, Stage
 from collection_points.labels import crate_url, qr_matrix
 from tests.conftest import CHROMIUM
 from tests.factories import PASSWORD
+from tests.test_accessibility_browser import AXE, AXE_RUN, MEASURE, MIN
 
 VENDOR = Path(__file__).parents[2] / "bottles" / "static" / "vendor" / "zxing"
 NUMBERS = (4242, 517)  # the two crates the camera films
@@ -144,6 +145,7 @@ def test_the_camera_reads_two_printed_labels_on_the_pickup_station(camera_browse
     page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
             if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
     page.add_init_script(WATCH)
+    context.add_init_script(path=str(AXE))  # the accessibility engine, as an init script: no request
     try:
         page.goto("/login")
         page.fill("#username", driver.username)
@@ -167,6 +169,13 @@ def test_the_camera_reads_two_printed_labels_on_the_pickup_station(camera_browse
         page.wait_for_timeout(2500)  # the labels pass again: each crate is listed once
         assert page.locator(".scan-item").count() == 2
         assert "à valider" in page.locator("[data-scan-list]").inner_text()
+        view = page.locator("[data-camera-view]").bounding_box()
+        stop = page.locator("[data-camera-stop]").bounding_box()
+        assert view["width"] >= 0.9 * 390 - 40 and view["height"] >= view["width"] * 0.74  # most of the width
+        assert stop["y"] + stop["height"] <= 844  # the stop button is on screen, under the thumb
+        assert page.locator(".scan-frame").is_visible()
+        assert not page.evaluate(MEASURE, MIN)["small"]  # every target at least 44 × 44 px
+        assert not page.evaluate(AXE_RUN)
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=f"{SHOTS}/camera-scan-station.png")
@@ -201,3 +210,94 @@ def _events_of(crate):
     from bottles.models import Event
 
     return select(Event).where(Event.crate_id == crate.id)
+
+
+@pytest.mark.browser
+def test_a_refused_camera_or_reader_says_why_in_french_and_typing_still_works(camera_browser, live_server,
+                                                                             factory):
+    driver = factory.user("driver")
+    factory.session.commit()
+    context = camera_browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                         has_touch=True, locale="fr-FR", base_url=live_server.url)
+    page = context.new_page()
+    page.add_init_script(WATCH)
+    message = page.locator("[data-scan-message]")
+    box = page.locator("[data-scan-camera]")
+    try:
+        page.goto("/login")
+        page.fill("#username", driver.username)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        page.goto("/tournee/enlever")
+
+        page.route("**/zxing_reader.wasm", lambda route: route.abort())  # the reader cannot load
+        page.click("[data-camera-start]")
+        page.wait_for_selector("[data-scan-camera][data-camera-state='error']")
+        assert "Le lecteur de QR codes n'a pas pu se charger" in message.inner_text()
+        assert page.locator("[data-camera-view]").is_hidden()
+        assert page.locator("[data-camera-start]").is_visible()
+        assert page.evaluate("document.querySelector('[data-camera-view] video').srcObject") is None
+
+        page.unroute("**/zxing_reader.wasm")  # "réessayez": the next tap loads it
+        page.click("[data-camera-start]")
+        page.wait_for_selector("[data-scan-camera][data-camera-state='running']")
+        page.click("[data-camera-stop]")
+
+        for name, said in (("NotAllowedError", "Accès à la caméra refusé"),
+                           ("NotFoundError", "Aucune caméra trouvée sur cet appareil"),
+                           ("NotReadableError", "La caméra est déjà utilisée par une autre application")):
+            page.evaluate("""(name) => { navigator.mediaDevices.getUserMedia =
+                () => Promise.reject(new DOMException("refused", name)); }""", name)
+            page.click("[data-camera-start]")
+            page.wait_for_selector("[data-scan-camera][data-camera-state='error']")
+            assert said in message.inner_text(), (name, message.inner_text())
+            assert page.locator("[data-camera-view]").is_hidden()
+            box.evaluate("b => b.removeAttribute('data-camera-state')")
+
+        field = page.locator("[data-scan-input]")
+        field.fill(codes.make_code(NUMBERS[0]))
+        field.press("Enter")
+        assert page.locator(f".scan-item[data-code='{codes.make_code(NUMBERS[0])}']").count() == 1
+    finally:
+        context.close()
+
+
+NATIVE = """
+window.BarcodeDetector = class {
+  static getSupportedFormats() { return Promise.resolve(["qr_code", "ean_13"]); }
+  constructor(options) { window.__formats = options.formats; }
+  detect(video) {  // reads a frame of the camera, as Chrome on Android does
+    return Promise.resolve(video.videoWidth ? [{rawValue: "https://boucle.example.org/c/%s"}] : []);
+  }
+};
+"""
+
+
+@pytest.mark.browser
+def test_a_browser_that_reads_qr_codes_itself_loads_no_reader(camera_browser, live_server, factory):
+    driver = factory.user("driver")
+    factory.session.commit()
+    code = codes.make_code(NUMBERS[1])
+    context = camera_browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server.url)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.add_init_script(NATIVE % code)
+    try:
+        page.goto("/login")
+        page.fill("#username", driver.username)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        page.goto("/tournee/enlever")
+        page.click("[data-camera-start]")
+        page.wait_for_selector(f".scan-item[data-code='{code}']")
+        assert page.locator("[data-scan-camera]").get_attribute("data-decoder") == "native"
+        assert page.evaluate("window.__formats") == ["qr_code"]
+        page.wait_for_timeout(1000)  # still in view: listed once, not warned about again
+        assert page.locator(".scan-item").count() == 1
+        assert "ajoutée" in page.locator("[data-scan-message]").inner_text()
+    finally:
+        context.close()
+    assert not [url for url in requests if "/vendor/zxing/" in url]

@@ -564,10 +564,10 @@
         video.play().catch(function () {});
         view.scrollIntoView({block: "start"});
         return decoder;
-      }).then(function (found) {
-        if (!found || mine !== run) { return; }
-        detector = found.detector;
-        box.setAttribute("data-decoder", found.kind);
+      }).then(function (ready) {
+        if (!ready || mine !== run) { return; }
+        detector = ready.detector;
+        box.setAttribute("data-decoder", ready.kind);
         state("running");
         self.say("", "info");
         tick(mine);

@@ -60,6 +60,16 @@ def public(ok: int = 200, **exceptions: int) -> dict[str, int]:
     return {**{role: ok for role in ROLES}, **exceptions}
 
 
+def api(ok: int = 200, **exceptions: int) -> dict[str, int]:
+    """The API: every token's person gets `ok` (their own sites' share), no token a 401."""
+    return {**signed_in(ok), "anonymous": 401, **exceptions}
+
+
+def api_staff(*roles: str, ok: int = 201, **exceptions: int) -> dict[str, int]:
+    """An API write: `roles`' people and the overseers get `ok`, other roles 403, no token 401."""
+    return {**staff(*roles, ok=ok, **exceptions), "anonymous": 401}
+
+
 @dataclass
 class Req:
     """One request: a URL, and a form or a JSON body for a POST."""
@@ -67,6 +77,7 @@ class Req:
     url: str
     form: dict[str, object] | None = None
     json: dict | None = None
+    bearer: bool = True  # an /api/v1/ request carries the role's token (False: the session cookie only)
 
 
 @dataclass
@@ -82,6 +93,8 @@ class Ctx:
     world: World
     factory: Factory
     numbers: dict[str, int] = field(default_factory=dict)
+    people: dict = field(default_factory=dict)     # role → user (the other site's as other_<role>)
+    tokens: dict[str, str] = field(default_factory=dict)  # role → API bearer token
 
     @property
     def other(self):
@@ -241,6 +254,43 @@ def cancel_other_sale(c: Ctx, role: str) -> Req:
     return Req(f"/ventes/{sale_at_other(c).seq}/corriger", {"event_id": eid(), "note": "erreur"})
 
 
+def remove_other_drivers_alert(c: Ctx, role: str) -> Req:
+    """An alert of the other site's driver (a fresh one per cell: removing it writes)."""
+    from notifications.operations import create_subscription
+    from notifications.rules import Channel, Topic
+
+    row = create_subscription(db.session, user=c.other.users["driver"], topic=Topic.CRATE_FULL,
+                              channel=Channel.EMAIL, target="marc@example.org", threshold_days=None,
+                              point_id=c.other.point.id, now=noon(1))
+    db.session.commit()
+    return Req(f"/alertes/{row.id}/supprimer")
+
+
+def revoke_other_washers_token(c: Ctx, role: str) -> Req:
+    from bottles.people import tokens
+
+    issued = tokens.create(db.session, c.other.users["washer"], name=f"matrix-{c.next('token')}")
+    db.session.commit()
+    return Req(f"/account/tokens/{issued.row.id}/revoke")
+
+
+def api_event(kind: str) -> Callable[[Ctx, str], Req]:
+    """One field event through the API, aimed at the other site (a fresh crate per cell)."""
+    def build_request(c: Ctx, role: str) -> Req:
+        body: dict[str, object] = {"id": eid(), "kind": kind}
+        if kind == "crate_full":
+            body.update(crate=placed_crate(c, c.other.point).code, count=10)
+        elif kind == "crate_placed":
+            body.update(crate=pool_crate(c).code, point_id=c.other.point.id)
+        elif kind == "pickup":
+            body.update(crate=full_crate(c, c.world.points[0]).code, round_token=c.other.round_token)
+        else:
+            crate = crate_on_round(c, c.other.round, c.other.point)
+            body.update(crate=crate.code, washer_id=c.other.washer.id, counted=12)
+        return Req("/api/v1/events", json=body)
+    return build_request
+
+
 def form(url: str | Callable[[Ctx], str], **data: object) -> Callable[[Ctx, str], Req]:
     return lambda c, role: Req(url(c) if callable(url) else url, dict(data))
 
@@ -248,6 +298,15 @@ def form(url: str | Callable[[Ctx], str], **data: object) -> Callable[[Ctx, str]
 # --- The table ----------------------------------------------------------------------------------
 # "METHOD rule" (optionally " #case") → the status each role gets. Every rule × method of the app has
 # at least one row; "# …" cases aim the same route at another object.
+
+def someone_elses_token(c: Ctx, role: str) -> Req:
+    """A token of a person none of the roles is: revoking it is a 404, whoever asks."""
+    from bottles.people import tokens
+
+    row = tokens.create(db.session, c.factory.user("driver")).row
+    db.session.commit()
+    return Req(f"/account/tokens/{row.id}/revoke", {})
+
 
 def _phase(c: Ctx) -> int:
     return c.world.phases[1].id
@@ -262,12 +321,46 @@ TABLE: dict[str, Row] = {
     "GET /account/password": Row(signed_in(), get("/account/password")),
     "POST /account/password": Row(signed_in(422), form("/account/password", current="pas-le-bon",
                                                        password="Savagnin-27", confirm="Savagnin-27")),
+    "GET /account/tokens": Row(signed_in(), get("/account/tokens")),
+    "POST /account/tokens": Row(signed_in(422), form("/account/tokens", name="quai", days="0")),
+    "POST /account/tokens/<int:token_id>/revoke": Row(signed_in(404), someone_elses_token),
     "GET /lang/<code>": Row(public(302), get("/lang/fr")),
     "GET /healthz": Row(public(), get("/healthz")),
+
+    # The JSON API with a session cookie only: no token, 401, nothing written
+    "GET /api/v1/crates #a session cookie is no token": Row(public(401), lambda c, role: Req(
+        "/api/v1/crates", bearer=False)),
+    "POST /api/v1/events #a session cookie is no token": Row(public(401), lambda c, role: Req(
+        "/api/v1/events", bearer=False, json={"id": eid(), "kind": "crate_placed",
+                                              "crate": pool_crate(c).code, "point_id": c.other.point.id})),
     "GET /c": Row(signed_in(302), get(lambda c: f"/c?code={c.other.crates['in_transit'].code}")),
     "GET /c/<code>": Row(signed_in(), get(lambda c: f"/c/{c.other.crates['in_transit'].code}")),
     "GET /c/<code>/etiquette.<fmt>": Row(staff("coordinator"), get(
         lambda c: f"/c/{c.other.crates['in_transit'].code}/etiquette.svg")),
+
+    # API tokens: one's own only; alerts (drivers and coordination)
+    "POST /account/tokens/<int:token_id>/revoke #the other site's washer's": Row(
+        {**signed_in(404), "other_washer": 302}, revoke_other_washers_token),
+    "GET /alertes/": Row(staff("driver"), get("/alertes/")),
+    "POST /alertes/": Row(staff("driver", ok=422), form("/alertes/")),  # empty: refused, nothing saved
+    "POST /alertes/<int:subscription_id>/supprimer": Row(
+        staff("driver", ok=404, other_driver=302), remove_other_drivers_alert),
+
+    # The JSON API: the bearer token's person (anonymous: no token, 401); the same scope as the pages
+    "GET /api/v1/openapi.json": Row(public(), get("/api/v1/openapi.json")),
+    "GET /api/v1/docs": Row(public(), get("/api/v1/docs")),
+    "GET /api/v1/crates": Row(api(), get("/api/v1/crates")),
+    "GET /api/v1/crates/<code>": Row(api(point=403, washer=403), get(
+        lambda c: f"/api/v1/crates/{c.other.crates['in_transit'].code}")),
+    "GET /api/v1/stocks": Row(api(), get("/api/v1/stocks")),
+    "GET /api/v1/events": Row(api(), get("/api/v1/events")),
+    "GET /api/v1/phases": Row(api_staff(ok=200), get("/api/v1/phases")),  # coordination's
+    "GET /api/v1/phases/<int:phase_id>": Row(api_staff(ok=200), get(lambda c: f"/api/v1/phases/{_phase(c)}")),
+    "POST /api/v1/events": Row(api_staff("point", "driver", point=403), api_event("crate_full")),
+    "POST /api/v1/events #crate_placed": Row(api_staff("point", "driver", point=403),
+                                             api_event("crate_placed")),
+    "POST /api/v1/events #pickup": Row(api_staff("driver", driver=403), api_event("pickup")),
+    "POST /api/v1/events #receipt": Row(api_staff("washer", washer=403), api_event("receipt")),
 
     # Crate actions: point staff on their own point only; drivers anywhere, on their own open round
     "POST /c/<code>/placee": Row(staff("point", "driver", ok=302, point=403), place),
@@ -478,6 +571,11 @@ def matrix(database, tmp_path_factory):
         other = add_other_site(factory, world)
         people = {**world.users, **{f"other_{role}": user for role, user in other.users.items()}}
         usernames = {role: user.username for role, user in people.items()}
+        from bottles.people import tokens
+
+        secrets = {role: tokens.create(db.session, user, name="matrix").secret
+                   for role, user in people.items()}
+        db.session.commit()
         for row in list(db.session.identity_map.values()):  # the world's rows stay readable between cells
             db.session.refresh(row)
         db.session.expunge_all()
@@ -488,7 +586,7 @@ def matrix(database, tmp_path_factory):
         signed = client.post("/login", data={"username": usernames[role], "password": PASSWORD})
         assert signed.status_code == 302, f"{role} could not sign in"
         clients[role] = client
-    yield app, Ctx(world, factory), clients
+    yield app, Ctx(world, factory, people=people, tokens=secrets), clients
     with app.app_context():
         db.session.remove()
         if ON_POSTGRES:
@@ -498,14 +596,18 @@ def matrix(database, tmp_path_factory):
         db.engine.dispose()
 
 
-def send(client, method: str, req: Req) -> int:
-    """The status; the response is closed (a streamed one would keep its request's context pushed)."""
+def send(client, method: str, req: Req, token: str | None) -> int:
+    """The status; the response is closed (a streamed one would keep its request's context pushed).
+
+    The API (/api/v1/…) is called with the role's bearer token: it reads no session cookie."""
+    api_call = req.bearer and token and req.url.startswith("/api/v1/")
+    headers = {"Authorization": f"Bearer {token}"} if api_call else {}
     if method == "GET":
-        response = client.get(req.url)
+        response = client.get(req.url, headers=headers)
     elif req.json is not None:
-        response = client.post(req.url, json=req.json, headers={"Accept": "application/json"})
+        response = client.post(req.url, json=req.json, headers={"Accept": "application/json", **headers})
     else:
-        response = client.post(req.url, data=req.form or {})
+        response = client.post(req.url, data=req.form or {}, headers=headers)
     response.close()
     return response.status_code
 
@@ -534,7 +636,7 @@ def test_every_route_method_and_role_answers_as_the_table_says(matrix):
                 req = row.request(ctx, role)
                 before = row_counts(tables) if method == "POST" else None
                 db.session.remove()
-            status = send(clients[role], method, req)
+            status = send(clients[role], method, req, ctx.tokens.get(role))
             expected = row.expected[role]
             if status != expected:
                 wrong.append(f"{key} as {role}: {status}, expected {expected} ({req.url})")

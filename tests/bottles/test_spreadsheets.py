@@ -147,3 +147,28 @@ def test_the_journal_in_french_excel_form_imports_back(session, world, other_ses
     assert _by_codes(other_session) == _by_codes(session)
     assert _export(other_session) == plain  # the canonical file is the same, byte for byte
     assert check_ledger(other_session) == []
+
+
+def test_cli_journal_in_excel_form_and_a_windows_1252_file(app, session, world, tmp_path):  # noqa: F811
+    from sqlalchemy import func, select
+
+    from bottles.models import Event
+
+    runner = app.test_cli_runner()
+    path = tmp_path / "journal-excel.csv"
+    result = runner.invoke(args=["bottles", "export-journal", str(path), "--format", "excel-fr"])
+    assert result.exit_code == 0, result.output
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("\ufeffevent_id;occurred_at;kind;")
+    again = runner.invoke(args=["bottles", "import-journal", str(path)])
+    assert again.exit_code == 0 and "0 événement(s)" in again.output  # read back: all already recorded
+    events = session.scalar(select(func.count()).select_from(Event))
+    resaved = tmp_path / "resaved.csv"  # what Excel's "CSV (séparateur : point-virgule)" writes
+    resaved.write_bytes(text.lstrip("\ufeff").replace("inventaire", "inventaire général").encode("cp1252"))
+    refused = runner.invoke(args=["bottles", "import-journal", str(resaved)])
+    assert refused.exit_code == 1
+    assert "n'est pas en UTF-8 : rien n'a été importé" in refused.output and "CSV UTF-8" in refused.output
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Event)) == events
+    bad = runner.invoke(args=["bottles", "export-journal", str(path), "--format", "excel"])
+    assert bad.exit_code == 2 and "excel-fr" in bad.output

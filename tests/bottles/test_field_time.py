@@ -321,3 +321,36 @@ def test_the_station_stamps_each_line_when_scanned_and_a_resend_keeps_it(app, ph
     phone.click("[data-scan-submit]")
     phone.wait_for_timeout(300)
     assert seen[1]["items"][0]["occurred_at"] == stamped
+
+
+def test_a_receipt_queue_sent_before_the_pickup_queue_is_taken_when_sent_again(client, session, site):
+    """State rules in seq order, as events arrive: the dock's queue first is refused (the crate is not
+    yet in transit), the driver's queue then, and the dock's list sent again is taken."""
+    now = datetime.now(UTC)
+    crate = site["full"](now - timedelta(days=2))
+    session.commit()
+    login(client, site["dock"])
+    token = csrf_from(client.get("/lavage/reception").get_data(as_text=True))
+    dock = {"items": [{"code": crate.code, "event_id": str(uuid.uuid4()),
+                       "occurred_at": stamp(now - timedelta(days=1)), "count": None}],
+            "fields": {"w": str(site["washer"].id)}}
+    headers = {"X-CSRFToken": token, "Accept": "application/json"}
+    first = client.post("/lavage/reception/scan", json=dock, headers=headers)
+    assert first.status_code == 422
+    post_form(client, "/logout", {}, page_url="/")
+    login(client, site["driver"])
+    token = csrf_from(client.get("/tournee/enlever").get_data(as_text=True))
+    driver = {"items": [{"code": crate.code, "event_id": str(uuid.uuid4()),
+                         "occurred_at": stamp(now - timedelta(days=1, hours=3))}],
+              "fields": {"round_token": str(uuid.uuid4())}}
+    assert client.post("/tournee/enlever", json=driver, headers={"X-CSRFToken": token}).status_code == 200
+    post_form(client, "/logout", {}, page_url="/")
+    login(client, site["dock"])
+    token = csrf_from(client.get("/lavage/reception").get_data(as_text=True))
+    again = client.post("/lavage/reception/scan", json=dock, headers={**headers, "X-CSRFToken": token})
+    assert again.status_code == 200 and again.get_json()["results"][0]["status"] == "recorded"
+    session.expire_all()
+    kinds = session.execute(select(Event.kind, Event.occurred_at).where(Event.crate_id == crate.id)
+                            .order_by(Event.seq)).all()
+    assert [k for k, _at in kinds][-2:] == ["pickup", "receipt"] and kinds[-2][1] < kinds[-1][1]
+    assert check_ledger(session) == []

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 from flask_babel import lazy_gettext as _l
 
+from reports.french import Later, plain_number
 from reports.indicators import ratio
 
 EARTH_RADIUS_KM = 6371.0
@@ -115,7 +117,7 @@ def ademe_distance(span_km: float | None) -> Verdict:
     if span_km is None:
         return Verdict("unmeasurable", _l("Non mesurable : les domaines (lieux de remplissage) n'ont pas "
                                           "de coordonnées, et moins de deux points de collecte en ont."))
-    km = f"{span_km:g}"
+    km = Later(partial(plain_number, span_km))  # 41,4 in French, 41.4 in English
     if span_km <= ADEME_MAX_KM:
         return Verdict("ok", _l("Indication favorable : les points de collecte tiennent dans %(km)s km, "
                                 "sous les 600 km de l'ADEME ; la distance remplissage → distribution "

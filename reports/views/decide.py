@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bottles.auth import role_required
 from bottles.db import db
+from bottles.spreadsheet import CODE, INT, PERCENT, TEXT
 from reports import decide, exports, pays, pool, pool_queries, report
 from reports.models import Phase
 from reports.period import fixed_cost_share, period_sentence
@@ -147,16 +148,17 @@ def agec_tables(phase: Phase) -> list[Table]:
                _("Toutes unités mises sur le marché"), _("Part réemployée")]
     rows = [[code, estate, qty, None, None] for code, estate, qty in bought]
     total = [_("Total"), "", sum(r[2] for r in rows), None, None]
-    figures = Table("agec", _("Unités réemployées (AGEC)"), headers, rows, total, {2, 3, 4})
+    figures = Table("agec", _("Unités réemployées (AGEC)"), headers, rows, total, {2, 3, 4},
+                    [CODE, TEXT, INT, INT, PERCENT])
     definitions = Table("definitions", _("Définitions et sources"),
                         [_("Cadre"), _("Terme"), _("Définition"), _("Source")],
                         [[frame, str(term), str(text), str(source)]
-                         for frame, term, text, source in pays.DEFINITIONS])
+                         for frame, term, text, source in pays.DEFINITIONS], units=[CODE, TEXT, TEXT, TEXT])
     note = Table("note", _("À lire"), [_("Note")], [
         [_("Une unité réemployée est une bouteille propre vendue par la filière à ce producteur pendant "
            "la phase : elle sert au moins pour la deuxième fois.")],
         [_("La part réemployée se calcule avec toutes les unités que le producteur a mises sur le marché, "
-           "que la filière ne connaît pas : à compléter par le producteur.")]])
+           "que la filière ne connaît pas : à compléter par le producteur.")]], units=[TEXT])
     return [figures, definitions, note]
 
 

@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 
 from bottles.models import User
 from notifications.models import Delivery, Subscription
-from notifications.rules import POINT_TOPICS, STUCK_AFTER, Channel, Topic, next_attempt
+from notifications.rules import (
+    INTERRUPTED,
+    POINT_TOPICS,
+    REMOVED,
+    STUCK_AFTER,
+    Channel,
+    Topic,
+    next_attempt,
+)
 
 
 def create_subscription(session: Session, *, user: User, topic: Topic, channel: Channel, target: str,
@@ -33,7 +41,7 @@ def remove_subscription(session: Session, subscription: Subscription, now: datet
     subscription.active = False
     session.execute(update(Delivery).where(Delivery.subscription_id == subscription.id,
                                            Delivery.status == "pending")
-                    .values(status="failed", last_error="alerte supprimée", next_attempt_at=now))
+                    .values(status="failed", last_error=REMOVED, next_attempt_at=now))
     session.flush()
 
 
@@ -81,6 +89,5 @@ def fail_stuck(session: Session, now: datetime) -> int:
     result = session.execute(
         update(Delivery).where(and_(Delivery.status == "sending",
                                     Delivery.next_attempt_at < now - STUCK_AFTER))
-        .values(status="failed", last_error="envoi interrompu : non renvoyé pour ne pas "
-                                            "l'envoyer deux fois"))
+        .values(status="failed", last_error=INTERRUPTED))
     return result.rowcount or 0

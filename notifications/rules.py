@@ -43,6 +43,13 @@ STATUS_LABELS: dict[str, LazyString] = {
     "pending": _l("en attente"), "sending": _l("en cours"), "sent": _l("envoyée"),
     "failed": _l("échec"),
 }
+# Errors Boucle itself records (a channel's own error is kept as the server said it).
+REMOVED, INTERRUPTED, NO_MAIL_SERVER = "removed", "interrupted", "no_mail_server"
+ERROR_LABELS: dict[str, LazyString] = {
+    REMOVED: _l("alerte supprimée avant l'envoi"),
+    INTERRUPTED: _l("envoi interrompu : pas renvoyé, pour ne pas l'envoyer deux fois"),
+    NO_MAIL_SERVER: _l("aucun serveur d'e-mail configuré (MAIL_SERVER)"),
+}
 # Drivers are told about what their rounds fix; the washer's stock is the coordination's business.
 TOPICS_BY_ROLE: dict[str, tuple[Topic, ...]] = {
     "driver": (Topic.CRATE_FULL, Topic.PICKUP_LATE),

@@ -12,13 +12,13 @@ import urllib.request
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from notifications.rules import SEND_TIMEOUT_S, signature
+from notifications.rules import NO_MAIL_SERVER, SEND_TIMEOUT_S, signature
 
 
 def send_email(settings: dict, to: str, subject: str, text: str) -> str | None:
     """One plain-text e-mail; STARTTLS when MAIL_USE_TLS, a login when MAIL_USERNAME is set."""
     if not settings.get("MAIL_SERVER"):
-        return "MAIL_SERVER n'est pas configuré"
+        return NO_MAIL_SERVER
     message = EmailMessage()
     message["From"] = settings.get("MAIL_FROM") or "boucle@localhost"
     message["To"] = to
@@ -35,7 +35,7 @@ def send_email(settings: dict, to: str, subject: str, text: str) -> str | None:
                 smtp.login(settings["MAIL_USERNAME"], settings.get("MAIL_PASSWORD") or "")
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as error:
-        return f"SMTP : {type(error).__name__}: {error}"[:500]
+        return f"SMTP: {type(error).__name__}: {error}"[:500]
     return None
 
 

@@ -18,6 +18,7 @@ from notifications.models import Subscription
 from notifications.rules import (
     CHANNEL_LABELS,
     DEFAULT_LATE_DAYS,
+    ERROR_LABELS,
     MAX_LATE_DAYS,
     POINT_TOPICS,
     ROLES,
@@ -44,6 +45,7 @@ def _page(values: dict, errors: dict, created: Subscription | None = None, statu
         deliveries=queries.deliveries_of(db.session, user.id), topics=topics_for(user.role),
         points=_points(), values=values, errors=errors, created=created,
         topic_labels=TOPIC_LABELS, channel_labels=CHANNEL_LABELS, status_labels=STATUS_LABELS,
+        error_labels=ERROR_LABELS,
         point_topics=POINT_TOPICS, Topic=Topic, Channel=Channel, default_days=DEFAULT_LATE_DAYS,
         max_days=MAX_LATE_DAYS), status)
     response.headers["Cache-Control"] = "no-store"

@@ -101,6 +101,7 @@ ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/": lambda w: ["/"],
     "/login": lambda w: ["/login"],
     "/account/password": lambda w: ["/account/password"],
+    "/alertes/": lambda w: ["/alertes/"],
     "/healthz": lambda w: ["/healthz"],
     "/c": lambda w: ["/c", "/c?code=nonsense"],
     "/c/<code>": lambda w: [f"/c/{crate.code}" for crate in w.crates.values()],

@@ -135,6 +135,32 @@ def _trip(factory: Factory, crate: Crate, point: CollectionPoint, washer: Washer
           round_id=round_.id if round_ else None, moves=moves)
 
 
+def _alerts(session, driver: User, coordinator: User, point: CollectionPoint) -> None:
+    """Alerts of every topic and channel, and a delivery log with each status (the "Mes alertes" page)."""
+    from notifications.models import Delivery, Subscription
+
+    at = noon(1)
+    subs = [Subscription(user_id=driver.id, topic="crate_full", channel="email", target="paul@example.org",
+                         created_at=at),
+            Subscription(user_id=driver.id, topic="pickup_late", channel="webhook", secret="0" * 64,
+                         target="https://hooks.example.org/boucle", collection_point_id=point.id,
+                         threshold_days=3, created_at=at),
+            Subscription(user_id=coordinator.id, topic="stock_old", channel="webhook", secret="1" * 64,
+                         target="https://hooks.example.org/stock", created_at=at),
+            Subscription(user_id=coordinator.id, topic="stocktake_gap", channel="email",
+                         target="coordination@example.org", created_at=at),
+            Subscription(user_id=coordinator.id, topic="pickup_late", channel="email", active=False,
+                         target="ancienne@example.org", threshold_days=5, created_at=at)]
+    session.add_all(subs)
+    session.flush()
+    log = [(subs[0], "sent", 1, ""), (subs[1], "pending", 2, "HTTP 500"), (subs[2], "failed", 5, "HTTP 404"),
+           (subs[3], "sending", 1, ""), (subs[4], "failed", 0, "removed")]
+    session.add_all(Delivery(subscription_id=sub.id, dedup_key=f"{sub.topic}:world:{n}", status=status,
+                             attempts=attempts, last_error=error, payload={}, next_attempt_at=at,
+                             created_at=at, sent_at=at if status == "sent" else None)
+                    for n, (sub, status, attempts, error) in enumerate(log))
+
+
 def build(factory: Factory) -> World:
     """The world, committed."""
     session = factory.session
@@ -222,6 +248,7 @@ def build(factory: Factory) -> World:
         params={"fixed_costs_eur": "3650"}, sources={"fixed_costs_eur": "budget"},
         targets={"bottles_collected": "1000", "wash_yield": "0.95"}))
     _assign(session, points[0], driver, users["coordinator"])
+    _alerts(session, driver, users["coordinator"], points[0])
     session.commit()
     return World(washer=washer, points=points, models=models, reasons=reasons, winemaker=winemaker,
                  crates=crates, rounds=[old_round, current], users=users, phases=[finished, running],

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bottles.auth import role_required
 from bottles.db import db
-from bottles.spreadsheet import CODE, INT, PERCENT, TEXT
+from bottles.spreadsheet import CODE, INT, PERCENT, TEXT, requested_flavour
 from reports import decide, exports, pays, pool, pool_queries, report
 from reports.models import Phase
 from reports.period import fixed_cost_share, period_sentence
@@ -165,11 +165,9 @@ def agec_tables(phase: Phase) -> list[Table]:
 @bp.get("/<int:phase_id>/agec.csv")
 @role_required(*COORDINATORS)
 def agec_csv(phase_id: int):
-    """The AGEC figures per producer as CSV."""
+    """The AGEC figures per producer as CSV: French Excel's by default, `?format=rfc4180` for tools."""
     phase = phase_or_404(phase_id)
-    body = exports.table_csv(agec_tables(phase)[0])
-    if isinstance(body, str):
-        body = body.encode("utf-8")
+    body = exports.table_csv(agec_tables(phase)[0], requested_flavour())
     return download(body, f"{slug(phase)}-agec.csv", "text/csv; charset=utf-8")
 
 

@@ -77,6 +77,11 @@ def test_an_unknown_format_is_a_french_400(client, made):  # noqa: F811
         resp = client.get(url)
         assert resp.status_code == 400, url
         assert "Format de fichier inconnu" in resp.get_data(as_text=True), url
+    client.get("/lang/en")
+    english = client.get(f"/phases/{made.phase.id}/tableaux/points.csv?format=xlsx")
+    assert english.status_code == 400 and "Unknown file format" in english.get_data(as_text=True)
+    page = client.get(f"/phases/{made.phase.id}").get_data(as_text=True)
+    assert "CSV (tools)" in page and "Journal for Excel" in page and "Journal pour Excel" not in page
 
 
 def test_the_journal_is_the_import_form_unless_excel_is_asked(client, made):  # noqa: F811

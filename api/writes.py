@@ -18,8 +18,10 @@ from api import auth, bp
 from api import schemas as s
 from api.errors import ApiError
 from api.reads import attach_crate_codes, crate_named
+from bottles import field_time as field_times
 from bottles.auth import washer_ids
 from bottles.db import db
+from bottles.field_time import FieldTimeError
 from bottles.ledger import LedgerConflict, Recorded
 from bottles.models import CollectionPoint, Crate, Event, User, utcnow
 from bottles.retry import run
@@ -68,13 +70,12 @@ def same_content(event: Event, data: dict, crate: Crate) -> bool:
     return event.note.strip().endswith(note)  # pickup: a driver's different count is noted before
 
 
-def field_time(data: dict) -> datetime:
-    """The event's field time (default: now).
-
-    Bounds on a field time (not in the future, not before its cause) are the ledger's business:
-    the operations and `bottles.ledger.record` apply them to API events as to the pages'.
-    """
-    return data.get("occurred_at") or utcnow()
+def field_time(data: dict, person: User) -> datetime | None:
+    """The phone's field time, checked as the pages check it (bottles.field_time: 5 minutes ahead at
+    most, FIELD_TIME_PAST_DAYS back unless coordination; not before the crate's previous event,
+    checked by the ledger); None when the client sent none (dated by the server)."""
+    at = data.get("occurred_at")
+    return None if at is None else field_times.check(at, person)
 
 
 def split_of(data: dict) -> dict[int, int]:
@@ -91,32 +92,35 @@ def split_of(data: dict) -> dict[int, int]:
     return split
 
 
-def act(person: User, data: dict, crate: Crate, event_id: uuid.UUID, at: datetime) -> Callable[[], Recorded]:
+def act(person: User, data: dict, crate: Crate, event_id: uuid.UUID) -> Callable[[], Recorded]:
     """The operation the pages call for this kind, ready to run in the request's savepoint."""
     session, kind, note = db.session, data["kind"], (data.get("note") or "").strip()
+    given = field_time(data, person)
+    at, field = given or utcnow(), given is not None
     if kind == "crate_placed":
         point = session.get(CollectionPoint, data["point_id"])
         if point is None:
             raise ApiError(422, errors={"point_id": [str(_l("Point de collecte inconnu."))]})
         return lambda: points.once(session, event_id, lambda: points.place_crate(
-            session, crate=crate, point=point, actor=person, event_id=event_id, at=at, note=note))
+            session, crate=crate, point=point, actor=person, event_id=event_id, at=at, note=note,
+            field=field))
     if kind == "crate_full":
         split = split_of(data)
         return lambda: points.once(session, event_id, lambda: points.declare_full(
             session, crate=crate, actor=person, event_id=event_id, at=at, count=data["count"],
-            split=split, note=note))
+            split=split, note=note, field=field))
     if kind == "pickup":
         def pick() -> Recorded:
             the_round = points.ensure_round(session, person, at.astimezone(PARIS).date(),
                                             data.get("round_token") or str(event_id))
             return points.once(session, event_id, lambda: points.pick_up(
                 session, crate=crate, actor=person, event_id=event_id, at=at,
-                counted=data.get("counted"), round_id=the_round.id, note=note))
+                counted=data.get("counted"), round_id=the_round.id, note=note, field=field))
         return pick
     return lambda: dock.receive(session, actor=person, at=at, event_id=event_id,
                                 washer_id=data["washer_id"], crate=crate, counted=data["counted"],
                                 reason_id=data.get("reason_id"), note=note,
-                                allowed=washer_ids(person))
+                                allowed=washer_ids(person), field=field)
 
 
 def refusal(error: Exception) -> ApiError:
@@ -128,6 +132,8 @@ def refusal(error: Exception) -> ApiError:
         errors = {field: [message]}
     if isinstance(error, PointNotYours | DockNotYours):
         return ApiError(403, message, "pas_votre_site")
+    if isinstance(error, FieldTimeError):
+        return ApiError(422, message, "heure_terrain_refusee", {"occurred_at": [message]})
     if isinstance(error, LedgerConflict):
         return ApiError(409, CONFLICT, "conflit_identifiant")
     if isinstance(error, Refused | InputError):
@@ -154,7 +160,6 @@ class WriteEvent(MethodView):
         person = auth.allow(*ROLES[data["kind"]])
         missing_fields(data)
         crate = crate_named(data["crate"])
-        at = field_time(data)
         event_id = data["id"]
 
         def work():
@@ -163,9 +168,8 @@ class WriteEvent(MethodView):
                 if not same_content(existing, data, crate):
                     raise ApiError(409, CONFLICT, "conflit_identifiant")
                 return recorded_answer(existing, False)
-            step = act(person, data, crate, event_id, at)
             try:
-                result = step()
+                result = act(person, data, crate, event_id)()
             except (LedgerError, InputError) as error:
                 raise refusal(error) from None
             db.session.commit()

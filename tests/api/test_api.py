@@ -231,7 +231,8 @@ def test_field_flow_through_the_api(world, client, session):
     point_a = world["points"][0]
     empty, crate_id = world["empty"], world["empty"].id
     as_driver, as_point = world["tokens"]["driver"], world["tokens"]["point_a"]
-    place = {"id": str(uuid.uuid4()), "kind": "crate_placed", "crate": empty.code, "point_id": point_a.id}
+    place = {"id": str(uuid.uuid4()), "kind": "crate_placed", "crate": empty.code, "point_id": point_a.id,
+             "occurred_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat()}
     made = post_event(client, as_driver, place)
     assert made.status_code == 201, made.get_json()
     assert made.get_json()["created"] is True and made.get_json()["event"]["crate"] == empty.code
@@ -249,6 +250,14 @@ def test_field_flow_through_the_api(world, client, session):
     assert post_event(client, as_point, {**full, "count": 26}).status_code == 409
     recorded = session.scalar(select(Event).where(Event.id == uuid.UUID(full["id"])))
     assert recorded.occurred_at == datetime.fromisoformat(at)  # the field's time is kept
+    assert event_count() == before + 1
+    pickup = {"id": str(uuid.uuid4()), "kind": "pickup", "crate": empty.code}
+    earlier = post_event(client, as_driver, {**pickup, "occurred_at": (
+        datetime.now(UTC) - timedelta(hours=3)).isoformat()})  # before the crate was declared full
+    assert earlier.status_code == 422 and earlier.get_json()["code"] == "heure_terrain_refusee"
+    ahead = post_event(client, as_driver, {**pickup, "occurred_at": (
+        datetime.now(UTC) + timedelta(hours=1)).isoformat()})
+    assert ahead.status_code == 422 and "futur" in ahead.get_json()["errors"]["occurred_at"][0]
     assert event_count() == before + 1
     pickup = {"id": str(uuid.uuid4()), "kind": "pickup", "crate": empty.code}
     assert post_event(client, as_point, pickup).status_code == 403  # a point's staff do not pick up

@@ -157,7 +157,11 @@ def send_due(session: Session, now: datetime | None = None) -> Outcome:
             send = _prepare(session.get(Delivery, delivery_id), settings, page_url) if claimed else None
         if send is None:
             continue  # another sender took it
-        error = send()
+        try:
+            error = send()
+        except Exception as failure:  # a bug in one message must not leave it claimed, nor stop the run
+            log.exception("delivery %s could not be sent", delivery_id)
+            error = f"{type(failure).__name__}: {failure}"[:500]
         with session.begin():
             delivery = session.get(Delivery, delivery_id, populate_existing=True)
             operations.finish(session, delivery, error, now or utcnow())

@@ -22,7 +22,7 @@ def send_email(settings: dict, to: str, subject: str, text: str) -> str | None:
     message = EmailMessage()
     message["From"] = settings.get("MAIL_FROM") or "boucle@localhost"
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())  # a name typed with a line break stays one header
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="boucle")
     message.set_content(text)
@@ -34,7 +34,7 @@ def send_email(settings: dict, to: str, subject: str, text: str) -> str | None:
             if settings.get("MAIL_USERNAME"):
                 smtp.login(settings["MAIL_USERNAME"], settings.get("MAIL_PASSWORD") or "")
             smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, ValueError, smtplib.SMTPException) as error:
         return f"SMTP: {type(error).__name__}: {error}"[:500]
     return None
 

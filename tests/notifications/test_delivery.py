@@ -290,3 +290,15 @@ def test_the_notify_command(app, session, factory, site, smtp_sink):
     result = app.test_cli_runner().invoke(args=["bottles", "notify"])
     assert result.exit_code == 0, result.output
     assert "1 envoyées" in result.output and len(smtp_sink.messages) == 1
+
+
+def test_a_point_name_with_a_line_break_stays_one_subject_line(app, session, factory, site, smtp_sink):
+    point, _washer, driver, _coordinator = site
+    point.name = "Cave\r\nBcc: intrus@example.org"
+    _subscribe(session, driver, Topic.CRATE_FULL, Channel.EMAIL, "paul@example.org")
+    _declare_full(factory, session, point)
+    session.commit()
+    assert dispatch.run().sent == 1
+    [mail] = smtp_sink.messages
+    assert mail["Subject"] == "Boucle : caisse pleine à Cave Bcc: intrus@example.org"
+    assert mail["Bcc"] is None

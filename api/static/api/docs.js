@@ -5,7 +5,8 @@
   window.SwaggerUIBundle({
     url: root.getAttribute("data-spec-url"),
     domNode: root,
-    deepLinking: true,
+    deepLinking: false,  // a link inside each operation's button is a nested control (axe)
+    defaultModelsExpandDepth: -1,  // schemas are shown with each operation, not in a list of their own
     validatorUrl: null,
     presets: [window.SwaggerUIBundle.presets.apis],
     layout: "BaseLayout"

@@ -58,6 +58,7 @@ def init_app(app: Flask) -> None:
         bp.before_request(auth.authenticate)
         bp.register_error_handler(errors.ApiError, errors.on_api_error)
         bp.register_error_handler(HTTPException, errors.on_http_error)
+        bp.after_request(errors.same_shape)
         limiter.limit(auth.api_limit, key_func=auth.limit_key, on_breach=auth.too_many,
                       scope="api")(bp)
     csrf.exempt(bp)  # bearer tokens only: no cookie is read, so no cross-site request can use one

@@ -104,3 +104,21 @@ def on_http_error(error: HTTPException) -> Response:
             if header == name:
                 response.headers[name] = content
     return response
+
+
+def same_shape(response: Response) -> Response:
+    """A refusal answered before the API's views (body too large, a NUL byte: the kernel's JSON
+    {"error", "status"} or error page) in the API's shape {"code", "message"}."""
+    status = response.status_code
+    if status < 400 or response.mimetype not in ("application/json", "text/html"):
+        return response
+    body = response.get_json(silent=True) if response.mimetype == "application/json" else None
+    html = response.mimetype == "text/html"  # a kernel error page: the API's own message instead
+    if html or isinstance(body, dict) and set(body) == {"error", "status"}:
+        message = MESSAGES.get(status, MESSAGES[400]) if html else body["error"]
+        replaced = answer(status, CODES.get(status, "erreur"), message)
+        for name in ("Retry-After", "Allow"):
+            if name in response.headers:
+                replaced.headers[name] = response.headers[name]
+        return replaced
+    return response

@@ -344,3 +344,14 @@ def test_docs_page_is_local(client):
     for asset in ("/api/v1/static/vendor/swagger-ui/swagger-ui-bundle.js",
                   "/api/v1/static/vendor/swagger-ui/swagger-ui.css", "/api/v1/static/api/docs.js"):
         assert asset in html and client.get(asset).status_code == 200
+
+
+def test_kernel_refusals_keep_the_api_shape(world, client):
+    """A body over the limit (413) and a NUL byte (400) are refused before the API's views."""
+    as_driver = bearer(world["tokens"]["driver"])
+    big = client.post("/api/v1/events", data="{" + " " * 200_000 + "}", headers=as_driver,
+                      content_type="application/json")
+    assert big.status_code == 413 and big.get_json()["code"] == "trop_volumineux"
+    assert "volumineux" in big.get_json()["message"]
+    nul = client.get("/api/v1/events?kind=pickup%00", headers=as_driver)
+    assert nul.status_code == 400 and nul.get_json()["code"] == "requete_invalide"

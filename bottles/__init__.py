@@ -55,10 +55,11 @@ def init_app(app: Flask) -> None:
         signals.install(db.session.session_factory.class_)
     logs.init_app(app)  # JSON lines: one per request, one per committed ledger event
 
-    from bottles import cli, health, views
+    from bottles import cli, health, offline, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(offline.bp)
     _register_catalogue_and_people(app)
     app.cli.add_command(cli.group)
     register_error_handlers(app)
@@ -73,6 +74,7 @@ def init_app(app: Flask) -> None:
         return {"nav_actions": nav_actions, "channel_name": app.config["CHANNEL_NAME"]}
 
     app.jinja_env.globals["scan_strings"] = scan.station_strings
+    app.jinja_env.globals["queue_strings"] = scan.queue_strings
 
 
 def _sqlite_writes_begin_immediate(app: Flask) -> None:

@@ -175,3 +175,36 @@ def station_strings() -> dict[str, object]:
         "no_camera": _("Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo "
                        "du téléphone."),
     }
+
+
+def queue_strings() -> dict[str, object]:
+    """Every message the phone's queue (bottles/static/queue.js) shows, in the person's language.
+
+    base.html renders it as a JSON block on every page, like `station_strings` (no inline script).
+    """
+    return {
+        "lang": str(get_locale() or "fr"),
+        "waiting_badge": _("%(num)s en attente d'envoi"),
+        "title": _("Envois depuis ce téléphone"),
+        "waiting": _("en attente d'envoi"),
+        "sending": _("envoi…"),
+        "status": {"recorded": _("enregistrée"), "already": _("déjà enregistrée"), "refused": _("refusée")},
+        "kind": {"full": _("Pleine"), "place": _("Posée au point"), "pickup": _("Enlevée"),
+                 "drop": _("Déposée"), "receipt": _("Réceptionnée")},
+        "at": _("le %(when)s"),
+        "count": _("%(num)s bouteilles"),
+        "dismiss": _("Retirer ce résultat de la liste"),
+        "cancel": _("Annuler cet envoi"),
+        "confirm_cancel": _("Annuler cet envoi en attente ? Rien ne sera enregistré pour cette caisse."),
+        "declare_full": _("Déclarer pleine"),
+        "count_label": _("Nombre de bouteilles"),
+        "queued": _("Pas de réseau : « %(what)s » pour %(code)s est gardée sur ce téléphone et partira "
+                    "dès le retour du réseau."),
+        "queued_station": _("Pas de réseau : la liste est gardée en attente d'envoi sur ce téléphone ; "
+                            "elle partira d'elle-même dès le retour du réseau."),
+        "signed_out": _("Reconnectez-vous : les envois en attente partiront ensuite."),
+        "retry_later": _("Envoi impossible pour l'instant (%(status)s) : nouvel essai au prochain "
+                         "chargement de page."),
+        "bad_count": _("Indiquez un nombre entier de bouteilles, au moins 1."),
+        "bad_code": _("Cette adresse ne contient pas de code de caisse lisible."),
+    }

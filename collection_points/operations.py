@@ -218,7 +218,7 @@ class ScanResult:
     code: str
     status: str  # recorded | already | refused
     message: str
-    action: dict[str, str] | None = None  # {"label", "url"}: what the person may do instead
+    action: dict[str, object] | None = None  # {"label", "url", …}: what the person may do instead
 
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {"code": self.code, "status": self.status, "message": self.message}

@@ -142,7 +142,9 @@ def browser():
 def phone(browser, live_server):
     """A phone-sized page (390 × 844, touch) with its base URL set to the live server."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, locale="fr-FR", base_url=live_server.url)
+                                  has_touch=True, locale="fr-FR", base_url=live_server.url,
+                                  service_workers="block")  # as before offline first: no worker between
+    # the page and the network (page.route sees every request); tests/test_offline_browser.py allows it
     page = context.new_page()
     yield page
     context.close()
@@ -151,7 +153,7 @@ def phone(browser, live_server):
 @pytest.fixture
 def laptop(browser, live_server):
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fr-FR",
-                                  base_url=live_server.url)
+                                  base_url=live_server.url, service_workers="block")
     page = context.new_page()
     yield page
     context.close()

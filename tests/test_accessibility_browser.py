@@ -127,7 +127,7 @@ class Audit:
 def _walk(browser, base_url: str, role: str, username: str | None, urls: list[str], audit: Audit) -> None:
     """One role's walk in its own phone context: every HTML page it may see."""
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR",
-                                  base_url=base_url)
+                                  base_url=base_url, service_workers="block")
     context.add_init_script(path=str(AXE))
     page = context.new_page()
     try:

@@ -369,6 +369,7 @@
       if (self.withCount) { item.count = i.count === null || i.count === "" ? null : parseInt(i.count, 10); }
       return item;
     }), fields: this.fields()};
+    if (navigator.onLine === false && window.BoucleQueue) { this.queue(batch); return; }
     batch.forEach(function (i) { i.status = "sending"; });
     this.submit.disabled = true;
     this.render();
@@ -385,10 +386,27 @@
       .then(function (data) { self.receive(batch, data); })
       .catch(function () {
         batch.forEach(function (i) { i.status = "pending"; });
+        if (window.BoucleQueue) { self.queue(batch); return; }
         self.save(); self.render();
         self.say(fmt(TEXT.offline, {label: self.submitLabel}), "error");
         beep("error");
       });
+  };
+
+  /* No network: the lines move to the phone's queue (bottles/static/queue.js), which sends them by
+   * themselves when the network is back, each with its event id and field time. */
+  Station.prototype.queue = function (batch) {
+    var self = this, fields = this.fields();
+    batch.forEach(function (i) {
+      window.BoucleQueue.add({id: i.event_id, kind: self.root.getAttribute("data-queue-kind") || "",
+        label: self.submitLabel, code: i.code, occurred_at: i.occurred_at || new Date().toISOString(),
+        count: self.withCount && i.count !== null && i.count !== "" ? parseInt(i.count, 10) : null,
+        endpoint: self.endpoint, fields: fields});
+    });
+    this.items = this.items.filter(function (i) { return batch.indexOf(i) < 0; });
+    this.save(); this.render();
+    this.say(window.BoucleQueue.text("queued_station"), "warning");
+    beep("warn");
   };
 
   Station.prototype.receive = function (batch, data) {

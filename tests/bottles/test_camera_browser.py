@@ -134,7 +134,8 @@ def test_the_camera_reads_two_printed_labels_on_the_pickup_station(camera_browse
     factory.session.commit()
 
     context = camera_browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                         has_touch=True, locale="fr-FR", base_url=live_server.url)
+                                         has_touch=True, locale="fr-FR", base_url=live_server.url,
+                                         service_workers="block")
     page = context.new_page()
     requests: list[str] = []
     problems: list[str] = []
@@ -218,7 +219,8 @@ def test_a_refused_camera_or_reader_says_why_in_french_and_typing_still_works(ca
     driver = factory.user("driver")
     factory.session.commit()
     context = camera_browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                         has_touch=True, locale="fr-FR", base_url=live_server.url)
+                                         has_touch=True, locale="fr-FR", base_url=live_server.url,
+                                         service_workers="block")
     page = context.new_page()
     page.add_init_script(WATCH)
     message = page.locator("[data-scan-message]")
@@ -279,7 +281,8 @@ def test_a_browser_that_reads_qr_codes_itself_loads_no_reader(camera_browser, li
     driver = factory.user("driver")
     factory.session.commit()
     code = codes.make_code(NUMBERS[1])
-    context = camera_browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server.url)
+    context = camera_browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server.url,
+                                         service_workers="block")
     page = context.new_page()
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))

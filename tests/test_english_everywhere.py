@@ -113,6 +113,11 @@ ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/api/v1/phases": lambda w: ["/api/v1/phases"],
     "/api/v1/phases/<int:phase_id>": lambda w: [f"/api/v1/phases/{w.phases[0].id}"],
     "/healthz": lambda w: ["/healthz"],
+    # Offline first (bottles/offline.py): the manifest, the service worker, the pages it shows with no network
+    "/manifest.webmanifest": lambda w: ["/manifest.webmanifest"],
+    "/sw.js": lambda w: ["/sw.js"],
+    "/hors-ligne": lambda w: ["/hors-ligne"],
+    "/hors-ligne/caisse": lambda w: ["/hors-ligne/caisse"],
     "/c": lambda w: ["/c", "/c?code=nonsense"],
     "/c/<code>": lambda w: [f"/c/{crate.code}" for crate in w.crates.values()],
     "/c/<code>/etiquette.<fmt>": lambda w: [f"/c/{w.crates['in_pool'].code}/etiquette.{fmt}"

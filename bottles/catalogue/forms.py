@@ -85,9 +85,16 @@ class FrenchIntegerField(IntegerField):
         text = ascii_digits(raw[1:] if negative else raw, grouped=True)
         self.data = bounded(text, SEQ_MAX) if text is not None else None
         if self.data is None:
-            raise ValueError(_("Nombre entier attendu."))
+            raise ValueError(self._out_of_range() if text is not None else _("Nombre entier attendu."))
         if negative:
             self.data = -self.data
+
+    def _out_of_range(self) -> str:
+        """Digits too many to be a count: the field's own range message names its bounds."""
+        for validator in self.validators:
+            if isinstance(validator, NumberRange) and validator.message:
+                return str(validator.message) % {"min": validator.min, "max": validator.max}
+        return _("Nombre entier attendu.")
 
     def pre_validate(self, form) -> None:
         """An unreadable number says so once, not again as out of range."""

@@ -10,7 +10,7 @@ from bottles.rules import CrateState, Kind, Stage
 
 MAX_NOTE = 500
 MAX_LIMIT = 500
-WRITABLE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt")
+WRITABLE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt", "round_closed", "sorting", "wash")
 
 
 class Whole(fields.Integer):
@@ -157,6 +157,40 @@ class PhaseDetail(PhaseOut):
     indicators = fields.Dict(metadata={"description": "The keys of `flask reports kpis --json`"})
 
 
+class AsciiDecimal(fields.Decimal):
+    """A decimal as a JSON number or ASCII text (Decimal() alone reads "٣" as 3)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or isinstance(value, str) and not value.isascii():
+            raise ValidationError(str(_l("Nombre attendu (chiffres ASCII).")))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def amount(maximum: int, places: int, description: str) -> fields.Decimal:
+    """A decimal from 0 to `maximum` with at most `places` decimals (a JSON number or its text)."""
+
+    def within(value) -> None:
+        if not 0 <= value <= maximum:
+            raise ValidationError(str(_l("Nombre de 0 à %(high)s attendu.", high=maximum)))
+
+    return AsciiDecimal(places=places, allow_nan=False, validate=within, metadata={
+        "description": description, "minimum": 0, "maximum": maximum})
+
+
+class RefusalIn(Strict):
+    reason_id = Whole(minimum=1, required=True)
+    quantity = Whole(maximum=100_000, required=True)
+    winemaker_id = Whole(minimum=1, metadata={"description": "A permanent label's estate"})
+
+
+class WashLineIn(Strict):
+    model_id = Whole(minimum=1, required=True)
+    taken = Whole(maximum=100_000, required=True)
+    accepted = Whole(maximum=100_000, required=True)
+    rejects = fields.Dict(keys=fields.String(), values=Whole(maximum=100_000), load_default=dict,
+                          metadata={"description": "Reject reason id → bottles"})
+
+
 class EventIn(Strict):
     """One event from the field; which fields it needs depends on its kind."""
 
@@ -176,6 +210,17 @@ class EventIn(Strict):
     reason_id = Whole(minimum=1, metadata={"description": "receipt: loss or surplus reason"})
     round_token = fields.String(validate=validate.Length(max=64), metadata={
         "description": "pickup: names the round opened by a first pickup (default: the event id)"})
+    round_id = Whole(minimum=1, metadata={"description": "round_closed: the driver's round"})
+    km = amount(2000, 1, "round_closed: kilometres driven")
+    hours = amount(24, 2, "round_closed (required), sorting and wash (optional): hours of work")
+    eligible = fields.Dict(keys=fields.String(), values=Whole(maximum=100_000), metadata={
+        "description": "sorting: model id → bottles sorted for reuse"})
+    refusals = fields.List(fields.Nested(RefusalIn), validate=validate.Length(max=100), metadata={
+        "description": "sorting: bottles set aside, by reason"})
+    lines = fields.List(fields.Nested(WashLineIn), validate=validate.Length(min=1, max=100), metadata={
+        "description": "wash: per model, bottles taken, accepted and rejected by reason"})
+    water_l = amount(1_000_000, 1, "wash: litres of water")
+    energy_kwh = amount(1_000_000, 2, "wash: kWh")
     note = fields.String(validate=validate.Length(max=MAX_NOTE), load_default="")
 
 

@@ -23,7 +23,7 @@ from bottles.auth import washer_ids
 from bottles.db import db
 from bottles.field_time import FieldTimeError
 from bottles.ledger import LedgerConflict, Recorded
-from bottles.models import CollectionPoint, Crate, Event, User, utcnow
+from bottles.models import CollectionPoint, Crate, Event, Round, User, utcnow
 from bottles.retry import run
 from bottles.rules import PARIS, LedgerError, Stage
 from collection_points import operations as points
@@ -35,9 +35,16 @@ from washer.rules import NotYours as DockNotYours
 
 # Who may record each kind (coordinators and admins may record every kind, as on the pages).
 ROLES = {"crate_placed": ("point", "driver"), "crate_full": ("point", "driver"),
-         "pickup": ("driver",), "receipt": ("washer",)}
+         "pickup": ("driver",), "receipt": ("washer",), "round_closed": ("driver",),
+         "sorting": ("washer",), "wash": ("washer",)}
 NEEDS = {"crate_placed": ("crate", "point_id"), "crate_full": ("crate", "count"),
-         "pickup": ("crate",), "receipt": ("crate", "washer_id", "counted")}
+         "pickup": ("crate",), "receipt": ("crate", "washer_id", "counted"),
+         "round_closed": ("round_id", "km", "hours"), "sorting": ("washer_id",),
+         "wash": ("washer_id", "lines")}
+CRATE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt")
+# Kinds whose operation goes straight to bottles.ledger.record: its content hash tells a replay
+# (200) from an id reused for another content (409).
+HASHED_KINDS = ("sorting", "wash")
 CONFLICT = _l("Cet identifiant d'événement a déjà servi pour un autre contenu : rien n'est enregistré. "
               "Choisissez un nouvel identifiant pour un nouvel événement.")
 
@@ -50,12 +57,17 @@ def missing_fields(data: dict) -> None:
         raise ApiError(422, errors={name: [str(message)] for name in absent})
 
 
-def same_content(event: Event, data: dict, crate: Crate) -> bool:
+def same_content(event: Event, data: dict, crate: Crate | None) -> bool:
     """Whether a recorded event says what this request says (a replay), by kind."""
-    if event.kind != data["kind"] or event.crate_id != crate.id:
-        return False
-    note = (data.get("note") or "").strip()
     kind = data["kind"]
+    note = (data.get("note") or "").strip()
+    if event.kind != kind:
+        return False
+    if kind == "round_closed":
+        return event.round_id == data["round_id"] and event.km == data["km"] \
+            and event.hours == data["hours"] and event.note.strip() == note
+    if crate is None or event.crate_id != crate.id:
+        return False
     if kind == "crate_placed":
         return event.collection_point_id == data["point_id"] and event.note.strip() == note
     if kind == "crate_full":
@@ -92,11 +104,47 @@ def split_of(data: dict) -> dict[int, int]:
     return split
 
 
-def act(person: User, data: dict, crate: Crate, event_id: uuid.UUID) -> Callable[[], Recorded]:
+def by_model(raw: dict, name: str, key_name: str = "model") -> dict[int, int]:
+    """{"<id>": n} read as ids (422 naming `name` when a key is not a whole number)."""
+    out: dict[int, int] = {}
+    for key, value in (raw or {}).items():
+        if not key.isascii() or not key.isdigit() or len(key) > 9:
+            raise ApiError(422, errors={name: [str(_l("Identifiant attendu : %(key)s.", key=key[:20]))]})
+        if value:
+            out[int(key)] = value
+    return out
+
+
+def act_at_dock(person: User, data: dict, event_id: uuid.UUID, at: datetime) -> Callable[[], Recorded]:
+    """sorting, wash and round_closed: the operations of the washer's and the driver's pages."""
+    session, kind, note = db.session, data["kind"], (data.get("note") or "").strip()
+    if kind == "round_closed":
+        the_round = session.get(Round, data["round_id"])
+        if the_round is None:
+            raise ApiError(422, errors={"round_id": [str(_l("Tournée inconnue."))]})
+        return lambda: points.close_round(session, round_=the_round, actor=person, event_id=event_id,
+                                          at=at, km=data["km"], hours=data["hours"], note=note)
+    if kind == "sorting":
+        eligible = by_model(data.get("eligible"), "eligible")
+        refusals = [dock.Refusal(r["reason_id"], r["quantity"], r.get("winemaker_id"))
+                    for r in data.get("refusals") or []]
+        return lambda: dock.sort(session, actor=person, at=at, event_id=event_id,
+                                 washer_id=data["washer_id"], eligible=eligible, refusals=refusals,
+                                 hours=data.get("hours"), note=note, allowed=washer_ids(person))
+    lines = [dock.WashLine(line["model_id"], line["taken"], line["accepted"],
+                           by_model(line.get("rejects"), "lines")) for line in data["lines"]]
+    return lambda: dock.wash(session, actor=person, at=at, event_id=event_id, washer_id=data["washer_id"],
+                             lines=lines, water_l=data.get("water_l"), energy_kwh=data.get("energy_kwh"),
+                             hours=data.get("hours"), note=note, allowed=washer_ids(person))
+
+
+def act(person: User, data: dict, crate: Crate | None, event_id: uuid.UUID) -> Callable[[], Recorded]:
     """The operation the pages call for this kind, ready to run in the request's savepoint."""
     session, kind, note = db.session, data["kind"], (data.get("note") or "").strip()
     given = field_time(data, person)
     at, field = given or utcnow(), given is not None
+    if crate is None:
+        return act_at_dock(person, data, event_id, at)
     if kind == "crate_placed":
         point = session.get(CollectionPoint, data["point_id"])
         if point is None:
@@ -130,6 +178,9 @@ def refusal(error: Exception) -> ApiError:
     field = getattr(error, "field", None)
     if field:
         errors = {field: [message]}
+    named = getattr(error, "fields", None)
+    if isinstance(named, dict) and named:
+        errors = {key: [str(value)] for key, value in named.items()}
     if isinstance(error, PointNotYours | DockNotYours):
         return ApiError(403, message, "pas_votre_site")
     if isinstance(error, FieldTimeError):
@@ -156,15 +207,15 @@ class WriteEvent(MethodView):
     @bp.alt_response(409, schema=s.Refusal, description="code conflit_identifiant: id reused")
     @bp.alt_response(422, schema=s.Refusal)
     def post(self, data: dict):
-        """Record one field event: crate_placed, crate_full, pickup or receipt."""
+        """Record one field event: crate_placed, crate_full, pickup, receipt, round_closed, sorting, wash."""
         person = auth.allow(*ROLES[data["kind"]])
         missing_fields(data)
-        crate = crate_named(data["crate"])
+        crate = crate_named(data["crate"]) if data["kind"] in CRATE_KINDS else None
         event_id = data["id"]
 
         def work():
             existing = db.session.scalar(select(Event).where(Event.id == event_id))
-            if existing is not None:
+            if existing is not None and data["kind"] not in HASHED_KINDS:
                 if not same_content(existing, data, crate):
                     raise ApiError(409, CONFLICT, "conflit_identifiant")
                 return recorded_answer(existing, False)

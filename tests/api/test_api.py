@@ -355,3 +355,50 @@ def test_kernel_refusals_keep_the_api_shape(world, client):
     assert "volumineux" in big.get_json()["message"]
     nul = client.get("/api/v1/events?kind=pickup%00", headers=as_driver)
     assert nul.status_code == 400 and nul.get_json()["code"] == "requete_invalide"
+
+
+def test_dock_and_round_kinds(world, client, session, factory):
+    """round_closed (driver), sorting and wash (washer): replay 200, reused id 409, wrong role 403."""
+    model = factory.model()
+    washer_a = world["washers"][0]
+    crate = world["full_a"]
+    session.commit()
+    as_driver, as_washer = world["tokens"]["driver"], world["tokens"]["washer_a"]
+    picked = post_event(client, as_driver, {"id": str(uuid.uuid4()), "kind": "pickup", "crate": crate.code})
+    assert picked.status_code == 201
+    round_id = picked.get_json()["event"]["round_id"]
+    assert post_event(client, as_washer, {"id": str(uuid.uuid4()), "kind": "receipt", "crate": crate.code,
+                                          "washer_id": washer_a.id, "counted": 40}).status_code == 201
+    close = {"id": str(uuid.uuid4()), "kind": "round_closed", "round_id": round_id, "km": 42.5,
+             "hours": "3.5"}
+    assert post_event(client, as_washer, close).status_code == 403
+    for bad in ({"km": "٣"}, {"km": -1}, {"hours": 25}, {"km": "NaN"}, {"km": True}):
+        refused = post_event(client, as_driver, {**close, **bad, "id": str(uuid.uuid4())})
+        assert refused.status_code == 422 and set(refused.get_json()["errors"]) == set(bad), bad
+    assert post_event(client, as_driver, close).status_code == 201
+    assert post_event(client, as_driver, close).status_code == 200
+    assert post_event(client, as_driver, {**close, "km": 43}).get_json()["code"] == "conflit_identifiant"
+    sorting = {"id": str(uuid.uuid4()), "kind": "sorting", "washer_id": washer_a.id,
+               "eligible": {str(model.id): 30}, "occurred_at": datetime.now(UTC).isoformat()}
+    assert post_event(client, as_driver, sorting).status_code == 403
+    made = post_event(client, as_washer, sorting)
+    assert made.status_code == 201, made.get_json()
+    assert post_event(client, as_washer, sorting).status_code == 200
+    reused = post_event(client, as_washer, {**sorting, "eligible": {str(model.id): 31}})
+    assert reused.status_code == 409 and reused.get_json()["code"] == "conflit_identifiant"
+    before = event_count()
+    unbalanced = post_event(client, as_washer, {
+        "id": str(uuid.uuid4()), "kind": "wash", "washer_id": washer_a.id,
+        "lines": [{"model_id": model.id, "taken": 20, "accepted": 15}]})
+    assert unbalanced.status_code == 422 and unbalanced.get_json()["code"] == "refuse"
+    other = post_event(client, as_washer, {"id": str(uuid.uuid4()), "kind": "wash",
+                                           "washer_id": world["washers"][1].id,
+                                           "lines": [{"model_id": model.id, "taken": 1, "accepted": 1}]})
+    assert other.status_code in (403, 422) and event_count() == before
+    washed = post_event(client, as_washer, {"id": str(uuid.uuid4()), "kind": "wash", "washer_id": washer_a.id,
+                                            "lines": [{"model_id": model.id, "taken": 20, "accepted": 20}],
+                                            "water_l": 120})
+    assert washed.status_code == 201, washed.get_json()
+    clean = client.get(f"/api/v1/stocks?stage=clean&site_id={washer_a.id}",
+                       headers=bearer(as_washer)).get_json()["items"]
+    assert clean == [{"stage": "clean", "site_id": washer_a.id, "model_id": model.id, "quantity": 20}]

@@ -6,6 +6,8 @@ OpenAPI document, so what is documented is what is checked. Only wsgi imports th
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint as PageBlueprint
 from flask import Flask, render_template, url_for
 from flask_smorest import Api as SmorestApi
@@ -44,7 +46,7 @@ def init_app(app: Flask) -> None:
     from bottles import csrf
     from bottles.throttle import limiter
 
-    app.config.setdefault("API_LIMIT", auth.DEFAULT_API_LIMIT)
+    app.config.setdefault("API_LIMIT", os.environ.get("API_LIMIT", auth.DEFAULT_API_LIMIT))
     app.config.update({
         "API_TITLE": "Boucle API", "API_VERSION": API_VERSION, "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": PREFIX, "OPENAPI_JSON_PATH": "openapi.json",

@@ -403,3 +403,29 @@ def test_dock_and_round_kinds(world, client, session, factory):
     clean = client.get(f"/api/v1/stocks?stage=clean&site_id={washer_a.id}",
                        headers=bearer(as_washer)).get_json()["items"]
     assert clean == [{"stage": "clean", "site_id": washer_a.id, "model_id": model.id, "quantity": 20}]
+
+
+def test_the_same_event_sent_twice_at_once_is_recorded_once(app, world, session):
+    """Two resends racing (an offline queue and a retry): one 201, one 200, one event."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    body = {"id": str(uuid.uuid4()), "kind": "crate_placed", "crate": world["empty"].code,
+            "point_id": world["points"][0].id}
+    statuses: list[int] = []
+
+    def send() -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post("/api/v1/events", json=body,
+                                    headers=bearer(world["tokens"]["driver"])).status_code)
+
+    before = event_count()
+    session.commit()  # the test's own read ends before the requests write
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [200, 201]
+    assert event_count() == before + 1

@@ -429,3 +429,27 @@ def test_the_same_event_sent_twice_at_once_is_recorded_once(app, world, session)
         thread.join(timeout=30)
     assert sorted(statuses) == [200, 201]
     assert event_count() == before + 1
+
+
+def test_api_catalogue_agrees_with_the_others():
+    """Catalogues are merged in wsgi's order, the last one winning: a message the API shares with
+    the packages says in English what it said before the API's catalogue joined (none is changed)."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[2]
+
+    def catalogue(package: str) -> dict[str, object]:
+        path = root / package / "translations/en/LC_MESSAGES/messages.po"
+        if not path.exists():
+            return {}
+        with path.open("rb") as handle:
+            return {m.id: m.string for m in read_po(handle) if m.id and m.string}
+
+    merged: dict[str, object] = {}
+    for package in ("bottles", "collection_points", "washer", "resales", "reports", "notifications"):
+        merged.update(catalogue(package))
+    ours = catalogue("api")
+    assert {key: (value, merged[key]) for key, value in ours.items()
+            if key in merged and merged[key] != value} == {}

@@ -10,7 +10,8 @@ from bottles.rules import CrateState, Kind, Stage
 
 MAX_NOTE = 500
 MAX_LIMIT = 500
-WRITABLE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt", "round_closed", "sorting", "wash")
+WRITABLE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt", "round_closed", "sorting", "wash",
+                  "stocktake", "correction")
 
 
 class Whole(fields.Integer):
@@ -219,6 +220,14 @@ class EventIn(Strict):
         "description": "sorting: bottles set aside, by reason"})
     lines = fields.List(fields.Nested(WashLineIn), validate=validate.Length(min=1, max=100), metadata={
         "description": "wash: per model, bottles taken, accepted and rejected by reason"})
+    stage = fields.String(validate=one_of(("received", "sorted", "clean")), metadata={
+        "description": "stocktake: the stage counted"})
+    counted_by_model = fields.Dict(keys=fields.String(), values=Whole(maximum=1_000_000), metadata={
+        "description": "stocktake: model id (0: unsorted) → bottles counted"})
+    loss_reason_id = Whole(minimum=1, metadata={"description": "stocktake: reason of a shortfall"})
+    surplus_reason_id = Whole(minimum=1, metadata={"description": "stocktake: reason of a surplus"})
+    corrects_seq = Whole(minimum=1, maximum=SEQ_MAX, metadata={
+        "description": "correction: the seq of the event reversed (note required: why)"})
     water_l = amount(1_000_000, 1, "wash: litres of water")
     energy_kwh = amount(1_000_000, 2, "wash: kWh")
     note = fields.String(validate=validate.Length(max=MAX_NOTE), load_default="")
@@ -226,4 +235,5 @@ class EventIn(Strict):
 
 class EventWritten(Schema):
     created = fields.Boolean()
-    event = fields.Nested(EventOut)
+    event = fields.Nested(EventOut, allow_none=True, metadata={
+        "description": "null: a stock-take that found every count as expected (nothing to record)"})

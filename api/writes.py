@@ -36,11 +36,12 @@ from washer.rules import NotYours as DockNotYours
 # Who may record each kind (coordinators and admins may record every kind, as on the pages).
 ROLES = {"crate_placed": ("point", "driver"), "crate_full": ("point", "driver"),
          "pickup": ("driver",), "receipt": ("washer",), "round_closed": ("driver",),
-         "sorting": ("washer",), "wash": ("washer",)}
+         "sorting": ("washer",), "wash": ("washer",), "stocktake": ("washer",), "correction": ("washer",)}
 NEEDS = {"crate_placed": ("crate", "point_id"), "crate_full": ("crate", "count"),
          "pickup": ("crate",), "receipt": ("crate", "washer_id", "counted"),
          "round_closed": ("round_id", "km", "hours"), "sorting": ("washer_id",),
-         "wash": ("washer_id", "lines")}
+         "wash": ("washer_id", "lines"), "stocktake": ("washer_id", "stage", "counted_by_model"),
+         "correction": ("corrects_seq", "note")}
 CRATE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt")
 # Kinds whose operation goes straight to bottles.ledger.record: its content hash tells a replay
 # (200) from an id reused for another content (409).
@@ -66,6 +67,10 @@ def same_content(event: Event, data: dict, crate: Crate | None) -> bool:
     if kind == "round_closed":
         return event.round_id == data["round_id"] and event.km == data["km"] \
             and event.hours == data["hours"] and event.note.strip() == note
+    if kind == "correction":
+        return event.corrects_seq == data["corrects_seq"] and event.note.strip() == note
+    if kind == "stocktake":  # the counts it recorded were differences: the washer and note tell
+        return event.washer_id == data["washer_id"] and event.note.strip() == note
     if crate is None or event.crate_id != crate.id:
         return False
     if kind == "crate_placed":
@@ -104,19 +109,20 @@ def split_of(data: dict) -> dict[int, int]:
     return split
 
 
-def by_model(raw: dict, name: str, key_name: str = "model") -> dict[int, int]:
+def by_model(raw: dict, name: str, keep_zero: bool = False) -> dict[int, int]:
     """{"<id>": n} read as ids (422 naming `name` when a key is not a whole number)."""
     out: dict[int, int] = {}
     for key, value in (raw or {}).items():
         if not key.isascii() or not key.isdigit() or len(key) > 9:
             raise ApiError(422, errors={name: [str(_l("Identifiant attendu : %(key)s.", key=key[:20]))]})
-        if value:
+        if value or keep_zero:
             out[int(key)] = value
     return out
 
 
 def act_at_dock(person: User, data: dict, event_id: uuid.UUID, at: datetime) -> Callable[[], Recorded]:
-    """sorting, wash and round_closed: the operations of the washer's and the driver's pages."""
+    """round_closed, stocktake, correction, sorting and wash: the operations of the driver's and the
+    washer's pages."""
     session, kind, note = db.session, data["kind"], (data.get("note") or "").strip()
     if kind == "round_closed":
         the_round = session.get(Round, data["round_id"])
@@ -124,6 +130,17 @@ def act_at_dock(person: User, data: dict, event_id: uuid.UUID, at: datetime) -> 
             raise ApiError(422, errors={"round_id": [str(_l("Tournée inconnue."))]})
         return lambda: points.close_round(session, round_=the_round, actor=person, event_id=event_id,
                                           at=at, km=data["km"], hours=data["hours"], note=note)
+    if kind == "stocktake":
+        counted = by_model(data["counted_by_model"], "counted_by_model", keep_zero=True)
+        return lambda: dock.stocktake(
+            session, actor=person, at=at, event_id=event_id, washer_id=data["washer_id"],
+            stage=Stage(data["stage"]), counted=counted, loss_reason_id=data.get("loss_reason_id"),
+            surplus_reason_id=data.get("surplus_reason_id"), note=note, allowed=washer_ids(person))
+    if kind == "correction":
+        if not note:
+            raise ApiError(422, errors={"note": [str(_l("Donnez le motif de la correction."))]})
+        return lambda: dock.correct(session, actor=person, at=at, event_id=event_id,
+                                    target_seq=data["corrects_seq"], note=note, allowed=washer_ids(person))
     if kind == "sorting":
         eligible = by_model(data.get("eligible"), "eligible")
         refusals = [dock.Refusal(r["reason_id"], r["quantity"], r.get("winemaker_id"))
@@ -207,7 +224,8 @@ class WriteEvent(MethodView):
     @bp.alt_response(409, schema=s.Refusal, description="code conflit_identifiant: id reused")
     @bp.alt_response(422, schema=s.Refusal)
     def post(self, data: dict):
-        """Record one field event: crate_placed, crate_full, pickup, receipt, round_closed, sorting, wash."""
+        """Record one event: crate_placed, crate_full, pickup, receipt, round_closed, sorting, wash,
+        stocktake or correction."""
         person = auth.allow(*ROLES[data["kind"]])
         missing_fields(data)
         crate = crate_named(data["crate"]) if data["kind"] in CRATE_KINDS else None
@@ -223,6 +241,9 @@ class WriteEvent(MethodView):
                 result = act(person, data, crate, event_id)()
             except (LedgerError, InputError) as error:
                 raise refusal(error) from None
+            if result is None:  # a stock-take that found every count as expected
+                db.session.rollback()
+                return {"created": False, "event": None}, 200
             db.session.commit()
             return recorded_answer(result.event, result.created)
 

@@ -403,6 +403,28 @@ def test_dock_and_round_kinds(world, client, session, factory):
     clean = client.get(f"/api/v1/stocks?stage=clean&site_id={washer_a.id}",
                        headers=bearer(as_washer)).get_json()["items"]
     assert clean == [{"stage": "clean", "site_id": washer_a.id, "model_id": model.id, "quantity": 20}]
+    loss = factory.reason("PERTE", kind="loss")
+    session.commit()
+    take = {"id": str(uuid.uuid4()), "kind": "stocktake", "washer_id": washer_a.id, "stage": "clean",
+            "counted_by_model": {str(model.id): 18}, "loss_reason_id": loss.id, "note": "inventaire"}
+    taken = post_event(client, as_washer, take)
+    assert taken.status_code == 201, taken.get_json()
+    assert taken.get_json()["event"]["movements"][0]["quantity"] == 2
+    assert post_event(client, as_washer, take).status_code == 200
+    matching = post_event(client, as_washer, {**take, "id": str(uuid.uuid4())})
+    assert matching.status_code == 200 and matching.get_json() == {"created": False, "event": None}
+    wash_seq = washed.get_json()["event"]["seq"]
+    refused = post_event(client, as_washer, {"id": str(uuid.uuid4()), "kind": "correction",
+                                             "corrects_seq": wash_seq, "note": "erreur"})
+    assert refused.status_code == 409 and refused.get_json()["code"] == "refuse_par_le_registre"  # 18 left
+    undo = {"id": str(uuid.uuid4()), "kind": "correction", "corrects_seq": taken.get_json()["event"]["seq"],
+            "note": "deux bouteilles retrouvées"}
+    assert post_event(client, as_washer, {**undo, "note": ""}).status_code == 422
+    assert post_event(client, as_driver, undo).status_code == 403
+    assert post_event(client, as_washer, undo).status_code == 201
+    assert post_event(client, as_washer, undo).status_code == 200
+    reused = post_event(client, as_washer, {**undo, "note": "autre"})
+    assert reused.status_code == 409 and reused.get_json()["code"] == "conflit_identifiant"
 
 
 def test_the_same_event_sent_twice_at_once_is_recorded_once(app, world, session):

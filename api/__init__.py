@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from flask import Blueprint as PageBlueprint
-from flask import Flask, render_template, url_for
+from flask import Flask, render_template, request, url_for
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
@@ -60,9 +60,14 @@ def init_app(app: Flask) -> None:
         bp.before_request(auth.authenticate)
         bp.register_error_handler(errors.ApiError, errors.on_api_error)
         bp.register_error_handler(HTTPException, errors.on_http_error)
-        bp.after_request(errors.same_shape)
         limiter.limit(auth.api_limit, key_func=auth.limit_key, on_breach=auth.too_many,
                       scope="api")(bp)
     csrf.exempt(bp)  # bearer tokens only: no cookie is read, so no cross-site request can use one
     api.register_blueprint(bp)
     app.register_blueprint(pages)
+
+    @app.after_request
+    def _api_refusals_in_json(response):
+        """Under /api/v1/, every refusal in the API's shape: those made before its views (body too
+        large, NUL byte) and those of routing (an unknown path 404, a method not allowed 405)."""
+        return errors.same_shape(response) if request.path.startswith(PREFIX + "/") else response

@@ -355,6 +355,10 @@ def test_kernel_refusals_keep_the_api_shape(world, client):
     assert "volumineux" in big.get_json()["message"]
     nul = client.get("/api/v1/events?kind=pickup%00", headers=as_driver)
     assert nul.status_code == 400 and nul.get_json()["code"] == "requete_invalide"
+    unknown = client.get("/api/v1/nothing", headers=as_driver)
+    assert unknown.status_code == 404 and unknown.get_json()["code"] == "introuvable"
+    method = client.delete("/api/v1/events", headers=as_driver)
+    assert method.status_code == 405 and method.get_json()["code"] == "methode_non_permise"
 
 
 def test_dock_and_round_kinds(world, client, session, factory):

@@ -284,6 +284,10 @@ def api_event(kind: str) -> Callable[[Ctx, str], Req]:
             body.update(crate=pool_crate(c).code, point_id=c.other.point.id)
         elif kind == "pickup":
             body.update(crate=full_crate(c, c.world.points[0]).code, round_token=c.other.round_token)
+        elif kind == "round_closed":
+            body.update(round_id=open_round(c, c.other.users["driver"], c.other.washer).id, km=10, hours=2)
+        elif kind == "sorting":
+            body.update(washer_id=c.other.washer.id, eligible={str(c.world.models[0].id): 1})
         else:
             crate = crate_on_round(c, c.other.round, c.other.point)
             body.update(crate=crate.code, washer_id=c.other.washer.id, counted=12)
@@ -365,6 +369,8 @@ TABLE: dict[str, Row] = {
                                              api_event("crate_placed")),
     "POST /api/v1/events #pickup": Row(api_staff("driver", driver=403), api_event("pickup")),
     "POST /api/v1/events #receipt": Row(api_staff("washer", washer=403), api_event("receipt")),
+    "POST /api/v1/events #round_closed": Row(api_staff("driver", driver=403), api_event("round_closed")),
+    "POST /api/v1/events #sorting": Row(api_staff("washer", washer=403), api_event("sorting")),
 
     # Crate actions: point staff on their own point only; drivers anywhere, on their own open round
     "POST /c/<code>/placee": Row(staff("point", "driver", ok=302, point=403), place),

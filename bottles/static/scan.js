@@ -65,6 +65,11 @@
  * (missing CSRF, not signed in, forbidden…), shown as is.
  * "recorded" and "already" rows are done (greyed, kept visible); "refused"
  * rows stay in the list with the reason, to fix or remove (✕).
+ * No network (navigator.onLine false, or the request fails): the lines move to
+ * the phone's queue (bottles/static/queue.js, window.BoucleQueue) with their
+ * event ids, field times and the page's fields; it sends each alone, in this
+ * same shape, when the network is back, and lists the answers at the top of
+ * the page (docs/architecture.md, "Offline").
  */
 (function () {
   "use strict";

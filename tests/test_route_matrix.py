@@ -259,8 +259,9 @@ def remove_other_drivers_alert(c: Ctx, role: str) -> Req:
     from notifications.operations import create_subscription
     from notifications.rules import Channel, Topic
 
-    row = create_subscription(db.session, user=c.other.users["driver"], topic=Topic.CRATE_FULL,
-                              channel=Channel.EMAIL, target="marc@example.org", threshold_days=None,
+    # a late-pickup alert: queued by `flask bottles notify`, not by the crates declared full here
+    row = create_subscription(db.session, user=c.other.users["driver"], topic=Topic.PICKUP_LATE,
+                              channel=Channel.EMAIL, target="marc@example.org", threshold_days=3,
                               point_id=c.other.point.id, now=noon(1))
     db.session.commit()
     return Req(f"/alertes/{row.id}/supprimer")

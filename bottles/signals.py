@@ -79,6 +79,8 @@ def install(session_class: type[Session]) -> None:
 
 def _keep_survivors(session: Session) -> None:
     """Before commit: an event added in a savepoint that rolled back is no longer persistent."""
+    if session.get_nested_transaction() is not None:
+        return  # SQLAlchemy sends commit events for a savepoint's release too: not a commit
     pending = session.info.pop(_PENDING, [])
     survivors = [summary for event, summary in pending if inspect(event).persistent]
     session.info.setdefault(_SURVIVORS, []).extend(survivors)
@@ -97,6 +99,8 @@ def log_committed(summary: RecordedEvent) -> None:
 
 
 def _send_committed(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: the transaction (and its locks) still runs
     for summary in session.info.pop(_SURVIVORS, []):
         log_committed(summary)
         try:

@@ -90,6 +90,24 @@ def test_an_event_in_a_rolled_back_savepoint_is_not_signalled_as_committed(sessi
     assert [name for name, _kind, _seq in heard] == ["recorded"]
 
 
+def test_a_released_savepoint_is_not_a_commit(session, placed, heard):
+    """SQLAlchemy sends its commit events when a savepoint is released too: the event is only
+    committed when the whole transaction is (its locks are still held until then)."""
+    crate, point, staff = placed
+    with session.begin_nested():
+        recorded = record(session, _full(crate, point, staff))
+    assert [name for name, _kind, _seq in heard] == ["recorded"]
+    session.rollback()
+    session.commit()
+    assert [name for name, _kind, _seq in heard] == ["recorded"], "rolled back after the savepoint"
+    heard.clear()
+    with session.begin_nested():
+        recorded = record(session, _full(crate, point, staff))
+    assert heard == [("recorded", Kind.CRATE_FULL, recorded.event.seq)]
+    session.commit()
+    assert heard[-1] == ("committed", Kind.CRATE_FULL, recorded.event.seq)
+
+
 def test_a_receiver_can_listen_to_one_kind_through_http(client, session, placed):
     crate, point, staff = placed
     full_declared: list[int] = []

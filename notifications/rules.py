@@ -40,7 +40,7 @@ CHANNEL_LABELS: dict[Channel, LazyString] = {
     Channel.WEBHOOK: _l("Webhook (HTTPS, JSON signé)"),
 }
 STATUS_LABELS: dict[str, LazyString] = {
-    "pending": _l("en attente"), "sending": _l("en cours"), "sent": _l("envoyée"),
+    "pending": _l("en attente"), "sending": _l("envoi en cours"), "sent": _l("envoyée"),
     "failed": _l("échec"),
 }
 # Errors Boucle itself records (a channel's own error is kept as the server said it).

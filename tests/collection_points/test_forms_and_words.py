@@ -181,7 +181,9 @@ def test_a_refused_pickup_scan_offers_to_declare_the_crate_full(client, session,
         headers={"X-CSRFToken": token.group(1), "Accept": "application/json"})
     results = {r["code"]: r for r in response.get_json()["results"]}
     assert results[crate.code]["status"] == "refused"
-    assert results[crate.code]["action"] == {"label": "Déclarer pleine", "url": f"/c/{crate.code}#action"}
+    action = results[crate.code]["action"]
+    assert action["label"] == "Déclarer pleine" and action["url"] == f"/c/{crate.code}#action"
+    assert action["endpoint"] == "/caisses/envoi" and action["fields"] == {"action": "full"}  # offline
     assert "action" not in results[pooled.code]
 
 

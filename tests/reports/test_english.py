@@ -155,7 +155,7 @@ def test_phase_in_progress_in_english(client, factory, session):
     page = re.sub(r"\s+", " ", _text(client.get(f"/phases/{two.running.id}")))
     assert "Phase under way: figures from" in page and "that is 30 days out of 365" in page
     tile = re.search(r'data-key="bottles_collected">(.*?)</div>\s*</div>', page).group(1)
-    assert "behind" in tile and "85 a month are needed" in tile
+    assert "late" in tile and "85 a month are needed" in tile
     assert "Clean stock to date" in page and "Phase A (first 30 days)" in page
     assert _french_in(page) == []
     compared = _text(client.get(f"/phases/compare?phase={two.done.id}&phase={two.running.id}"))

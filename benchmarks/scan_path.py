@@ -1,0 +1,675 @@
+"""Drive the scan path through gunicorn: phones placing, filling, picking up, receiving crates; and a floor.
+
+    .venv/bin/python benchmarks/scan_path.py [--db sqlite|postgres|both] [--seconds 20] [--clients 16]
+                                             [--workers N] [--kill-workers] [--profile]
+
+A throwaway database (a SQLite file in a temporary directory, or a fresh PostgreSQL database
+boucle_bench_<pid> on BENCH_POSTGRES_URL, created and dropped here) holds the demo plus, per client,
+a driver, a washer's staff member and a few new crates. gunicorn serves it with the repository's
+gunicorn.conf.py (BOUCLE_ENV=development) on a free port, beside a floor: a bare Flask route doing
+one INSERT into a scratch table, same server, same workers, same database.
+
+The clients sign in through /login (CSRF as a phone does), then each runs its crates round the
+cycle, one crate at a time, the way the phones send them today:
+  page:  POST /c/<code>/placee, /pleine, /enlevee (form, then GET the crate page it redirects to)
+  scan:  POST /tournee/deposer, /caisses/envoi (action full), /tournee/enlever (JSON, one line)
+  then   POST /lavage/reception/scan (the washer's staff, JSON) puts the crate back in the pool.
+Cycles alternate page and scan. Per endpoint: requests, throughput, p50/p95/p99, errors (status
+>= 500 or no answer) and refusals (other unexpected statuses); the crate actions' throughput
+against the floor's. Then the ledger: every acknowledged event stored exactly once, check-ledger
+clean. --kill-workers sends SIGKILL to one gunicorn worker in the middle of the run (gunicorn
+forks another); the phone sends the same request again (same event id) as its queue would.
+
+--profile: no server; one request of each action through the test client, its SQL statements
+counted, timed and grouped (SQLAlchemy before/after_cursor_execute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+PASSWORD = "banc-d-essai-2026"
+FLOOR_PATH = "/__floor"
+CRATES_PER_CLIENT = 3
+COUNT = 42  # bottles declared in each full crate
+ACTIONS = ("page placee", "page pleine", "page enlevee", "scan deposer", "envoi pleine", "scan enlever",
+           "reception scan")
+
+
+# ---------------------------------------------------------------------------------------------
+# What gunicorn serves: Boucle and the floor, one WSGI callable (benchmarks is not a package).
+
+def floor_app():
+    """The floor: a bare Flask route doing one INSERT, no session, no sign-in, no template."""
+    from datetime import UTC, datetime
+
+    from flask import Flask
+    from sqlalchemy import create_engine
+
+    import bottles.db  # noqa: F401  (its connect listener: the same SQLite pragmas as the app's)
+
+    app = Flask("floor")
+    engine = create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
+    table = floor_table()
+
+    @app.post(FLOOR_PATH)
+    def insert_one():
+        with engine.begin() as connection:
+            connection.execute(table.insert().values(at=datetime.now(UTC)))
+        return "ok"
+
+    return app
+
+
+def served():
+    """Boucle, with the floor's one route beside it."""
+    from wsgi import create_app
+
+    boucle, floor = create_app(), floor_app()
+
+    def dispatch(environ, start_response):
+        target = floor if environ.get("PATH_INFO") == FLOOR_PATH else boucle
+        return target(environ, start_response)
+
+    return dispatch
+
+
+def floor_table():
+    from sqlalchemy import Column, DateTime, Integer, MetaData, Table
+
+    return Table("bench_floor", MetaData(), Column("id", Integer, primary_key=True),
+                 Column("at", DateTime(timezone=True)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The database: created, filled, checked, dropped.
+
+@dataclass
+class Plan:
+    """Who each client is and which crates it runs round the cycle."""
+
+    drivers: list[str]
+    washers: list[str]
+    point_ids: list[int]
+    washer_id: int
+    crates: list[list[str]]
+    user_ids: list[int]
+
+
+def create_database(kind: str, tmp: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp}/bench.db"
+    import psycopg
+
+    name = f"boucle_bench_{os.getpid()}"
+    with psycopg.connect(admin_dsn(), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{POSTGRES}/{name}"
+
+
+def drop_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_dsn(), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def admin_dsn() -> str:
+    return POSTGRES.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+
+
+def bench_app(url: str, tmp: str, **extra):
+    os.environ["BOUCLE_INSTANCE"] = tmp
+    from wsgi import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING",
+                       **extra})
+
+
+def prepare(app, clients: int) -> Plan:
+    """Schema, demo, then per client a driver, a washer's staff member and new crates in the pool."""
+    from datetime import UTC, datetime
+
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from bottles.auth import hash_password
+    from bottles.catalogue.operations import register_crates
+    from bottles.db import db
+    from bottles.demo.loading import load_demo
+    from bottles.models import User, Washer
+    from collection_points.queries import points_in_service
+    from collection_points.views.common import today
+
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        load_demo(db.session)
+        db.session.commit()
+        washer = db.session.scalar(select(Washer).order_by(Washer.id))
+        points = [point.id for point in points_in_service(db.session, today())]
+        password_hash = hash_password(PASSWORD)
+        users = []
+        for index in range(clients):
+            users.append(User(username=f"banc-chauffeur-{index}", role="driver", password_hash=password_hash,
+                              display_name=f"Chauffeur {index}"))
+            users.append(User(username=f"banc-laveur-{index}", role="washer", password_hash=password_hash,
+                              display_name=f"Laveur {index}", washers=[washer]))
+        db.session.add_all(users)
+        crates = register_crates(db.session, actor_id=None, at=datetime.now(UTC), batch_id=uuid.uuid4(),
+                                 count=clients * CRATES_PER_CLIENT, capacity=60, washer_id=washer.id,
+                                 prefix=app.config["CRATE_PREFIX"])
+        db.session.commit()
+        floor_table().create(db.engine)
+        codes = [crate.code for crate in crates]
+        plan = Plan([f"banc-chauffeur-{i}" for i in range(clients)],
+                    [f"banc-laveur-{i}" for i in range(clients)],
+                    [points[i % len(points)] for i in range(clients)], washer.id,
+                    [codes[i * CRATES_PER_CLIENT:(i + 1) * CRATES_PER_CLIENT] for i in range(clients)],
+                    [user.id for user in users])
+        db.session.remove()
+        db.engine.dispose()
+    return plan
+
+
+def verify(app, acknowledged: set[uuid.UUID], user_ids: list[int]) -> None:
+    """Every acknowledged event stored exactly once; what was stored beyond them; check-ledger."""
+    from sqlalchemy import func, select
+
+    from bottles.check import check_ledger
+    from bottles.db import db
+    from bottles.models import Event
+
+    with app.app_context():
+        wanted = sorted(acknowledged)
+        found: Counter = Counter()
+        for start in range(0, len(wanted), 500):
+            found.update(db.session.scalars(select(Event.id).where(Event.id.in_(wanted[start:start + 500]))))
+        missing = sum(1 for event_id in wanted if found[event_id] == 0)
+        doubled = sum(1 for count in found.values() if count > 1)
+        stored = db.session.scalar(select(func.count()).select_from(Event)
+                                   .where(Event.actor_id.in_(user_ids)))
+        started = time.perf_counter()
+        problems = check_ledger(db.session)
+        print(f"  ledger: {len(wanted)} acknowledged events, {len(wanted) - missing - doubled} stored once, "
+              f"{missing} lost, {doubled} doubled; {stored} stored by the clients' accounts "
+              f"({stored - len(wanted) + missing} never acknowledged); check-ledger "
+              f"{'clean' if not problems else f'{len(problems)} problem(s)'} "
+              f"({time.perf_counter() - started:.1f} s)")
+        for problem in problems[:10]:
+            print(f"    {problem}")
+        db.session.remove()
+        db.engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# The phones.
+
+class Unanswered(Exception):
+    """No answer: the connection failed or was cut (a worker killed)."""
+
+
+class Phone:
+    """One signed-in browser: a cookie jar over an HTTP/1.1 connection, reopened when closed."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+
+    def send(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+             ) -> tuple[int, str, bytes]:
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            self.connection.close()
+            raise Unanswered(str(error)) from error
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if value and "expires=thu, 01 jan 1970" not in cookie.lower():
+                self.cookies[name.strip()] = value
+            else:
+                self.cookies.pop(name.strip(), None)
+        if response.will_close:
+            self.connection.close()
+        return response.status, response.headers.get("Location", ""), data
+
+    def sign_in(self, username: str, page: str) -> None:
+        _status, _location, data = self.send("GET", "/login")
+        token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', data)
+        assert token, "no CSRF token on /login"
+        form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1).decode()}
+        status, _location, _data = self.send("POST", "/login", urlencode(form).encode(),
+                                             {"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 302, f"sign-in of {username}: {status}"
+        status, _location, data = self.send("GET", page)
+        meta = re.search(rb'<meta name="csrf-token" content="([^"]+)"', data)
+        assert status == 200 and meta, f"{page}: {status}"
+        self.csrf = meta.group(1).decode()
+
+    def form(self, path: str, fields: dict) -> tuple[int, str, bytes]:
+        body = urlencode({"csrf_token": self.csrf, **fields}).encode()
+        return self.send("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def json(self, path: str, payload: dict) -> tuple[int, str, bytes]:
+        return self.send("POST", path, json.dumps(payload).encode(),
+                         {"Content-Type": "application/json", "Accept": "application/json",
+                          "X-CSRFToken": self.csrf})
+
+
+@dataclass
+class Tally:
+    """Timings and outcomes by endpoint, shared by the client threads."""
+
+    times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: Counter = field(default_factory=Counter)
+    refused: Counter = field(default_factory=Counter)
+    acknowledged: set = field(default_factory=set)
+    notes: Counter = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: dict = field(default_factory=dict)  # the run's window: requests started after it are not timed
+
+
+def acknowledged(status: int, location: str, data: bytes, code: str) -> bool:
+    """The phone may forget this action: a crate page's redirect to the crate, or a JSON line
+    recorded (or already recorded: a resend)."""
+    if status == 302:
+        return location.split("?")[0].endswith(f"/c/{code}")
+    if status == 200 and data.startswith(b"{"):
+        rows = json.loads(data).get("results") or [{}]
+        return rows[0].get("status") in ("recorded", "already")
+    return False
+
+
+def timed(phone: Phone, tally: Tally, label: str, call, code: str, event_id: uuid.UUID | None) -> bool:
+    """One request, sent again (same event id) while unanswered or 5xx, as the phone's queue does."""
+    for _attempt in range(20):
+        started = time.perf_counter()
+        try:
+            status, location, data = call()
+        except Unanswered:
+            with tally.lock:
+                tally.errors[label] += 1
+            time.sleep(0.2)
+            continue
+        elapsed = time.perf_counter() - started
+        with tally.lock:
+            if time.monotonic() - elapsed < tally.clock.get("stop", float("inf")):
+                tally.times[label].append(elapsed)
+            if status >= 500:
+                tally.errors[label] += 1
+                if b"database is locked" in data:
+                    tally.notes["database is locked"] += 1
+        if status >= 500:
+            time.sleep(0.2)
+            continue
+        ok = event_id is None and status < 400 or event_id is not None and acknowledged(
+            status, location, data, code)
+        with tally.lock:
+            if not ok:
+                tally.refused[label] += 1
+                tally.notes[f"{label} {status}: {data[:160]!r}"] += 1
+            elif event_id is not None:
+                tally.acknowledged.add(event_id)
+        return ok
+    return False
+
+
+@dataclass
+class Pair:
+    """One client: a driver's phone and a washer's staff member's, their point and round."""
+
+    driver: Phone
+    washer: Phone
+    point: str
+    round_token: str
+    washer_id: str
+    tally: Tally
+    stop: float = 0.0
+
+    def post(self, phone: Phone, label: str, code: str, event_id: uuid.UUID, send) -> bool:
+        return timed(phone, self.tally, label, send, code, event_id)
+
+    def page(self, label: str, code: str, action: str, event_id: uuid.UUID, fields: dict) -> bool:
+        """A crate page's form, then the crate page it redirects to (the flash shown)."""
+        ok = self.post(self.driver, label, code, event_id, lambda: self.driver.form(
+            f"/c/{code}/{action}", {"event_id": str(event_id), **fields}))
+        if ok:
+            timed(self.driver, self.tally, "GET /c/<code> after",
+                  lambda: self.driver.send("GET", f"/c/{code}"), code, None)
+        return ok
+
+    def scan(self, phone: Phone, label: str, path: str, line: dict, fields: dict) -> bool:
+        """A scan station's list of one line."""
+        return self.post(phone, label, line["code"], uuid.UUID(line["event_id"]),
+                         lambda: phone.json(path, {"items": [line], "fields": fields}))
+
+    def cycle(self, code: str, by_page: bool) -> bool:
+        """The crate placed, full, picked up, received: by the crate page's forms or by the scan
+        stations; False when a step was refused (the crate leaves the run)."""
+        ids = [uuid.uuid4() for _ in range(4)]
+        token = {"round_token": self.round_token}
+        if by_page:
+            steps = [lambda: self.page("page placee", code, "placee", ids[0], {"point_id": self.point}),
+                     lambda: self.page("page pleine", code, "pleine", ids[1], {"count": str(COUNT)}),
+                     lambda: self.page("page enlevee", code, "enlevee", ids[2], token)]
+        else:
+            steps = [lambda: self.scan(self.driver, "scan deposer", "/tournee/deposer",
+                                       {"code": code, "event_id": str(ids[0])}, {"point_id": self.point}),
+                     lambda: self.scan(self.driver, "envoi pleine", "/caisses/envoi",
+                                       {"code": code, "event_id": str(ids[1]), "count": COUNT},
+                                       {"action": "full"}),
+                     lambda: self.scan(self.driver, "scan enlever", "/tournee/enlever",
+                                       {"code": code, "event_id": str(ids[2])}, token)]
+        steps.append(lambda: self.scan(self.washer, "reception scan", "/lavage/reception/scan",
+                                       {"code": code, "event_id": str(ids[3])}, {"w": self.washer_id}))
+        return all(step() for step in steps)
+
+
+def run_client(port: int, plan: Plan, tally: Tally, index: int, clock: dict,
+               ready: threading.Barrier) -> None:
+    """One pair of phones taking its crates round and round the cycle, one crate at a time."""
+    driver, washer = Phone(port), Phone(port)
+    driver.sign_in(plan.drivers[index], "/tournee/deposer")
+    washer.sign_in(plan.washers[index], "/lavage/reception")
+    pair = Pair(driver, washer, str(plan.point_ids[index]), str(uuid.uuid4()), str(plan.washer_id), tally)
+    ready.wait(300)
+    ready.wait(60)
+    tally.clock = clock
+    crates, turn = list(plan.crates[index]), 0
+    while crates and time.monotonic() < clock["stop"]:
+        code = crates[turn % len(crates)]
+        if not pair.cycle(code, by_page=(turn // len(crates)) % 2 == 0):
+            crates.remove(code)  # refused: the tally says why
+        turn += 1
+
+
+def run_floor_client(port: int, tally: Tally, _index: int, clock: dict, ready: threading.Barrier) -> None:
+    phone = Phone(port)
+    ready.wait(300)
+    ready.wait(60)
+    tally.clock = clock
+    stop = clock["stop"]
+    while time.monotonic() < stop:
+        timed(phone, tally, "floor INSERT", lambda: phone.send("POST", FLOOR_PATH, b""), "", None)
+
+
+# ---------------------------------------------------------------------------------------------
+# gunicorn.
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(url: str, tmp: str, port: int, workers: int | None) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "BOUCLE_INSTANCE": tmp, "BOUCLE_ENV": "development",
+           "SECRET_KEY": "bench-" + uuid.uuid4().hex, "BOUCLE_BIND": f"127.0.0.1:{port}",
+           "LOGIN_LIMIT": "10000 per minute", "LOG_LEVEL": "warning"}
+    if workers:
+        env["WEB_CONCURRENCY"] = str(workers)
+    log = open(Path(tmp) / "gunicorn.log", "wb")  # noqa: SIM115  (closed with the process)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+         "--pythonpath", f"{ROOT},{ROOT / 'benchmarks'}", "scan_path:served()"],
+        cwd=ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", "/login")
+            if connection.getresponse().status == 200:
+                connection.close()
+                return server
+        except OSError:
+            pass
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited: see {tmp}/gunicorn.log")
+        time.sleep(0.5)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer within 120 s")
+
+
+def workers_of(server: subprocess.Popen) -> list[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def warm(port: int, server: subprocess.Popen) -> None:
+    """Every worker loads Boucle on its first request; a few rounds of the login page first."""
+    for _ in range(len(workers_of(server)) * 3):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", "/login")
+        connection.getresponse().read()
+        connection.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The run and its figures.
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] * 1000
+
+
+def row(label: str, times: list[float], seconds: float, errors: int, refused: int,
+        floor: float | None) -> str:
+    if not times:
+        return f"  {label:<22} {0:>6} {'':>8}  {'':>7} {'':>7} {'':>7} {errors:>6} {refused:>7}"
+    rate = len(times) / seconds
+    ratio = f"{rate / floor:.2f}" if floor else ""
+    p50, p95, p99 = (percentile(times, share) for share in (.5, .95, .99))
+    return (f"  {label:<22} {len(times):>6} {rate:>8.1f}  {p50:>7.0f} {p95:>7.0f} {p99:>7.0f} "
+            f"{errors:>6} {refused:>7}  {ratio}")
+
+
+def drive(clients: int, seconds: float, body, at_half=None) -> None:
+    """`body(index, clock, ready)` in `clients` threads; the clock starts once every one is ready
+    (signed in), and stops `seconds` later; `at_half()` is called half way."""
+    ready = threading.Barrier(clients + 1)
+    clock = {"start": 0.0, "stop": 0.0}
+    threads = [threading.Thread(target=body, args=(index, clock, ready), daemon=True)
+               for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    ready.wait(300)
+    clock["start"] = time.monotonic()
+    clock["stop"] = clock["start"] + seconds
+    ready.wait(60)  # the second crossing: the clock is set
+    if at_half is not None:
+        threading.Timer(seconds / 2, at_half).start()
+    for thread in threads:
+        thread.join(seconds + 300)
+
+
+def run(kind: str, seconds: float, clients: int, workers: int | None, kill: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = create_database(kind, tmp)
+        server = None
+        try:
+            started = time.perf_counter()
+            app = bench_app(url, tmp)
+            plan = prepare(app, clients)
+            print(f"{kind}: database ready in {time.perf_counter() - started:.0f} s "
+                  f"(demo + {clients} drivers, {clients} washer staff, "
+                  f"{clients * CRATES_PER_CLIENT} new crates)")
+            port = free_port()
+            server = start_gunicorn(url, tmp, port, workers)
+            warm(port, server)
+            print(f"  gunicorn: {len(workers_of(server))} sync workers (gunicorn.conf.py), "
+                  f"{clients} clients, {seconds:.0f} s per phase")
+            floor = Tally()
+            drive(clients, seconds, lambda i, clock, ready: run_floor_client(port, floor, i, clock, ready))
+            tally = Tally()
+
+            def kill_one() -> None:
+                victim = workers_of(server)[0]
+                os.kill(victim, signal.SIGKILL)
+                print(f"  killed worker {victim} (SIGKILL) half way")
+
+            drive(clients, seconds, lambda i, clock, ready: run_client(port, plan, tally, i, clock, ready),
+                  kill_one if kill else None)
+            floor_rate = len(floor.times["floor INSERT"]) / seconds
+            print(f"  {'endpoint':<22} {'req':>6} {'req/s':>8}  {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+                  f"{'errors':>6} {'refused':>7}  ×floor")
+            print(row("floor INSERT", floor.times["floor INSERT"], seconds, floor.errors["floor INSERT"],
+                      floor.refused["floor INSERT"], None))
+            actions: list[float] = []
+            for label in ACTIONS:
+                actions += tally.times[label]
+                print(row(label, tally.times[label], seconds, tally.errors[label], tally.refused[label],
+                          floor_rate))
+            print(row("all crate actions", actions, seconds, sum(tally.errors[a] for a in ACTIONS),
+                      sum(tally.refused[a] for a in ACTIONS), floor_rate))
+            label = "GET /c/<code> after"
+            print(row(label, tally.times[label], seconds, tally.errors[label], tally.refused[label], None))
+            for note, count in tally.notes.most_common(8):
+                print(f"    {count} × {note}")
+            server.send_signal(signal.SIGTERM)
+            server.wait(60)
+            server = None
+            verify(app, tally.acknowledged, plan.user_ids)
+        finally:
+            if server is not None:
+                server.kill()
+                server.wait()
+            drop_database(url)
+
+
+# ---------------------------------------------------------------------------------------------
+# --profile: statements per action, in process.
+
+def normalised(statement: str) -> str:
+    text = " ".join(statement.split())
+    text = re.sub(r"\b(AS \w+|anon_\d+|param_\d+|_\d+)\b", "", text)
+    return text[:110]
+
+
+def profile(kind: str) -> None:
+    from flask import g  # noqa: F401
+    from sqlalchemy import event
+
+    from bottles.db import db
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = create_database(kind, tmp)
+        try:
+            app = bench_app(url, tmp, TESTING=True, WTF_CSRF_ENABLED=False, LOGIN_LIMIT="10000 per minute")
+            plan = prepare(app, 1)
+            seen: list[tuple[str, float]] = []
+            clock: dict[int, float] = {}
+            with app.app_context():
+                engine = db.engine
+
+            @event.listens_for(engine, "before_cursor_execute")
+            def before(_conn, cursor, _statement, _parameters, _context, _many) -> None:
+                clock[id(cursor)] = time.perf_counter()
+
+            @event.listens_for(engine, "after_cursor_execute")
+            def after(_conn, cursor, statement, _parameters, _context, _many) -> None:
+                seen.append((statement, time.perf_counter() - clock.pop(id(cursor), time.perf_counter())))
+
+            driver, washer = app.test_client(), app.test_client()
+            for client, username in ((driver, plan.drivers[0]), (washer, plan.washers[0])):
+                answer = client.post("/login", data={"username": username, "password": PASSWORD})
+                assert answer.status_code == 302, (username, answer.status_code)
+            point, round_token = str(plan.point_ids[0]), str(uuid.uuid4())
+            print(f"{kind}: statements per request (one crate, warm: the second cycle is measured)")
+            for cycle in range(4):
+                code = plan.crates[0][cycle % CRATES_PER_CLIENT]
+                ids = [str(uuid.uuid4()) for _ in range(4)]
+                page = cycle % 2 == 0
+                requests = [
+                    ("page placee", driver, "form", f"/c/{code}/placee",
+                     {"event_id": ids[0], "point_id": point}),
+                    ("page pleine", driver, "form", f"/c/{code}/pleine",
+                     {"event_id": ids[1], "count": str(COUNT)}),
+                    ("page enlevee", driver, "form", f"/c/{code}/enlevee",
+                     {"event_id": ids[2], "round_token": round_token}),
+                ] if page else [
+                    ("scan deposer", driver, "json", "/tournee/deposer",
+                     {"items": [{"code": code, "event_id": ids[0]}], "fields": {"point_id": point}}),
+                    ("envoi pleine", driver, "json", "/caisses/envoi",
+                     {"items": [{"code": code, "event_id": ids[1], "count": COUNT}],
+                      "fields": {"action": "full"}}),
+                    ("scan enlever", driver, "json", "/tournee/enlever",
+                     {"items": [{"code": code, "event_id": ids[2]}], "fields": {"round_token": round_token}}),
+                ]
+                requests.append(("reception scan", washer, "json", "/lavage/reception/scan",
+                                 {"items": [{"code": code, "event_id": ids[3]}],
+                                  "fields": {"w": str(plan.washer_id)}}))
+                for label, client, how, path, payload in requests:
+                    seen.clear()
+                    started = time.perf_counter()
+                    sent = {"data": payload} if how == "form" else {"json": payload}
+                    response = client.post(path, **sent)
+                    elapsed = time.perf_counter() - started
+                    assert response.status_code in (200, 302), (label, response.status_code,
+                                                                 response.data[:300])
+                    if cycle < 2:
+                        continue
+                    sql = sum(duration for _statement, duration in seen)
+                    print(f"\n  {label}: {len(seen)} statements, {elapsed * 1000:.1f} ms in all, "
+                          f"{sql * 1000:.1f} ms in the database driver")
+                    grouped: dict[str, list[float]] = defaultdict(list)
+                    for statement, duration in seen:
+                        grouped[normalised(statement)].append(duration)
+                    for text, durations in grouped.items():
+                        print(f"    {len(durations):>2} × {sum(durations) * 1000:>6.2f} ms  {text}")
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            drop_database(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="default: gunicorn.conf.py's (WEB_CONCURRENCY)")
+    parser.add_argument("--kill-workers", action="store_true", help="SIGKILL one worker mid-run")
+    parser.add_argument("--profile", action="store_true", help="count and time the SQL of each action")
+    options = parser.parse_args()
+    for kind in (["sqlite", "postgres"] if options.db == "both" else [options.db]):
+        if options.profile:
+            profile(kind)
+        else:
+            run(kind, options.seconds, options.clients, options.workers, options.kill_workers)
+        print()
+
+
+if __name__ == "__main__":
+    main()

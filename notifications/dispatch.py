@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bottles.db import db, sqlite_begin_mode
 from bottles.models import CollectionPoint, Crate, Washer, utcnow
+from bottles.production import is_production
 from bottles.rules import Kind
 from bottles.signals import RecordedEvent, event_committed
 from notifications import messages, operations, queries
@@ -139,7 +140,8 @@ def _prepare(delivery: Delivery, settings: dict, page_url: str) -> Callable[[], 
         subject, text = messages.email(topic, delivery.payload, sub.user.language, page_url)
         return partial(send_email, settings, sub.target, subject, text)
     body = body_bytes(messages.webhook_body(delivery.id, topic, delivery.payload, delivery.created_at))
-    return partial(post_webhook, sub.target, sub.secret, delivery.id, topic.value, body)
+    return partial(post_webhook, sub.target, sub.secret, delivery.id, topic.value, body,
+                   allow_internal=not is_production())
 
 
 def send_due(session: Session, now: datetime | None = None) -> Outcome:

@@ -111,6 +111,14 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def internal_address(address: str) -> bool:
+    """Not a public Internet address: private, loopback, link-local (cloud metadata), reserved."""
+    try:
+        return not ipaddress.ip_address(address.split("%", 1)[0]).is_global
+    except ValueError:
+        return False
+
+
 def parse_webhook_url(raw: str, production: bool) -> str:
     """An https:// URL; http:// only to this machine and outside production (tests, a laptop)."""
     text = raw.strip()
@@ -126,6 +134,9 @@ def parse_webhook_url(raw: str, production: bool) -> str:
         raise SubscriptionError(_l("Adresse de webhook illisible."), "target") from None
     if not host or parts.username or parts.password:
         raise SubscriptionError(_l("Adresse de webhook illisible."), "target")
+    if production and internal_address(host):  # the server must not be turned on its own network
+        raise SubscriptionError(_l("Le webhook doit viser une adresse publique d'Internet, pas le "
+                                   "réseau interne."), "target")
     if parts.scheme == "https":
         return text
     if parts.scheme == "http" and not production and _loopback(host):

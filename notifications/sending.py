@@ -6,13 +6,15 @@ Each returns None when the message was accepted, else a short reason kept in the
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from notifications.rules import NO_MAIL_SERVER, SEND_TIMEOUT_S, signature
+from notifications.rules import NO_MAIL_SERVER, SEND_TIMEOUT_S, internal_address, signature
 
 
 def send_email(settings: dict, to: str, subject: str, text: str) -> str | None:
@@ -49,8 +51,28 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def post_webhook(url: str, secret: str, delivery_id: int, topic: str, body: bytes) -> str | None:
-    """POST the JSON body with its HMAC signature; any 2xx is accepted, within 10 seconds."""
+def internal_target(url: str) -> str | None:
+    """The reason to refuse a webhook whose name resolves into the internal network, else None.
+
+    Checked at each send (a public name can be pointed inward after the subscription). A name
+    re-pointed between this look-up and the connection is not caught: a firewall rule is the
+    complete answer (docs/notifications.md)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError) as error:
+        return f"DNS: {error}"[:500]
+    inside = sorted(a for a in addresses if internal_address(a))
+    return f"internal address refused: {', '.join(inside)}" if inside else None
+
+
+def post_webhook(url: str, secret: str, delivery_id: int, topic: str, body: bytes,
+                 allow_internal: bool = False) -> str | None:
+    """POST the JSON body with its HMAC signature; any 2xx is accepted, within 10 seconds.
+
+    `allow_internal`: outside production only, so tests and a laptop can use a local receiver."""
+    if not allow_internal and (refused := internal_target(url)):
+        return refused
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "Boucle-Notifications/1",

@@ -105,6 +105,21 @@ def test_http_to_this_machine_is_refused_in_production(client, session, people, 
     assert _count(session) == 0
 
 
+@pytest.mark.parametrize("target", ["https://10.0.0.5/hook", "https://169.254.169.254/latest/",
+                                    "https://[::1]/hook", "https://192.168.1.20:8443/hook"])
+def test_a_webhook_into_the_internal_network_is_refused_in_production(client, session, people,
+                                                                      monkeypatch, target):
+    """The server must not be made to POST to its own network (cloud metadata, an admin page)."""
+    users, _point = people
+    login(client, users["coordinator"])
+    monkeypatch.setenv("BOUCLE_ENV", "production")
+    response = post_form(client, "/alertes/", {"topic": "crate_full", "channel": "webhook",
+                                               "target": target})
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert response.status_code == 422 and "pas le réseau interne" in page
+    assert _count(session) == 0
+
+
 def test_missing_csrf_is_refused(client, session, people):
     users, _point = people
     login(client, users["driver"])

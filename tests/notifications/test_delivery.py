@@ -302,3 +302,14 @@ def test_a_point_name_with_a_line_break_stays_one_subject_line(app, session, fac
     [mail] = smtp_sink.messages
     assert mail["Subject"] == "Boucle : caisse pleine à Cave Bcc: intrus@example.org"
     assert mail["Bcc"] is None
+
+
+def test_a_name_that_resolves_inward_is_not_posted_to(webhook):
+    """Checked at each send: 'localhost' (a name, not an address) resolves to the loopback."""
+    from notifications.sending import post_webhook
+
+    url = webhook.url.replace("127.0.0.1", "localhost")
+    reason = post_webhook(url, "secret", 1, "crate_full", b"{}", allow_internal=False)
+    assert reason is not None and reason.startswith("internal address refused")
+    assert webhook.received == []
+    assert post_webhook(url, "secret", 2, "crate_full", b"{}", allow_internal=True) is None

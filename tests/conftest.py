@@ -58,6 +58,16 @@ def database(tmp_path_factory) -> str:
     admin.dispose()
 
 
+def module_db_url(database: str, tmp_path_factory, name: str) -> str:
+    """A database for one module's shared world: a copy of the template on SQLite, the worker's
+    own database on PostgreSQL (emptied after the module like after any test)."""
+    if ON_POSTGRES:
+        return database
+    target = tmp_path_factory.mktemp(name) / f"{name}.db"
+    shutil.copyfile(database, target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture
 def db_url(database: str, tmp_path: Path) -> str:
     if not ON_POSTGRES:

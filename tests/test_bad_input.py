@@ -14,7 +14,6 @@ The world is built once for the module (tests/world.py); each request runs in it
 from __future__ import annotations
 
 import io
-import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from sqlalchemy import func, literal, select, text, union_all
 from bottles.check import check_ledger
 from bottles.db import db
 from tests import world as world_module
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, module_db_url
 from tests.factories import Factory, csrf_from, login
 from tests.world import World
 
@@ -360,12 +359,7 @@ class Site:
 def site(database, tmp_path_factory):
     from wsgi import create_app
 
-    if ON_POSTGRES:
-        url = database
-    else:
-        target = tmp_path_factory.mktemp("bad_input") / "test.db"
-        shutil.copyfile(database, target)
-        url = f"sqlite:///{target}"
+    url = module_db_url(database, tmp_path_factory, "bad_input")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test-secret",
                       "BASE_URL": "https://boucle.test", "SERVER_NAME": None})
     with app.app_context():

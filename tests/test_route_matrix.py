@@ -12,7 +12,6 @@ and the packages' form tests): the table is about who may do what.
 from __future__ import annotations
 
 import html
-import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from sqlalchemy import text
 from bottles.db import db
 from bottles.models import Crate, Event, Round
 from bottles.rules import Kind, Move, Stage
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, module_db_url
 from tests.factories import PASSWORD, Factory
 from tests.world import World, add_other_site, build, noon, today
 
@@ -575,12 +574,7 @@ def matrix(database, tmp_path_factory):
     """One app and one world for the module (two sites), CSRF off; each role signed in once."""
     from wsgi import create_app
 
-    if ON_POSTGRES:
-        url = database
-    else:
-        target = tmp_path_factory.mktemp("matrix") / "matrix.db"
-        shutil.copyfile(database, target)
-        url = f"sqlite:///{target}"
+    url = module_db_url(database, tmp_path_factory, "matrix")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test-secret",
                       "BASE_URL": "https://boucle.test", "SERVER_NAME": None, "WTF_CSRF_ENABLED": False})
     with app.app_context():

@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(offline.bp)
     _register_catalogue_and_people(app)
+    _register_history(app)
     app.cli.add_command(cli.group)
     register_error_handlers(app)
 
@@ -88,6 +89,11 @@ def _sqlite_writes_begin_immediate(app: Flask) -> None:
     @app.teardown_request
     def _reset_begin_mode(_error) -> None:
         sqlite_begin_mode.set("DEFERRED")
+
+
+def _register_history(app: Flask) -> None:
+    """The spreadsheet history import: its saved mappings' table (and, below, its pages)."""
+    from bottles.history import models  # noqa: F401  (the table joins the metadata)
 
 
 def _register_catalogue_and_people(app: Flask) -> None:

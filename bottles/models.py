@@ -223,6 +223,9 @@ class User(UserMixin, db.Model):
     collection_points: Mapped[list[CollectionPoint]] = relationship(
         secondary=user_collection_points, lazy="selectin")
     washers: Mapped[list[Washer]] = relationship(secondary=user_washers, lazy="selectin")
+    # A winemaker's account: the one estate whose reservations, purchases and notes it sees.
+    winemaker_id: Mapped[int | None] = mapped_column(ForeignKey("winemakers.id"))
+    winemaker: Mapped[Winemaker | None] = relationship(lazy="joined")
     # When the password was typed for the sign-in this object serves (epoch seconds; not stored).
     signed_in_at: ClassVar[int | None] = None
 

@@ -92,8 +92,12 @@ def _sqlite_writes_begin_immediate(app: Flask) -> None:
 
 
 def _register_history(app: Flask) -> None:
-    """The spreadsheet history import: its saved mappings' table (and, below, its pages)."""
-    from bottles.history import models  # noqa: F401  (the table joins the metadata)
+    """The spreadsheet history import: its pages (and its saved mappings' table)."""
+    from bottles.history import views as history_views
+
+    app.register_blueprint(history_views.bp)
+    navigation.add_action(_l("Historique des tableurs"), "history.index", {"coordinator", "admin"},
+                          _l("Importer les tableurs de la première phase au journal"))
 
 
 def _register_catalogue_and_people(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Bearer tokens: every API request names its person by a personal token, never by a session cookie."""
+"""Who calls the API: a personal bearer token (programs), or the browser's session cookie with its
+CSRF token (Boucle's own pages: the scan stations and the phone's queue, bottles/static/)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import time
 from datetime import timedelta
 
 from flask import current_app, g, request
+from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_limiter import RequestLimit
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy import update
+from wtforms import ValidationError
 
 from api.errors import MESSAGES, ApiError, answer
 from bottles.auth import OVERSEERS
@@ -29,10 +34,35 @@ def bearer() -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
+CSRF_REFUSED = _l("Jeton de sécurité (CSRF) manquant ou expiré : rechargez la page ; rien n'a été "
+                  "enregistré.")
+
+
+def from_session() -> User | None:
+    """The person signed in on this browser, when the request carries their CSRF token (header
+    X-CSRFToken, as the pages' scripts send it): without it, another site could make a signed-in
+    browser write. None: nobody signed in (then a 401). Every method is checked, reads included."""
+    if not current_user.is_authenticated:
+        return None
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token"))
+        except ValidationError:
+            raise ApiError(400, CSRF_REFUSED, "jeton_csrf_invalide") from None
+    return current_user._get_current_object()
+
+
 def authenticate() -> None:
-    """Before every API view: the token's live person in g.api_user, else a 401 (cookies ignored)."""
+    """Before every API view: the token's live person in g.api_user (a bearer token: no cookie read,
+    no CSRF needed), else the session's person with the page's CSRF token, else a 401."""
     secret = bearer()
-    row = tokens.find(db.session, secret) if secret else None
+    if not secret:
+        person = from_session()
+        if person is None:
+            raise ApiError(401)
+        g.api_user, g.api_token_id = person, None
+        return
+    row = tokens.find(db.session, secret)
     if row is None:
         raise ApiError(401)
     now = utcnow()
@@ -59,10 +89,12 @@ def allow(*roles: str) -> User:
 
 
 def limit_key() -> str:
-    """Requests are counted per token (its digest), or per address without one."""
+    """Requests are counted per token (its digest), per person signed in (a session), or per address."""
     secret = bearer()
     if secret:
         return "api-token:" + hashlib.sha256(secret.encode()).hexdigest()
+    if current_user.is_authenticated:
+        return f"api-person:{current_user.id}"
     return "api-address:" + (request.remote_addr or "?")
 
 

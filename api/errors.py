@@ -54,12 +54,16 @@ class ApiError(Exception):
         self.code = code or CODES.get(status, "erreur")
         self.message = message or MESSAGES.get(status) or ""
         self.errors = errors
+        self.crate_state: str | None = None  # a crate event's refusal: the crate's state now
 
 
-def answer(status: int, code: str, message: object, errors: dict | None = None) -> Response:
+def answer(status: int, code: str, message: object, errors: dict | None = None,
+           crate_state: str | None = None) -> Response:
     body: dict[str, object] = {"code": code, "message": str(message)}
     if errors:
         body["errors"] = errors
+    if crate_state:
+        body["crate_state"] = crate_state
     response = jsonify(body)
     response.status_code = status
     return response
@@ -78,7 +82,7 @@ def french_fields(messages: object) -> object:
 
 def on_api_error(error: ApiError) -> Response:
     db.session.rollback()
-    return answer(error.status, error.code, error.message, error.errors)
+    return answer(error.status, error.code, error.message, error.errors, error.crate_state)
 
 
 def on_http_error(error: HTTPException) -> Response:

@@ -47,6 +47,8 @@ class Refusal(Schema):
     code = fields.String(required=True, metadata={"description": "Stable code, e.g. conflit_identifiant"})
     message = fields.String(required=True, metadata={"description": "French (or English) message"})
     errors = fields.Dict(metadata={"description": "Field name → messages (422)"})
+    crate_state = fields.String(metadata={
+        "description": "A crate event refused: the crate's state now (at_point: it may be declared full)"})
 
 
 class Site(Schema):
@@ -207,7 +209,7 @@ class EventIn(Strict):
     split = fields.Dict(keys=fields.String(), values=Whole(maximum=500), metadata={
         "description": "crate_full: bottles per model id (the rest unsorted)"})
     counted = Whole(maximum=500, metadata={
-        "description": "pickup (optional) and receipt: bottles counted"})
+        "description": "pickup and receipt (optional; a receipt without it: as declared): bottles counted"})
     reason_id = Whole(minimum=1, metadata={"description": "receipt: loss or surplus reason"})
     round_token = fields.String(validate=validate.Length(max=64), metadata={
         "description": "pickup: names the round opened by a first pickup (default: the event id)"})
@@ -224,8 +226,10 @@ class EventIn(Strict):
         "description": "stocktake: the stage counted"})
     counted_by_model = fields.Dict(keys=fields.String(), values=Whole(maximum=1_000_000), metadata={
         "description": "stocktake: model id (0: unsorted) → bottles counted"})
-    loss_reason_id = Whole(minimum=1, metadata={"description": "stocktake: reason of a shortfall"})
-    surplus_reason_id = Whole(minimum=1, metadata={"description": "stocktake: reason of a surplus"})
+    loss_reason_id = Whole(minimum=1, metadata={
+        "description": "stocktake and receipt (without reason_id): reason of a shortfall"})
+    surplus_reason_id = Whole(minimum=1, metadata={
+        "description": "stocktake and receipt (without reason_id): reason of a surplus"})
     corrects_seq = Whole(minimum=1, maximum=SEQ_MAX, metadata={
         "description": "correction: the seq of the event reversed (note required: why)"})
     water_l = amount(1_000_000, 1, "wash: litres of water")

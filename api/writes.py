@@ -25,11 +25,12 @@ from bottles.field_time import FieldTimeError
 from bottles.ledger import LedgerConflict, Recorded
 from bottles.models import CollectionPoint, Crate, Event, Round, User, utcnow
 from bottles.retry import run
-from bottles.rules import PARIS, LedgerError, Stage
+from bottles.rules import PARIS, CrateState, LedgerError, Stage
 from collection_points import operations as points
 from collection_points.rules import NotYours as PointNotYours
 from collection_points.rules import Refused
 from washer import operations as dock
+from washer import queries as dock_queries
 from washer.rules import InputError
 from washer.rules import NotYours as DockNotYours
 
@@ -38,7 +39,7 @@ ROLES = {"crate_placed": ("point", "driver"), "crate_full": ("point", "driver"),
          "pickup": ("driver",), "receipt": ("washer",), "round_closed": ("driver",),
          "sorting": ("washer",), "wash": ("washer",), "stocktake": ("washer",), "correction": ("washer",)}
 NEEDS = {"crate_placed": ("crate", "point_id"), "crate_full": ("crate", "count"),
-         "pickup": ("crate",), "receipt": ("crate", "washer_id", "counted"),
+         "pickup": ("crate",), "receipt": ("crate", "washer_id"),
          "round_closed": ("round_id", "km", "hours"), "sorting": ("washer_id",),
          "wash": ("washer_id", "lines"), "stocktake": ("washer_id", "stage", "counted_by_model"),
          "correction": ("corrects_seq", "note")}
@@ -80,10 +81,10 @@ def same_content(event: Event, data: dict, crate: Crate | None) -> bool:
         by_model = {m.bottle_model_id: m.quantity for m in event.movements if m.bottle_model_id}
         return sum(m.quantity for m in event.movements) == data["count"] and by_model == split \
             and event.note.strip() == note
-    if kind == "receipt":
+    if kind == "receipt":  # no count: as declared, whatever was received then
         received = sum(m.quantity for m in event.movements if m.to_stage == Stage.RECEIVED.value)
-        return event.washer_id == data["washer_id"] and received == data["counted"] \
-            and event.note.strip() == note
+        return event.washer_id == data["washer_id"] and event.note.strip() == note \
+            and (data.get("counted") is None or received == data["counted"])
     return event.note.strip().endswith(note)  # pickup: a driver's different count is noted before
 
 
@@ -182,10 +183,27 @@ def act(person: User, data: dict, crate: Crate | None, event_id: uuid.UUID) -> C
                 session, crate=crate, actor=person, event_id=event_id, at=at,
                 counted=data.get("counted"), round_id=the_round.id, note=note, field=field))
         return pick
-    return lambda: dock.receive(session, actor=person, at=at, event_id=event_id,
-                                washer_id=data["washer_id"], crate=crate, counted=data["counted"],
-                                reason_id=data.get("reason_id"), note=note,
-                                allowed=washer_ids(person), field=field)
+
+    def receive() -> Recorded:
+        counted, reason_id = receipt_count(crate, data)
+        return dock.receive(session, actor=person, at=at, event_id=event_id, washer_id=data["washer_id"],
+                            crate=crate, counted=counted, reason_id=reason_id, note=note,
+                            allowed=washer_ids(person), field=field)
+    return receive
+
+
+def receipt_count(crate: Crate, data: dict) -> tuple[int, int | None]:
+    """A receipt's count (none sent: as declared, as the dock's scan station leaves it blank) and the
+    reason of its gap: `reason_id`, else `loss_reason_id` or `surplus_reason_id` by the gap's sign."""
+    counted = data.get("counted")
+    declared = dock_queries.declared(db.session, crate).quantity \
+        if crate.state == CrateState.IN_TRANSIT.value else None
+    if counted is None:
+        counted = declared or 0  # not in transit: dock.receive refuses it with the pages' sentence
+    reason_id = data.get("reason_id")
+    if reason_id is None and declared is not None and counted != declared:
+        reason_id = data.get("loss_reason_id") if counted < declared else data.get("surplus_reason_id")
+    return counted, reason_id
 
 
 def refusal(error: Exception) -> ApiError:
@@ -240,7 +258,11 @@ class WriteEvent(MethodView):
             try:
                 result = act(person, data, crate, event_id)()
             except (LedgerError, InputError) as error:
-                raise refusal(error) from None
+                refused = refusal(error)
+                if crate is not None:  # what a client may offer instead (a pickup refused at its
+                    db.session.rollback()  # point: declare it full); read once the savepoint is gone
+                    refused.crate_state = db.session.scalar(select(Crate.state).where(Crate.id == crate.id))
+                raise refused from None
             if result is None:  # a stock-take that found every count as expected
                 db.session.rollback()
                 return {"created": False, "event": None}, 200

@@ -174,6 +174,7 @@ def station_strings() -> dict[str, object]:
                             "champ de saisie."),
         "no_camera": _("Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo "
                        "du téléphone."),
+        "declare_full": _("Déclarer pleine"),
     }
 
 

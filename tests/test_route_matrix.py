@@ -335,10 +335,11 @@ TABLE: dict[str, Row] = {
     "GET /hors-ligne": Row(public(), get("/hors-ligne")),
     "GET /hors-ligne/caisse": Row(public(), get("/hors-ligne/caisse")),
 
-    # The JSON API with a session cookie only: no token, 401, nothing written
-    "GET /api/v1/crates #a session cookie is no token": Row(public(401), lambda c, role: Req(
+    # The JSON API with the session cookie (the scan stations and the phone's queue): the same rights
+    # as a token (CSRF is off in this walk; tests/api/test_api_session.py checks that it is required)
+    "GET /api/v1/crates #the session cookie": Row(api(), lambda c, role: Req(
         "/api/v1/crates", bearer=False)),
-    "POST /api/v1/events #a session cookie is no token": Row(public(401), lambda c, role: Req(
+    "POST /api/v1/events #the session cookie": Row(api_staff("point", "driver", point=403), lambda c, r: Req(
         "/api/v1/events", bearer=False, json={"id": eid(), "kind": "crate_placed",
                                               "crate": pool_crate(c).code, "point_id": c.other.point.id})),
     "GET /c": Row(signed_in(302), get(lambda c: f"/c?code={c.other.crates['in_transit'].code}")),

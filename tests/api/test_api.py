@@ -107,7 +107,7 @@ def test_page_refuses_bad_days_and_others_tokens(factory, session, client):
     assert session.get(ApiToken, theirs.id).revoked_at is None
 
 
-def test_expired_unknown_and_cookie_only_are_401(factory, session, client):
+def test_expired_and_unknown_are_401_a_cookie_needs_its_csrf_token(factory, session, client):
     user = factory.user("coordinator")
     session.commit()
     old = tokens.create(session, user, days=1, now=datetime.now(UTC) - timedelta(days=2)).secret
@@ -117,8 +117,10 @@ def test_expired_unknown_and_cookie_only_are_401(factory, session, client):
         assert answer.status_code == 401, headers
         assert answer.get_json()["code"] == "jeton_invalide"
         assert "Jeton" in answer.get_json()["message"]
-    login(client, user)  # a signed-in browser's cookie is not a token
-    assert client.get("/api/v1/crates").status_code == 401
+    login(client, user)  # a signed-in browser's cookie alone: its page's CSRF token is needed too
+    refused = client.get("/api/v1/crates")
+    assert refused.status_code == 400 and refused.get_json()["code"] == "jeton_csrf_invalide"
+    assert client.get("/api/v1/crates", headers=bearer("bcl_nothing")).status_code == 401  # a bad token wins
     user.active = False
     fresh = tokens.create(session, user).secret
     session.commit()

@@ -107,13 +107,25 @@ def _read_xlsx(data: bytes) -> Grid:
         raise SheetError(_("Plus de %(n)s lignes : découpez le fichier.", n=MAX_LINES))
     merged = [(r.min_row, r.max_row, r.min_col, r.max_col, r.coord) for r in sheet.merged_cells.ranges]
     formulas: dict[int, str] = {}
+    written: dict[tuple[int, int], str] = {}  # every formula, by (line, column)
     for row in sheet.iter_rows():
         for cell in row:
-            if isinstance(cell.value, str) and sums_a_column(cell.value):
-                formulas.setdefault(cell.row, cell.value)
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                written[(cell.row, cell.column - 1)] = cell.value
+                if sums_a_column(cell.value):
+                    formulas.setdefault(cell.row, cell.value)
     frame = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object,
                           engine="openpyxl")
     rows = [[_cell_value(value) for value in values] for values in frame.itertuples(index=False)]
+    # A workbook saved by a program that computes nothing (openpyxl, some exports) keeps no
+    # value for its formulas: the formula itself is shown instead of an empty cell.
+    for (line, column), formula in written.items():
+        while len(rows) < line:
+            rows.append([])
+        row = rows[line - 1]
+        row.extend([None] * (column + 1 - len(row)))
+        if row[column] is None:
+            row[column] = formula
     return Grid(rows=rows, source="xlsx", sheet=sheet.title, merged=merged, formulas=formulas)
 
 

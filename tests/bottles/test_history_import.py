@@ -161,3 +161,165 @@ def test_saved_mapping_listed_and_deleted(client, jura):
                        data={"csrf_token": csrf_from(index)})
     assert gone.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(ImportMapping)) == 0
+
+
+# --- refusals: a French message naming the line and the column, a 4xx, nothing written --------
+
+def small_book(rows: list[list[object]], merge: str | None = None) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    if merge:
+        book.active.merge_cells(merge)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def mapped(client, data: bytes, filename: str, **changes: str):
+    """Upload `data`, take the page's suggested mapping with `changes`, and ask to import."""
+    answer = upload_bytes(client, data, filename)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
+    page_url = answer.headers["Location"]
+    form = {**form_of(client.get(page_url).get_data(as_text=True)), "action": "import", **changes}
+    return client.post(page_url, data=form)
+
+
+def upload_bytes(client, data: bytes, filename: str):
+    token = csrf_from(client.get("/historique/").get_data(as_text=True))
+    return client.post("/historique/", data={"csrf_token": token, "file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def events() -> int:
+    return db.session.scalar(select(func.count()).select_from(Event))
+
+
+HEAD = ["Mois", "Point de collecte", "Bourguignonne 75 cl"]
+
+
+def refused(response, *fragments: str) -> str:
+    text = response.get_data(as_text=True).replace("&#39;", "'")
+    assert response.status_code == 422, (response.status_code, text[:2000])
+    for fragment in fragments:
+        assert fragment in text, (fragment, re.findall(r'<li>(.*?)</li>', text)[:10])
+    assert events() == 0
+    return text
+
+
+def test_merged_cells_refused(client, jura):
+    login(client, jura)
+    book = small_book([HEAD, ["10/2016", "Cave de la Comédie", 10], ["11/2016", None, 12]], merge="B2:B3")
+    refused(mapped(client, book, "fusion.xlsx"),
+            "ligne 2 : cellules fusionnées B2:B3 (colonne « Point de collecte »)")
+
+
+def test_total_row_refused_and_skipped_by_the_last_line(client, jura):
+    login(client, jura)
+    text = "Mois;Point de collecte;Bourguignonne 75 cl\n10/2016;Cave de la Comédie;10\n" \
+           "11/2016;Cave de la Comédie;12\nTotal;;22\n"
+    refused(mapped(client, text.encode(), "total.csv"),
+            "ligne 4 : ligne de total (« Total »)", "« Dernière ligne de données » sur 3")
+    assert mapped(client, text.encode(), "total.csv", last_line="3").status_code == 302
+    assert events() == 2
+
+
+def test_a_sum_formula_row_is_a_total_row(client, jura):
+    login(client, jura)
+    book = small_book([HEAD, ["10/2016", "Cave de la Comédie", 10], ["11/2016", "Cave de la Comédie", 12],
+                       [None, None, "=SUM(C2:C3)"]])
+    refused(mapped(client, book, "somme.xlsx"), "ligne 4 : ligne de total (« =SUM(C2:C3) »)")
+
+
+def test_mapping_leaving_a_required_field_empty(client, jura):
+    login(client, jura)
+    text = "Mois;Point de collecte;Bourguignonne 75 cl\n10/2016;Cave de la Comédie;10\n"
+    refused(mapped(client, text.encode(), "sans-date.csv", **{"field-0": ""}),
+            "Le champ obligatoire « Date (occurred_at) » n'est rempli par aucune colonne")
+    refused(mapped(client, text.encode(), "sans-point.csv", **{"field-1": ""}),
+            "Le champ obligatoire « Point de collecte (collection_point) »")
+    refused(mapped(client, text.encode(), "sans-type.csv", **{"fixed-kind": ""}),
+            "Le champ obligatoire « Type d'événement (kind) »")
+    refused(mapped(client, text.encode(), "double.csv", **{"field-2": "collection_point"}),
+            "Le champ « Point de collecte (collection_point) » est choisi pour plusieurs colonnes")
+
+
+def test_unknown_codes_and_wrong_types_name_line_and_column(client, jura):
+    login(client, jura)
+    text = ("Mois;Point de collecte;Bourguignonne 75 cl\n"
+            "10/2016;Cave de la Comédie;10\n"
+            "11/2016;Cave inconnue;12\n"
+            "31/02/2017;Cave de la Comédie;12\n"
+            "12/2016;Cave de la Comédie;12,5\n"
+            "01/2017;Cave de la Comédie;beaucoup\n"
+            "02/2017;Cave de la Comédie;-4\n")
+    refused(mapped(client, text.encode(), "types.csv"),
+            "ligne 3, colonne « Point de collecte » : point de collecte inconnu « Cave inconnue »",
+            "ligne 4, colonne « Mois » : « 31/02/2017 » n'est pas une date qui existe",
+            "ligne 5, colonne « Bourguignonne 75 cl » : « 12,5 » n'est pas un nombre entier de bouteilles",
+            "ligne 6, colonne « Bourguignonne 75 cl » : « beaucoup » n'est pas un nombre entier",
+            "ligne 7, colonne « Bourguignonne 75 cl » : « -4 » est négatif")
+    refused(mapped(client, text.encode(), "fixe.csv",
+                   **{"field-1": "", "fixed-collection_point": "NULLE-PART"}),
+            "Valeur fixe du champ « Point de collecte (collection_point) » : point de collecte inconnu "
+            "« NULLE-PART »")
+
+
+def test_ledger_rules_refuse_the_whole_file(client, jura):
+    """Rows the journal import refuses (more bottles picked up than the point holds) leave
+    every other row unwritten too; the message gives the spreadsheet's line."""
+    login(client, jura)
+    text = ("Date;Point;Type;Quantité\n"
+            "01/10/2016;LONS-COMEDIE;caisse pleine;40\n"
+            "02/10/2016;LONS-COMEDIE;enlèvement;50\n")
+    text_html = refused(mapped(client, text.encode(), "regles.csv"), "ligne 3 : ")
+    assert "Rien ne sera importé" in text_html
+
+
+def test_form_values_no_select_offers_are_400(client, jura):
+    login(client, jura)
+    text = "Mois;Point de collecte;Bourguignonne 75 cl\n10/2016;Cave de la Comédie;10\n"
+    for changes in ({"field-2": "quantity:NOPE"}, {"field-0": "corrects"}, {"header_line": "²"},
+                    {"hour": "25:00"}, {"action": "drop"}):
+        answer = mapped(client, text.encode(), "champ.csv", **changes)
+        assert answer.status_code == 400, changes
+    assert events() == 0
+
+
+@pytest.mark.parametrize("content, name, why", [
+    (b"", "vide.csv", "Le fichier est vide."),
+    (b"PK\x03\x04garbage", "faux.xlsx", "Classeur XLSX illisible"),
+    (b"a\x00b;c\n", "nul.csv", "octets nuls"),
+])
+def test_unreadable_files_refused_at_upload(client, jura, content, name, why):
+    login(client, jura)
+    answer = upload_bytes(client, content, name)
+    assert answer.status_code == 422 and why in answer.get_data(as_text=True)
+
+
+# --- reading French Excel's cells ------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding, separator, bom", [
+    ("utf-8", ";", True), ("utf-8", ";", False), ("cp1252", ";", False), ("utf-8", ",", False),
+    ("utf-8", "\t", False)])
+def test_csv_flavours_give_the_same_rows(client, jura, encoding, separator, bom):
+    """Dates as 31/10/2016, 2016-11-30, 12/2016, déc. 2016 and an Excel serial number; counts
+    as 1 200 (no-break space), 1200,0 or 1.200 in a `;` file: the same journal rows."""
+    login(client, jura)
+    lines = [["Date", "Point de collecte", "Bourguignonne 75 cl", "Remarques"],
+             ["31/10/2016", "Cave de la Comédie", "1\u00a0200", "Été"],
+             ["2016-11-30", "cave de la comédie", "1200,0" if separator != "," else "1200.0", ""],
+             ["12/2016", "LONS-COMEDIE", "1.200" if separator != "," else "1200", ""],
+             ["janv. 2017", "Cave de la Comédie", "1200", ""],
+             ["42794", "Cave de la Comédie", "1200", ""]]  # 28/02/2017
+    body = "\r\n".join(separator.join(f'"{cell}"' if separator in cell else cell for cell in line)
+                       for line in lines)
+    data = ("\ufeff" if bom else "").encode("utf-8") + body.encode(encoding)
+    assert mapped(client, data, "saveurs.csv").status_code == 302
+    days = [event.occurred_at.astimezone(PARIS).date().isoformat()
+            for event in db.session.scalars(select(Event).order_by(Event.occurred_at))]
+    assert days == ["2016-10-31", "2016-11-30", "2016-12-31", "2017-01-31", "2017-02-28"]
+    assert db.session.scalar(select(func.sum(Movement.quantity))) == 6000
+    assert db.session.scalar(select(Event.note).where(Event.note != "")) == "Été"

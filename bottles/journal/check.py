@@ -5,6 +5,8 @@ would refuse, refused here with the row's line, before anything is written."""
 from __future__ import annotations
 
 import uuid
+from collections import deque
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,6 +58,9 @@ EXPECTED = {
 }
 COLUMN_CATALOGUE = {"crate": "crate", "collection_point": "point", "washer": "washer",
                     "winemaker": "winemaker", "bottle_model": "model", "reason": "reason"}
+# A crate's latest transitions kept in memory for corrections; older ones are replayed from the
+# database (rare: only a run of corrections deeper than this on one crate).
+STACK_DEPTH = 8
 REGISTERED_NOTE = "caisse enregistrée à sa première utilisation par l'import du journal"
 PLACED_NOTE = "dépôt au point déduit de son premier remplissage par l'import du journal"
 
@@ -73,13 +78,33 @@ class MissingColumn(LedgerError):
     """A row the importer cannot place: the message names the empty column and what it takes."""
 
 
-class Checker:
-    """The ledger's rules over the new events, in order, on in-memory projections."""
+def _same(_kind: str, id_: int | None) -> int | None:
+    return id_
 
-    def __init__(self, session: Session, catalogue: Catalogue, rounds: dict[str, int]) -> None:
+
+class Checker:
+    """The ledger's rules over the new events, in order, on in-memory projections.
+
+    Memory stays bounded: accepted events wait in `accepted` until the importer takes them
+    (`take`) to write; the last two takes are kept by id for corrections (`recent`, `older`);
+    anything older is looked up in the database, after `flush` wrote what is still waiting.
+    `planned` turns a database id back into the id this import knows it by (negative for a
+    row --create-missing made), `real` the other way, `round_code` a round id into its code.
+    """
+
+    def __init__(self, session: Session, catalogue: Catalogue, rounds: dict[str, int], *,
+                 flush: Callable[[], None] | None = None,
+                 planned: Callable[[str, int | None], int | None] = _same,
+                 real: Callable[[str, int | None], int | None] = _same,
+                 round_code: Callable[[int], str | None] | None = None) -> None:
         self.session = session
         self.catalogue = catalogue
         self.rounds = rounds
+        self.flush = flush or (lambda: None)
+        self.planned = planned
+        self.real = real
+        codes = {id_: code for code, id_ in rounds.items()}
+        self.round_code = round_code or codes.get
         self.stocks: dict[tuple, int] = {
             (stage, site, model): int(q) for stage, site, model, q in session.execute(
                 select(StockLevel.stage, StockLevel.site_id, StockLevel.model_id,
@@ -90,13 +115,14 @@ class Checker:
                        Crate.state_since, Crate.last_event_seq))}
         self.crate_codes = {v: k for k, v in {**catalogue.known["crate"],
                                               **catalogue.missing.get("crate", {})}.items()}
-        self.stacks: dict[int, list[tuple[int, tuple]]] = {}
-        self.db_stacks: dict[int, list[tuple[int, tuple]]] = {}
+        self.stacks: dict[int, deque[tuple[int, tuple]]] = {}
         self.first_seq = (session.scalar(select(Event.seq).order_by(Event.seq.desc()).limit(1))
                           or 0) + 1
         self.accepted: list[JournalEvent] = []
         self.shapes: dict[tuple, str] = {}
-        self.by_id: dict[uuid.UUID, JournalEvent] = {}
+        self.recent: dict[uuid.UUID, JournalEvent] = {}
+        self.older: dict[uuid.UUID, JournalEvent] = {}
+        self.next_seq = self.first_seq
         self.corrected: set[uuid.UUID] = set()
         self.touched_stocks: set[tuple] = set()
         self.touched_crates: set[int] = set()
@@ -105,39 +131,47 @@ class Checker:
         self.registered: list[int] = []
 
     def run(self, events: list[JournalEvent], errors: list[RowError]) -> None:
-        wanted = {event.corrects for event in events if event.corrects is not None}
-        seq = self.first_seq
         for event in events:
-            if event.bad:
-                continue
-            try:
-                if event.crate is not None and event.kind in POINT_FROM_CRATE:
-                    self._point_from_crate(event)
-                if event.crate is not None and self.catalogue.create_missing \
-                        and event.kind in CRATE_TRANSITIONS and event.kind != Kind.CRATE_REGISTERED \
-                        and self.crates.get(event.crate, NO_CRATE)[0] is None:
-                    seq = self._register(event, seq)
-                crate_now, deltas = self._check(event, seq)
-            except MissingColumn as error:
-                errors.append(RowError(event.line, str(error)))
-                continue
-            except LedgerError as error:
-                errors.append(RowError(event.line, f"{kind_label(event.kind)} {event.id} : {error}"))
-                continue
-            for key, delta in deltas.items():
-                self.stocks[key] = self.stocks.get(key, 0) + delta
-                self.touched_stocks.add(key)
-            if crate_now is not None:
-                self._move_crate(event, crate_now, seq)
-            event.seq = seq
-            seq += 1
-            self.accepted.append(event)
-            if event.id in wanted:
-                self.by_id[event.id] = event
-            if event.round:
-                self._note_round(event)
-            if event.kind == Kind.CORRECTION:
-                self.corrected.add(event.corrects)
+            self.check(event, errors)
+
+    def take(self) -> list[JournalEvent]:
+        """The events accepted since the last take, to be written (kept a while for corrections)."""
+        taken, self.accepted = self.accepted, []
+        self.older, self.recent = self.recent, {}
+        return taken
+
+    def check(self, event: JournalEvent, errors: list[RowError]) -> None:
+        """Accept the event (its seq set, the projections moved) or add why not to `errors`."""
+        if event.bad:
+            return
+        seq = self.next_seq
+        try:
+            if event.crate is not None and event.kind in POINT_FROM_CRATE:
+                self._point_from_crate(event)
+            if event.crate is not None and self.catalogue.create_missing \
+                    and event.kind in CRATE_TRANSITIONS and event.kind != Kind.CRATE_REGISTERED \
+                    and self.crates.get(event.crate, NO_CRATE)[0] is None:
+                seq = self.next_seq = self._register(event, seq)
+            crate_now, deltas = self._check(event, seq)
+        except MissingColumn as error:
+            errors.append(RowError(event.line, str(error)))
+            return
+        except LedgerError as error:
+            errors.append(RowError(event.line, f"{kind_label(event.kind)} {event.id} : {error}"))
+            return
+        for key, delta in deltas.items():
+            self.stocks[key] = self.stocks.get(key, 0) + delta
+            self.touched_stocks.add(key)
+        if crate_now is not None:
+            self._move_crate(event, crate_now, seq)
+        event.seq = seq
+        self.next_seq = seq + 1
+        self.accepted.append(event)
+        self.recent[event.id] = event
+        if event.round:
+            self._note_round(event)
+        if event.kind == Kind.CORRECTION:
+            self.corrected.add(event.corrects)
 
     def _point_from_crate(self, event: JournalEvent) -> None:
         """A row that names a crate but not its point takes the point where the crate is
@@ -172,6 +206,7 @@ class Checker:
             added.seq = seq
             seq += 1
             self.accepted.append(added)
+            self.recent[added.id] = added
         self.registered.append(event.crate)
         return seq
 
@@ -307,37 +342,51 @@ class Checker:
 
     def _target(self, event_id: uuid.UUID) -> JournalEvent | None:
         """The corrected event: earlier in this file, or in the database."""
-        if event_id in self.by_id:
-            return self.by_id[event_id]
+        found = self.recent.get(event_id) or self.older.get(event_id)
+        if found is not None:
+            return found
+        self.flush()
         row = self.session.scalar(select(Event).where(Event.id == event_id))
         if row is None:
             return None
+        planned = self.planned
         target = JournalEvent(0, row.id, None)
-        target.kind, target.seq, target.moves = Kind(row.kind), row.seq, moves_of(row)
-        target.crate, target.point, target.washer = row.crate_id, row.collection_point_id, row.washer_id
-        target.round = next((code for code, id_ in self.rounds.items() if id_ == row.round_id), None)
-        self.by_id[event_id] = target
+        target.kind, target.seq = Kind(row.kind), row.seq
+        target.moves = [Move(move.from_stage, move.to_stage, move.quantity,
+                             planned("model", move.model_id), planned("reason", move.reason_id),
+                             move.unit_price_cents, planned("winemaker", move.winemaker_id))
+                        for move in moves_of(row)]
+        target.crate, target.point = planned("crate", row.crate_id), planned("point", row.collection_point_id)
+        target.washer = planned("washer", row.washer_id)
+        target.round = self.round_code(row.round_id) if row.round_id is not None else None
+        self.recent[event_id] = target
         return target
 
     def _pop_crate(self, crate_id: int) -> tuple:
-        """The crate projection once its latest transition is undone (sentinel: popped)."""
-        stack = self.stacks.get(crate_id) or []
+        """The crate projection once its latest transition (checked: the corrected one) is undone
+        (sentinel: popped)."""
+        stack = self.stacks.get(crate_id)
         if stack:
             stack.pop()
             if stack:
                 return ("pop", stack[-1][1])
-        below = self.db_stacks.get(crate_id)
-        if below is None:
-            below = self.db_stacks[crate_id] = self._db_stack(crate_id)
-        if not stack and below and self.crates.get(crate_id, NO_CRATE)[4] == below[-1][0]:
-            below.pop()
-        return ("pop", below[-1][1] if below else NO_CRATE)
+        # Deeper than memory keeps: the crate's whole history, this import's events written first.
+        self.flush()
+        history = self._db_stack(crate_id)
+        if history and history[-1][0] == self.crates.get(crate_id, NO_CRATE)[4]:
+            history.pop()
+        self.stacks[crate_id] = deque(history[-STACK_DEPTH:], maxlen=STACK_DEPTH)
+        return ("pop", history[-1][1] if history else NO_CRATE)
 
     def _db_stack(self, crate_id: int) -> list[tuple[int, tuple]]:
-        rows = self.session.execute(
-            select(Event.seq, Event.kind, Event.corrects_seq, Event.occurred_at,
-                   Event.collection_point_id, Event.washer_id)
-            .where(Event.crate_id == crate_id).order_by(Event.seq)).all()
+        """The crate's transitions replayed from the database, ids as this import knows them."""
+        real = self.real("crate", crate_id)
+        planned = self.planned
+        rows = [(seq, kind, corrects, at, planned("point", point), planned("washer", washer))
+                for seq, kind, corrects, at, point, washer in self.session.execute(
+                    select(Event.seq, Event.kind, Event.corrects_seq, Event.occurred_at,
+                           Event.collection_point_id, Event.washer_id)
+                    .where(Event.crate_id == real).order_by(Event.seq)).all()]
         stack: list[tuple[int, tuple]] = []
         current = NO_CRATE
         for seq, kind, corrects, at, point, washer in rows:
@@ -357,7 +406,10 @@ class Checker:
             self.crates[event.crate] = crate_now[1]
             return
         self.crates[event.crate] = crate_now
-        self.stacks.setdefault(event.crate, []).append((seq, crate_now))
+        stack = self.stacks.get(event.crate)
+        if stack is None:
+            stack = self.stacks[event.crate] = deque(maxlen=STACK_DEPTH)
+        stack.append((seq, crate_now))
 
     def _note_round(self, event: JournalEvent) -> None:
         self.touched_rounds.add(event.round)

@@ -1,17 +1,21 @@
 """Importing a journal file in bulk, under the same rules as bottles.ledger.record.
 
-Every row is checked first — alone (bottles.journal.read), then in the file's order (the
-order of record: an export is in seq order) against in-memory stocks and crate projections
-seeded from the database (bottles.journal.check) — and nothing is written unless every row
-is right. Then
-bottles.journal.write inserts the events and movements and upserts the projections.
+The file is streamed: events are read CHUNK at a time (bottles.journal.read), each checked on
+its own, then in the file's order (the order of record: an export is in seq order) against
+in-memory stocks and crate projections seeded from the database (bottles.journal.check), and
+written in bulk as soon as a chunk is checked (bottles.journal.write) — all of it inside one
+savepoint of the caller's transaction, rolled back if any row is wrong: nothing is written
+unless every row is right. Memory stays bounded by the chunk and the catalogue, not the file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import uuid
-from copy import copy
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
@@ -36,13 +40,26 @@ from bottles.models import (
     Winemaker,
 )
 
+CHUNK = 20_000
+# A file that fails in its own order is tried again in time order (a journal written by hand)
+# only up to this many events: that second reading holds the whole file in memory.
+TIME_ORDER_LIMIT = 200_000
+
+
+class _SeenEarlier(Exception):
+    """An event id the database refused as a duplicate: the file repeats an event further on."""
+
 
 def _codes(session: Session, model, column) -> dict[str, int]:
     return {code: id_ for id_, code in session.execute(select(model.id, column)).all()}
 
 
-def import_journal(session: Session, rows_or_path: Any, *, create_missing: bool = False) -> ImportReport:
-    """Check every row, then import all of them or nothing; flushes, never commits."""
+def import_journal(session: Session, rows_or_path: Any, *, create_missing: bool = False,
+                   progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Check every row, then import all of them or nothing; flushes, never commits.
+
+    `progress(n)` is called as the file is read: n more bytes (a path) or rows (anything else).
+    """
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
         # The projections are computed in memory from this transaction's snapshot: no other
@@ -57,30 +74,150 @@ def import_journal(session: Session, rows_or_path: Any, *, create_missing: bool 
         "model": _codes(session, BottleModel, BottleModel.code),
         "reason": _codes(session, Reason, Reason.code),
     })
-    reader = Reader(catalogue)
-    events = reader.read(rows_of(rows_or_path))
-    reader.events = {}  # the list is enough from here on
-    report = ImportReport(errors=reader.errors)
     rounds = _codes(session, Round, Round.code)
-    existing = _existing(session, [event.id for event in events])
-    fresh: list[JournalEvent] = []
-    for event in events:
-        if event.id in existing:
-            if not event.bad and _same_content(session, event, existing[event.id], rounds):
+    source = _source(rows_or_path)
+    careful = session.scalar(select(Event.seq).limit(1)) is not None
+    run = _Run(session, catalogue, rounds, careful)
+    try:
+        run.stream(rows_of(source(), progress))
+    except _SeenEarlier:  # the database's unique id caught it: again, looking ids up as we go
+        run = _Run(session, catalogue, rounds, True)
+        run.stream(rows_of(source()))
+    if run.checker_errors and not run.in_time_order and run.events_read <= TIME_ORDER_LIMIT:
+        run.discard()
+        by_time = _Run(session, catalogue, rounds, True)
+        by_time.sorted_by_time(rows_of(source()))
+        if len(by_time.checker_errors) < len(run.checker_errors):
+            run = by_time
+        else:
+            by_time.discard()
+    return run.conclude()
+
+
+def _source(rows_or_path: Any) -> Callable[[], Any]:
+    """The file, readable again from its start (a second pass: time order, or ids looked up)."""
+    if isinstance(rows_or_path, str | Path):
+        return lambda: rows_or_path
+    if hasattr(rows_or_path, "read"):
+        stream = rows_or_path
+        if not (hasattr(stream, "seekable") and stream.seekable()):
+            stream = io.StringIO(stream.read())
+        start = stream.tell()
+
+        def again() -> Any:
+            stream.seek(start)
+            return stream
+
+        return again
+    rows = rows_or_path if isinstance(rows_or_path, Sequence) else list(rows_or_path)
+    return lambda: rows
+
+
+class _Run:
+    """One pass over the file in one savepoint: read, look up, check and write, chunk by chunk."""
+
+    def __init__(self, session: Session, catalogue: Catalogue, rounds: dict[str, int],
+                 careful: bool) -> None:
+        self.session = session
+        self.careful = careful
+        self.report = ImportReport()
+        self.reader = Reader(catalogue)
+        self.savepoint = session.begin_nested()
+        self.checker = Checker(session, catalogue, rounds, flush=self._flush)
+        self.writer = Writer(session, catalogue, self.checker, self.report)
+        self.checker.planned, self.checker.real = self.writer.planned, self.writer.real
+        self.checker.round_code = self.writer.round_code
+        self.checker_errors: list[RowError] = []
+        self.events_read = 0
+        self.in_time_order = True
+        self._last_at: datetime | None = None
+        self._duplicate = session.get_bind().dialect.dbapi.IntegrityError
+
+    def stream(self, rows: Iterable) -> None:
+        """The file in its own order."""
+        try:
+            for chunk in self.reader.stream(rows, CHUNK):
+                self._note_order(chunk)
+                self._chunk(chunk, big=len(chunk) >= CHUNK)
+            self._flush()
+            self.writer.close()
+        except self._duplicate:
+            self.discard()
+            if self.careful:
+                raise
+            raise _SeenEarlier from None
+        except BaseException:
+            self.discard()
+            raise
+
+    def sorted_by_time(self, rows: Iterable) -> None:
+        """The whole file read first, then taken in time order (rows of one instant: the file's)."""
+        try:
+            events = self.reader.read(rows)
+            events.sort(key=lambda event: (event.at or datetime.min.replace(tzinfo=UTC), event.line))
+            for start in range(0, len(events), CHUNK):
+                self._chunk(events[start:start + CHUNK], big=len(events) > CHUNK)
+            self._flush()
+            self.writer.close()
+        except BaseException:
+            self.discard()
+            raise
+
+    def _note_order(self, events: list[JournalEvent]) -> None:
+        self.events_read += len(events)
+        previous = self._last_at
+        for event in events:
+            if event.at is None or (previous is not None and event.at < previous):
+                self.in_time_order = False
+            previous = event.at or previous
+        self._last_at = previous
+
+    def _chunk(self, events: list[JournalEvent], *, big: bool) -> None:
+        report = self.report
+        existing = self._existing([event.id for event in events]) if self.careful else {}
+        for event in events:
+            stored = existing.get(event.id)
+            if stored is None:
+                self.checker.check(event, self.checker_errors)
+            elif event.bad:
+                continue
+            elif _same_content(self.session, event, stored, self.writer.round_ids):
                 report.skipped_events += 1
-            elif not event.bad:
+            else:
                 report.errors.append(RowError(event.line, f"l'événement {event.id} existe déjà "
                                                           "avec un autre contenu."))
-        else:
-            fresh.append(event)
-    checker, errors = _check_in_order(session, catalogue, rounds, fresh)
-    report.errors += errors
-    if report.errors:
-        report.errors.sort(key=lambda error: error.line)
+        self.writer.write(self.checker.take(), big=big)
+
+    def _flush(self) -> None:
+        """Write what the checker accepted and wait: the database then holds all of it."""
+        self.writer.write(self.checker.take())
+        self.writer.drain()
+
+    def _existing(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, str]]:
+        self.writer.drain()
+        return _existing(self.session, ids)
+
+    def discard(self) -> None:
+        """Undo everything this pass wrote."""
+        with contextlib.suppress(Exception):  # the pass is thrown away: its savepoint says the rest
+            self.writer.close()
+        if self.savepoint.is_active:
+            self.savepoint.rollback()
+
+    def conclude(self) -> ImportReport:
+        """Keep the pass if every row was right, else undo it; the report either way."""
+        report = self.report
+        report.errors = self.reader.errors + report.errors + self.checker_errors
+        if report.errors:
+            self.discard()
+            report.errors.sort(key=lambda error: error.line)
+            report.imported_events = report.imported_movements = 0
+            report.created, report.registered = {}, []
+            return report
+        self.writer.finish()
+        report.registered = sorted(self.checker.crate_codes[crate] for crate in self.checker.registered)
+        self.savepoint.commit()
         return report
-    report.registered = sorted(checker.crate_codes[crate] for crate in checker.registered)
-    Writer(session, catalogue, checker).write(report)
-    return report
 
 
 def _existing(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, str]]:
@@ -120,30 +257,3 @@ def _draft(event: JournalEvent, round_id: int | None, corrects_seq: int | None) 
                  washer_id=event.washer, round_id=round_id, corrects_seq=corrects_seq,
                  note=event.note, hours=event.hours, km=event.km, water_l=event.water,
                  energy_kwh=event.energy)
-
-
-def _check_in_order(session: Session, catalogue: Catalogue, rounds: dict[str, int],
-                    events: list[JournalEvent]) -> tuple[Checker, list[RowError]]:
-    """The ledger's rules over the new events in the file's order, the order of record (an
-    export is in seq order; a time is only what a clock said). A file that fails in that order
-    but holds in time order, a journal written by hand, is taken in time order; when neither
-    holds, the errors of the order with fewer are given (the file's on a tie)."""
-    checker, errors = Checker(session, catalogue, rounds), []
-    checker.run([copy(event) for event in events], errors)
-    if not errors or _is_sorted(events):
-        return checker, errors
-    by_time = sorted(events, key=lambda event: (event.at or datetime.min.replace(tzinfo=UTC), event.line))
-    second, again = Checker(session, catalogue, rounds), []
-    second.run([copy(event) for event in by_time], again)
-    return (second, again) if len(again) < len(errors) else (checker, errors)
-
-
-def _is_sorted(events: list[JournalEvent]) -> bool:
-    previous = None
-    for event in events:
-        if event.at is None:
-            return False
-        if previous is not None and event.at < previous:
-            return False
-        previous = event.at
-    return True

@@ -85,19 +85,28 @@ class Reader:
         self._prices: dict[str, int] = {}
 
     def read(self, rows: Iterable[tuple[int, list[str]]]) -> list[JournalEvent]:
+        """Every event of the file at once (a small file; a large one goes through stream)."""
+        return [event for chunk in self.stream(rows, None) for event in chunk]
+
+    def stream(self, rows: Iterable[tuple[int, list[str]]],
+               size: int | None) -> Iterator[list[JournalEvent]]:
+        """The file's events, complete, about `size` at a time (all at once if None), so that
+        memory does not grow with the file. The rows of one event are merged within a window of
+        `size` events: a row naming an event further back makes a second event with that id,
+        which the importer refuses or skips like any id already recorded."""
         rows = iter(rows)
         try:
             first = next(rows, None)
         except csv.Error as error:
             self.errors.append(RowError(1, unreadable(error)))
-            return []
+            return
         if first is None:
             self.errors.append(RowError(1, "fichier vide (l'en-tête manque)."))
-            return []
+            return
         layout, problem = read_header(first[1])
         if problem:
             self.errors.append(RowError(first[0], problem))
-            return []
+            return
         width = len(first[1])
         header = list(ALL_COLUMNS) if layout else [name.strip() for name in first[1]]
         self._line = first[0]
@@ -106,15 +115,24 @@ class Reader:
         if layout:
             rows = laid_out(rows, layout, width)
         try:
-            self._read_rows(rows, len(header))
+            for _started in self._read_rows(rows, len(header)):
+                if size is not None and len(self.events) > size:
+                    yield self._take(keep_last=True)
         except csv.Error as error:
             self.errors.append(RowError(self._line + 1, unreadable(error)))
+        yield self._take(keep_last=False)
+
+    def _take(self, *, keep_last: bool) -> list[JournalEvent]:
+        """The events read so far, but the one being read when `keep_last` (more rows may follow)."""
         events = list(self.events.values())
+        last = events.pop() if keep_last and events else None
+        self.events = {last.id: last} if last is not None else {}
         for event in events:
             event.digest = None  # only needed to compare the rows of one event
         return events
 
-    def _read_rows(self, rows: Iterator[tuple[int, list[str] | str]], width: int) -> None:
+    def _read_rows(self, rows: Iterator[tuple[int, list[str] | str]], width: int) -> Iterator[None]:
+        """Reads the rows into self.events; yields each time an event begins."""
         last_text, last_event, last_values = None, None, None
         for line, values in rows:
             self._line = line
@@ -142,6 +160,8 @@ class Reader:
                 if event is None:
                     continue
                 last_text, last_event, last_values = values[EVENT_ID], event, values
+                if event.line == line:
+                    yield None
             self._movement(event, line, values)
             if len(self.errors) > before:
                 event.bad = True

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from bottles.cells import unquoted
 from bottles.journal.columns import ALL_COLUMNS, COLUMNS, DECIMALS, EXTENSION_COLUMNS, REQUIRED_COLUMNS
@@ -27,18 +27,49 @@ class RowError:
         return f"ligne {self.line} : {self.message}"
 
 
-def rows_of(rows_or_path: Any) -> Iterator[tuple[int, list[str]]]:
-    """(line number, values) of a path, a text stream, or dicts; the header comes first (line 1)."""
+def rows_of(rows_or_path: Any,
+            progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(line number, values) of a path, a text stream, or dicts; the header comes first (line 1).
+    `progress(n)`: n more bytes read (a path) or rows (anything else)."""
     if isinstance(rows_or_path, str | Path):
-        with open(rows_or_path, newline="", encoding="utf-8-sig") as handle:
+        with open(rows_or_path, "rb") as raw:
+            counted = _Counted(raw, progress) if progress else raw
+            handle = io.TextIOWrapper(io.BufferedReader(counted) if progress else counted,
+                                      encoding="utf-8-sig", newline="")
             yield from _csv_rows(handle)
         return
     if isinstance(rows_or_path, io.IOBase) or hasattr(rows_or_path, "read"):
-        yield from _csv_rows(rows_or_path)
+        rows = _csv_rows(rows_or_path)
+    else:
+        rows = _dict_rows(rows_or_path)
+    if progress is None:
+        yield from rows
         return
+    for row in rows:
+        progress(1)
+        yield row
+
+
+def _dict_rows(rows: Iterable[dict]) -> Iterator[tuple[int, list[str]]]:
     yield 1, list(ALL_COLUMNS)
-    for number, row in enumerate(rows_or_path, start=2):
+    for number, row in enumerate(rows, start=2):
         yield number, [_text(row.get(name)) for name in ALL_COLUMNS]
+
+
+class _Counted(io.RawIOBase):
+    """A binary file that reports how many bytes were read from it (a progress bar's measure)."""
+
+    def __init__(self, raw: BinaryIO, progress: Callable[[int], None]) -> None:
+        self.raw, self.progress = raw, progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.raw.readinto(buffer)
+        if count:
+            self.progress(count)
+        return count
 
 
 def _text(value: Any) -> str:

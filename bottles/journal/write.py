@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
+from copy import copy
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from bottles.check import round_projection
 from bottles.journal.catalogue import Catalogue
 from bottles.journal.check import Checker
-from bottles.journal.create import create_rows
+from bottles.journal.create import create_rows, guess_role
 from bottles.journal.read import JournalEvent
 from bottles.journal.report import ImportReport
 from bottles.ledger import decimal_text, none_first_key
@@ -108,112 +109,206 @@ def _sqlite_when(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-class Writer:
-    """Creates what the file needs, then inserts events and movements and the projections."""
+EVENT_COLUMNS = ("seq", "id", "kind", "occurred_at", "recorded_at", "actor_id", "crate_id",
+                 "collection_point_id", "washer_id", "round_id", "corrects_seq", "hours", "km", "water_l",
+                 "energy_kwh", "note", "content_hash")
+MOVEMENT_COLUMNS = ("id", "event_seq", "bottle_model_id", "from_stage", "to_stage", "quantity",
+                    "reason_id", "unit_price_cents", "winemaker_id")
 
-    def __init__(self, session: Session, catalogue: Catalogue, checker: Checker) -> None:
+
+def _copy_rows(cursor, event_rows: list, movement_rows: list) -> None:
+    """PostgreSQL's COPY (psycopg 3): the bulk path, a fraction of the cost of INSERTs."""
+    with cursor.copy(f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+        for row in event_rows:
+            copy.write_row(row)
+    with cursor.copy(f"COPY movements ({', '.join(MOVEMENT_COLUMNS)}) FROM STDIN") as copy:
+        for row in movement_rows:
+            copy.write_row(row)
+
+
+class Writer:
+    """Writes a checked journal chunk by chunk, in the import's transaction: the catalogue rows
+    and rounds each chunk needs, its events and movements in bulk (executemany on SQLite, COPY on
+    PostgreSQL, the driver working in a thread while Python prepares the next chunk); `finish`
+    then upserts the projections (stocks, crates, rounds) once."""
+
+    def __init__(self, session: Session, catalogue: Catalogue, checker: Checker,
+                 report: ImportReport) -> None:
         self.session = session
         self.catalogue = catalogue
         self.checker = checker
+        self.report = report
         self.remap: dict[str, dict[int, int]] = {}
+        self.unmap: dict[str, dict[int, int]] = {}
+        self.round_ids: dict[str, int] = dict(checker.rounds)
+        self.round_codes: dict[int, str] = {}
+        self.new_rounds: dict[str, Round] = {}
+        self.created: dict[str, dict[str, object]] = {}
+        self.on_sqlite = session.get_bind().dialect.name == "sqlite"
+        self.connection = session.connection()
+        self.cursor = None
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending = None
+        self.indexes: list[str] = []
+        self.next_movement = 0
+        self.events_written = self.movements_written = 0
+        mark = "?" if self.on_sqlite else "%s"
+        self.event_sql = (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+                          f"VALUES ({', '.join([mark] * len(EVENT_COLUMNS))})")
+        self.movement_sql = (f"INSERT INTO movements ({', '.join(MOVEMENT_COLUMNS)}) "
+                             f"VALUES ({', '.join([mark] * len(MOVEMENT_COLUMNS))})")
+        now = datetime.now(UTC)
+        self.now = _sqlite_when(now) if self.on_sqlite else now
 
-    def write(self, report: ImportReport) -> None:
-        self._create_missing(report)
-        round_ids = self._create_rounds(report)
-        report.imported_events, report.imported_movements = self._insert(round_ids)
+    def real(self, kind: str, value: int | None) -> int | None:
+        """The database id of an id the checker knows (negative: created by this import)."""
+        if value is None or value > 0:
+            return value
+        return self.remap[kind][value]
+
+    _id = real
+
+    def planned(self, kind: str, value: int | None) -> int | None:
+        """The id the checker knows a database row by (negative if this import created it)."""
+        if value is None:
+            return None
+        return self.unmap.get(kind, {}).get(value, value)
+
+    def round_code(self, round_id: int) -> str | None:
+        if not self.round_codes or len(self.round_codes) != len(self.round_ids):
+            self.round_codes = {id_: code for code, id_ in self.round_ids.items()}
+        return self.round_codes.get(round_id)
+
+    def write(self, events: list[JournalEvent], *, big: bool = False) -> None:
+        """Write one chunk of accepted events (in seq order); `big`: more chunks will follow."""
+        if not events:
+            return
+        if self.cursor is None:
+            self._start(big)
+        self._create_missing()
+        self._create_rounds()
+        event_rows, movement_rows = self._rows(events)
+        if self.pending is not None:
+            self.pending.result()
+        insert = _insert_rows if self.on_sqlite else _copy_rows
+        arguments = ((self.cursor, self.event_sql, event_rows, self.movement_sql, movement_rows)
+                     if self.on_sqlite else (self.cursor, event_rows, movement_rows))
+        self.pending = self.pool.submit(insert, *arguments)
+        self.events_written += len(event_rows)
+        self.movements_written += len(movement_rows)
+
+    def drain(self) -> None:
+        """Wait for the chunk being written (the database then holds every event given so far)."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the last chunk and release the writing thread (also after a failure)."""
+        try:
+            self.drain()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+                self.pool = None
+            if self.cursor is not None:
+                self.cursor.close()
+                self.cursor = None
+
+    def finish(self) -> None:
+        """After the last chunk: indexes back, the projections, the sequences, the report."""
+        self.close()
+        for statement in self.indexes:
+            self.connection.exec_driver_sql(statement)
+        if self.on_sqlite and self.indexes:
+            self.connection.exec_driver_sql("PRAGMA cache_size = -2000")
+        self._settle_created()
+        self.report.imported_events, self.report.imported_movements = \
+            self.events_written, self.movements_written
         self._stocks()
         self._crates()
-        self._rounds(round_ids)
-        if self.session.get_bind().dialect.name == "postgresql":
+        self._rounds()
+        if not self.on_sqlite:
             for table, column in (("events", "seq"), ("movements", "id")):
                 self.session.execute(text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
                     f"(SELECT COALESCE(MAX({column}), 1) FROM {table}))"))
         self.session.expire_all()
 
-    def _id(self, kind: str, value: int | None) -> int | None:
-        if value is None or value > 0:
-            return value
-        return self.remap[kind][value]
+    def _start(self, big: bool) -> None:
+        self.session.flush()
+        self.next_movement = (self.session.scalar(select(Movement.id).order_by(Movement.id.desc())
+                                                  .limit(1)) or 0) + 1
+        if self.on_sqlite and big:
+            self.connection.exec_driver_sql("PRAGMA cache_size = -262144")
+            self.indexes = _drop_indexes(self.connection)
+        self.cursor = self.connection.connection.driver_connection.cursor()
+        self.pool = ThreadPoolExecutor(max_workers=1)
 
-    def _create_missing(self, report: ImportReport) -> None:
+    def _create_missing(self) -> None:
+        """The catalogue rows planned since the last chunk (--create-missing)."""
         for kind, planned in self.catalogue.missing.items():
-            if not planned:
+            done = self.remap.setdefault(kind, {})
+            wanted = {code: id_ for code, id_ in planned.items() if id_ not in done}
+            if not wanted:
                 continue
-            rows = create_rows(self.session, kind, planned, self.catalogue.first_use,
+            self.drain()  # the session's connection is the writing thread's
+            rows = create_rows(self.session, kind, wanted, self.catalogue.first_use,
                                self.catalogue.actor_kinds)
-            self.remap[kind] = {planned[code]: row.id for code, row in rows.items()}
-            report.created[kind] = sorted(planned)
+            for code, row in rows.items():
+                done[wanted[code]] = row.id
+                self.unmap.setdefault(kind, {})[row.id] = wanted[code]
+            self.created.setdefault(kind, {}).update(rows)
 
-    def _create_rounds(self, report: ImportReport) -> dict[str, int]:
-        ids = dict(self.checker.rounds)
+    def _settle_created(self) -> None:
+        """Accounts created early in a long file take the role their later events suggest."""
+        for code, user in self.created.get("actor", {}).items():
+            role = guess_role(self.catalogue.actor_kinds.get(code) or set())
+            if user.role != role:
+                user.role = role
+        for kind, rows in self.created.items():
+            self.report.created[kind] = sorted(rows)
+        if self.new_rounds:
+            self.report.created["round"] = sorted(self.new_rounds)
+
+    def _create_rounds(self) -> None:
         made = []
         for code, (actor, day, washer, _pickup) in self.checker.new_rounds.items():
-            made.append(Round(code=code, driver_id=self._id("actor", actor), round_date=day,
-                              washer_id=self._id("washer", washer), closed=False))
+            if code not in self.new_rounds:
+                made.append(Round(code=code, driver_id=self.real("actor", actor), round_date=day,
+                                  washer_id=self.real("washer", washer), closed=False))
         if made:
+            self.drain()
             self.session.add_all(made)
             self.session.flush()
-            ids.update({row.code: row.id for row in made})
-            report.created["round"] = sorted(row.code for row in made)
-        return ids
+            for row in made:
+                self.new_rounds[row.code] = row
+                self.round_ids[row.code] = row.id
 
-    def _insert(self, round_ids: dict[str, int]) -> tuple[int, int]:
-        """Events and movements through the driver's executemany (no per-value type processing)."""
-        on_sqlite = self.session.get_bind().dialect.name == "sqlite"
-        mark = "?" if on_sqlite else "%s"
-        event_sql = (f"INSERT INTO events (seq, id, kind, occurred_at, recorded_at, actor_id, crate_id, "
-                     f"collection_point_id, washer_id, round_id, corrects_seq, hours, km, water_l, "
-                     f"energy_kwh, note, content_hash) VALUES ({', '.join([mark] * 17)})")
-        movement_sql = (f"INSERT INTO movements (id, event_seq, bottle_model_id, from_stage, to_stage, "
-                        f"quantity, reason_id, unit_price_cents, winemaker_id) "
-                        f"VALUES ({', '.join([mark] * 9)})")
-        connection = self.session.connection()
-        if on_sqlite:
-            connection.exec_driver_sql("PRAGMA cache_size = -262144")
-        now = _sqlite_when(datetime.now(UTC)) if on_sqlite else datetime.now(UTC)
-        next_movement = (self.session.scalar(select(Movement.id).order_by(Movement.id.desc())
-                                             .limit(1)) or 0) + 1
+    def _rows(self, events: list[JournalEvent]) -> tuple[list[tuple], list[tuple]]:
+        """The INSERT (or COPY) values of a chunk's events and movements."""
+        on_sqlite, now, round_ids = self.on_sqlite, self.now, self.round_ids
+        remapping = bool(self.created)
+        next_movement = self.next_movement
         event_rows: list[tuple] = []
         movement_rows: list[tuple] = []
-        events_written = movements_written = 0
-        remapping = bool(self.remap)
-        indexes = _drop_indexes(connection) if on_sqlite and len(self.checker.accepted) > 50_000 else []
-        cursor = connection.connection.driver_connection.cursor()
-        # The driver inserts one chunk (GIL released) while Python prepares the next.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = None
-            for event in self.checker.accepted:
-                if remapping:
-                    self._remap(event)
-                round_id = round_ids[event.round] if event.round else None
-                event_rows.append(_event_row(event, round_id, now, on_sqlite))
-                seq = event.seq
-                for move in event.moves:
-                    movement_rows.append((next_movement, seq, move.model_id,
-                                          STAGE_VALUES[move.from_stage], STAGE_VALUES[move.to_stage],
-                                          move.quantity, move.reason_id, move.unit_price_cents,
-                                          move.winemaker_id))
-                    next_movement += 1
-                if len(event_rows) >= CHUNK:
-                    if pending is not None:
-                        pending.result()
-                    pending = pool.submit(_insert_rows, cursor, event_sql, event_rows, movement_sql,
-                                          movement_rows)
-                    events_written += len(event_rows)
-                    movements_written += len(movement_rows)
-                    event_rows, movement_rows = [], []
-            if pending is not None:
-                pending.result()
-        _insert_rows(cursor, event_sql, event_rows, movement_sql, movement_rows)
-        cursor.close()
-        for statement in indexes:
-            connection.exec_driver_sql(statement)
-        if on_sqlite:
-            connection.exec_driver_sql("PRAGMA cache_size = -2000")
-        return events_written + len(event_rows), movements_written + len(movement_rows)
+        for event in events:
+            if remapping:  # a copy: the checker keeps the event, with its planned ids
+                event = self._remapped(event)
+            round_id = round_ids[event.round] if event.round else None
+            event_rows.append(_event_row(event, round_id, now, on_sqlite))
+            seq = event.seq
+            for move in event.moves:
+                movement_rows.append((next_movement, seq, move.model_id,
+                                      STAGE_VALUES[move.from_stage], STAGE_VALUES[move.to_stage],
+                                      move.quantity, move.reason_id, move.unit_price_cents,
+                                      move.winemaker_id))
+                next_movement += 1
+        self.next_movement = next_movement
+        return event_rows, movement_rows
 
-    def _remap(self, event: JournalEvent) -> None:
+    def _remapped(self, event: JournalEvent) -> JournalEvent:
+        event = copy(event)
         event.actor = self._id("actor", event.actor)
         event.crate = self._id("crate", event.crate)
         event.point = self._id("point", event.point)
@@ -222,6 +317,7 @@ class Writer:
                             self._id("model", move.model_id), self._id("reason", move.reason_id),
                             move.unit_price_cents, self._id("winemaker", move.winemaker_id))
                        for move in event.moves]
+        return event
 
     def _stocks(self) -> None:
         keys = sorted(self.checker.touched_stocks)
@@ -261,8 +357,12 @@ class Writer:
         for start in range(0, len(rows), CHUNK):
             self.session.execute(statement, rows[start:start + CHUNK])
 
-    def _rounds(self, round_ids: dict[str, int]) -> None:
-        ids = [round_ids[code] for code in self.checker.touched_rounds]
+    def _rounds(self) -> None:
+        for code, row in self.new_rounds.items():  # who drove it and where it went, all rows seen
+            actor, _day, washer, _pickup = self.checker.new_rounds[code]
+            row.driver_id, row.washer_id = self.real("actor", actor), self.real("washer", washer)
+        self.session.flush()
+        ids = [self.round_ids[code] for code in self.checker.touched_rounds]
         if not ids:
             return
         projected = round_projection(self.session, ids)

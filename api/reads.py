@@ -139,6 +139,7 @@ class Events(MethodView):
 @bp.route("/phases")
 class Phases(MethodView):
     @bp.response(200, s.PhaseList)
+    @bp.alt_response(403, schema=s.Refusal)
     def get(self):
         """The experimentation phases (coordination and admins)."""
         auth.allow()
@@ -161,6 +162,7 @@ def indicators(phase: Phase) -> dict:
 @bp.route("/phases/<int:phase_id>")
 class OnePhase(MethodView):
     @bp.response(200, s.PhaseDetail)
+    @bp.alt_response(403, schema=s.Refusal)
     @bp.alt_response(404, schema=s.Refusal)
     def get(self, phase_id: int):
         """A phase and its indicators (docs/indicators.md)."""

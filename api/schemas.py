@@ -6,12 +6,13 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from bottles.numbers import ID_MAX, SEQ_MAX, ascii_digits, bounded
-from bottles.rules import CrateState, Kind, Stage
+from bottles.rules import MAX_QUANTITY, MAX_UNIT_PRICE_CENTS, CrateState, Kind, Stage
 
 MAX_NOTE = 500
 MAX_LIMIT = 500
 WRITABLE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt", "round_closed", "sorting", "wash",
-                  "stocktake", "correction")
+                  "stocktake", "correction", "sale", "crate_registered", "crate_retired")
+MAX_SALE_LINES = 50  # as the sale form (resales.rules.MAX_LINES)
 
 
 class Whole(fields.Integer):
@@ -63,6 +64,9 @@ class Movement(Schema):
     quantity = fields.Integer()
     model_id = fields.Integer(attribute="bottle_model_id", allow_none=True)
     reason_id = fields.Integer(allow_none=True)
+    unit_price_cents = fields.Integer(allow_none=True, metadata={"description": "sale: price of one bottle"})
+    winemaker_id = fields.Integer(allow_none=True, metadata={
+        "description": "sale: the buyer; sorting: a permanent label's estate"})
 
 
 class EventOut(Schema):
@@ -71,12 +75,17 @@ class EventOut(Schema):
     kind = fields.String()
     occurred_at = fields.AwareDateTime()
     recorded_at = fields.AwareDateTime()
-    actor = fields.Function(lambda event: event.actor.username if event.actor else None)
-    crate = fields.Function(lambda event: event.crate_code, metadata={"type": "string"})
+    actor = fields.Function(lambda event: event.actor.username if event.actor else None,
+                            allow_none=True, metadata={"type": "string"})
+    crate = fields.Function(lambda event: event.crate_code, allow_none=True, metadata={"type": "string"})
     collection_point_id = fields.Integer(allow_none=True)
     washer_id = fields.Integer(allow_none=True)
     round_id = fields.Integer(allow_none=True)
     corrects_seq = fields.Integer(allow_none=True)
+    km = fields.Float(allow_none=True, metadata={"description": "round_closed: kilometres"})
+    hours = fields.Float(allow_none=True, metadata={"description": "round_closed, sorting, wash: hours"})
+    water_l = fields.Float(allow_none=True, metadata={"description": "wash: litres of water"})
+    energy_kwh = fields.Float(allow_none=True, metadata={"description": "wash: kWh"})
     note = fields.String()
     movements = fields.List(fields.Nested(Movement))
 
@@ -194,6 +203,13 @@ class WashLineIn(Strict):
                           metadata={"description": "Reject reason id → bottles"})
 
 
+class SaleLineIn(Strict):
+    model_id = Whole(minimum=1, required=True)
+    quantity = Whole(minimum=1, maximum=MAX_QUANTITY, required=True)
+    unit_price_cents = Whole(maximum=MAX_UNIT_PRICE_CENTS, metadata={
+        "description": "Price of one bottle in cents (default: the channel's resale price)"})
+
+
 class EventIn(Strict):
     """One event from the field; which fields it needs depends on its kind."""
 
@@ -202,9 +218,16 @@ class EventIn(Strict):
     occurred_at = fields.AwareDateTime(metadata={
         "description": "Field time with its time zone (default: now)"})
     crate = fields.String(validate=validate.Length(min=1, max=32), metadata={
-        "description": "Crate code (printed or typed form)"})
+        "description": "Crate code (printed or typed form); crate_registered: the printed code to "
+                       "register (default: the next free code)"})
     point_id = Whole(minimum=1, metadata={"description": "crate_placed: the point"})
-    washer_id = Whole(minimum=1, metadata={"description": "receipt: the washer"})
+    washer_id = Whole(minimum=1, metadata={
+        "description": "receipt, sorting, wash, stocktake, sale: the washer; crate_registered: where "
+                       "the new crate is kept (optional)"})
+    winemaker_id = Whole(minimum=1, metadata={"description": "sale: the winemaker buying"})
+    sold = fields.List(fields.Nested(SaleLineIn), validate=validate.Length(min=1, max=MAX_SALE_LINES),
+                       metadata={"description": "sale: per model, clean bottles sold and their price"})
+    capacity = Whole(minimum=1, maximum=500, metadata={"description": "crate_registered: bottles it holds"})
     count = Whole(minimum=1, maximum=500, metadata={"description": "crate_full: bottles declared"})
     split = fields.Dict(keys=fields.String(), values=Whole(maximum=500), metadata={
         "description": "crate_full: bottles per model id (the rest unsorted)"})
@@ -234,7 +257,8 @@ class EventIn(Strict):
         "description": "correction: the seq of the event reversed (note required: why)"})
     water_l = amount(1_000_000, 1, "wash: litres of water")
     energy_kwh = amount(1_000_000, 2, "wash: kWh")
-    note = fields.String(validate=validate.Length(max=MAX_NOTE), load_default="")
+    note = fields.String(validate=validate.Length(max=MAX_NOTE), load_default="", metadata={
+        "description": "Free text; required for correction (why) and crate_retired (why)"})
 
 
 class EventWritten(Schema):

@@ -84,3 +84,11 @@ def stocks_where(user: User) -> ColumnElement[bool]:
     if user.role == "washer":
         return and_(StockLevel.stage.in_(washer_stages), StockLevel.site_id.in_(_washers(user) or {-1}))
     return false()
+
+
+def seller_washers(user: User) -> set[int] | None:
+    """Washers whose clean stock the person may sell, as on the sale form (resales.views): every one
+    for coordination (None), else their washers that let their staff sell."""
+    if sees_everything(user):
+        return None
+    return {washer.id for washer in user.washers if washer.staff_may_sell}

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from flask import current_app
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -18,17 +19,24 @@ from api import auth, bp
 from api import schemas as s
 from api.errors import ApiError
 from api.reads import attach_crate_codes, crate_named
+from api.scope import seller_washers
+from bottles import codes
 from bottles import field_time as field_times
 from bottles.auth import washer_ids
+from bottles.catalogue import operations as catalogue
+from bottles.catalogue.queries import next_crate_numbers
 from bottles.db import db
 from bottles.field_time import FieldTimeError
 from bottles.ledger import LedgerConflict, Recorded
-from bottles.models import CollectionPoint, Crate, Event, Round, User, utcnow
+from bottles.models import CollectionPoint, Crate, Event, Round, User, Washer, utcnow
 from bottles.retry import run
 from bottles.rules import PARIS, CrateState, LedgerError, Stage
 from collection_points import operations as points
 from collection_points.rules import NotYours as PointNotYours
 from collection_points.rules import Refused
+from resales import operations as resales
+from resales.queries import setting_int
+from resales.rules import DEFAULT_RESALE_CENTS, Line, SaleFormError, SaleInputError, merge_lines
 from washer import operations as dock
 from washer import queries as dock_queries
 from washer.rules import InputError
@@ -37,13 +45,15 @@ from washer.rules import NotYours as DockNotYours
 # Who may record each kind (coordinators and admins may record every kind, as on the pages).
 ROLES = {"crate_placed": ("point", "driver"), "crate_full": ("point", "driver"),
          "pickup": ("driver",), "receipt": ("washer",), "round_closed": ("driver",),
-         "sorting": ("washer",), "wash": ("washer",), "stocktake": ("washer",), "correction": ("washer",)}
+         "sorting": ("washer",), "wash": ("washer",), "stocktake": ("washer",), "correction": ("washer",),
+         "sale": ("washer",), "crate_registered": (), "crate_retired": ()}
 NEEDS = {"crate_placed": ("crate", "point_id"), "crate_full": ("crate", "count"),
          "pickup": ("crate",), "receipt": ("crate", "washer_id"),
          "round_closed": ("round_id", "km", "hours"), "sorting": ("washer_id",),
          "wash": ("washer_id", "lines"), "stocktake": ("washer_id", "stage", "counted_by_model"),
-         "correction": ("corrects_seq", "note")}
-CRATE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt")
+         "correction": ("corrects_seq", "note"), "sale": ("washer_id", "winemaker_id", "sold"),
+         "crate_registered": ("capacity",), "crate_retired": ("crate",)}
+CRATE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt", "crate_retired")
 # Kinds whose operation goes straight to bottles.ledger.record: its content hash tells a replay
 # (200) from an id reused for another content (409).
 HASHED_KINDS = ("sorting", "wash")
@@ -72,6 +82,10 @@ def same_content(event: Event, data: dict, crate: Crate | None) -> bool:
         return event.corrects_seq == data["corrects_seq"] and event.note.strip() == note
     if kind == "stocktake":  # the counts it recorded were differences: the washer and note tell
         return event.washer_id == data["washer_id"] and event.note.strip() == note
+    if kind == "sale":
+        return same_sale(event, data) and event.note.strip() == note
+    if kind == "crate_registered":
+        return same_registration(event, data) and event.note.strip() == note
     if crate is None or event.crate_id != crate.id:
         return False
     if kind == "crate_placed":
@@ -81,11 +95,38 @@ def same_content(event: Event, data: dict, crate: Crate | None) -> bool:
         by_model = {m.bottle_model_id: m.quantity for m in event.movements if m.bottle_model_id}
         return sum(m.quantity for m in event.movements) == data["count"] and by_model == split \
             and event.note.strip() == note
+    if kind == "crate_retired":
+        return event.note.strip() == note
     if kind == "receipt":  # no count: as declared, whatever was received then
         received = sum(m.quantity for m in event.movements if m.to_stage == Stage.RECEIVED.value)
         return event.washer_id == data["washer_id"] and event.note.strip() == note \
             and (data.get("counted") is None or received == data["counted"])
     return event.note.strip().endswith(note)  # pickup: a driver's different count is noted before
+
+
+def same_sale(event: Event, data: dict) -> bool:
+    """A sale recorded with this washer, buyer and lines (merged as the sale form merges them)."""
+    try:
+        wanted = merge_lines(sale_lines(data))
+    except SaleInputError:
+        return False
+    sold = sorted((m.bottle_model_id, m.quantity, m.unit_price_cents, m.winemaker_id)
+                  for m in event.movements)
+    return event.washer_id == data["washer_id"] and sold == sorted(
+        (line.model_id, line.quantity, line.unit_price_cents, data["winemaker_id"]) for line in wanted)
+
+
+def same_registration(event: Event, data: dict) -> bool:
+    """A crate registered with this code (when one was given), capacity and washer."""
+    crate = db.session.get(Crate, event.crate_id) if event.crate_id else None
+    if crate is None or event.washer_id != data.get("washer_id") or crate.capacity != data["capacity"]:
+        return False
+    if data.get("crate"):
+        try:
+            return crate.code == codes.normalise(data["crate"])
+        except codes.CrateCodeError:
+            return False
+    return True
 
 
 def field_time(data: dict, person: User) -> datetime | None:
@@ -119,6 +160,93 @@ def by_model(raw: dict, name: str, keep_zero: bool = False) -> dict[int, int]:
         if value or keep_zero:
             out[int(key)] = value
     return out
+
+
+def sale_lines(data: dict) -> list[Line]:
+    """The sale's lines; a line without a price takes the channel's resale price, as on the form."""
+    price = setting_int(db.session, "resale_price_cents", DEFAULT_RESALE_CENTS)
+    return [Line(line["model_id"], line["quantity"], line.get("unit_price_cents", price), index)
+            for index, line in enumerate(data["sold"])]
+
+
+def sale_errors(error: SaleInputError) -> dict:
+    """The sale form's refusals by API field: its lines' (model_id-2, quantity-0) under `sold` as
+    marshmallow nests a list's errors ({"sold": {"2": {"model_id": [...]}}})."""
+    if not isinstance(error, SaleFormError):
+        return {"sold": [str(error)]}
+    errors: dict = {}
+    for key, message in error.errors.items():
+        name, _, index = key.rpartition("-")
+        if name in ("model_id", "quantity", "unit_price") and index.isdigit():
+            field = "unit_price_cents" if name == "unit_price" else name
+            errors.setdefault("sold", {}).setdefault(index, {})[field] = [str(message)]
+        else:
+            errors[key] = [str(message)]
+    return errors
+
+
+def registered_code(data: dict) -> str:
+    """The code a new crate takes: the printed one sent (unused), else the next free one, as the
+    catalogue's batch form gives."""
+    session = db.session
+    if data.get("crate"):
+        try:
+            code = codes.normalise(data["crate"])
+        except codes.CrateCodeError as error:
+            raise ApiError(422, errors={"crate": [str(error)]}) from None
+        if session.scalar(select(Crate.id).where(Crate.code == code)) is not None:
+            message = _l("La caisse %(code)s est déjà enregistrée dans le parc.", code=code)
+            raise ApiError(422, message, "refuse", {"crate": [str(message)]})
+        return code
+    prefix = current_app.config["CRATE_PREFIX"]
+    try:
+        return codes.make_code(next_crate_numbers(session, prefix, 1)[0], prefix)
+    except codes.CrateCodeError as error:
+        raise ApiError(422, str(error), "refuse") from None
+
+
+def act_in_catalogue(person: User, data: dict, event_id: uuid.UUID, at: datetime) -> Callable[[], Recorded]:
+    """sale and crate_registered: the operations of the sale form and of the catalogue's crates."""
+    session, note = db.session, (data.get("note") or "").strip()
+    at = min(at, utcnow())  # a phone's clock a little ahead dates its event now (as field times)
+    if data["kind"] == "sale":
+        allowed = seller_washers(person)
+        if allowed is not None and data["washer_id"] not in allowed:
+            raise ApiError(403, _l("Vous ne pouvez pas vendre le stock de ce centre de lavage."),
+                           "pas_votre_site")
+        lines = sale_lines(data)
+        return lambda: resales.record_sale(session, actor=person, at=at, event_id=event_id,
+                                           washer_id=data["washer_id"], winemaker_id=data["winemaker_id"],
+                                           lines=lines, note=note)
+    washer_id = data.get("washer_id")
+    if washer_id is not None and not getattr(session.get(Washer, washer_id), "active", False):
+        raise ApiError(422, errors={"washer_id": [str(_l("Centre de lavage inconnu."))]})
+    code = registered_code(data)
+
+    def register() -> Recorded:
+        catalogue.register_crate(session, actor_id=person.id, at=at, code=code, capacity=data["capacity"],
+                                 washer_id=washer_id, event_id=event_id, note=note)
+        return Recorded(session.scalars(select(Event).where(Event.id == event_id)).one(), True)
+    return lambda: points.once(session, event_id, register)
+
+
+def retire(person: User, data: dict, crate: Crate, event_id: uuid.UUID, at: datetime,
+           field: bool) -> Callable[[], Recorded]:
+    """crate_retired: the catalogue's crate page (an empty crate, a reason required)."""
+    session, note = db.session, (data.get("note") or "").strip()
+    if not note:
+        raise ApiError(422, errors={"note": [str(_l("Donnez le motif du retrait."))]})
+
+    def work() -> Recorded:
+        try:
+            catalogue.retire_crate(session, actor_id=person.id, at=at, crate=crate, event_id=event_id,
+                                   note=note, field=field)
+        except FieldTimeError:
+            raise
+        except LedgerError as error:  # the crate's state: full, in transit, already retired…
+            raise ApiError(422, str(error), "refuse", {"crate": [str(error)]}) from None
+        return Recorded(session.scalars(select(Event).where(Event.id == event_id)).one(), True)
+    return work
 
 
 def act_at_dock(person: User, data: dict, event_id: uuid.UUID, at: datetime) -> Callable[[], Recorded]:
@@ -161,8 +289,12 @@ def act(person: User, data: dict, crate: Crate | None, event_id: uuid.UUID) -> C
     session, kind, note = db.session, data["kind"], (data.get("note") or "").strip()
     given = field_time(data, person)
     at, field = given or utcnow(), given is not None
+    if kind in ("sale", "crate_registered"):
+        return act_in_catalogue(person, data, event_id, at)
     if crate is None:
         return act_at_dock(person, data, event_id, at)
+    if kind == "crate_retired":
+        return retire(person, data, crate, event_id, at, field)
     if kind == "crate_placed":
         point = session.get(CollectionPoint, data["point_id"])
         if point is None:
@@ -224,6 +356,8 @@ def refusal(error: Exception) -> ApiError:
         return ApiError(409, CONFLICT, "conflit_identifiant")
     if isinstance(error, Refused | InputError):
         return ApiError(422, message, "refuse", errors)
+    if isinstance(error, SaleInputError):
+        return ApiError(422, message, "refuse", sale_errors(error))
     return ApiError(409, message, "refuse_par_le_registre")
 
 
@@ -243,7 +377,7 @@ class WriteEvent(MethodView):
     @bp.alt_response(422, schema=s.Refusal)
     def post(self, data: dict):
         """Record one event: crate_placed, crate_full, pickup, receipt, round_closed, sorting, wash,
-        stocktake or correction."""
+        stocktake, correction, sale, crate_registered or crate_retired (docs/api.md: the kinds)."""
         person = auth.allow(*ROLES[data["kind"]])
         missing_fields(data)
         crate = crate_named(data["crate"]) if data["kind"] in CRATE_KINDS else None
@@ -257,7 +391,7 @@ class WriteEvent(MethodView):
                 return recorded_answer(existing, False)
             try:
                 result = act(person, data, crate, event_id)()
-            except (LedgerError, InputError) as error:
+            except (LedgerError, InputError, SaleInputError) as error:
                 refused = refusal(error)
                 if crate is not None:  # what a client may offer instead (a pickup refused at its
                     db.session.rollback()  # point: declare it full); read once the savepoint is gone

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import text
 
+from bottles.codes import make_code
 from bottles.db import db
 from bottles.models import Crate, Event, Round
 from bottles.rules import Kind, Move, Stage
 from tests.conftest import ON_POSTGRES, module_db_url
 from tests.factories import PASSWORD, Factory
-from tests.history_files import stashed
 from tests.world import World, add_other_site, build, noon, today
 
 ROLES = ("anonymous", "point", "driver", "washer", "coordinator", "admin",
@@ -289,6 +289,14 @@ def api_event(kind: str) -> Callable[[Ctx, str], Req]:
             body.update(round_id=open_round(c, c.other.users["driver"], c.other.washer).id, km=10, hours=2)
         elif kind == "sorting":
             body.update(washer_id=c.other.washer.id, eligible={str(c.world.models[0].id): 1})
+        elif kind == "sale":  # the other site's clean stock
+            body.update(washer_id=c.other.washer.id, winemaker_id=c.world.winemaker.id,
+                        sold=[{"model_id": c.world.models[0].id, "quantity": 1}])
+        elif kind == "crate_registered":  # a printed code far above the factory's numbers
+            body.update(capacity=60, washer_id=c.other.washer.id,
+                        crate=make_code(90_000 + c.next("registered")))
+        elif kind == "crate_retired":
+            body.update(crate=pool_crate(c).code, note="fendue")
         else:
             crate = crate_on_round(c, c.other.round, c.other.point)
             body.update(crate=crate.code, washer_id=c.other.washer.id, counted=12)
@@ -303,17 +311,6 @@ def form(url: str | Callable[[Ctx], str], **data: object) -> Callable[[Ctx, str]
 # --- The table ----------------------------------------------------------------------------------
 # "METHOD rule" (optionally " #case") → the status each role gets. Every rule × method of the app has
 # at least one row; "# …" cases aim the same route at another object.
-
-def saved_mapping_deleted(c: Ctx, role: str) -> Req:
-    """A fresh saved mapping of the history import, deleted."""
-    from bottles.history.models import ImportMapping
-
-    row = ImportMapping(name=f"matrice-{c.next('mapping')}", columns=[], fixed={}, options={},
-                        created_by_id=c.world.users["coordinator"].id)
-    db.session.add(row)
-    db.session.commit()
-    return Req(f"/historique/correspondances/{row.id}/supprimer", {})
-
 
 def someone_elses_token(c: Ctx, role: str) -> Req:
     """A token of a person none of the roles is: revoking it is a 404, whoever asks."""
@@ -384,6 +381,9 @@ TABLE: dict[str, Row] = {
     "POST /api/v1/events #receipt": Row(api_staff("washer", washer=403), api_event("receipt")),
     "POST /api/v1/events #round_closed": Row(api_staff("driver", driver=403), api_event("round_closed")),
     "POST /api/v1/events #sorting": Row(api_staff("washer", washer=403), api_event("sorting")),
+    "POST /api/v1/events #sale": Row(api_staff("washer", washer=403), api_event("sale")),
+    "POST /api/v1/events #crate_registered": Row(api_staff(), api_event("crate_registered")),
+    "POST /api/v1/events #crate_retired": Row(api_staff(), api_event("crate_retired")),
 
     # Crate actions: point staff on their own point only; drivers anywhere, on their own open round
     "POST /c/<code>/placee": Row(staff("point", "driver", ok=302, point=403), place),
@@ -505,16 +505,6 @@ TABLE: dict[str, Row] = {
                                                  form("/catalogue/import/washers/confirm")),
     "GET /catalogue/import/<slug>/example.csv": Row(staff("coordinator"),
                                                     get("/catalogue/import/washers/example.csv")),
-
-    # Spreadsheet history (coordinators): a form sent empty is refused, nothing written
-    "GET /historique/": Row(staff("coordinator"), get("/historique/")),
-    "POST /historique/": Row(staff("coordinator", ok=422), form("/historique/")),  # no file
-    "GET /historique/<key>": Row(staff("coordinator"), get(lambda c: f"/historique/{stashed()}")),
-    "POST /historique/<key>": Row(staff("coordinator", ok=422), form(  # no column mapped
-        lambda c: f"/historique/{stashed()}", header_line="1", first_line="2", last_line="3",
-        hour="18:00", action="preview")),
-    "POST /historique/correspondances/<int:mapping_id>/supprimer": Row(staff("coordinator", ok=302),
-                                                                       saved_mapping_deleted),
 
     # Accounts (admins only)
     "GET /people/": Row(admins(200), get("/people/")),

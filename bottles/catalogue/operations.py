@@ -79,18 +79,21 @@ def register_crates(session: Session, *, actor_id: int | None, at: datetime, bat
 
 
 def register_crate(session: Session, *, actor_id: int | None, at: datetime, code: str,
-                   capacity: int, washer_id: int | None) -> Crate:
-    """Register one crate under a given (printed) code; its event id derives from the code."""
+                   capacity: int, washer_id: int | None, event_id: uuid.UUID | None = None,
+                   note: str = "") -> Crate:
+    """Register one crate under a given (printed) code; its event id derives from the code unless
+    the caller chose one (the API: the client's id, so a resend is a replay)."""
     crate = Crate(code=code, capacity=capacity)
     session.add(crate)
     session.flush()
-    record(session, Draft(id=uuid.uuid5(CRATE_NAMESPACE, code), kind=Kind.CRATE_REGISTERED,
-                          occurred_at=at, actor_id=actor_id, crate_id=crate.id, washer_id=washer_id))
+    record(session, Draft(id=event_id or uuid.uuid5(CRATE_NAMESPACE, code), kind=Kind.CRATE_REGISTERED,
+                          occurred_at=at, actor_id=actor_id, crate_id=crate.id, washer_id=washer_id,
+                          note=note.strip()))
     return crate
 
 
 def retire_crate(session: Session, *, actor_id: int | None, at: datetime, crate: Crate,
-                 event_id: uuid.UUID, note: str) -> None:
+                 event_id: uuid.UUID, note: str, field: bool = False) -> None:
     """Take an empty crate out of the pool for good (the ledger refuses any other state).
 
     A resubmitted form (same event id, later time) is a replay: nothing more is recorded.
@@ -99,7 +102,7 @@ def retire_crate(session: Session, *, actor_id: int | None, at: datetime, crate:
         return
     record(session, Draft(id=event_id, kind=Kind.CRATE_RETIRED, occurred_at=at, actor_id=actor_id,
                           crate_id=crate.id, collection_point_id=crate.collection_point_id,
-                          washer_id=crate.washer_id, note=note.strip()))
+                          washer_id=crate.washer_id, note=note.strip(), field=field))
 
 
 def set_capacity(session: Session, crate: Crate, capacity: int) -> None:

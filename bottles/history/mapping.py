@@ -109,12 +109,10 @@ def fold(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", plain).strip()
 
 
-def field_label(name: str, models: dict[str, str] | None = None) -> str:
+def field_label(name: str) -> str:
     """A field as the page's select names it."""
     if name.startswith(QUANTITY_OF):
-        code = name[len(QUANTITY_OF):]
-        label = (models or {}).get(code, "")
-        return _("Quantité du modèle %(code)s", code=code) + (f" ({label})" if label else "")
+        return _("Quantité du modèle %(code)s", code=name[len(QUANTITY_OF):])
     return str(FIELD_LABELS.get(name, name))
 
 

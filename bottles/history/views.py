@@ -128,7 +128,7 @@ def _choices(resolve: Resolver) -> list[tuple[str, str]]:
     models = resolve.models()
     return ([("", _("— ignorer cette colonne —"))]
             + [(name, field_label(name)) for name in FIELD_LABELS]
-            + [(QUANTITY_OF + code, field_label(QUANTITY_OF + code, models)) for code in models])
+            + [(QUANTITY_OF + code, field_label(QUANTITY_OF + code)) for code in models])
 
 
 def _suggested(grid: Grid, resolve: Resolver, wanted: str | None) -> tuple[Mapping, ImportMapping | None]:

@@ -23,6 +23,7 @@ from reports.charts import PHASE_CHARTS
 from reports.exports import TABLE_NAMES
 from tests import world as world_module
 from tests.factories import login
+from tests.history_files import stashed
 from tests.world import World
 
 # Common French words that English text never holds; words that are English too are left out
@@ -123,6 +124,9 @@ ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/c/<code>/etiquette.<fmt>": lambda w: [f"/c/{w.crates['in_pool'].code}/etiquette.{fmt}"
                                             for fmt in ("svg", "pdf", "png")],
     "/catalogue/": lambda w: ["/catalogue/"],
+    # Spreadsheet history: the upload page, and the mapping page of a small file in the stash
+    "/historique/": lambda w: ["/historique/"],
+    "/historique/<key>": lambda w: [f"/historique/{stashed()}"],
     "/catalogue/<slug>/": lambda w: [f"/catalogue/{slug}/{search}" for slug in KINDS
                                      for search in ("", NOTHING)],
     "/catalogue/<slug>/<int:row_id>": lambda w: [f"/catalogue/{slug}/{row}" for slug, row in _ids(w).items()],

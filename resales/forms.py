@@ -9,7 +9,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from bottles.numbers import parse_id
+from bottles.numbers import parse_id, shown
 from bottles.rules import PARIS
 from resales.rules import (
     Line,
@@ -103,3 +103,70 @@ def parse_sale(form: MultiDict, now: datetime, default_price: int) -> SaleForm:
         raise SaleFormError(errors)
     return SaleForm(values["washer_id"], values["winemaker_id"], values["date"], lines,
                     (form.get("note") or "")[:500])
+
+
+# --- A reservation ---------------------------------------------------------------------------------
+
+UNITS = ("bottles", "pallets")
+MAX_PALLETS = 1000
+MAX_AHEAD_DAYS = 3 * 366  # a wanted-by day further than three years is a typing slip
+
+
+@dataclass(frozen=True)
+class ReservationForm:
+    winemaker_id: int | None  # None: the person's own estate
+    model_id: int
+    quantity: int             # bottles
+    pallets: int | None       # as typed, when asked in pallets
+    wanted_by: date
+    note: str
+
+
+def wanted_day(raw: str | None, now: datetime) -> date:
+    """The day the bottles are wanted by: today (Paris) or later, within three years."""
+    text = (raw or "").strip()
+    if not text:
+        raise SaleInputError(_l("Indiquez pour quand les bouteilles sont voulues."))
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise SaleInputError(_l("Date « %(typed)s » illisible (attendu : AAAA-MM-JJ).",
+                                 typed=shown(text))) from None
+    today = now.astimezone(PARIS).date()
+    if day < today:
+        raise SaleInputError(_l("La date voulue est passée : choisissez aujourd'hui ou plus tard."))
+    if (day - today).days > MAX_AHEAD_DAYS:
+        raise SaleInputError(_l("Date voulue trop lointaine : trois ans au plus."))
+    return day
+
+
+def parse_reservation(form: MultiDict, now: datetime, pallet_size: int,
+                      pick_winemaker: bool) -> ReservationForm:
+    """The reservation typed, or SaleFormError naming every field to fix (quantity in bottles,
+    or in pallets of `pallet_size`)."""
+    errors: dict[str, str] = {}
+    values: dict = {}
+    unit = form.get("unit") or "bottles"
+    if unit not in UNITS:
+        errors["unit"] = str(_l("Unité : bouteilles ou palettes."))
+    fields = [("model_id", lambda: _int(form.get("model_id"), _l("Modèle"))),
+              ("quantity", lambda: parse_quantity(form.get("quantity"))),
+              ("wanted_by", lambda: wanted_day(form.get("wanted_by"), now))]
+    if pick_winemaker:
+        fields.append(("winemaker_id", lambda: _int(form.get("winemaker_id"), _l("Vigneron"))))
+    for name, parse in fields:
+        try:
+            values[name] = parse()
+        except SaleInputError as error:
+            errors[name] = str(error)
+    pallets = None
+    if "quantity" in values and unit == "pallets":
+        if values["quantity"] > MAX_PALLETS:
+            errors["quantity"] = str(_l("Au plus %(n)s palettes par réservation.", n=MAX_PALLETS))
+        else:
+            pallets = values["quantity"]
+            values["quantity"] = pallets * pallet_size
+    if errors:
+        raise SaleFormError(errors)
+    return ReservationForm(values.get("winemaker_id"), values["model_id"], values["quantity"], pallets,
+                           values["wanted_by"], (form.get("note") or "").strip()[:500])

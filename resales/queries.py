@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bottles.models import BottleModel, Event, Movement, Setting, StockLevel, Washer, Winemaker
-from bottles.rules import Kind, Stage, co2_avoided_kg
+from bottles.rules import PARIS, Kind, Stage, co2_avoided_kg
 from bottles.stock import clean_lots, live
+from resales.matching import Cover, Demand, StockLot, match
+from resales.matching import wash_pace as wash_pace_of
+from resales.models import Reservation, ReservationChange
 from resales.rules import saving_cents
 
 
@@ -159,3 +162,104 @@ def label_refusals(session: Session) -> dict[int, int]:
                Movement.winemaker_id.is_not(None), live())
         .group_by(Movement.winemaker_id)).all()
     return {wm: int(q) for wm, q in rows}
+
+
+# --- Reservations: demand against clean stock and the wash pace ------------------------------------
+
+PACE_DAYS = 90  # the window of the wash pace projected inflow is read from (docs/indicators.md)
+
+
+def pallet_size(session: Session) -> int:
+    """Bottles in a pallet: the first active washer's size (as the dashboards read it), 1,200 when none."""
+    size = session.scalar(select(Washer.pallet_size).where(Washer.active.is_(True))
+                          .order_by(Washer.id).limit(1))
+    return int(size or 1200)
+
+
+def wash_pace(session: Session, now: datetime, days: int = PACE_DAYS) -> dict[int, float]:
+    """Clean bottles a day per model, entered by washes over the `days` before `now` (corrections
+    and what they correct left out)."""
+    rows = session.execute(
+        select(Movement.bottle_model_id, func.sum(Movement.quantity))
+        .join(Event, Event.seq == Movement.event_seq)
+        .where(Event.kind == Kind.WASH.value, Movement.to_stage == Stage.CLEAN.value,
+               Event.occurred_at >= now - timedelta(days=days), Event.occurred_at <= now, live(),
+               Movement.bottle_model_id.is_not(None))
+        .group_by(Movement.bottle_model_id)).all()
+    return {model_id: wash_pace_of(int(quantity or 0), days) for model_id, quantity in rows}
+
+
+def clean_stock_lots(session: Session) -> dict[int, list[StockLot]]:
+    """Every washer's clean lots, per model (the FIFO of bottles.stock, washer by washer)."""
+    washers = session.scalars(select(StockLevel.site_id).where(
+        StockLevel.stage == Stage.CLEAN.value, StockLevel.quantity > 0).distinct()).all()
+    lots: dict[int, list[StockLot]] = {}
+    for washer_id in washers:
+        for model_id, model_lots in clean_lots(session, washer_id).items():
+            lots.setdefault(model_id, []).extend(StockLot(washer_id, lot.washed_at, lot.quantity)
+                                                 for lot in model_lots)
+    return lots
+
+
+def clean_stock_by_model(session: Session) -> dict[int, int]:
+    """Clean stock per model, all washers together."""
+    rows = session.execute(
+        select(StockLevel.model_id, func.sum(StockLevel.quantity))
+        .where(StockLevel.stage == Stage.CLEAN.value, StockLevel.quantity > 0)
+        .group_by(StockLevel.model_id)).all()
+    return {model_id: int(quantity) for model_id, quantity in rows}
+
+
+def sorted_stock(session: Session, washer_ids: set[int] | None) -> dict[int, int]:
+    """Sorted bottles waiting to be washed, per model, at the washers given (None: all)."""
+    query = (select(StockLevel.model_id, func.sum(StockLevel.quantity))
+             .where(StockLevel.stage == Stage.SORTED.value, StockLevel.quantity > 0)
+             .group_by(StockLevel.model_id))
+    if washer_ids is not None:
+        query = query.where(StockLevel.site_id.in_(washer_ids or {-1}))
+    return {model_id: int(quantity) for model_id, quantity in session.execute(query).all()}
+
+
+def open_reservations(session: Session) -> list[Reservation]:
+    """Every open reservation, first come first."""
+    return list(session.scalars(select(Reservation).where(Reservation.status == "open")
+                                .order_by(Reservation.created_at, Reservation.id)))
+
+
+def covers(session: Session, now: datetime) -> dict[int, Cover]:
+    """Every open reservation's cover: clean stock now, projected washes, unmet (resales.matching)."""
+    demands = [Demand(r.id, r.bottle_model_id, r.quantity, r.wanted_by, r.created_at)
+               for r in open_reservations(session)]
+    if not demands:
+        return {}
+    return match(demands, clean_stock_lots(session), wash_pace(session, now),
+                 now.astimezone(PARIS).date())
+
+
+def reservations(session: Session, winemaker_id: int | None = None, limit: int = 200) -> list[Reservation]:
+    """Reservations, open ones first (first come first), then the others newest first."""
+    query = (select(Reservation)
+             .order_by((Reservation.status != "open"), Reservation.created_at.desc(), Reservation.id.desc())
+             .limit(limit))
+    if winemaker_id is not None:
+        query = query.where(Reservation.winemaker_id == winemaker_id)
+    rows = list(session.scalars(query))
+    opened = sorted((r for r in rows if r.status == "open"), key=lambda r: (r.created_at, r.id))
+    return opened + [r for r in rows if r.status != "open"]
+
+
+def reservation_history(session: Session, reservation_ids: list[int]) -> dict[int, list[ReservationChange]]:
+    """Each reservation's changes, oldest first."""
+    out: dict[int, list[ReservationChange]] = {}
+    if not reservation_ids:
+        return out
+    for change in session.scalars(select(ReservationChange)
+                                  .where(ReservationChange.reservation_id.in_(reservation_ids))
+                                  .order_by(ReservationChange.at, ReservationChange.id)):
+        out.setdefault(change.reservation_id, []).append(change)
+    return out
+
+
+def model_names(session: Session) -> dict[int, BottleModel]:
+    """Every bottle model by id (names in the person's language through the `label` filter)."""
+    return {model.id: model for model in session.scalars(select(BottleModel))}

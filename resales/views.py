@@ -32,6 +32,7 @@ from bottles.retry import retried
 from bottles.rules import CO2_NEW_BOTTLE_KG, CO2_REUSED_BOTTLE_KG, Kind, LedgerError
 from resales import operations, queries
 from resales.forms import parse_sale, typed_lines
+from resales.models import Reservation
 from resales.pdf import delivery_note_pdf
 from resales.rules import (
     DEFAULT_NEW_BOTTLE_CENTS,
@@ -40,6 +41,7 @@ from resales.rules import (
     SaleInputError,
     total_cents,
 )
+from resales.scope import may_see_sale
 
 bp = Blueprint("resales", __name__, url_prefix="/ventes", template_folder="templates",
                static_folder="static", static_url_path="/static/resales")
@@ -57,10 +59,22 @@ def _raced(_error):
         seq = None
     if seq:
         flash(_("Déjà enregistré (envoi en double) : rien n'a été compté deux fois."), "info")
-        return redirect(url_for("resales.note", seq=seq) if request.endpoint == "resales.create"
+        return redirect(url_for("resales.note", seq=seq)
+                        if request.endpoint in ("resales.create", "resales.fulfil")
                         else request.referrer or url_for("resales.index"))
+    if request.endpoint == "resales.reserve" and db.session.scalar(select(Reservation.id).where(
+            Reservation.request_id == _uuid_or_none(request.form.get("request_id", "")))):
+        flash(_("Déjà enregistré (envoi en double) : la réservation n'a été comptée qu'une fois."), "info")
+        return redirect(request.referrer or url_for("resales.mine"))
     return error_page(409, _("Conflit avec un autre enregistrement au même instant : rien n'a été "
                              "enregistré. Rechargez la page et recommencez."))
+
+
+def _uuid_or_none(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 SALES_PER_PAGE = 30
@@ -175,10 +189,9 @@ def _sale_errors(error: Exception, allowed: set[int] | None, resale: int) -> dic
 
 
 def _sale(seq: int) -> Event:
+    """The sale if the person may see it (resales.scope), else 404: another's is not revealed."""
     sale = db.session.get(Event, seq)
-    allowed = washer_ids(current_user)
-    if sale is None or sale.kind != Kind.SALE.value or (
-            allowed is not None and sale.washer_id not in allowed):
+    if sale is None or sale.kind != Kind.SALE.value or not may_see_sale(current_user, sale):
         abort(404, description=_("Vente introuvable."))
     return sale
 
@@ -194,7 +207,7 @@ def _note_context(sale: Event) -> dict:
 
 
 @bp.get("/<int:seq>")
-@role_required(*ROLES)
+@role_required("washer", "winemaker")
 def note(seq: int):
     """A sale's delivery note to print (saving, CO₂ and glass avoided); those allowed may cancel it."""
     sale = _sale(seq)
@@ -203,7 +216,7 @@ def note(seq: int):
 
 
 @bp.get("/<int:seq>.pdf")
-@role_required(*ROLES)
+@role_required("washer", "winemaker")
 def note_pdf(seq: int):
     """The delivery note as an A4 PDF."""
     sale = _sale(seq)

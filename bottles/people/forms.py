@@ -14,7 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from bottles.auth import MIN_PASSWORD, ROLE_LABELS, ROLES
 from bottles.db import db
-from bottles.models import User
+from bottles.models import User, Winemaker
 from bottles.numbers import choice_id
 
 REQUIRED = _l("Champ obligatoire.")
@@ -37,6 +37,16 @@ def password_problem(password: str, username: str = "") -> str | None:
     return None
 
 
+def optional_choice_id(value: object) -> int | None:
+    """A select's id, or None for its blank choice (or anything that is not an id)."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        return choice_id(value)
+    except (TypeError, ValueError):
+        return -1  # unknown: refused by the field's check, said beside it
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(html_tag="ul", prefix_label=False)
     option_widget = CheckboxInput()
@@ -56,6 +66,8 @@ class UserForm(FlaskForm):
     language = SelectField(_l("Langue"), choices=[("fr", "français"), ("en", "English")])
     points = MultiCheckboxField(_l("Points de collecte rattachés"), coerce=choice_id, choices=[])
     washers = MultiCheckboxField(_l("Centres de lavage rattachés"), coerce=choice_id, choices=[])
+    winemaker_id = SelectField(_l("Domaine (vigneron)"), coerce=optional_choice_id, choices=[],
+                               validate_choice=False)
 
     def __init__(self, *args, user_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,6 +88,16 @@ class UserForm(FlaskForm):
     def validate_washers(self, field) -> None:
         if self.role.data == "washer" and not field.data:
             raise ValidationError(_("Rattachez au moins un centre de lavage à ce compte."))
+
+    def validate_winemaker_id(self, field) -> None:
+        """A winemaker's account names one estate of the catalogue (the only one it sees)."""
+        if self.role.data != "winemaker":
+            field.data = None
+            return
+        if field.data is None:
+            raise ValidationError(_("Rattachez ce compte de vigneron à son domaine."))
+        if db.session.get(Winemaker, field.data) is None:
+            raise ValidationError(_("Domaine inconnu : choisissez dans la liste."))
 
 
 class NewUserForm(UserForm):

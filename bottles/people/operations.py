@@ -31,6 +31,7 @@ def create_user(session: Session, data: dict) -> User:
                 language=data.get("language") or "fr", active=True,
                 password_hash=hash_password(data["password"]), must_change_password=True)
     _attach(session, user, data.get("points") or [], data.get("washers") or [])
+    user.winemaker_id = data.get("winemaker_id") if user.role == "winemaker" else None
     session.add(user)
     session.flush()
     return user
@@ -48,6 +49,7 @@ def update_user(session: Session, actor: User, user: User, data: dict) -> None:
     user.phone = (data.get("phone") or "").strip()
     user.language = data.get("language") or "fr"
     _attach(session, user, data.get("points") or [], data.get("washers") or [])
+    user.winemaker_id = data.get("winemaker_id") if user.role == "winemaker" else None
     session.flush()
 
 

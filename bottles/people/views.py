@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from bottles.auth import ROLE_LABELS, ROLES, is_remembered, sign_in
 from bottles.db import db
 from bottles.errors import code_taken
-from bottles.models import CollectionPoint, User, Washer
+from bottles.models import CollectionPoint, User, Washer, Winemaker
 from bottles.paging import page_number
 from bottles.people import operations
 from bottles.people.forms import NewUserForm, PasswordForm, ToggleForm, UserForm
@@ -41,12 +41,17 @@ def _choices(form: UserForm) -> None:
         .order_by(CollectionPoint.active.desc(), CollectionPoint.name))]
     form.washers.choices = [(washer_id, f"{name} ({code})") for washer_id, code, name in db.session.execute(
         select(Washer.id, Washer.code, Washer.name).order_by(Washer.active.desc(), Washer.name))]
+    form.winemaker_id.choices = [("", _("— aucun —"))] + [
+        (winemaker_id, f"{estate} ({code})") for winemaker_id, code, estate in db.session.execute(
+            select(Winemaker.id, Winemaker.code, Winemaker.estate)
+            .order_by(Winemaker.active.desc(), Winemaker.estate))]
 
 
 def _show_attached(form: UserForm, user: User) -> None:
     """Tick the points and washers the account is attached to."""
     form.points.data = [point.id for point in user.collection_points]
     form.washers.data = [washer.id for washer in user.washers]
+    form.winemaker_id.data = user.winemaker_id
 
 
 @bp.get("/")
@@ -72,7 +77,8 @@ def users():
 
 def _data(form) -> dict:
     return {name: form[name].data for name in
-            ("username", "display_name", "role", "phone", "language", "points", "washers")}
+            ("username", "display_name", "role", "phone", "language", "points", "washers",
+             "winemaker_id")}
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -41,6 +41,7 @@ def models(phase_id: int):
     months = sorted({m for r in rows for m in r["model"].sorted_by_month} | set(flows.refused_by_month))
     return render_template("reports/models.html", phase=phase, rows=rows, months=months, flows=flows,
                            pallet=pallet, washer=washer, today=today,
+                           demand=decide.reservation_balances(db.session, now()),
                            period_text=period_sentence(covered, _day))
 
 

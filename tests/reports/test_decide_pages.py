@@ -44,7 +44,7 @@ def test_models_page(client, made):
     assert resp.status_code == 200
     page = _text(resp)
     assert 'data-model="BOURG75"' in page and "16 novembre 2051" in page
-    assert "réservations" in page  # the note says they are not followed yet
+    assert "Réservations : demande et offre par modèle" in page and "Aucune réservation ouverte." in page
     # Phase 2 has no clean inflow: never at this pace.
     assert "jamais à ce rythme" in _text(client.get(f"/phases/{made.phase2.id}/modeles"))
 

@@ -18,10 +18,10 @@ from bottles.db import db
 from bottles.models import User
 from bottles.numbers import SEQ_MAX, ascii_digits, bounded, parse_id
 
-ROLES = ("point", "driver", "washer", "coordinator", "admin")
+ROLES = ("point", "driver", "washer", "winemaker", "coordinator", "admin")
 ROLE_LABELS = {
     "point": "point de collecte", "driver": "chauffeur", "washer": "centre de lavage",
-    "coordinator": "coordination", "admin": "administration",
+    "winemaker": "vigneron", "coordinator": "coordination", "admin": "administration",
 }
 OVERSEERS = frozenset({"coordinator", "admin"})
 MIN_PASSWORD = 8

@@ -27,6 +27,7 @@ from bottles.db import db
 from tests import world as world_module
 from tests.conftest import ON_POSTGRES, module_db_url
 from tests.factories import Factory, csrf_from, login
+from tests.history_files import preview_form, stashed
 from tests.world import World
 
 # Values for a whole number (a count, a quantity, a price, an id typed or chosen in a form).
@@ -64,6 +65,16 @@ def _crate(state: str) -> Callable[[World], str]:
 
 
 FORMS: list[Target] = [
+    # The history import's mapping form, on a small CSV of the world's points (a preview writes nothing)
+    Target("coordinator", "POST", lambda w: f"/historique/{stashed()}",
+           {"header_line": NUMBERS, "first_line": NUMBERS[:10], "last_line": NUMBERS[:10],
+            "hour": TEXTS[:6] + ("25:00", "18h99", "-1:00"),
+            "field-0": TEXTS[:5] + ("quantity:NOPE", "corrects"),
+            "field-2": TEXTS[:5] + ("quantity",), "fixed-kind": TEXTS, "fixed-collection_point": TEXTS,
+            "fixed-actor": TEXTS[:5], "fixed-from_stage": TEXTS[:5], "action": TEXTS[:5]},
+           lambda w: preview_form(w.users["coordinator"].username)),
+    Target("coordinator", "POST", lambda w: f"/historique/{stashed()}", {"name": TEXTS},
+           lambda w: {**preview_form(w.users["coordinator"].username), "action": "save"}),
     Target("anonymous", "POST", lambda w: "/login", {"username": TEXTS, "password": TEXTS[:4]},
            lambda w: {"username": "nobody", "password": "x"}),
     Target("point", "POST", lambda w: f"/c/{w.crates['at_point'].code}/pleine",
@@ -185,6 +196,8 @@ QUERIES: list[Target] = [
     Target("driver", "GET", lambda w: "/tournee/deposer", {"point": IDS}, kind="query"),
     Target("point", "GET", lambda w: "/c", {"code": TEXTS}, kind="query"),
     Target("coordinator", "GET", lambda w: "/ventes/", {"page": PAGES}, kind="query"),
+    Target("coordinator", "GET", lambda w: f"/historique/{stashed()}", {"correspondance": IDS},
+           kind="query"),
     Target("coordinator", "GET", lambda w: "/phases/compare", {"phase": IDS}, kind="query"),
     Target("coordinator", "GET", lambda w: f"/phases/{w.phases[1].id}", {"territoire": IDS + TEXTS[1:4]},
            kind="query"),
@@ -265,6 +278,19 @@ def _csv_files() -> list[tuple[str, bytes]]:
     ]
 
 
+def _workbooks() -> list[tuple[str, bytes]]:
+    """Files that look like workbooks and are not, or are odd ones."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["x" * 40_000, "=SUM(A1:A9)", "²"])
+    book.active.merge_cells("A1:C3")
+    out = io.BytesIO()
+    book.save(out)
+    return [("zip-garbage", b"PK\x03\x04" + bytes(range(256)) * 8),
+            ("zip-empty", b"PK\x05\x06" + b"\x00" * 18), ("merged-formula", out.getvalue())]
+
+
 IMPORT_SLUGS = ("models", "reasons", "points", "washers", "winemakers", "territories", "point-kinds",
                 "crates")
 
@@ -310,6 +336,12 @@ def _cases() -> list[Case]:
             cases.append(Case(f"json-{url}-raw-{raw[:12]!r}-{len(raw)}", role,
                               lambda w, u=url, r=raw: {"method": "POST", "path": u, "data": r,
                                                        "content_type": "application/json"}))
+    for name, content in _csv_files() + _workbooks():
+        cases.append(Case(f"history-upload-{name}", "coordinator",
+                          lambda w, c=content, n=name: {
+                              "method": "POST", "path": "/historique/",
+                              "data": {"file": (io.BytesIO(c), n + (".xlsx" if c[:2] == b"PK" else ".csv"))},
+                              "content_type": "multipart/form-data"}))
     for slug in IMPORT_SLUGS:
         for name, content in _csv_files():
             cases.append(Case(f"csv-{slug}-{name}", "coordinator",

@@ -157,7 +157,10 @@ def sniff_separator(text: str) -> str:
     sample = text.splitlines()[:40]
     best, best_score = ";", (-1.0, 0)
     for separator in SEPARATORS:
-        widths = [len(cells) for cells in csv.reader(sample, delimiter=separator) if any(cells)]
+        try:
+            widths = [len(cells) for cells in csv.reader(sample, delimiter=separator) if any(cells)]
+        except csv.Error:  # a cell over the csv module's limit: reading the file will say so
+            continue
         if not widths:
             continue
         width, count = Counter(widths).most_common(1)[0]
@@ -173,9 +176,14 @@ def _read_csv(data: bytes) -> Grid:
                            "enregistrez-le en CSV ou en XLSX."))
     text, encoding = _decode(data)
     separator = sniff_separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     try:
-        rows: list[list[object]] = [list(cells) for cells in
-                                    csv.reader(io.StringIO(text, newline=""), delimiter=separator)]
+        rows: list[list[object]] = [list(cells) for cells in reader]
     except csv.Error as error:
-        raise SheetError(_("CSV illisible : %(why)s.", why=str(error))) from None
+        if "field limit" in str(error):
+            raise SheetError(_("CSV illisible : une cellule de la ligne %(line)s dépasse %(n)s "
+                               "caractères.", line=reader.line_num + 1,
+                               n=csv.field_size_limit())) from None
+        raise SheetError(_("CSV illisible à la ligne %(line)s : guillemets mal fermés ?",
+                           line=reader.line_num + 1)) from None
     return Grid(rows=rows, source="csv", encoding=encoding, separator=separator)

@@ -26,10 +26,14 @@ def init_app(app: Flask) -> None:
     navigation.add_action(_l("Scanner des caisses enlevées"), "collection_points.scan_pickup_page",
                           {"driver"},
                           _l("Plusieurs caisses à la suite, une seule validation"))
+    navigation.add_action(_l("Tournée prévue"), "collection_points.planned_round", {"driver"},
+                          _l("Arrêts dans l'ordre prévu par la coordination, avec les cartes"))
     navigation.add_action(_l("Déposer des caisses vides"), "collection_points.scan_place_page", {"driver"},
                           _l("Caisses du parc laissées à un point"))
     overseers = {"coordinator", "admin"}
     navigation.add_action(_l("Demandes d'enlèvement"), "collection_points.requests_list", overseers,
                           _l("Caisses pleines en attente, retards, attribution aux chauffeurs"))
+    navigation.add_action(_l("Préparer la tournée"), "collection_points.plan_page", overseers,
+                          _l("Tournée du jour optimisée : ordre des arrêts, km et temps estimés"))
     navigation.add_action(_l("Étiquettes de caisses"), "collection_points.labels_page", overseers,
                           _l("Planches A4 de QR codes à imprimer"))

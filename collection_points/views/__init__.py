@@ -12,4 +12,4 @@ from flask import Blueprint
 bp = Blueprint("collection_points", "collection_points", template_folder="templates",
                static_folder="static", static_url_path="/static/points")
 
-from collection_points.views import crate, labels, pickup_requests, rounds, scan  # noqa: E402, F401  (routes on bp)
+from collection_points.views import crate, labels, pickup_requests, planning, rounds, scan  # noqa: E402, F401  (routes on bp)

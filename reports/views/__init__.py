@@ -13,4 +13,4 @@ from flask import Blueprint
 bp = Blueprint("reports", "reports", url_prefix="/phases", template_folder="templates",
                static_folder="static", static_url_path="/static/reports")
 
-from reports.views import compare, dashboard, decide, downloads, phases  # noqa: E402, F401  (routes on bp)
+from reports.views import compare, dashboard, decide, downloads, phases, planned  # noqa: E402, F401  (routes on bp)

@@ -143,6 +143,10 @@ ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/tournee": lambda w: ["/tournee"],
     "/tournee/deposer": lambda w: ["/tournee/deposer", f"/tournee/deposer?point={w.points[1].id}"],
     "/tournee/enlever": lambda w: ["/tournee/enlever"],
+    "/tournee/prevue": lambda w: ["/tournee/prevue", "/tournee/prevue?day=2026-13-01"],
+    "/tournees/preparer": lambda w: ["/tournees/preparer", "/tournees/preparer?propose=1",
+                                     "/tournees/preparer?propose=1&capacity=0",
+                                     "/tournees/preparer?propose=1&source=csv"],
     "/lavage/reception": lambda w: ["/lavage/reception",
                                     f"/lavage/reception?code={w.crates['in_transit'].code}",
                                     f"/lavage/reception?code={w.crates['full'].code}"],
@@ -172,6 +176,7 @@ ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/phases/<int:phase_id>/modeles": lambda w: _phase_urls(w, "/modeles"),
     "/phases/<int:phase_id>/simulateur": lambda w: _phase_urls(w, "/simulateur"),
     "/phases/<int:phase_id>/rentabilite": lambda w: _phase_urls(w, "/rentabilite"),
+    "/phases/<int:phase_id>/tournees": lambda w: _phase_urls(w, "/tournees"),
     "/phases/<int:phase_id>/agec.csv": lambda w: _phase_urls(w, "/agec.csv"),
     "/phases/<int:phase_id>/agec.xlsx": lambda w: _phase_urls(w, "/agec.xlsx"),
     "/phases/<int:phase_id>/tableaux/<name>.csv": lambda w: [

@@ -422,6 +422,15 @@ TABLE: dict[str, Row] = {
 
     # Coordination: requests, labels
     "GET /demandes": Row(staff("coordinator"), get("/demandes")),
+    # Round planning (docs/rounds.md): a save with no stop, an upload with no file are refused, nothing saved.
+    "GET /tournees/preparer": Row(staff("coordinator"), get("/tournees/preparer?propose=1")),
+    "POST /tournees/preparer": Row(staff("coordinator", ok=422), form("/tournees/preparer", capacity="10")),
+    "POST /tournees/lavage/<int:washer_id>/coordonnees": Row(
+        staff("coordinator", ok=302), lambda c, role: Req(f"/tournees/lavage/{c.other.washer.id}/coordonnees",
+                                                          {"latitude": "46,7", "longitude": "5,8"})),
+    "POST /tournees/matrice": Row(staff("coordinator", ok=422), form("/tournees/matrice")),
+    "POST /tournees/matrice/effacer": Row(staff("coordinator", ok=302), form("/tournees/matrice/effacer")),
+    "GET /tournee/prevue": Row(staff("driver"), get("/tournee/prevue")),
     "POST /demandes/<int:point_id>/attribuer": Row(staff("coordinator", ok=302), lambda c, role: Req(
         f"/demandes/{c.other.point.id}/attribuer", {"driver_id": c.other.users["driver"].id})),
     "GET /etiquettes": Row(staff("coordinator"), get("/etiquettes")),
@@ -547,6 +556,8 @@ TABLE: dict[str, Row] = {
                                                   form(lambda c: f"/phases/{_phase(c)}/simulateur")),
     "GET /phases/<int:phase_id>/rentabilite": Row(staff("coordinator"), get(
         lambda c: f"/phases/{_phase(c)}/rentabilite")),
+    "GET /phases/<int:phase_id>/tournees": Row(staff("coordinator"), get(
+        lambda c: f"/phases/{_phase(c)}/tournees")),
     "GET /phases/<int:phase_id>/agec.csv": Row(staff("coordinator"), get(
         lambda c: f"/phases/{_phase(c)}/agec.csv")),
     "GET /phases/<int:phase_id>/agec.xlsx": Row(staff("coordinator"), get(

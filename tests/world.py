@@ -161,6 +161,24 @@ def _alerts(session, driver: User, coordinator: User, point: CollectionPoint) ->
                     for n, (sub, status, attempts, error) in enumerate(log))
 
 
+def _round_plans(session, washer: Washer, points: list[CollectionPoint], driver: User,
+                 coordinator: User, driven: Round) -> None:
+    """The washer's coordinates and two planned rounds: today's for the driver (stops at both
+    points) and one on the day of the round driven and closed (planned against driven km)."""
+    from collection_points.models import RoundPlan, RoundPlanStop, WasherLocation
+
+    session.add(WasherLocation(washer_id=washer.id, latitude=Decimal("46.726400"),
+                               longitude=Decimal("5.791300"), updated_by_id=coordinator.id))
+    for day, km in ((today(), "38.4"), (driven.round_date, "76.5")):
+        session.add(RoundPlan(
+            round_date=day, driver_id=driver.id, washer_id=washer.id, van_capacity=24,
+            matrix_source="coordinates", road_factor=Decimal("1.30"), km=Decimal(km), minutes=95, crates=3,
+            bottles=160, created_by_id=coordinator.id, stops=[
+                RoundPlanStop(position=n, collection_point_id=point.id, full_crates=1, nearly_full=n - 1,
+                              bottles=50 * n, leg_km=Decimal("12.30"), leg_minutes=Decimal("16.4"))
+                for n, point in enumerate(points, start=1)]))
+
+
 def build(factory: Factory) -> World:
     """The world, committed."""
     session = factory.session
@@ -249,6 +267,7 @@ def build(factory: Factory) -> World:
         targets={"bottles_collected": "1000", "wash_yield": "0.95"}))
     _assign(session, points[0], driver, users["coordinator"])
     _alerts(session, driver, users["coordinator"], points[0])
+    _round_plans(session, washer, points, driver, users["coordinator"], old_round)
     session.commit()
     return World(washer=washer, points=points, models=models, reasons=reasons, winemaker=winemaker,
                  crates=crates, rounds=[old_round, current], users=users, phases=[finished, running],

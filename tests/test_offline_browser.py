@@ -228,3 +228,153 @@ def test_after_logout_the_next_person_never_sees_the_pages_kept(phone, factory, 
     offline_goto(phone, crate_url)
     assert phone.locator("[data-offline-crate]").count() == 1  # the generic page, not the first one's copy
     assert driver.username not in phone.content()
+
+
+def scan(page, code: str) -> None:
+    """A handheld scanner: the code typed into the station's field, then Enter."""
+    page.fill("[data-scan-input]", code)
+    page.press("[data-scan-input]", "Enter")
+
+
+def no_network(route) -> None:
+    route.abort("internetdisconnected")
+
+
+def go_offline(page) -> None:
+    """No network, as a phone in a valley has none: Chromium's emulation reaches a new document a
+    moment after it loads (a send from there would reach the server), so the API is cut off too."""
+    page.context.route("**/api/**", no_network)
+    page.context.set_offline(True)
+    page.wait_for_function("() => navigator.onLine === false")
+
+
+def go_online(page) -> None:
+    page.context.unroute("**/api/**", no_network)
+    page.context.set_offline(False)
+
+
+def sent_to_the_api(page) -> list[str]:
+    """Collect the URLs of the POSTs that reached the server (the stations and the queue use the JSON
+    API only); one cut off with the network is not among them."""
+    posts: list[str] = []
+    page.context.on("requestfinished", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    return posts
+
+
+def test_offline_station_reloaded_three_scans_and_a_full_crate_recorded_by_themselves_with_field_times(
+        phone, factory, session):
+    """Issue 11's 'done when': offline, reload the scan station (it opens from the worker), scan three
+    crates, declare a fourth full from its QR code's page; back online, without a tap, all four are
+    recorded through POST /api/v1/events with the times they were done, and listed as recorded."""
+    driver, crates = world(factory)
+    crates["full_3"] = factory.full_crate_at(factory.point(name="Domaine des Bodines"), 50,
+                                             washer=crates["full_1"].washer,
+                                             actor=driver, at=datetime.now(UTC) - timedelta(days=3))
+    session.commit()
+    scanned = [crates[k].code for k in ("full_1", "full_2", "full_3")]
+    filling = crates["to_fill"].code
+    before = session.scalar(select(func.count(Event.seq)))
+    posts = sent_to_the_api(phone)
+    sign_in(phone, driver)
+    station, crate_url = "/tournee/enlever", f"/c/{filling}"  # the label's QR code: BASE_URL/c/<CODE>
+    visit_and_keep(phone, crate_url)
+    visit_and_keep(phone, station)
+
+    go_offline(phone)
+    phone.reload()  # from the service worker's copy, not the browser's error page
+    phone.wait_for_function("() => navigator.onLine === false")
+    assert phone.locator("[data-scan-station]").is_visible()
+    assert phone.locator("h1").inner_text() == "Caisses enlevées"
+    for code in scanned:
+        scan(phone, code)
+    assert phone.locator("[data-scan-list] li").count() == 3
+    shot(phone, "offline-05-station-reloaded-offline-three-scanned")
+    phone.click("[data-scan-submit]")  # the station's one confirmation: with no network, to the queue
+    phone.wait_for_function(COUNT, arg="3")
+    shot(phone, "offline-06-station-three-waiting")
+    offline_goto(phone, crate_url)
+    assert phone.locator(".crate-code").inner_text() == filling
+    phone.fill("#count", "44")
+    phone.click("form[data-queue=full] button[type=submit]")
+    phone.wait_for_function(COUNT, arg="4")
+    assert badge(phone) == "4 en attente d'envoi"
+    shot(phone, "offline-07-queue-four-waiting")
+    waiting = phone.evaluate("BoucleQueue.waiting()")
+    assert sorted(item["code"] for item in waiting) == sorted([*scanned, filling])
+    phone.wait_for_timeout(1500)  # the field times must differ from the times they are sent
+    session.rollback()
+    assert session.scalar(select(func.count(Event.seq))) == before  # nothing has left the phone
+    assert not [url for url in posts if "/api/v1/events" in url]
+
+    online_at = datetime.now(UTC)
+    go_online(phone)  # no tap from here: the "online" event sends the queue
+    phone.wait_for_function(COUNT, arg="0", timeout=15000)
+    phone.wait_for_function("() => BoucleQueue.results().length === 4")
+    results = phone.evaluate("BoucleQueue.results()")
+    assert sorted(r["status"] for r in results) == ["recorded"] * 4, results
+    assert phone.locator("[data-queue-list] .status-recorded").count() == 4
+    assert phone.locator("[data-queue-list]").inner_text().count("enregistrée") == 4
+    shot(phone, "offline-08-four-recorded")
+    accessible(phone, "four recorded")
+    sent = [url for url in posts if url.endswith("/api/v1/events")]
+    assert len(sent) == 4 and all(url.endswith("/api/v1/events") for url in posts if "/login" not in url)
+
+    session.rollback()
+    assert session.scalar(select(func.count(Event.seq))) == before + 4  # four events, nothing else
+    ids = {crate.code: crate.id for crate in crates.values()}
+    for item in waiting:
+        event = recorded(session, item["id"])
+        assert event is not None and event.crate_id == ids[item["code"]], item
+        done_at = datetime.fromisoformat(item["occurred_at"].replace("Z", "+00:00"))
+        assert abs(event.occurred_at.replace(tzinfo=UTC) - done_at) < timedelta(milliseconds=2)
+        assert done_at < online_at <= event.recorded_at.replace(tzinfo=UTC) + timedelta(milliseconds=50)
+        assert event.kind == (Kind.CRATE_FULL.value if item["code"] == filling else Kind.PICKUP.value)
+    full = recorded(session, next(i["id"] for i in waiting if i["code"] == filling))
+    assert sum(m.quantity for m in full.movements) == 44
+    rounds = {recorded(session, i["id"]).round_id for i in waiting if i["code"] != filling}
+    assert len(rounds) == 1 and None not in rounds  # one round opened by the first pickup
+
+    # the queue sent twice (a lost answer, a second tab): already recorded, nothing written twice
+    phone.evaluate("""items => {
+        localStorage.setItem('boucle-queue', JSON.stringify({waiting: items, results: []}));
+        return Promise.all([BoucleQueue.flush(), BoucleQueue.flush()]).then(() => BoucleQueue.flush()); }""",
+                   waiting)
+    phone.wait_for_function("() => BoucleQueue.waiting().length === 0 && BoucleQueue.results().length === 4")
+    assert sorted(r["status"] for r in phone.evaluate("BoucleQueue.results()")) == ["already"] * 4
+    assert phone.locator("[data-queue-list] .status-already").count() == 4
+    session.rollback()
+    assert session.scalar(select(func.count(Event.seq))) == before + 4
+
+
+def test_a_refused_entry_stays_with_its_french_reason_until_removed(phone, factory, session):
+    driver, crates = world(factory)
+    sign_in(phone, driver)
+    station = "/tournee/enlever"
+    visit_and_keep(phone, station)
+    go_offline(phone)
+    phone.reload()
+    phone.wait_for_function("() => navigator.onLine === false")
+    code = crates["not_full"].code  # placed at its point, never declared full: no pickup
+    scan(phone, code)
+    phone.click("[data-scan-submit]")
+    phone.wait_for_function(COUNT, arg="1")
+    go_online(phone)
+    phone.wait_for_function("() => BoucleQueue.results().length === 1", timeout=15000)
+    refused = phone.locator("[data-queue-list] .status-refused")
+    assert refused.count() == 1 and "refusée" in refused.inner_text()
+    reason = refused.locator(".queue-reason").inner_text().strip()
+    assert "pleine" in reason.lower(), reason  # the pages' French sentence, from the API's JSON refusal
+    assert refused.get_by_role("button", name="Déclarer pleine").is_visible()  # a driver may
+    shot(phone, "offline-09-refused-with-reason")
+    for _ in range(2):  # it stays, page after page, until the person removes it
+        phone.reload()
+        phone.wait_for_function("() => BoucleQueue.results().length === 1")
+        assert phone.locator("[data-queue-list] .status-refused .queue-reason").inner_text().strip() == reason
+    phone.get_by_role("button", name=f"Retirer ce résultat de la liste {code}").click()
+    phone.wait_for_function("() => BoucleQueue.results().length === 0")
+    phone.reload()
+    assert phone.evaluate("BoucleQueue.results().length") == 0
+    assert not phone.locator("[data-queue-panel]").is_visible()
+    session.rollback()
+    assert not session.scalars(select(Event).where(Event.crate_id == crates["not_full"].id,
+                                                   Event.kind == Kind.PICKUP.value)).all()

@@ -2,17 +2,22 @@
  * (docs/architecture.md, "Offline"). Loaded by base.html on every page; also registers the
  * service worker (/sw.js, bottles/static/sw.js).
  *
- * An item: {id (its event id), kind (full | place | pickup, or "" for a station's line), label,
- *           code, count, occurred_at (the phone's clock when it was done: the field time),
- *           endpoint, fields, user}, kept in localStorage ("boucle-queue"): a reload, a closed
- *           tab or a restarted worker loses nothing.
+ * An item: {id (its event id), kind (full | place | pickup | drop | receipt), label, code, count,
+ *           occurred_at (the phone's clock when it was done: the field time), fields (the API's
+ *           fields the page adds: point_id, round_token, washer_id…), user}, kept in localStorage
+ *           ("boucle-queue"): a reload, a closed tab or a restarted worker loses nothing.
  * Sending: on each page load and on the "online" event, each waiting item of the person signed
- * in is POSTed alone in the scan stations' JSON shape (contract at the top of scan.js):
- *   {"items": [{"code", "event_id": id, "occurred_at", "count"}], "fields": {…}}
- * with the page's CSRF token (<meta name="csrf-token">). The answer's row (recorded | already |
- * refused with its message, maybe an action) moves the item to the results list, shown at the
- * top of the page (#envois) until dismissed. No network, a signed-out session, a 400 (a stale
- * token), 429 or 5xx: the item waits for the next try. The event id makes a resend harmless.
+ * in is POSTed alone to the JSON API, POST /api/v1/events (docs/api.md), as one event:
+ *   {"id", "kind": crate_full | crate_placed | pickup | receipt, "crate", "occurred_at",
+ *    "count" (full) | "counted" (pickup, receipt), …fields}
+ * signed in by the session cookie with the page's CSRF token (<meta name="csrf-token">, header
+ * X-CSRFToken). The answer (201 recorded | 200 already recorded | a JSON refusal {code, message,
+ * errors, crate_state} in French) moves the item to the results list, shown at the top of the
+ * page (#envois) until dismissed; a pickup refused while its crate stands at its point
+ * (crate_state at_point) offers "Déclarer pleine". No network, signed out (401), a stale CSRF
+ * token (400 jeton_csrf_invalide), 429 or 5xx: the item waits for the next try. The event id makes
+ * a resend harmless: the API answers it "already recorded". The scan stations (scan.js) send
+ * their lines through the same `post` and `eventOf`.
  * Who: the page says who is signed in (<meta name="boucle-user">); items are sent and counted
  * for that person only. The offline pages do not know; their items go to the last one seen.
  * Entry points: forms carrying data-queue (the crate page's and the offline crate page's), and
@@ -47,6 +52,10 @@
     bad_code: "Cette adresse ne contient pas de code de caisse lisible."
   };
   var CODE = /^([A-Z]{1,4})([0-9]{5})([0-9A-Z])$/;
+  var API_EVENTS = "/api/v1/events";  // the JSON API's write endpoint (api/writes.py)
+  var API_KIND = {full: "crate_full", place: "crate_placed", drop: "crate_placed", pickup: "pickup",
+                  receipt: "receipt"};
+  var COUNT_FIELD = {crate_full: "count", pickup: "counted", receipt: "counted"};
   var sending = {}, flushing = false;
 
   function loadText() {
@@ -126,26 +135,58 @@
     if (navigator.onLine !== false) { flush(); }
   }
 
-  function answer(response) {
-    if ((response.redirected && response.url.indexOf("/login") >= 0) || response.status === 401) {
-      return {keep: TEXT.signed_out};
+  /* The API's event for a queued action or a station's line: its id, kind, crate, field time, the
+   * page's fields (blank ones left out) and the count under the kind's name. */
+  function eventOf(item) {
+    var kind = API_KIND[item.kind] || item.kind;
+    var body = {id: item.id, kind: kind, crate: item.code, occurred_at: item.occurred_at};
+    var fields = item.fields || {};
+    Object.keys(fields).forEach(function (name) {
+      var value = fields[name];
+      if (value !== null && value !== undefined && String(value).trim() !== "") { body[name] = String(value).trim(); }
+    });
+    var count = item.count;
+    if (COUNT_FIELD[kind] && count !== null && count !== undefined && String(count).trim() !== "") {
+      body[COUNT_FIELD[kind]] = /^[0-9]+$/.test(String(count).trim()) ? parseInt(count, 10) : String(count);
     }
+    return body;
+  }
+
+  /* The API's answer as {status: recorded | already | refused, message, crateState}, or {keep: why,
+   * signedOut} when the item must wait (signed out, stale CSRF token, too many requests, server down). */
+  function outcome(response) {
+    if (response.status === 401) { return Promise.resolve({keep: TEXT.signed_out, signedOut: true}); }
     return response.json().then(function (data) {
-      var row = (data && data.results || [])[0];
-      if (row) { return {result: row}; }
-      if (response.status === 400 || response.status === 429 || response.status >= 500) {
+      data = data || {};
+      if (response.ok) { return {status: data.created ? "recorded" : "already", message: ""}; }
+      if (response.status === 429 || response.status >= 500 || data.code === "jeton_csrf_invalide") {
         return {keep: fmt(TEXT.retry_later, {status: response.status})};
       }
-      return {result: {status: "refused", message: (data && (data.error || data.message)) || String(response.status)}};
+      var message = data.message || String(response.status), details = [];
+      Object.keys(data.errors || {}).forEach(function (name) {
+        [].concat(data.errors[name]).forEach(function (text) {
+          if (text && text !== message && details.indexOf(String(text)) < 0) { details.push(String(text)); }
+        });
+      });
+      return {status: "refused", message: details.length ? message + " " + details.join(" ") : message,
+              crateState: data.crate_state || null};
     }, function () { return {keep: fmt(TEXT.retry_later, {status: response.status})}; });
   }
 
+  /* POST one event to the API with the session cookie and the page's CSRF token; a network failure rejects. */
+  function post(body, csrf) {
+    return fetch(API_EVENTS, {method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf || ""},
+      body: JSON.stringify(body)}).then(outcome);
+  }
+
   function sendOne(item, csrf) {
-    var line = {code: item.code, event_id: item.id, occurred_at: item.occurred_at,
-                count: item.count === null || item.count === undefined || item.count === "" ? null : item.count};
-    return fetch(item.endpoint, {method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf},
-      body: JSON.stringify({items: [line], fields: item.fields || {}})}).then(answer);
+    return post(eventOf(item), csrf).then(function (r) {
+      if (r.keep) { return r; }
+      var offer = item.kind === "pickup" && r.status === "refused" && r.crateState === "at_point";
+      return {result: {status: r.status, message: r.message,
+                       action: offer ? {kind: "full", label: TEXT.declare_full} : null}};
+    });
   }
 
   /* Send every waiting item of the person signed in, one after the other; stop at the first network failure. */
@@ -174,7 +215,10 @@
         }, function () { delete sending[item.id]; render(); return false; });
       });
     });
-    return chain.then(function () { flushing = false; }, function () { flushing = false; });
+    return chain.then(function () {
+      flushing = false;
+      if (!state().waiting.filter(mine).length) { say(""); }  // "kept on this phone" is over: all sent
+    }, function () { flushing = false; });
   }
 
   function button(text, label, onClick) {
@@ -203,7 +247,7 @@
       if (!/^[0-9]+$/.test(input.value) || n < 1) { say(TEXT.bad_count); input.focus(); return; }
       dismiss(result.id);
       add({id: uuid4(), kind: "full", code: result.code, count: n, occurred_at: new Date().toISOString(),
-           endpoint: result.action.endpoint, fields: result.action.fields || {action: "full"}});
+           fields: {}});
     });
     return form;
   }
@@ -247,7 +291,7 @@
       reason.textContent = item.message;
       li.appendChild(reason);
     }
-    if (!waiting && item.status === "refused" && item.action && item.action.endpoint) {
+    if (!waiting && item.status === "refused" && item.action && item.action.kind === "full") {
       li.appendChild(declareFullForm(item));
     } else if (!waiting && item.status === "refused" && item.action && String(item.action.url || "").charAt(0) === "/") {
       var link = document.createElement("a");
@@ -306,10 +350,9 @@
       if (kind === "full" && (!/^[0-9]+$/.test(count) || parseInt(count, 10) < 1)) { say(TEXT.bad_count); return; }
       var id = valueOf(form, "event_id") || uuid4();
       var fields = kind === "pickup" ? {round_token: valueOf(form, "round_token") || id}
-        : {action: kind, point_id: valueOf(form, "point_id")};
-      if (kind === "full") { delete fields.point_id; }
+        : kind === "place" ? {point_id: valueOf(form, "point_id")} : {};
       add({id: id, kind: kind, code: code, count: count === "" ? null : parseInt(count, 10),
-           occurred_at: new Date().toISOString(), endpoint: form.getAttribute("data-endpoint"), fields: fields});
+           occurred_at: new Date().toISOString(), fields: fields});
       var eventField = form.querySelector('[name="event_id"]');
       if (eventField) { eventField.value = uuid4(); }  // a second action from this page is a new event
       say(fmt(TEXT.queued, {what: TEXT.kind[kind] || kind, code: code}));
@@ -379,6 +422,7 @@
   }
 
   window.BoucleQueue = {add: add, flush: flush, render: render, text: function (key) { return TEXT[key]; },
+                        post: post, eventOf: eventOf,
                         waiting: function () { return state().waiting.filter(mine); },
                         results: function () { return state().results.filter(mine); }};
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }

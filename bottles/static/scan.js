@@ -2,9 +2,8 @@
  *
  * CONTRACT (shared by collection_points and washer; keep it stable)
  * -----------------------------------------------------------------
- * Server side: bottles/scan.py reads the body below (`parse_batch`, one
- * definition for every station); the endpoints are
- * collection_points/views/scan.py and washer/views/receipt_scan.py.
+ * Server side: the JSON API's POST /api/v1/events (api/writes.py), one event
+ * per line (below); the texts come from bottles/scan.py `station_strings()`.
  *
  * Markup: render it with the Jinja macro `scan_station` of
  * bottles/templates/bottles/scan_station.html; this script finds every
@@ -41,34 +40,30 @@
  * localStorage, so a reload or a lost network loses nothing, a resend records
  * nothing twice, and a list sent days later is dated when it was scanned.
  *
- * ONE confirmation sends the whole list:
- *   POST <data-endpoint>   (given by the including page)
- *   headers: Content-Type: application/json, X-CSRFToken: <token>,
- *            Accept: application/json
- *   body: {"items": [{"code": "CJ-00042-X", "event_id": "<uuid4>",
- *                     "occurred_at": "2026-11-27T08:12:03.412Z", // the phone's clock when
- *                                                   // scanned (the field time; a resend keeps it)
- *                     "count": 48 | null}, …],      // count only with with_count
- *          "fields": {"<name>": "<value>", …}}      // named inputs of the page's
- *                                                   // extra fields (the macro's caller block)
- * A body that is not this shape (items not a list, 0 or more than 200
- * items, an item or "fields" not an object) is refused whole with a 400.
- * The server answers (any 2xx or 4xx status) with JSON:
- *   {"results": [{"code": "CJ-00042-X",
- *                 "status": "recorded" | "already" | "refused",
- *                 "message": "text in the person's language",
- *                 "action": {"label": "Déclarer pleine",       // optional, on a
- *                            "url": "/c/CJ-00042-X#action"}}, …], // refused row: what
- *                                                   // the person may do instead (a link)
- *    "message": "optional summary", "redirect": "/optional/url"}
- * or the kernel's JSON error {"error": "text in the person's language", "status": 4xx}
- * (missing CSRF, not signed in, forbidden…), shown as is.
- * "recorded" and "already" rows are done (greyed, kept visible); "refused"
- * rows stay in the list with the reason, to fix or remove (✕).
- * No network (navigator.onLine false, or the request fails): the lines move to
- * the phone's queue (bottles/static/queue.js, window.BoucleQueue) with their
- * event ids, field times and the page's fields; it sends each alone, in this
- * same shape, when the network is back, and lists the answers at the top of
+ * ONE confirmation sends the whole list, one line after the other, each as one event of the JSON
+ * API (POST /api/v1/events, api/writes.py, docs/api.md), signed in by the session cookie:
+ *   headers: Content-Type: application/json, Accept: application/json,
+ *            X-CSRFToken: <the station's data-csrf>
+ *   body: {"id": "<the line's event id>", "kind": <the station's data-queue-kind, as the API names
+ *          it: pickup → pickup, drop → crate_placed, receipt → receipt>, "crate": "CJ-00042-X",
+ *          "occurred_at": "2026-11-27T08:12:03.412Z",  // the phone's clock when scanned (the field
+ *                                                       // time; a resend keeps it)
+ *          "counted": 48,                               // only with with_count and a number typed
+ *          "<name>": "<value>", …}                      // the named inputs of the page's extra
+ *                                                       // fields (the macro's caller block), named
+ *                                                       // as the API names them: round_token,
+ *                                                       // point_id, washer_id, loss_reason_id…
+ * (window.BoucleQueue.eventOf and .post, bottles/static/queue.js, build and send it: the phone's
+ * queue sends the same events the same way.) Each answer sets its line: 201 "recorded", 200
+ * "already" (the same event id again: nothing recorded twice), a JSON refusal {code, message,
+ * errors?, crate_state?} "refused" with its French message; a pickup refused while the crate
+ * stands at its point (crate_state "at_point") offers "Déclarer pleine" (a link to the crate page).
+ * "recorded" and "already" rows are done (greyed, kept visible); "refused" rows stay in the list
+ * with the reason, to fix or remove (✕).
+ * No network (navigator.onLine false, or a request fails), signed out (401), a stale CSRF token,
+ * 429 or 5xx: the lines not answered move to the phone's queue (bottles/static/queue.js,
+ * window.BoucleQueue) with their event ids, field times and the page's fields; it sends each by
+ * itself when the network is back (or at the next page load) and lists the answers at the top of
  * the page (docs/architecture.md, "Offline").
  */
 (function () {
@@ -122,7 +117,8 @@
     camera_busy: "La caméra est déjà utilisée par une autre application : fermez-la et réessayez, ou utilisez le champ de saisie.",
     camera_unavailable: "La caméra n'est pas disponible sur cette page (il faut une adresse en https) : utilisez le champ de saisie.",
     decoder_failed: "Le lecteur de QR codes n'a pas pu se charger : réessayez, ou utilisez le champ de saisie.",
-    no_camera: "Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo du téléphone."
+    no_camera: "Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo du téléphone.",
+    declare_full: "Déclarer pleine"
   };
 
   /* The page's translated texts (the first data-scan-strings block), over the French ones. */
@@ -229,12 +225,11 @@
 
   function Station(root) {
     this.root = root;
-    this.endpoint = root.getAttribute("data-endpoint");
     this.csrf = root.getAttribute("data-csrf");
     this.withCount = root.getAttribute("data-with-count") === "1";
     this.countLabel = root.getAttribute("data-count-label") || "";
     this.submitLabel = root.getAttribute("data-submit-label") || "";
-    this.storeKey = "boucle-scan:" + (root.getAttribute("data-store") || this.endpoint);
+    this.storeKey = "boucle-scan:" + (root.getAttribute("data-store") || root.getAttribute("data-queue-kind"));
     this.input = root.querySelector("[data-scan-input]");
     this.list = root.querySelector("[data-scan-list]");
     this.message = root.querySelector("[data-scan-message]");
@@ -362,79 +357,66 @@
     return out;
   };
 
+  /* The line as the phone's queue keeps it (bottles/static/queue.js): the API's event is made from it. */
+  Station.prototype.entry = function (item, fields) {
+    return {id: item.event_id, kind: this.root.getAttribute("data-queue-kind") || "", label: this.submitLabel,
+            code: item.code, occurred_at: item.occurred_at || new Date().toISOString(),
+            count: this.withCount && item.count !== null && item.count !== "" ? parseInt(item.count, 10) : null,
+            fields: fields};
+  };
+
+  /* Each line sent alone to the API, one after the other; what cannot go now goes to the phone's queue. */
   Station.prototype.send = function () {
     var self = this;
     var batch = this.pending();
     if (!batch.length) { return; }
     var bad = batch.filter(function (i) { return i.count !== null && i.count !== "" && !/^[0-9]+$/.test(String(i.count)); });
     if (bad.length) { this.say(fmt(TEXT.bad_count, {code: bad[0].code}), "error"); beep("error"); return; }
-    var body = {items: batch.map(function (i) {
-      var item = {code: i.code, event_id: i.event_id};
-      if (i.occurred_at) { item.occurred_at = i.occurred_at; }  // a line kept from before has none
-      if (self.withCount) { item.count = i.count === null || i.count === "" ? null : parseInt(i.count, 10); }
-      return item;
-    }), fields: this.fields()};
-    if (navigator.onLine === false && window.BoucleQueue) { this.queue(batch); return; }
-    batch.forEach(function (i) { i.status = "sending"; });
+    var queue = window.BoucleQueue;
+    if (!queue) { this.say(fmt(TEXT.offline, {label: this.submitLabel}), "error"); beep("error"); return; }
+    if (navigator.onLine === false) { this.queue(batch); return; }
+    var fields = this.fields(), done = 0, refused = 0, kept = null;
+    var pickup = this.root.getAttribute("data-queue-kind") === "pickup";
+    batch.forEach(function (i) { i.status = "sending"; i.message = ""; i.action = null; });
     this.submit.disabled = true;
     this.render();
     this.say(fmt(TEXT.sending, {crates: crates(batch.length)}), "info");
-    fetch(this.endpoint, {method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": this.csrf},
-      body: JSON.stringify(body)})
-      .then(function (response) {
-        if (response.redirected && response.url.indexOf("/login") >= 0) {
-          return {error: TEXT.signed_out};
-        }
-        return response.json().catch(function () { return {error: fmt(TEXT.unreadable, {status: response.status})}; });
-      })
-      .then(function (data) { self.receive(batch, data); })
-      .catch(function () {
-        batch.forEach(function (i) { i.status = "pending"; });
-        if (window.BoucleQueue) { self.queue(batch); return; }
-        self.save(); self.render();
-        self.say(fmt(TEXT.offline, {label: self.submitLabel}), "error");
-        beep("error");
+    var chain = Promise.resolve(true);
+    batch.forEach(function (item) {
+      chain = chain.then(function (go) {
+        if (!go) { return false; }
+        return queue.post(queue.eventOf(self.entry(item, fields)), self.csrf).then(function (answer) {
+          if (answer.keep) { kept = answer; return false; }
+          item.status = answer.status; item.message = answer.message || "";
+          item.action = pickup && answer.status === "refused" && answer.crateState === "at_point"
+            ? {label: TEXT.declare_full, url: "/c/" + encodeURIComponent(item.code) + "#action"} : null;
+          if (answer.status === "refused") { refused++; } else { done++; }
+          self.save(); self.render();
+          return true;
+        }, function () { kept = {keep: null}; return false; });
       });
+    });
+    chain.then(function () {
+      var left = batch.filter(function (i) { return i.status === "sending"; });
+      left.forEach(function (i) { i.status = "pending"; });
+      if (left.length) { self.queue(left, kept && kept.keep); return; }
+      self.save(); self.render();
+      self.say(plural(TEXT.recorded, done) + (refused ? plural(TEXT.refused_tail, refused) : "."),
+               refused ? "warning" : "success");
+      beep(refused ? "warn" : "ok");
+    });
   };
 
-  /* No network: the lines move to the phone's queue (bottles/static/queue.js), which sends them by
-   * themselves when the network is back, each with its event id and field time. */
-  Station.prototype.queue = function (batch) {
+  /* The lines not sent move to the phone's queue (bottles/static/queue.js), which sends them by
+   * themselves when the network is back, each with its event id and field time; `why` says why. */
+  Station.prototype.queue = function (batch, why) {
     var self = this, fields = this.fields();
-    batch.forEach(function (i) {
-      window.BoucleQueue.add({id: i.event_id, kind: self.root.getAttribute("data-queue-kind") || "",
-        label: self.submitLabel, code: i.code, occurred_at: i.occurred_at || new Date().toISOString(),
-        count: self.withCount && i.count !== null && i.count !== "" ? parseInt(i.count, 10) : null,
-        endpoint: self.endpoint, fields: fields});
-    });
+    batch.forEach(function (i) { window.BoucleQueue.add(self.entry(i, fields)); });
     this.items = this.items.filter(function (i) { return batch.indexOf(i) < 0; });
     this.save(); this.render();
-    this.say(window.BoucleQueue.text("queued_station"), "warning");
+    this.say(why || window.BoucleQueue.text("queued_station"), "warning");
+    this.queuedSaid = true;  // cleared when the network is back: the queue's list says the rest
     beep("warn");
-  };
-
-  Station.prototype.receive = function (batch, data) {
-    var byCode = {};
-    (data.results || []).forEach(function (r) { byCode[r.code] = r; });
-    var refused = 0, done = 0;
-    batch.forEach(function (item) {
-      var r = byCode[item.code];
-      if (r) {
-        item.status = r.status; item.message = r.message || "";
-        item.action = r.status === "refused" && r.action ? r.action : null;
-        if (r.status === "refused") { refused++; } else { done++; }
-      } else {
-        item.status = "pending";
-        if (data.error) { item.message = ""; }
-      }
-    });
-    this.save(); this.render();
-    if (data.error) { this.say(data.error, "error"); beep("error"); return; }
-    var text = data.message || (plural(TEXT.recorded, done) + (refused ? plural(TEXT.refused_tail, refused) : "."));
-    this.say(text, refused ? "warning" : "success");
-    beep(refused ? "warn" : "ok");
-    if (data.redirect && !refused) { window.setTimeout(function () { window.location.assign(data.redirect); }, 1200); }
   };
 
   Station.prototype.bind = function () {
@@ -448,6 +430,9 @@
       self.input.focus();
     });
     this.submit.addEventListener("click", function () { self.send(); });
+    window.addEventListener("online", function () {
+      if (self.queuedSaid) { self.queuedSaid = false; self.say("", "info"); }
+    });
     this.clear.addEventListener("click", function () {
       var pending = self.pending().length;
       if (pending && !window.confirm(plural(TEXT.confirm_clear, pending))) { return; }

@@ -1,12 +1,14 @@
 """The generic scan station: its JavaScript code checks agree with bottles/codes.py, and the
-widget keeps a running list, warns on duplicates and sends the whole list once."""
+widget keeps a running list, warns on duplicates and sends the list once, each line as one event of
+the JSON API (POST /api/v1/events)."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
-from flask import render_template_string, request
+from flask import render_template_string
 
 from bottles import codes
 
@@ -47,28 +49,30 @@ def test_javascript_checks_agree_with_python(phone):
 
 
 @pytest.fixture
-def station_app(app):
-    """A page with the station and an endpoint that answers per code, as real pages do."""
+def station_app(app, phone):
+    """A page with the station; its events (POST /api/v1/events, one per line) answered per code
+    as the API does: 201 recorded, or a JSON refusal with a French message."""
     seen: list[dict] = []
 
     @app.route("/_test/station")
     def _station_page():
         return render_template_string(
             '{% extends "base.html" %}{% from "bottles/scan_station.html" import scan_station %}'
-            '{% block content %}{% call scan_station("/_test/scan", submit_label="Valider", '
-            'store="t", with_count=true) %}<input type="hidden" name="round_id" value="7">'
+            '{% block content %}{% call scan_station("pickup", submit_label="Valider", '
+            'store="t", with_count=true) %}<input type="hidden" name="round_token" value="7">'
             '{% endcall %}{% endblock %}')
 
-    @app.post("/_test/scan")
-    def _scan():
-        body = request.get_json()
+    def answer(route):
+        body = json.loads(route.request.post_data)
         seen.append(body)
-        lost = codes.make_code(2)
-        results = [{"code": i["code"], "status": "refused" if i["code"] == lost else "recorded",
-                    "message": "Refusée : caisse perdue." if i["code"] == lost else ""}
-                   for i in body["items"]]
-        return {"results": results}
+        if body["crate"] == codes.make_code(2):
+            route.fulfill(status=422, content_type="application/json", body=json.dumps(
+                {"code": "refuse", "message": "Refusée : caisse perdue.", "crate_state": "lost"}))
+        else:
+            route.fulfill(status=201, content_type="application/json",
+                          body=json.dumps({"created": True, "event": {"id": body["id"]}}))
 
+    phone.route("**/api/v1/events", answer)
     return seen
 
 
@@ -94,18 +98,20 @@ def test_station_lists_warns_and_sends_once(phone, station_app):
     phone.locator(f".scan-item[data-code='{one}'] input").fill("48")
     phone.click("[data-scan-submit]")
     phone.wait_for_selector(".scan-item.status-recorded")
-    assert len(station_app) == 1
-    body = station_app[0]
-    assert body["fields"] == {"round_id": "7"}
-    assert {i["code"] for i in body["items"]} == {one, two}
-    assert {i["code"]: i["count"] for i in body["items"]} == {one: 48, two: None}
-    assert all(len(i["event_id"]) == 36 for i in body["items"])
+    phone.wait_for_selector(".scan-item.status-refused")
+    assert len(station_app) == 2  # one event per line, each alone
+    sent = {event["crate"]: event for event in station_app}
+    assert set(sent) == {one, two}
+    assert all(event["kind"] == "pickup" and event["round_token"] == "7" for event in station_app)
+    assert sent[one]["counted"] == 48 and "counted" not in sent[two]
+    assert all(len(event["id"]) == 36 and event["occurred_at"].endswith("Z") for event in station_app)
     assert "caisse perdue" in phone.locator(f".scan-item[data-code='{two}']").inner_text()
-    # the refused crate stays to fix; a reload keeps it with the same event id
+    assert "1 caisse enregistrée, 1 refusée" in phone.locator("[data-scan-message]").inner_text()
+    # the refused crate stays to fix; a reload keeps it with the same event id and field time
     phone.reload()
     assert phone.locator(".scan-item").count() == 1
     phone.click("[data-scan-submit]")
     phone.wait_for_timeout(300)
-    assert station_app[1]["items"][0]["event_id"] == [i for i in body["items"] if i["code"] == two][0][
-        "event_id"]
+    assert len(station_app) == 3
+    assert (station_app[2]["id"], station_app[2]["occurred_at"]) == (sent[two]["id"], sent[two]["occurred_at"])
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, jsonify
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -41,7 +43,31 @@ FIELD_MESSAGES = {
     "Field may not be null.": _l("Ce champ ne peut pas être vide (null)."),
     "Invalid input type.": _l("Type de valeur refusé."),
     "Not a valid aware datetime.": _l("Date et heure avec fuseau horaire attendues."),
+    "Invalid JSON body.": _l("Corps JSON illisible (mal formé, tronqué ou pas en UTF-8)."),
+    "Not a valid list.": _l("Liste JSON attendue."),
+    "Not a valid number.": _l("Nombre attendu."),
+    "Not a valid boolean.": _l("Booléen attendu (true ou false)."),
 }
+# marshmallow's Length messages, which carry their bounds (text: characters; a list: items).
+LENGTH_MESSAGES = (
+    (re.compile(r"Length must be between (\d+) and (\d+)\."),
+     lambda low, high: _l("Longueur de %(low)s à %(high)s attendue.", low=low, high=high)),
+    (re.compile(r"Longer than maximum length (\d+)\."),
+     lambda high: _l("Trop long : %(high)s au plus.", high=high)),
+    (re.compile(r"Shorter than minimum length (\d+)\."),
+     lambda low: _l("Trop court : %(low)s au moins.", low=low)),
+)
+
+
+def french_message(message: str) -> str:
+    """One marshmallow or webargs message in the person's language (unknown ones as they are)."""
+    if message in FIELD_MESSAGES:
+        return str(FIELD_MESSAGES[message])
+    for pattern, french in LENGTH_MESSAGES:
+        found = pattern.fullmatch(message)
+        if found:
+            return str(french(*found.groups()))
+    return message
 
 
 class ApiError(Exception):
@@ -76,7 +102,7 @@ def french_fields(messages: object) -> object:
     if isinstance(messages, list):
         return [french_fields(value) for value in messages]
     if isinstance(messages, str):
-        return str(FIELD_MESSAGES.get(messages, messages))
+        return french_message(messages)
     return messages
 
 

@@ -16,9 +16,9 @@ CORPUS = ["٣", "１２", "9" * 40, -1, 2**63, 1.5, "NaN", "Infinity", None, [],
 FIELDS = ["id", "kind", "crate", "point_id", "washer_id", "count", "split", "counted", "reason_id",
           "round_token", "round_id", "km", "hours", "eligible", "refusals", "lines", "water_l",
           "energy_kwh", "stage", "counted_by_model", "loss_reason_id", "surplus_reason_id",
-          "corrects_seq", "occurred_at", "note"]
+          "corrects_seq", "occurred_at", "note", "winemaker_id", "sold", "capacity"]
 KINDS = ["crate_placed", "crate_full", "pickup", "receipt", "round_closed", "sorting", "wash",
-         "stocktake", "correction"]
+         "stocktake", "correction", "sale", "crate_registered", "crate_retired"]
 QUERIES = {"/api/v1/events": ["since", "limit", "kind", "point_id", "washer_id", "crate", "from", "to"],
            "/api/v1/crates": ["state", "point_id", "washer_id", "page"],
            "/api/v1/stocks": ["stage", "site_id", "model_id"]}

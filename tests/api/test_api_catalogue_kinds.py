@@ -235,3 +235,61 @@ def test_every_read_answers_as_its_document_says(world, client, session):  # noq
     unsigned = client.get("/api/v1/crates")
     assert unsigned.status_code == 401
     check(client, unsigned, "/api/v1/crates", "get", spec)
+
+
+# --- bad bodies and the rate limit on writes ----------------------------------------------------
+
+def test_malformed_bodies_are_refused_in_french_naming_what_to_fix(world, client):  # noqa: F811
+    spec = document(client)
+    secret = world["tokens"]["coordinator"]
+    before = count()
+    for raw in (b'{"id": ', b"\xff\xfe{}", b'{"kind": "sale",}'):
+        answer = client.post(EVENTS, data=raw, headers=bearer(secret), content_type="application/json")
+        assert answer.status_code == 400, raw
+        data = check(client, answer, EVENTS, "post", spec)
+        assert data["code"] == "requete_invalide" and "JSON illisible" in data["errors"]["json"][0]
+    for body, field, words in (({"sold": []}, "sold", "Longueur de 1 à 50"),
+                               ({"note": "x" * 501}, "note", "500 au plus"),
+                               ({"crate": ""}, "crate", "Longueur de 1 à 32"),
+                               ({"sold": "x"}, "sold", "Liste JSON attendue"),
+                               ({"capacity": True}, "capacity", "Nombre entier"),
+                               ({"winemaker_id": 1.5}, "winemaker_id", "Nombre entier"),
+                               ({"unknown": 1}, "unknown", "Champ inconnu")):
+        answer = post(client, secret, {"id": str(uuid.uuid4()), "kind": "sale", **body}, spec)
+        data = answer.get_json()
+        assert answer.status_code == 422 and data["code"] == "saisie_invalide", data
+        assert words in data["errors"][field][0], (body, data)
+    assert count() == before
+
+
+def test_writes_are_limited_per_token(app, world, shop, client):  # noqa: F811
+    app.config["API_LIMIT"] = "2 per minute"
+    secret = world["tokens"]["coordinator"]
+    before = count()
+    bodies = [{"id": str(uuid.uuid4()), "kind": "crate_registered", "capacity": 60} for _ in range(3)]
+    assert [client.post(EVENTS, json=body, headers=bearer(secret)).status_code for body in bodies] \
+        == [201, 201, 429]
+    limited = client.post(EVENTS, json=bodies[2], headers=bearer(secret))
+    assert limited.status_code == 429 and limited.get_json()["code"] == "trop_de_requetes"
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert count() == before + 2  # the refused one wrote nothing
+    other = client.post(EVENTS, json={"id": str(uuid.uuid4()), "kind": "sale", "washer_id": shop["washer"].id,
+                                      "winemaker_id": shop["buyer"].id,
+                                      "sold": [{"model_id": shop["model"].id, "quantity": 1}]},
+                        headers=bearer(world["tokens"]["washer_a"]))
+    assert other.status_code == 201  # another token has its own count
+
+
+def test_field_messages_in_english_for_an_english_account(world, client, session):  # noqa: F811
+    world["people"]["coordinator"].language = "en"
+    session.commit()
+    secret = world["tokens"]["coordinator"]
+    answer = post(client, secret, {"id": str(uuid.uuid4()), "kind": "sale", "sold": [], "note": "x" * 501})
+    assert answer.get_json()["errors"]["sold"] == ["A length from 1 to 50 is expected."]
+    assert answer.get_json()["errors"]["note"] == ["Too long: at most 500."]
+    broken = client.post(EVENTS, data=b'{"id": ', headers=bearer(secret), content_type="application/json")
+    assert broken.get_json()["errors"]["json"] == [
+        "Unreadable JSON body (malformed, truncated or not UTF-8)."]
+    retired = post(client, secret, {"id": str(uuid.uuid4()), "kind": "crate_retired",
+                                    "crate": world["empty"].code})
+    assert retired.get_json()["errors"]["note"] == ["Give the reason for retiring it."]

@@ -194,7 +194,11 @@ def parse_matrix_csv(data: bytes) -> Matrix:
         raise RoutingError(_l("Le fichier est vide ou n'a qu'une ligne : il faut un en-tête de codes puis "
                               "une ligne par code."), "matrix")
     dialect = sniff_dialect(lines[0])
-    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=dialect.delimiter))
+    try:
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=dialect.delimiter))
+    except csv.Error:  # a cell over the csv module's field limit, a NUL…
+        raise RoutingError(_l("Le fichier n'est pas une matrice de distances lisible (une case trop longue "
+                              "ou un caractère interdit)."), "matrix") from None
     header = [cell.strip().upper() for cell in rows[0][1:]]
     if len(header) > MAX_MATRIX_SIZE:
         raise RoutingError(_l("La matrice a %(n)s lieux : %(limit)s au plus.", n=len(header),

@@ -119,9 +119,11 @@ def kpis(phase_name: str, points: tuple[str, ...], territories: tuple[str, ...],
                 "figures_until": covered.until.isoformat() if covered.elapsed_days else None,
                 "elapsed_days": covered.elapsed_days, "phase_days": covered.phase_days}
         if point_ids is None:  # the decision figures are the whole channel's (docs/indicators.md)
-            from reports import decide
+            from reports import decide, planned_round_queries
 
-            values = {**values, **decide.kpis(db.session, phase, now)}
+            values = {**values, **decide.kpis(db.session, phase, now), **planned_round_queries.kpis(
+                db.session, phase.start_date, phase.end_date,
+                effective_params(phase.parameters)["cost_per_km_eur"])}
         click.echo(json.dumps({**days, **values}, ensure_ascii=False, indent=2))
         return
     click.echo(period_sentence(covered, fr_day) + "\n")

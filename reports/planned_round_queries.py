@@ -51,3 +51,16 @@ def planned_days(session: Session, first: date, last: date) -> list[PlannedDay]:
             driven_km=round(sum(float(r[3]) for r in closed), 1) if closed else None,
             collected=sum(int(r[4]) for r in closed)))
     return out
+
+
+def kpis(session: Session, first: date, last: date, cost_per_km: float | None) -> dict:
+    """The keys `flask reports kpis --json` adds for planned rounds (docs/indicators.md)."""
+    from reports.planned_rounds import totals
+
+    days = planned_days(session, first, last)
+    done = totals(days, cost_per_km)
+    return {"planned_round_days": len(days), "planned_rounds_compared": done.days,
+            "planned_km": done.planned_km, "driven_km_of_planned_days": done.driven_km,
+            "planned_km_gap_share": None if done.gap_share is None else round(done.gap_share, 4),
+            "planned_km_cost_per_bottle_eur": done.planned_cost_per_bottle,
+            "driven_km_cost_per_bottle_eur": done.driven_cost_per_bottle}

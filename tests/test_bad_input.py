@@ -93,6 +93,14 @@ FORMS: list[Target] = [
            lambda w: {"token": _eid(), "washer_id": str(w.washer.id)}),
     Target("coordinator", "POST", lambda w: f"/demandes/{w.points[0].id}/attribuer", {"driver_id": IDS},
            lambda w: {"driver_id": str(w.users["driver"].id)}),
+    # Round planning (docs/rounds.md): the save form and a washer's coordinates
+    Target("coordinator", "POST", lambda w: "/tournees/preparer",
+           {"capacity": NUMBERS, "day": TEXTS + ("2026-02-30", "9999-12-31"), "washer_id": IDS,
+            "driver_id": IDS, "stop": IDS, "skip": IDS, "road_factor": NUMBERS[:12], "worth": NUMBERS[:12],
+            "source": TEXTS[:5]},
+           lambda w: {"capacity": "10", "washer_id": str(w.washer.id), "stop": str(w.points[0].id)}),
+    Target("coordinator", "POST", lambda w: f"/tournees/lavage/{w.washer.id}/coordonnees",
+           {"latitude": NUMBERS, "longitude": NUMBERS}, lambda w: {"latitude": "46,7", "longitude": "5,8"}),
     Target("coordinator", "POST", lambda w: "/etiquettes",
            {"first": NUMBERS[:12], "last": NUMBERS[:12], "codes": TEXTS, "point": TEXTS[:5],
             "layout": TEXTS[:5], "which": TEXTS[:4]},
@@ -194,6 +202,11 @@ QUERIES: list[Target] = [
     Target("washer", "GET", lambda w: "/lavage/inventaire", {"etape": TEXTS[:5], "w": IDS[:6]}, kind="query"),
     Target("washer", "GET", lambda w: "/lavage/stock", {"w": IDS}, kind="query"),
     Target("driver", "GET", lambda w: "/tournee/deposer", {"point": IDS}, kind="query"),
+    Target("coordinator", "GET", lambda w: "/tournees/preparer?propose=1",
+           {"capacity": NUMBERS, "day": TEXTS + ("2026-02-30",), "washer_id": IDS, "driver_id": IDS,
+            "skip": IDS, "road_factor": NUMBERS[:12], "worth": NUMBERS[:12], "source": TEXTS[:5]},
+           kind="query"),
+    Target("driver", "GET", lambda w: "/tournee/prevue", {"day": TEXTS + ("2026-02-30",)}, kind="query"),
     Target("point", "GET", lambda w: "/c", {"code": TEXTS}, kind="query"),
     Target("coordinator", "GET", lambda w: "/ventes/", {"page": PAGES}, kind="query"),
     Target("coordinator", "GET", lambda w: f"/historique/{stashed()}", {"correspondance": IDS},
@@ -278,6 +291,17 @@ def _csv_files() -> list[tuple[str, bytes]]:
     ]
 
 
+def _matrices() -> list[tuple[str, bytes]]:
+    """Distance matrices a routing tool would not write (the world's codes: LAVJURA, LONS-COMEDIE…)."""
+    head = ";LAVJURA;LONS-COMEDIE\n"
+    return [(name, (head + body).encode()) for name, body in (
+        ("not-square", "LAVJURA;0;1;2\nLONS-COMEDIE;1;0\n"), ("negative", "LAVJURA;0;-1\nLONS-COMEDIE;1;0\n"),
+        ("text", "LAVJURA;0;loin\nLONS-COMEDIE;1;0\n"), ("nan", "LAVJURA;0;NaN\nLONS-COMEDIE;1e999;0\n"),
+        ("huge", f"LAVJURA;0;{'9' * 5000}\nLONS-COMEDIE;1;0\n"),
+        ("unicode", "LAVJURA;0;٣\nLONS-COMEDIE;²;0\n"),
+        ("missing-row", "LAVJURA;0;1\n"), ("unknown-code", "LAVJURA;0;1\nNOWHERE;1;0\n"))]
+
+
 def _workbooks() -> list[tuple[str, bytes]]:
     """Files that look like workbooks and are not, or are odd ones."""
     from openpyxl import Workbook
@@ -341,6 +365,12 @@ def _cases() -> list[Case]:
                           lambda w, c=content, n=name: {
                               "method": "POST", "path": "/historique/",
                               "data": {"file": (io.BytesIO(c), n + (".xlsx" if c[:2] == b"PK" else ".csv"))},
+                              "content_type": "multipart/form-data"}))
+    for name, content in _csv_files() + _matrices():
+        cases.append(Case(f"matrix-upload-{name}", "coordinator",
+                          lambda w, c=content, n=name: {
+                              "method": "POST", "path": "/tournees/matrice",
+                              "data": {"file": (io.BytesIO(c), f"{n}.csv")},
                               "content_type": "multipart/form-data"}))
     for slug in IMPORT_SLUGS:
         for name, content in _csv_files():

@@ -139,7 +139,7 @@ class Reader:
             if isinstance(values, str):  # a row laid_out could not rearrange
                 self.errors.append(RowError(line, values))
                 continue
-            if any("\x00" in value for value in values):  # PostgreSQL stores no NUL in text
+            if "\x00" in "".join(values):  # PostgreSQL stores no NUL in text
                 self.errors.append(RowError(line, "caractère nul (NUL) dans une cellule : la ligne "
                                                   "n'est pas du texte."))
                 continue

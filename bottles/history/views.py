@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -94,6 +94,23 @@ def upload():
                                labels=FIELD_LABELS, problem=problem), 422
     key = stash.put(current_app.instance_path, data)
     return redirect(url_for("history.mapping", key=key))
+
+
+@bp.get("/exemple.<fmt>")
+def example_file(fmt: str):
+    """The example spreadsheet (docs/examples/), written by bottles.history.example: the first
+    phase's Jura collections, to try the page with."""
+    from bottles.history import example
+
+    if fmt == "xlsx":
+        return Response(example.workbook(), headers={
+            "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "Content-Disposition": "attachment; filename=jura_collectes_2016_2017.xlsx"})
+    if fmt == "csv":
+        return Response(example.french_csv(), headers={
+            "Content-Type": "text/csv; charset=windows-1252",
+            "Content-Disposition": "attachment; filename=jura_collectes_2016_2017.csv"})
+    abort(404)
 
 
 @bp.post("/correspondances/<int:mapping_id>/supprimer")
@@ -235,7 +252,17 @@ def _page(key: str, grid: Grid, mapping: Mapping, resolve: Resolver, saved: Impo
         general=general, by_line=by_line, built=built, checked=checked,
         preview=PREVIEW_ROWS, kinds=[(kind.value, KIND_LABELS[kind]) for kind in Kind],
         stages=[(stage.value, STAGE_LABELS[stage]) for stage in Stage],
-        hour=mapping.hour.strftime("%H:%M"), name=name or (saved.name if saved else "")), status
+        hour=mapping.hour.strftime("%H:%M"), name=name or (saved.name if saved else ""),
+        posted=_hidden(mapping)), status
+
+
+def _hidden(mapping: Mapping) -> list[tuple[str, str]]:
+    """The mapping as the form sends it (the preview's own import button repeats it)."""
+    fields = [("header_line", str(mapping.header_line)), ("first_line", str(mapping.first_line)),
+              ("last_line", str(mapping.last_line)), ("hour", mapping.hour.strftime("%H:%M"))]
+    fields += [(f"field-{index}", name) for index, name in enumerate(mapping.fields)]
+    fields += [(f"fixed-{name}", value) for name, value in mapping.fixed.items()]
+    return fields
 
 
 @bp.get("/<key>")

@@ -25,6 +25,7 @@ from bottles.models import Crate, Event, Round
 from bottles.rules import Kind, Move, Stage
 from tests.conftest import ON_POSTGRES, module_db_url
 from tests.factories import PASSWORD, Factory
+from tests.history_files import stashed
 from tests.world import World, add_other_site, build, noon, today
 
 ROLES = ("anonymous", "point", "driver", "washer", "coordinator", "admin",
@@ -312,6 +313,17 @@ def form(url: str | Callable[[Ctx], str], **data: object) -> Callable[[Ctx, str]
 # "METHOD rule" (optionally " #case") → the status each role gets. Every rule × method of the app has
 # at least one row; "# …" cases aim the same route at another object.
 
+def saved_mapping_deleted(c: Ctx, role: str) -> Req:
+    """A fresh saved mapping of the history import, deleted."""
+    from bottles.history.models import ImportMapping
+
+    row = ImportMapping(name=f"matrice-{c.next('mapping')}", columns=[], fixed={}, options={},
+                        created_by_id=c.world.users["coordinator"].id)
+    db.session.add(row)
+    db.session.commit()
+    return Req(f"/historique/correspondances/{row.id}/supprimer", {})
+
+
 def someone_elses_token(c: Ctx, role: str) -> Req:
     """A token of a person none of the roles is: revoking it is a 404, whoever asks."""
     from bottles.people import tokens
@@ -514,6 +526,17 @@ TABLE: dict[str, Row] = {
                                                  form("/catalogue/import/washers/confirm")),
     "GET /catalogue/import/<slug>/example.csv": Row(staff("coordinator"),
                                                     get("/catalogue/import/washers/example.csv")),
+
+    # Spreadsheet history (coordinators): a form sent empty is refused, nothing written
+    "GET /historique/": Row(staff("coordinator"), get("/historique/")),
+    "POST /historique/": Row(staff("coordinator", ok=422), form("/historique/")),  # no file
+    "GET /historique/<key>": Row(staff("coordinator"), get(lambda c: f"/historique/{stashed()}")),
+    "GET /historique/exemple.<fmt>": Row(staff("coordinator"), get("/historique/exemple.csv")),
+    "POST /historique/<key>": Row(staff("coordinator", ok=422), form(  # no column mapped
+        lambda c: f"/historique/{stashed()}", header_line="1", first_line="2", last_line="3",
+        hour="18:00", action="preview")),
+    "POST /historique/correspondances/<int:mapping_id>/supprimer": Row(staff("coordinator", ok=302),
+                                                                       saved_mapping_deleted),
 
     # Accounts (admins only)
     "GET /people/": Row(admins(200), get("/people/")),

@@ -127,6 +127,8 @@ ROUTES: dict[str, Callable[[World], list[str]]] = {
     # Spreadsheet history: the upload page, and the mapping page of a small file in the stash
     "/historique/": lambda w: ["/historique/"],
     "/historique/<key>": lambda w: [f"/historique/{stashed()}"],
+    # the example workbook (its CSV twin is the same French data: the association's own headers)
+    "/historique/exemple.<fmt>": lambda w: ["/historique/exemple.xlsx"],
     "/catalogue/<slug>/": lambda w: [f"/catalogue/{slug}/{search}" for slug in KINDS
                                      for search in ("", NOTHING)],
     "/catalogue/<slug>/<int:row_id>": lambda w: [f"/catalogue/{slug}/{row}" for slug, row in _ids(w).items()],

@@ -21,3 +21,13 @@ def init_app(app: Flask) -> None:
                           _l("Bouteilles à assembler et à laver pour les réservations"))
     navigation.add_action(_l("Mes réservations"), "resales.mine", {"winemaker"},
                           _l("Réserver des bouteilles propres, suivre mes réservations et mes achats"))
+    _register_demo_hook()
+
+
+def _register_demo_hook() -> None:
+    """Let the demo import make its reservations (bottles.demo calls AFTER_DEMO hooks)."""
+    from bottles import demo
+    from resales.demo import create_demo_reservations
+
+    if create_demo_reservations not in demo.AFTER_DEMO:
+        demo.AFTER_DEMO.append(create_demo_reservations)

@@ -140,7 +140,11 @@ ACCOUNTS = [
     ("point-lacs", "Points du sud (Lacs, Orgelet, Saint-Amour, Arinthod, Château-Chalon)", "point",
      "demo-point", ("CLAIRVAUX-SUPER", "ORGELET-HALLE", "STAMOUR-CAVE", "ARINTHOD-MARCHE",
                     "CHALON-CAVE"), ()),
+    ("vigneron-tilleuls", "Domaine des Tilleuls (vigneron)", "winemaker", "demo-vigneron", (), ()),
+    ("vigneron-coteaux", "Cave des Coteaux (vigneron)", "winemaker", "demo-vigneron", (), ()),
 ]
+# a winemaker's account → the estate (its code) whose reservations and purchases it sees
+WINEMAKER_ACCOUNTS = {"vigneron-tilleuls": "ARBOIS-TILLEULS", "vigneron-coteaux": "VOITEUR-COTEAUX"}
 
 
 def point_user(code: str) -> str:
@@ -175,9 +179,10 @@ def create_catalogue(session: Session, crate_codes: list[tuple[str, int]]) -> No
     washer = Washer(code=code, name=name, address=address, contact="Accueil du quai",
                     phone="03 84 25 00 00", pallet_size=1200)
     session.add(washer)
-    session.add_all(Winemaker(code=code, estate=estate, commune=town, contact=f"{estate} — vente",
-                              email=f"contact@{code.lower()}.example")
-                    for code, estate, town, _label, _buys in WINEMAKERS)
+    estates = {code: Winemaker(code=code, estate=estate, commune=town, contact=f"{estate} — vente",
+                               email=f"contact@{code.lower()}.example")
+               for code, estate, town, _label, _buys in WINEMAKERS}
+    session.add_all(estates.values())
     session.add_all(Crate(code=code, capacity=capacity) for code, capacity in crate_codes)
     hashes: dict[str, str] = {}
     for username, display, role, password, point_codes, washer_codes in ACCOUNTS:
@@ -187,5 +192,6 @@ def create_catalogue(session: Session, crate_codes: list[tuple[str, int]]) -> No
                     password_hash=hashes[password])
         user.collection_points = [points[point_code] for point_code in point_codes]
         user.washers = [washer] if washer_codes else []
+        user.winemaker = estates.get(WINEMAKER_ACCOUNTS.get(username, ""))
         session.add(user)
     session.flush()

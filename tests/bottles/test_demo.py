@@ -61,7 +61,7 @@ def test_demo_fills_an_empty_database_and_the_ledger_checks(app, session, client
         assert home.status_code == 200 and "Bonjour" in home.get_data(as_text=True)
         post_form(client, "/logout", {}, page_url="/")
         roles.add(role)
-    assert roles == {"point", "driver", "washer", "coordinator", "admin"}
+    assert roles == {"point", "driver", "washer", "winemaker", "coordinator", "admin"}
 
 
 def test_demo_accounts_says_when_there_are_none(app):

@@ -166,6 +166,10 @@ def _suggested(grid: Grid, resolve: Resolver, wanted: str | None) -> tuple[Mappi
         fields = from_saved(candidate.columns or [], headers(grid, line)) \
             if isinstance(line, int) and 1 <= line <= len(grid.rows) else None
         if fields is None:
+            if chosen is not None:
+                flash(_("La correspondance « %(name)s » ne convient pas à ce fichier (des en-têtes "
+                        "qu'elle relie n'y sont pas) : voici celle que suggèrent ses en-têtes.",
+                        name=chosen.name), "warning")
             continue
         first = options.get("first_line", line + 1)
         last = len(grid.rows) - int(options.get("skip_end", 0) or 0)

@@ -155,6 +155,14 @@ def test_saved_mapping_listed_and_deleted(client, jura):
     mapping = db.session.scalar(select(ImportMapping))
     assert mapping.name == "Mensuel" and mapping.created_by_id == jura.id
     assert {"header": "Mois", "field": "occurred_at", "format": "date-excel"} in mapping.columns
+    # applied on request to a file of the same layout; another layout says it does not fit
+    chosen = client.get(f"{page_url}?correspondance={mapping.id}").get_data(as_text=True)
+    assert "correspondance « Mensuel » appliquée" in chosen
+    other = upload_bytes(client, b"Jour;Lieu;Nombre\n31/10/2016;LONS-COMEDIE;3\n", "autre.csv")
+    warned = client.get(f"{other.headers['Location']}?correspondance={mapping.id}")
+    assert warned.status_code == 200
+    assert "ne convient pas à ce fichier" in warned.get_data(as_text=True).replace("&#39;", "'")
+    assert client.get(f"{page_url}?correspondance=999999").status_code == 404
     index = client.get("/historique/").get_data(as_text=True)
     assert "Mensuel" in index and "Mois → occurred_at" in index
     gone = client.post(f"/historique/correspondances/{mapping.id}/supprimer",

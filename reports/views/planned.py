@@ -6,10 +6,11 @@ from flask import render_template
 
 from bottles.auth import role_required
 from bottles.db import db
+from bottles.rules import PARIS
 from reports import planned_round_queries, planned_rounds
 from reports.phase_input import effective_params, param_source
 from reports.views import bp
-from reports.views.common import COORDINATORS, phase_or_404
+from reports.views.common import COORDINATORS, now, phase_or_404
 
 
 @bp.get("/<int:phase_id>/tournees")
@@ -26,4 +27,5 @@ def planned_rounds_page(phase_id: int):
             for d in days]
     return render_template("reports/planned_rounds.html", phase=phase, rows=rows,
                            totals=planned_rounds.totals(days, cost_per_km), cost_per_km=cost_per_km,
-                           cost_source=param_source(phase.parameters, "cost_per_km_eur"))
+                           cost_source=param_source(phase.parameters, "cost_per_km_eur"),
+                           today=now().astimezone(PARIS).date())

@@ -17,7 +17,7 @@ from bottles.models import CollectionPoint, Crate, Round, User, Washer
 from bottles.numbers import parse_id
 from bottles.retry import retried
 from bottles.rules import CrateState, LedgerError, format_hours
-from collection_points import operations, queries
+from collection_points import operations, plan_queries, queries
 from collection_points.rules import (
     DISTANCE,
     MAX_HOURS,
@@ -78,9 +78,11 @@ def round_page(close_form: dict | None = None, status: int = 200):
     current = queries.open_round(db.session, current_user.id)
     summary = queries.round_summary(db.session, current.id) if current else None
     washers = list(db.session.scalars(select(Washer).where(Washer.active.is_(True)).order_by(Washer.name)))
+    driver_id = current_user.id if current_user.role == "driver" else None
     return render_template("collection_points/rounds.html", **plan, current=current, summary=summary,
                            washers=washers, token=uuid.uuid4(), close_id=uuid.uuid4(), today=today(),
                            recent=queries.recent_rounds(db.session, current_user.id, 5),
+                           planned=plan_queries.latest_plan(db.session, today(), driver_id),
                            close_form=close_form), status
 
 

@@ -239,3 +239,17 @@ def test_the_driver_without_a_plan_is_sent_to_the_round(client, world):
     page = Page(client.get("/tournee/prevue"))
     assert page.status_code == 200 and "Pas de tournée prévue" in page.text
     assert client.get("/tournee/prevue?day=demain").status_code == 400
+
+
+def test_the_round_page_points_to_the_planned_round(client, session, world):
+    login(client, world["coordinator"])
+    set_washer(client, world)
+    ids = stops_of(propose(client).text)
+    post_form(client, PAGE, {"capacity": "10", "washer_id": world["washer"].id, "worth": "1", "stop": ids},
+              page_url=PAGE)
+    post_form(client, "/logout", {}, page_url="/")
+    login(client, world["driver"])
+    page = Page(client.get("/tournee")).text
+    assert "Tournée prévue aujourd'hui : 4 arrêts dans l'ordre" in page and "/tournee/prevue" in page
+    client.get("/lang/en")
+    assert "Round planned today: 4 stops in order" in Page(client.get("/tournee")).text

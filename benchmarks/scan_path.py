@@ -12,7 +12,8 @@ one INSERT into a scratch table, same server, same workers, same database.
 The clients sign in through /login (CSRF as a phone does), then each runs its crates round the
 cycle, one crate at a time, the way the phones send them today:
   page:  POST /c/<code>/placee, /pleine, /enlevee (form, then GET the crate page it redirects to)
-  scan:  POST /tournee/deposer, /caisses/envoi (action full), /tournee/enlever (JSON, one line)
+  scan:  POST /tournee/deposer, /api/v1/events (crate_full, as the phone's queue sends it),
+         /tournee/enlever (JSON, one line)
   then   POST /lavage/reception/scan (the washer's staff, JSON) puts the crate back in the pool.
 Cycles alternate page and scan. Per endpoint: requests, throughput, p50/p95/p99, errors (status
 >= 500 or no answer) and refusals (other unexpected statuses); the crate actions' throughput
@@ -52,7 +53,7 @@ PASSWORD = "banc-d-essai-2026"
 FLOOR_PATH = "/__floor"
 CRATES_PER_CLIENT = 3
 COUNT = 42  # bottles declared in each full crate
-ACTIONS = ("page placee", "page pleine", "page enlevee", "scan deposer", "envoi pleine", "scan enlever",
+ACTIONS = ("page placee", "page pleine", "page enlevee", "scan deposer", "api pleine", "scan enlever",
            "reception scan")
 
 
@@ -304,8 +305,11 @@ def acknowledged(status: int, location: str, data: bytes, code: str) -> bool:
     recorded (or already recorded: a resend)."""
     if status == 302:
         return location.split("?")[0].endswith(f"/c/{code}")
-    if status == 200 and data.startswith(b"{"):
-        rows = json.loads(data).get("results") or [{}]
+    if status in (200, 201) and data.startswith(b"{"):
+        body = json.loads(data)
+        if "created" in body:  # the JSON API (POST /api/v1/events): 201 recorded, 200 already
+            return body.get("event") is not None
+        rows = body.get("results") or [{}]
         return rows[0].get("status") in ("recorded", "already")
     return False
 
@@ -385,9 +389,9 @@ class Pair:
         else:
             steps = [lambda: self.scan(self.driver, "scan deposer", "/tournee/deposer",
                                        {"code": code, "event_id": str(ids[0])}, {"point_id": self.point}),
-                     lambda: self.scan(self.driver, "envoi pleine", "/caisses/envoi",
-                                       {"code": code, "event_id": str(ids[1]), "count": COUNT},
-                                       {"action": "full"}),
+                     lambda: self.post(self.driver, "api pleine", code, ids[1], lambda: self.driver.json(
+                         "/api/v1/events", {"id": str(ids[1]), "kind": "crate_full", "crate": code,
+                                            "count": COUNT})),
                      lambda: self.scan(self.driver, "scan enlever", "/tournee/enlever",
                                        {"code": code, "event_id": str(ids[2])}, token)]
         steps.append(lambda: self.scan(self.washer, "reception scan", "/lavage/reception/scan",
@@ -619,9 +623,8 @@ def profile(kind: str) -> None:
                 ] if page else [
                     ("scan deposer", driver, "json", "/tournee/deposer",
                      {"items": [{"code": code, "event_id": ids[0]}], "fields": {"point_id": point}}),
-                    ("envoi pleine", driver, "json", "/caisses/envoi",
-                     {"items": [{"code": code, "event_id": ids[1], "count": COUNT}],
-                      "fields": {"action": "full"}}),
+                    ("api pleine", driver, "json", "/api/v1/events",
+                     {"id": ids[1], "kind": "crate_full", "crate": code, "count": COUNT}),
                     ("scan enlever", driver, "json", "/tournee/enlever",
                      {"items": [{"code": code, "event_id": ids[2]}], "fields": {"round_token": round_token}}),
                 ]
@@ -634,7 +637,7 @@ def profile(kind: str) -> None:
                     sent = {"data": payload} if how == "form" else {"json": payload}
                     response = client.post(path, **sent)
                     elapsed = time.perf_counter() - started
-                    assert response.status_code in (200, 302), (label, response.status_code,
+                    assert response.status_code in (200, 201, 302), (label, response.status_code,
                                                                  response.data[:300])
                     if cycle < 2:
                         continue

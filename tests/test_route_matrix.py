@@ -400,13 +400,6 @@ TABLE: dict[str, Row] = {
     # Crate actions: point staff on their own point only; drivers anywhere, on their own open round
     "POST /c/<code>/placee": Row(staff("point", "driver", ok=302, point=403), place),
     "POST /c/<code>/pleine": Row(staff("point", "driver", ok=302, point=403), declare_full),
-    # the crate page's queue, sent later: each line refused with its reason (all refused: 422)
-    "POST /caisses/envoi": Row(staff("point", "driver", point=422), lambda c, role: Req(
-        "/caisses/envoi", json={"items": [{"code": placed_crate(c, c.other.point).code, "event_id": eid(),
-                                           "count": 10}], "fields": {"action": "full"}})),
-    "POST /caisses/envoi #place": Row(staff("point", "driver", point=422), lambda c, role: Req(
-        "/caisses/envoi", json=scan_body([pool_crate(c).code], action="place",
-                                         point_id=str(c.other.point.id)))),
     "POST /c/<code>/enlevee": Row(staff("driver", ok=302, driver=403),
                                   pick_up(lambda c: c.other.round_token)),
     "POST /c/<code>/enlevee #closed round": Row(

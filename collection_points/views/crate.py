@@ -4,29 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from bottles import scan
 from bottles.auth import role_required
-from bottles.body_limits import accepts_body
 from bottles.db import db
 from bottles.field_time import field_time_for
 from bottles.models import BottleModel, CollectionPoint, Crate
 from bottles.numbers import parse_id
 from bottles.retry import retried
-from bottles.rules import Kind, LedgerError
+from bottles.rules import LedgerError
 from bottles.views import crate_or_404, render_crate
 from collection_points import operations
 from collection_points.rules import COUNTED, parse_count, parse_split
 from collection_points.views import bp
 from collection_points.views.common import event_id_from, now, refusal_status, today
-from collection_points.views.scan import batch_answer, run_scanned, scanned_batch
 
-QUEUED_ACTIONS = {"full": Kind.CRATE_FULL, "place": Kind.CRATE_PLACED}  # what /caisses/envoi records
 MODEL_FIELD = "model_"  # the "Pleine" form's split by model: one field model_<id> per bottle model
 
 
@@ -138,35 +134,3 @@ def pickup(code: str):
     flash(_("Caisse %(code)s enlevée (tournée %(round)s).", code=crate.code, round=the_round.code), "success")
     return redirect(url_for("bottles.crate", code=crate.code))
 
-
-@bp.post("/caisses/envoi")
-@accepts_body(scan.MAX_BODY_BYTES)
-@role_required("point", "driver")
-@retried
-def queued():
-    """A crate page's action sent later from the phone's queue (bottles/static/queue.js): "full"
-    (with its count) or "place" (with its point), in the scan stations' JSON shape; a result per line."""
-    batch = scanned_batch()
-    action = str(batch.fields.get("action") or "")
-    if action not in QUEUED_ACTIONS:
-        abort(422, description=_("Action inconnue : rien n'a été enregistré."))
-    point = None
-    if action == "place":
-        point_id = parse_id(batch.fields.get("point_id"))
-        point = db.session.get(CollectionPoint, point_id) if point_id else None
-        if point is None:
-            abort(422, description=_("Choisissez le point de collecte où la caisse est posée."))
-    crates = scan.crates_locked(db.session, batch.items, QUEUED_ACTIONS[action])
-    at = now()
-
-    def act(crate: Crate, event_id, count, field: datetime | None):
-        if point is not None:
-            return operations.place_crate(db.session, crate=crate, point=point, actor=current_user,
-                                          event_id=event_id, at=field or at, field=field is not None)
-        return operations.declare_full(db.session, crate=crate, actor=current_user, event_id=event_id,
-                                       at=field or at, count=parse_count(count, crate.capacity),
-                                       field=field is not None)
-
-    done = _("Posée à %(point)s.", point=point.name) if point else _("Pleine : l'enlèvement est demandé.")
-    return batch_answer(run_scanned(batch, crates, act, done),
-                        lambda n: ngettext("%(num)s caisse enregistrée", "%(num)s caisses enregistrées", n))

@@ -82,9 +82,7 @@ def offer_declare_full(results: list[operations.ScanResult], crates: dict[str, C
         crate = crates.get(result.code)
         if result.status == "refused" and crate is not None and crate.state == CrateState.AT_POINT.value:
             result = replace(result, action={
-                "label": _("Déclarer pleine"), "url": url_for("bottles.crate", code=crate.code) + "#action",
-                # for the phone's queue (bottles/static/queue.js): where a "full" for this crate is sent
-                "endpoint": url_for("collection_points.queued"), "fields": {"action": "full"}})
+                "label": _("Déclarer pleine"), "url": url_for("bottles.crate", code=crate.code) + "#action"})
         offered.append(result)
     return offered
 

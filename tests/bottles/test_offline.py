@@ -1,6 +1,7 @@
 """Offline first, server side: the manifest, the service worker's headers and version, the offline
-pages, and POST /caisses/envoi (a crate page's "full" or "placed" sent later from the phone's queue):
-dated in the field, idempotent by event id, every refusal French, a 4xx and no write."""
+pages, and a crate page's "full" or "placed" sent later from the phone's queue, as bottles/static/queue.js
+sends it (POST /api/v1/events, the session cookie and the page's CSRF token): dated in the field,
+idempotent by event id, every refusal JSON with a stable code and a French message, a 4xx and no write."""
 
 from __future__ import annotations
 
@@ -75,63 +76,68 @@ def crates(factory, session):
     return dict(point=point, staff=staff, stranger=stranger, placed=placed, pool=pool)
 
 
-def send(client, token: str, items: list[dict], **fields):
-    return client.post("/caisses/envoi", json={"items": items, "fields": fields},
-                       headers={"X-CSRFToken": token, "Accept": "application/json"})
+def send(client, token: str | None, event: dict | None, **extra):
+    """One queued action as the queue sends it: the API's event, the page's CSRF token."""
+    headers = {"X-CSRFToken": token} if token else {}
+    return client.post("/api/v1/events", json=event, headers={"Accept": "application/json", **headers},
+                       **extra)
+
+
+def full(the_crate, **fields) -> dict:
+    """A queued "Pleine" (queue.js eventOf): id, kind, crate, field time, count."""
+    return {"id": str(uuid.uuid4()), "kind": "crate_full", "crate": the_crate.code,
+            "occurred_at": stamp(datetime.now(UTC)), "count": 20, **fields}
 
 
 def test_a_queued_full_is_dated_when_it_was_done_and_a_resend_is_already(client, session, crates):
     login(client, crates["staff"])
     token = csrf_from(client.get(f"/c/{crates['placed'].code}").get_data(as_text=True))
     done = datetime.now(UTC) - timedelta(hours=5)
-    line = {"code": crates["placed"].code, "event_id": str(uuid.uuid4()), "occurred_at": stamp(done),
-            "count": 33}
+    event = full(crates["placed"], occurred_at=stamp(done), count=33)
     before = events(session)
-    response = send(client, token, [line], action="full")
-    assert response.status_code == 200
-    assert response.get_json()["results"][0]["status"] == "recorded"
+    response = send(client, token, event)
+    assert response.status_code == 201 and response.get_json()["created"] is True
     session.expire_all()
-    event = session.scalar(select(Event).where(Event.id == uuid.UUID(line["event_id"])))
-    assert event.kind == Kind.CRATE_FULL.value and sum(m.quantity for m in event.movements) == 33
-    assert abs(event.occurred_at.replace(tzinfo=UTC) - done) < timedelta(milliseconds=1)
-    again = send(client, token, [line], action="full")
-    assert again.status_code == 200 and again.get_json()["results"][0]["status"] == "already"
+    recorded = session.scalar(select(Event).where(Event.id == uuid.UUID(event["id"])))
+    assert recorded.kind == Kind.CRATE_FULL.value and sum(m.quantity for m in recorded.movements) == 33
+    assert abs(recorded.occurred_at.replace(tzinfo=UTC) - done) < timedelta(milliseconds=1)
+    again = send(client, token, event)
+    assert again.status_code == 200 and again.get_json()["created"] is False
     assert events(session) == before + 1
 
 
 def test_a_queued_placed_records_the_crate_at_the_point(client, session, crates):
     login(client, crates["staff"])
     token = csrf_from(client.get("/").get_data(as_text=True))
-    line = {"code": crates["pool"].code, "event_id": str(uuid.uuid4()),
-            "occurred_at": stamp(datetime.now(UTC))}
-    response = send(client, token, [line], action="place", point_id=str(crates["point"].id))
-    assert response.status_code == 200 and response.get_json()["results"][0]["status"] == "recorded"
+    event = {"id": str(uuid.uuid4()), "kind": "crate_placed", "crate": crates["pool"].code,
+             "occurred_at": stamp(datetime.now(UTC)), "point_id": str(crates["point"].id)}  # a form's text
+    response = send(client, token, event)
+    assert response.status_code == 201
     session.expire_all()
     assert session.get(type(crates["pool"]), crates["pool"].id).collection_point_id == crates["point"].id
 
 
-@pytest.mark.parametrize(("who", "fields", "line", "status", "says"), [
-    ("staff", {"action": "vider"}, {}, 422, "Action inconnue"),
-    ("staff", {"action": "place", "point_id": "999999"}, {}, 422, "Choisissez le point de collecte"),
-    ("staff", {"action": "full"}, {"count": "beaucoup"}, 422, ""),
-    ("staff", {"action": "full"}, {"count": 0}, 422, ""),
-    ("staff", {"action": "full"}, {"occurred_at": "hier"}, 422, "Heure du terrain illisible"),
-    ("staff", {"action": "full"}, {"code": "CJ-00000-Z"}, 422, ""),
-    ("stranger", {"action": "full"}, {}, 422, ""),  # not their point: the line is refused
+@pytest.mark.parametrize(("who", "change", "status", "code", "says"), [
+    ("staff", {"kind": "vider"}, 422, "saisie_invalide", "Valeur inconnue"),
+    ("staff", {"kind": "crate_placed", "point_id": "999999"}, 422, "saisie_invalide",
+     "Point de collecte inconnu"),
+    ("staff", {"count": "beaucoup"}, 422, "saisie_invalide", "Nombre entier"),
+    ("staff", {"count": 0}, 422, "saisie_invalide", "Nombre entier"),
+    ("staff", {"occurred_at": "hier"}, 422, "saisie_invalide", "Date et heure"),
+    ("staff", {"occurred_at": "2020-01-01T08:00:00Z"}, 422, "heure_terrain_refusee", "jours"),
+    ("staff", {"crate": "CJ-00000-Z"}, 404, "caisse_inconnue", "CJ-00000-Z"),
+    ("stranger", {}, 403, "pas_votre_site", ""),  # not their point
 ])
-def test_a_queued_action_refused_says_why_in_french_and_writes_nothing(client, session, crates, who, fields,
-                                                                       line, status, says):
+def test_a_queued_action_refused_says_why_in_french_and_writes_nothing(client, session, crates, who, change,
+                                                                       status, code, says):
     login(client, crates[who])
     token = csrf_from(client.get("/").get_data(as_text=True))
-    item = {"code": crates["placed"].code, "event_id": str(uuid.uuid4()), "count": 20, **line}
     before = events(session)
-    response = send(client, token, [item], **fields)
+    response = send(client, token, full(crates["placed"], **change))
     assert response.status_code == status
     body = response.get_json()
-    text = body.get("error") or body["results"][0]["message"]
-    assert says in text and text.strip()
-    if "results" in body:
-        assert body["results"][0]["status"] == "refused"
+    assert body["code"] == code and body["message"].strip()
+    assert says in body["message"] + " ".join(str(v) for v in body.get("errors", {}).values())
     assert events(session) == before
 
 
@@ -139,9 +145,8 @@ def test_a_queued_action_needs_its_token_and_a_readable_body(client, session, cr
     login(client, crates["staff"])
     token = csrf_from(client.get("/").get_data(as_text=True))
     before = events(session)
-    item = {"code": crates["placed"].code, "event_id": str(uuid.uuid4()), "count": 20}
-    no_token = client.post("/caisses/envoi", json={"items": [item], "fields": {"action": "full"}})
-    assert no_token.status_code == 400
-    unreadable = client.post("/caisses/envoi", json={"items": "x"}, headers={"X-CSRFToken": token})
-    assert unreadable.status_code == 400 and "illisible" in unreadable.get_json()["error"]
+    no_token = send(client, None, full(crates["placed"]))
+    assert no_token.status_code == 400 and no_token.get_json()["code"] == "jeton_csrf_invalide"
+    unreadable = send(client, token, None, data="{items: x", content_type="application/json")
+    assert unreadable.status_code in (400, 422) and unreadable.get_json()["message"].strip()
     assert events(session) == before

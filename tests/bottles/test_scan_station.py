@@ -113,5 +113,6 @@ def test_station_lists_warns_and_sends_once(phone, station_app):
     phone.click("[data-scan-submit]")
     phone.wait_for_timeout(300)
     assert len(station_app) == 3
-    assert (station_app[2]["id"], station_app[2]["occurred_at"]) == (sent[two]["id"], sent[two]["occurred_at"])
+    again = station_app[2]
+    assert (again["id"], again["occurred_at"]) == (sent[two]["id"], sent[two]["occurred_at"])
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390

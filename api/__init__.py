@@ -62,7 +62,7 @@ def init_app(app: Flask) -> None:
         bp.register_error_handler(HTTPException, errors.on_http_error)
         limiter.limit(auth.api_limit, key_func=auth.limit_key, on_breach=auth.too_many,
                       scope="api")(bp)
-    csrf.exempt(bp)  # bearer tokens only: no cookie is read, so no cross-site request can use one
+    csrf.exempt(bp)  # api.auth checks it itself: a session's every request, never a bearer token's
     api.register_blueprint(bp)
     app.register_blueprint(pages)
 

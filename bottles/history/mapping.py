@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
@@ -103,6 +104,7 @@ COUNTING = frozenset({Kind.CRATE_FULL, Kind.PICKUP, Kind.RECEIPT, Kind.SORTING, 
 TOTAL_WORDS = re.compile(r"^\s*(sous[\s-]?)?(total|totaux|somme|cumul)\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Text compared without case, accents nor spacing differences."""
     plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
@@ -320,6 +322,7 @@ KINDS = {kind.value: kind for kind in Kind}
 STAGES = {stage.value: stage for stage in Stage}
 
 
+@lru_cache(maxsize=256)
 def read_kind(text: str) -> Kind | None:
     """A kind by its journal value or its French label ("caisse pleine", "collecte")."""
     folded = fold(text)
@@ -329,6 +332,7 @@ def read_kind(text: str) -> Kind | None:
     return Kind.CRATE_FULL if folded in ("collecte", "collectes", "apport", "apports") else None
 
 
+@lru_cache(maxsize=256)
 def read_stage(text: str) -> Stage | None:
     folded = fold(text)
     for stage in Stage:

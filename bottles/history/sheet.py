@@ -9,9 +9,11 @@ with or without a byte order mark or in Windows-1252, separated by `;`, `,` or t
 from __future__ import annotations
 
 import csv
+import html
 import io
 import math
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,6 +25,8 @@ MAX_COLUMNS = 60
 XLSX_MAGIC = b"PK\x03\x04"
 SEPARATORS = (";", ",", "\t")
 SUM_FORMULA = re.compile(r"^=\s*(SUM|SOMME|SUBTOTAL|SOUS\.TOTAL)\s*\(", re.IGNORECASE)
+FORMULA_CELL = re.compile(r'<(?:\w+:)?c\s+r="([A-Z]{1,3})([0-9]+)"[^>]*>\s*<(?:\w+:)?f(?:\s[^>]*)?>([^<]+)</')
+MERGE_CELL = re.compile(r'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3}[0-9]+:[A-Z]{1,3}[0-9]+)"')
 CELL_RANGE = re.compile(r"\$?[A-Z]{1,3}\$?([0-9]+)\s*:\s*\$?[A-Z]{1,3}\$?([0-9]+)", re.IGNORECASE)
 
 
@@ -96,26 +100,40 @@ def _cell_value(value: object) -> object:
 def _read_xlsx(data: bytes) -> Grid:
     import openpyxl
     import pandas as pd
+    from openpyxl.utils.cell import column_index_from_string, range_boundaries
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
+        # read-only: its title and its XML part (merged ranges and formulas are read from the XML;
+        # the cells are parsed once, by pandas)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        sheet = book.worksheets[0]
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            part = archive.read(sheet._worksheet_path).decode("utf-8", errors="replace")
     except Exception as error:  # a zip that is not a workbook, a damaged file
         raise SheetError(_("Classeur XLSX illisible (%(why)s) : enregistrez-le de nouveau depuis "
                            "le tableur, ou en CSV.", why=type(error).__name__)) from None
-    sheet = book.worksheets[0]
-    if sheet.max_row > MAX_LINES or sheet.max_column > MAX_COLUMNS:
+    if (sheet.max_row or 0) > MAX_LINES or (sheet.max_column or 0) > MAX_COLUMNS:
+        book.close()
         raise SheetError(_("Plus de %(n)s lignes : découpez le fichier.", n=MAX_LINES))
-    merged = [(r.min_row, r.max_row, r.min_col, r.max_col, r.coord) for r in sheet.merged_cells.ranges]
+    merged = []
+    for ref in MERGE_CELL.findall(part):  # a read-only sheet does not list them: its XML does
+        left, top, right, bottom = range_boundaries(ref)
+        merged.append((top, bottom, left, right, ref))
     formulas: dict[int, str] = {}
     written: dict[tuple[int, int], str] = {}  # every formula, by (line, column)
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                written[(cell.row, cell.column - 1)] = cell.value
-                if sums_a_column(cell.value):
-                    formulas.setdefault(cell.row, cell.value)
-    frame = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object,
-                          engine="openpyxl")
+    for letters, line_text, formula in FORMULA_CELL.findall(part):  # no second parse of the cells
+        line, value = int(line_text), "=" + html.unescape(formula)
+        written[(line, column_index_from_string(letters) - 1)] = value
+        if sums_a_column(value):
+            formulas.setdefault(line, value)
+    title = sheet.title
+    book.close()
+    try:
+        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object,
+                              engine="openpyxl")
+    except Exception as error:
+        raise SheetError(_("Classeur XLSX illisible (%(why)s) : enregistrez-le de nouveau depuis "
+                           "le tableur, ou en CSV.", why=type(error).__name__)) from None
     rows = [[_cell_value(value) for value in values] for values in frame.itertuples(index=False)]
     # A workbook saved by a program that computes nothing (openpyxl, some exports) keeps no
     # value for its formulas: the formula itself is shown instead of an empty cell.
@@ -126,7 +144,7 @@ def _read_xlsx(data: bytes) -> Grid:
         row.extend([None] * (column + 1 - len(row)))
         if row[column] is None:
             row[column] = formula
-    return Grid(rows=rows, source="xlsx", sheet=sheet.title, merged=merged, formulas=formulas)
+    return Grid(rows=rows, source="xlsx", sheet=title, merged=merged, formulas=formulas)
 
 
 def sums_a_column(formula: str) -> bool:

@@ -4,6 +4,7 @@ columns to journal fields, preview the journal rows, import them all or nothing;
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from datetime import time
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -47,6 +48,8 @@ from bottles.rules import KIND_LABELS, STAGE_LABELS, Kind, Stage
 bp = Blueprint("history", __name__, url_prefix="/historique")
 
 MAX_FILE_BYTES = 5 * MB
+GRIDS_KEPT = 4
+_GRIDS: OrderedDict[str, Grid] = OrderedDict()  # stash key -> its grid (the key is the file's SHA-256)
 ACTIONS = ("preview", "import", "save")
 
 
@@ -86,13 +89,16 @@ def upload():
         problem = _("Fichier de plus de 5 Mo : découpez-le.")
     else:
         try:
-            read_upload(data)
+            grid = read_upload(data)
         except SheetError as error:
             problem = str(error)
     if problem:
         return render_template("history/index.html", form=CsrfForm(), mappings=_saved(),
                                labels=FIELD_LABELS, problem=problem), 422
     key = stash.put(current_app.instance_path, data)
+    _GRIDS[key] = grid
+    while len(_GRIDS) > GRIDS_KEPT:
+        _GRIDS.popitem(last=False)
     return redirect(url_for("history.mapping", key=key))
 
 
@@ -131,14 +137,25 @@ def delete_mapping(mapping_id: int):
 # --- the mapping page ------------------------------------------------------------------------
 
 def _grid(key: str) -> Grid:
+    """The stashed file's grid: read once per worker while its pages are used (a workbook of
+    thousands of lines takes seconds to parse; the grid is only read, never changed)."""
     data = stash.get(current_app.instance_path, key)
     if data is None:
+        _GRIDS.pop(key, None)
         abort(404, description=_("Ce fichier n'est plus là (plus d'un jour, ou déjà importé) : "
                                  "déposez-le de nouveau."))
-    try:
-        return read_upload(data)
-    except SheetError as error:
-        abort(422, description=str(error))
+    grid = _GRIDS.get(key)
+    if grid is None:
+        try:
+            grid = read_upload(data)
+        except SheetError as error:
+            abort(422, description=str(error))
+        _GRIDS[key] = grid
+        while len(_GRIDS) > GRIDS_KEPT:
+            _GRIDS.popitem(last=False)
+    else:
+        _GRIDS.move_to_end(key)
+    return grid
 
 
 def _choices(resolve: Resolver) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ DEMO_RESERVATIONS = [
     ("PUPILLIN-PLOUSSARD", "CLAV62", 600, None, 9, 30, "", False),
     ("VOITEUR-COTEAUX", "BOURG75", 2400, 2, 6, 45, "Crémant exclu : tranquilles seulement", False),
     ("MONTIGNY-ARSURES", "FIL37", 300, None, 4, 14, "", False),
+    ("ETOILE-ARGENT", "FLUTE75", 3600, 3, 2, 20, "", False),
     ("ARBOIS-TILLEULS", "CLAV62", 120, None, 3, 10, "", True),
 ]
 

@@ -146,6 +146,23 @@ FORMS: list[Target] = [
                       "point_id": str(w.points[0].id), "threshold_days": "3"}),
     Target("driver", "POST", lambda w: "/alertes/", {"target": TEXTS},
            lambda w: {"topic": "crate_full", "channel": "email", "target": "paul@example.org"}),
+    # Reservations: a winemaker's (for their own estate) and coordination's (for an estate), and the
+    # one-step sale of one (the world's reservation asks more than the stock: refused even when valid)
+    Target("winemaker", "POST", lambda w: "/ventes/reservations",
+           {"model_id": IDS, "quantity": NUMBERS, "unit": TEXTS[:5],
+            "wanted_by": TEXTS[:6] + ("2026-02-30", "99999-01-01", "1999-01-01"), "note": TEXTS,
+            "request_id": TEXTS[:5], "winemaker_id": IDS[:5]},
+           lambda w: {"request_id": _eid(), "model_id": str(w.models[0].id), "quantity": "10",
+                      "unit": "bottles", "wanted_by": world_module.today().isoformat()}),
+    Target("coordinator", "POST", lambda w: "/ventes/reservations",
+           {"winemaker_id": IDS, "quantity": NUMBERS[:10], "unit": ("pallets",)},
+           lambda w: {"request_id": _eid(), "model_id": str(w.models[1].id), "quantity": "2",
+                      "unit": "pallets", "winemaker_id": str(w.winemaker.id),
+                      "wanted_by": world_module.today().isoformat()}),
+    Target("coordinator", "POST", lambda w: f"/ventes/reservations/{w.extra['reservation']}/vendre",
+           {"washer_id": IDS, "unit_price": NUMBERS[:12] + ("0,3333", "-0,30"), "event_id": TEXTS[:5],
+            "note": TEXTS[:5]},
+           lambda w: {"event_id": _eid(), "washer_id": str(w.washer.id), "unit_price": ""}),
     Target("coordinator", "POST", lambda w: f"/ventes/{w.sale.seq}/corriger", {"event_id": TEXTS[:5],
            "note": TEXTS}, lambda w: {"event_id": _eid(), "note": ""}),
     Target("coordinator", "POST", lambda w: "/catalogue/models/new",
@@ -439,7 +456,7 @@ def site(database, tmp_path_factory):
             db.session.refresh(row)
         db.session.expunge_all()
     clients, tokens = {}, {}
-    for role in ("anonymous", "point", "driver", "washer", "coordinator", "admin"):
+    for role in ("anonymous", "point", "driver", "washer", "winemaker", "coordinator", "admin"):
         client = app.test_client()
         with app.app_context():
             if role != "anonymous":

@@ -189,8 +189,13 @@ ROUTES: dict[str, Callable[[World], list[str]]] = {
     "/ventes/<int:seq>.pdf": lambda w: [f"/ventes/{w.sale.seq}.pdf"],
     "/ventes/vignerons": lambda w: ["/ventes/vignerons"],
     "/ventes/vigneron/<int:winemaker_id>": lambda w: [f"/ventes/vigneron/{w.winemaker.id}"],
+    "/ventes/mes-reservations": lambda w: ["/ventes/mes-reservations"],
+    "/ventes/reservations": lambda w: ["/ventes/reservations"],
+    "/ventes/reservations/<int:reservation_id>/vendre": lambda w: [
+        f"/ventes/reservations/{w.extra['reservation']}/vendre"] if w.extra.get("reservation") else [],
+    "/ventes/a-preparer": lambda w: ["/ventes/a-preparer"],
 }
-ROLES = ("anonymous", "point", "driver", "washer", "coordinator", "admin")
+ROLES = ("anonymous", "point", "driver", "washer", "winemaker", "coordinator", "admin")
 NOT_A_PAGE = "/this-page-does-not-exist"  # the error page is a page too
 
 

@@ -28,8 +28,8 @@ from tests.factories import PASSWORD, Factory
 from tests.history_files import stashed
 from tests.world import World, add_other_site, build, noon, today
 
-ROLES = ("anonymous", "point", "driver", "washer", "coordinator", "admin",
-         "other_point", "other_driver", "other_washer")
+ROLES = ("anonymous", "point", "driver", "washer", "winemaker", "coordinator", "admin",
+         "other_point", "other_driver", "other_washer", "other_winemaker")
 OVERSEERS = {"coordinator", "admin"}
 SIGN_IN = 302  # what a protected route answers an anonymous person: the sign-in page
 SKIPPED_ENDPOINTS = {"static"}  # and every blueprint's `.static`: files, not routes with a rule to keep
@@ -305,6 +305,24 @@ def api_event(kind: str) -> Callable[[Ctx, str], Req]:
     return build_request
 
 
+def reservation_of_other(c: Ctx) -> int:
+    """A fresh open reservation of one bottle by the other site's estate (each cell may close it)."""
+    from resales.operations import create_reservation
+
+    row = create_reservation(db.session, actor=c.other.users["winemaker"], at=noon(1),
+                             request_id=uuid.uuid4(), winemaker_id=c.other.estate.id,
+                             model_id=c.world.models[0].id, quantity=1, pallets=None, wanted_by=today())
+    db.session.commit()
+    return row.id
+
+
+def reserve_for_other(c: Ctx, role: str) -> Req:
+    """A reservation posted for the other site's estate (a winemaker's is for their own estate)."""
+    return Req("/ventes/reservations", {"request_id": eid(), "winemaker_id": c.other.estate.id,
+                                        "model_id": c.world.models[0].id, "quantity": "1", "unit": "bottles",
+                                        "wanted_by": today().isoformat()})
+
+
 def form(url: str | Callable[[Ctx], str], **data: object) -> Callable[[Ctx, str], Req]:
     return lambda c, role: Req(url(c) if callable(url) else url, dict(data))
 
@@ -380,7 +398,7 @@ TABLE: dict[str, Row] = {
     "GET /api/v1/openapi.json": Row(public(), get("/api/v1/openapi.json")),
     "GET /api/v1/docs": Row(public(), get("/api/v1/docs")),
     "GET /api/v1/crates": Row(api(), get("/api/v1/crates")),
-    "GET /api/v1/crates/<code>": Row(api(point=403, washer=403), get(
+    "GET /api/v1/crates/<code>": Row(api(point=403, washer=403, winemaker=403, other_winemaker=403), get(
         lambda c: f"/api/v1/crates/{c.other.crates['in_transit'].code}")),
     "GET /api/v1/stocks": Row(api(), get("/api/v1/stocks")),
     "GET /api/v1/events": Row(api(), get("/api/v1/events")),
@@ -485,13 +503,31 @@ TABLE: dict[str, Row] = {
     "POST /ventes/nouvelle": Row(staff("washer", ok=302, washer=403), sell_from_other),
     "POST /ventes/nouvelle #the first site's washer": Row(  # a seller of the other site: 403, the form
         staff("washer", ok=302, washer=403, other_washer=403), sell_from_first),  # says why by the field
-    "GET /ventes/<int:seq>": Row(staff("washer", washer=404), get(lambda c: f"/ventes/{c.other.sale.seq}")),
-    "GET /ventes/<int:seq>.pdf": Row(staff("washer", washer=404),
+    # the other site's sale is to the first site's estate: its winemaker sees it, the other estate's does not
+    "GET /ventes/<int:seq>": Row(staff("washer", washer=404, winemaker=200, other_winemaker=404),
+                                 get(lambda c: f"/ventes/{c.other.sale.seq}")),
+    "GET /ventes/<int:seq>.pdf": Row(staff("washer", washer=404, winemaker=200, other_winemaker=404),
                                      get(lambda c: f"/ventes/{c.other.sale.seq}.pdf")),
     "POST /ventes/<int:seq>/corriger": Row(staff("washer", ok=302, washer=404), cancel_other_sale),
     "GET /ventes/vignerons": Row(staff("coordinator"), get("/ventes/vignerons")),
     "GET /ventes/vigneron/<int:winemaker_id>": Row(staff("coordinator"), get(
         lambda c: f"/ventes/vigneron/{c.world.winemaker.id}")),
+
+    # Reservations: a winemaker's own estate only; coordination all; the washer's list to prepare
+    "GET /ventes/mes-reservations": Row(staff("winemaker", coordinator=302, admin=302),
+                                        get("/ventes/mes-reservations")),
+    "GET /ventes/reservations": Row(staff("coordinator"), get("/ventes/reservations")),
+    "POST /ventes/reservations": Row(staff("winemaker", ok=302), reserve_for_other),
+    "POST /ventes/reservations/<int:reservation_id>/annuler": Row(
+        staff("winemaker", ok=302, winemaker=404),
+        lambda c, role: Req(f"/ventes/reservations/{reservation_of_other(c)}/annuler", {})),
+    "GET /ventes/reservations/<int:reservation_id>/vendre": Row(  # the first site's washer does not sell
+        staff("washer", washer=403), get(lambda c: f"/ventes/reservations/{c.other.reservation}/vendre")),
+    "POST /ventes/reservations/<int:reservation_id>/vendre": Row(
+        staff("washer", ok=302, washer=403), lambda c, role: Req(
+            f"/ventes/reservations/{reservation_of_other(c)}/vendre",
+            {"event_id": eid(), "washer_id": c.other.washer.id, "unit_price": ""})),
+    "GET /ventes/a-preparer": Row(staff("washer"), get("/ventes/a-preparer")),
 
     # Catalogue (coordinators); the forms are sent empty: refused as incomplete, nothing written
     "GET /catalogue/": Row(staff("coordinator"), get("/catalogue/")),

@@ -66,6 +66,8 @@ class OtherSite:
     crates: dict[str, Crate]          # "in_transit" (on `round`, bound for this washer), "received"
     sorting: Event
     sale: Event
+    estate: Winemaker | None = None   # another estate, whose winemaker ("winemaker" of `users`) reserves
+    reservation: int | None = None    # its open reservation
 
 
 def noon(days_ago: int, hour: int = 12) -> datetime:
@@ -103,6 +105,31 @@ def _catalogue(factory: Factory) -> tuple[list[BottleModel], dict[str, Reason]]:
         reasons[code].label_en = english
     factory.session.flush()
     return [bourg, clav], reasons
+
+
+def _winemaker_account(factory: Factory, estate: Winemaker, username: str) -> User:
+    """A winemaker's account, scoped to its estate."""
+    user = factory.user("winemaker", username)
+    user.winemaker_id = estate.id
+    factory.session.flush()
+    return user
+
+
+def _reservations(session, estate: Winemaker, models: list[BottleModel], by: User, coordinator: User) -> int:
+    """Reservations of the estate: one open beyond the stock (part unmet), one covered, one cancelled;
+    the id of the first."""
+    from uuid import uuid4
+
+    from resales.operations import cancel_reservation, create_reservation
+
+    bourg, clav = models
+    rows = [create_reservation(session, actor=actor, at=noon(days), request_id=uuid4(),
+                               winemaker_id=estate.id, model_id=model.id, quantity=quantity, pallets=pallets,
+                               wanted_by=today() + timedelta(days=wanted), note="")
+            for actor, days, model, quantity, pallets, wanted in (
+                (by, 3, bourg, 1200, 1, 40), (coordinator, 2, clav, 5, None, 10), (by, 2, bourg, 6, None, 5))]
+    cancel_reservation(session, actor=by, at=noon(1), reservation=rows[2])
+    return rows[0].id
 
 
 def _people(factory: Factory, washer: Washer, point: CollectionPoint) -> dict[str, User]:
@@ -196,6 +223,7 @@ def build(factory: Factory) -> World:
     winemaker = factory.winemaker("ARBOIS-TILLEULS", "Domaine des Tilleuls")
     winemaker.phone = "03 84 66 01 02"
     users = _people(factory, washer, points[0])
+    users["winemaker"] = _winemaker_account(factory, winemaker, "vigneron-tilleuls")
     staff, driver = users["washer"], users["driver"]
     crates = {state: factory.crate(washer=washer, at=noon(420)) for state in (
         "in_pool", "at_point", "full", "in_transit", "lost", "retired", "old", "received")}
@@ -265,13 +293,14 @@ def build(factory: Factory) -> World:
         end=(today() + timedelta(days=334)).isoformat(),
         params={"fixed_costs_eur": "3650"}, sources={"fixed_costs_eur": "budget"},
         targets={"bottles_collected": "1000", "wash_yield": "0.95"}))
+    reservation = _reservations(session, winemaker, models, users["winemaker"], users["coordinator"])
     _assign(session, points[0], driver, users["coordinator"])
     _alerts(session, driver, users["coordinator"], points[0])
     _round_plans(session, washer, points, driver, users["coordinator"], old_round)
     session.commit()
     return World(washer=washer, points=points, models=models, reasons=reasons, winemaker=winemaker,
                  crates=crates, rounds=[old_round, current], users=users, phases=[finished, running],
-                 sale=sale, sorting=sorting, corrected=twice)
+                 sale=sale, sorting=sorting, corrected=twice, extra={"reservation": reservation})
 
 
 OTHER_TOKEN = "0b0b0b0b-0000-4000-8000-00000000000b"
@@ -298,6 +327,8 @@ def add_other_site(factory: Factory, world: World) -> OtherSite:
     users = {"point": factory.user("point", "point-poligny", points=[point]),
              "driver": factory.user("driver", "driver-marc"),
              "washer": factory.user("washer", "washer-bresse", washers=[washer])}
+    estate = factory.winemaker("POLIGNY-VOISIN", "Domaine du Voisin")
+    users["winemaker"] = _winemaker_account(factory, estate, "vigneron-voisin")
     the_round = Round(code=round_code(OTHER_TOKEN), driver_id=users["driver"].id, round_date=today(),
                       washer_id=washer.id)
     closed = Round(code=round_code(CLOSED_TOKEN), driver_id=world.users["driver"].id, round_date=today(),
@@ -314,15 +345,16 @@ def add_other_site(factory: Factory, world: World) -> OtherSite:
     staff = users["washer"]
     sorting = event(Kind.SORTING, at=noon(1, 16), actor=staff, washer=washer.id, moves=[
         Move(Stage.RECEIVED, Stage.SORTED, 20, model_id=bourg.id)])
-    event(Kind.WASH, at=noon(1, 17), actor=staff, washer=washer.id, moves=[
-        Move(Stage.SORTED, Stage.CLEAN, 10, model_id=bourg.id)])
+    event(Kind.WASH, at=noon(1, 17), actor=staff, washer=washer.id, moves=[  # stock for every role's sale
+        Move(Stage.SORTED, Stage.CLEAN, 20, model_id=bourg.id)])
     sale = event(Kind.SALE, at=noon(1, 18), actor=staff, washer=washer.id, moves=[
         Move(Stage.CLEAN, Stage.SOLD, 2, model_id=bourg.id, unit_price_cents=30,
              winemaker_id=world.winemaker.id)])
+    reservation = _reservations(session, estate, world.models, users["winemaker"], world.users["coordinator"])
     session.commit()
     world.other = OtherSite(washer=washer, point=point, users=users, round=the_round,
                             round_token=OTHER_TOKEN, closed=closed, closed_token=CLOSED_TOKEN,
-                            crates=crates, sorting=sorting, sale=sale)
+                            crates=crates, sorting=sorting, sale=sale, estate=estate, reservation=reservation)
     return world.other
 
 
@@ -339,6 +371,7 @@ def build_empty(factory: Factory) -> World:
               factory.point("BLETTERANS-EPI", "Épicerie Seille")]
     winemaker = factory.winemaker("ARBOIS-TILLEULS", "Domaine des Tilleuls")
     users = _people(factory, washer, points[0])
+    users["winemaker"] = _winemaker_account(factory, winemaker, "vigneron-tilleuls")
     crates = {state: factory.crate(washer=washer, at=noon(420))
               for state in ("in_pool", "full", "in_transit")}
     phases = [save_phase(factory.session, PhaseInput(name=name, start=_day(days), end=_day(days - 364)))

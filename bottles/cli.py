@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -172,15 +174,34 @@ def export_epcis_command(path: str, start, end) -> None:
     click.echo(f"{count} événement(s) EPCIS écrit(s) dans {path}.")
 
 
+# Files smaller than this import in a blink: no progress bar.
+PROGRESS_FROM_BYTES = 1_000_000
+
+
+@contextmanager
+def _progress(path: str, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for a long import (click's: no extra dependency, and it writes
+    where it is told); none with --quiet, when stderr is not a terminal, or for a small file."""
+    size = Path(path).stat().st_size
+    if quiet or size < PROGRESS_FROM_BYTES or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=size, label="Lecture et contrôle du journal", file=sys.stderr,
+                           show_pos=False, show_percent=True, show_eta=True) as bar:
+        yield bar.update
+
+
 @group.command("import-journal")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--create-missing", is_flag=True,
               help="Créer les points, centres, vignerons, caisses, modèles, motifs et personnes inconnus.")
+@click.option("--quiet", is_flag=True, help="Sans barre de progression.")
 @with_appcontext
-def import_journal_command(path: str, create_missing: bool) -> None:
-    """Check every row, then import the whole file or nothing."""
+def import_journal_command(path: str, create_missing: bool, quiet: bool) -> None:
+    """Check every row, then import the whole file or nothing (streamed: memory stays bounded)."""
     try:
-        report = import_journal(db.session, path, create_missing=create_missing)
+        with _progress(path, quiet) as progress:
+            report = import_journal(db.session, path, create_missing=create_missing, progress=progress)
     except UnicodeDecodeError:
         db.session.rollback()
         raise click.ClickException("Le fichier n'est pas en UTF-8 : rien n'a été importé (Excel "

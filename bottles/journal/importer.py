@@ -181,12 +181,19 @@ class _Run:
                 self.checker.check(event, self.checker_errors)
             elif event.bad:
                 continue
-            elif _same_content(self.session, event, stored, self.writer.round_ids):
+            elif _same_content(self.session, self._as_stored(event), stored, self.writer.round_ids):
                 report.skipped_events += 1
             else:
                 report.errors.append(RowError(event.line, f"l'événement {event.id} existe déjà "
                                                           "avec un autre contenu."))
         self.writer.write(self.checker.take(), big=big)
+
+    def _as_stored(self, event: JournalEvent) -> JournalEvent:
+        """The event with the ids of rows this import created (an id seen earlier in the file)."""
+        try:
+            return self.writer._remapped(event) if self.writer.created else event
+        except KeyError:  # names a row not created yet: it cannot be the stored event
+            return event
 
     def _flush(self) -> None:
         """Write what the checker accepted and wait: the database then holds all of it."""

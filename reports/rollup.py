@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from bottles.models import BottleModel, Crate, Event, Movement, utcnow
+from bottles.rules import PARIS
 from reports.models import CrateLead, DailyFlow, DailyWork, MonthlyFlow, MonthlyWork, RollupState
 from reports.queries import counted
 
@@ -71,8 +72,24 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def flow_contributions(session: Session, lo: int, hi: int | None) -> dict[tuple, list[int]]:
-    """{(day, from, to, point, reason, winemaker): [q, cents, glass]} for events lo < seq <= hi."""
+def _within(column, days: tuple[date, date] | None) -> list:
+    """SQL conditions: `column` (a UTC time) within a day of [first, end), so the occurred_at
+    index narrows the rows; the callers keep the Paris days in [first, end) exactly."""
+    if days is None:
+        return []
+    first, end = days
+    return [column >= datetime.combine(first - timedelta(days=1), datetime.min.time(), UTC),
+            column < datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)]
+
+
+def _outside(day: date, days: tuple[date, date] | None) -> bool:
+    return days is not None and not days[0] <= day < days[1]
+
+
+def flow_contributions(session: Session, lo: int, hi: int | None,
+                       days: tuple[date, date] | None = None) -> dict[tuple, list[int]]:
+    """{(day, from, to, point, reason, winemaker): [q, cents, glass]} for events lo < seq <= hi
+    (and counted on a day in `days`, [first, end), when given)."""
     out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     corrector = aliased(Event)
     for sign, source, where in (
@@ -94,19 +111,25 @@ def flow_contributions(session: Session, lo: int, hi: int | None) -> dict[tuple,
             query = (query.select_from(corrector).join(Event, Event.seq == corrector.corrects_seq)
                      .join(Movement, Movement.event_seq == Event.seq))
         query = (query.outerjoin(BottleModel, BottleModel.id == Movement.bottle_model_id)
-                 .where(seq_col > lo, *where, *([seq_col <= hi] if hi is not None else []))
+                 .where(seq_col > lo, *where, *([seq_col <= hi] if hi is not None else []),
+                        *_within(source.occurred_at, days))
                  .group_by(day, Movement.from_stage, Movement.to_stage, source.collection_point_id,
                            Movement.reason_id, Movement.winemaker_id))
         for d, f, t, p, r, w, q, cents, glass in session.execute(query.execution_options(yield_per=50_000)):
-            acc = out[(_as_date(d), f, t, int(p), int(r), int(w))]
+            d = _as_date(d)
+            if _outside(d, days):
+                continue
+            acc = out[(d, f, t, int(p), int(r), int(w))]
             acc[0] += sign * int(q or 0)
             acc[1] += sign * int(cents or 0)
             acc[2] += sign * int(glass or 0)
     return out
 
 
-def work_contributions(session: Session, lo: int, hi: int | None) -> dict[tuple, list[float]]:
-    """{(day, kind, point): [events, fill_sum, fill_count, hours, km]} for events lo < seq <= hi."""
+def work_contributions(session: Session, lo: int, hi: int | None,
+                       days: tuple[date, date] | None = None) -> dict[tuple, list[float]]:
+    """{(day, kind, point): [events, fill_sum, fill_count, hours, km]} for events lo < seq <= hi
+    (and counted on a day in `days`, [first, end), when given)."""
     out: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0, 0.0, 0.0])
     corrector = aliased(Event)
     for sign in (1, -1):
@@ -125,6 +148,7 @@ def work_contributions(session: Session, lo: int, hi: int | None) -> dict[tuple,
             per_event = per_event.select_from(corrector).join(Event, Event.seq == corrector.corrects_seq) \
                 .where(corrector.seq > lo, corrector.kind == "correction",
                        *([corrector.seq <= hi] if hi is not None else []))
+        per_event = per_event.where(*_within(Event.occurred_at, days))
         sub = per_event.outerjoin(Crate, Crate.id == Event.crate_id).subquery()
         rows = session.execute(select(sub.c.day, sub.c.kind, sub.c.point, func.count(),
                                       func.coalesce(func.sum(sub.c.fill), 0.0), func.count(sub.c.fill),
@@ -132,7 +156,10 @@ def work_contributions(session: Session, lo: int, hi: int | None) -> dict[tuple,
                                       func.coalesce(func.sum(sub.c.km), 0))
                                .group_by(sub.c.day, sub.c.kind, sub.c.point))
         for d, kind, p, n, fill_sum, fill_n, hours, km in rows:
-            acc = out[(_as_date(d), kind, int(p))]
+            d = _as_date(d)
+            if _outside(d, days):
+                continue
+            acc = out[(d, kind, int(p))]
             acc[0] += sign * int(n)
             acc[1] += sign * float(fill_sum or 0)
             acc[2] += sign * int(fill_n)
@@ -243,43 +270,76 @@ def refresh(session: Session) -> int:
 
 
 def check(session: Session) -> list[str]:
-    """Every difference between the roll-ups and the raw ledger up to the watermark."""
+    """Every difference between the roll-ups and the raw ledger up to the watermark, computed
+    month by month so that memory holds one month's sums, whatever the ledger's size."""
     hi = watermark(session)
     problems = []
-    expected = {k: v for k, v in flow_contributions(session, 0, hi).items() if any(v)}
+    for first, end in _months(session, hi):
+        problems.extend(_month_differences(session, hi, first, end))
+    problems.extend(_lead_differences(session, hi))
+    return problems
+
+
+def _months(session: Session, hi: int) -> list[tuple[date, date]]:
+    """[first day, next month's first day) of every month the ledger or the roll-ups touch."""
+    bounds = [session.execute(select(func.min(Event.occurred_at), func.max(Event.occurred_at))
+                              .where(Event.seq <= hi)).one()]
+    bounds += [session.execute(select(func.min(model.day), func.max(model.day))).one()
+               for model in (DailyFlow, DailyWork)]
+    days = [_as_date(value.astimezone(PARIS).date() if isinstance(value, datetime) else value)
+            for pair in bounds for value in pair if value is not None]
+    if not days:
+        return []
+    month, last = min(days).replace(day=1), max(days).replace(day=1)
+    months = []
+    while month <= last:
+        following = (month + timedelta(days=32)).replace(day=1)
+        months.append((month, following))
+        month = following
+    return months
+
+
+def _month_differences(session: Session, hi: int, first: date, end: date) -> list[str]:
+    """The differences of one month: daily and monthly flows, daily and monthly work."""
+    problems = []
+    expected = {k: v for k, v in flow_contributions(session, 0, hi, (first, end)).items() if any(v)}
     stored = {(_as_date(r.day), r.from_stage, r.to_stage, r.point_id, r.reason_id, r.winemaker_id):
-              [r.quantity, r.amount_cents, r.glass_g] for r in _plain_rows(session, DailyFlow)}
+              [r.quantity, r.amount_cents, r.glass_g]
+              for r in _plain_rows(session, DailyFlow, DailyFlow.day >= first, DailyFlow.day < end)}
     stored = {k: v for k, v in stored.items() if any(v)}
     for key in sorted(set(expected) | set(stored), key=str):
         if expected.get(key) != stored.get(key):
             problems.append(f"flux {key}: journal {expected.get(key)}, cumul {stored.get(key)}")
     month_expected = {k: v for k, v in by_month(expected).items() if any(v)}
     month_stored = {(_as_date(r.month), r.from_stage, r.to_stage, r.point_id, r.reason_id, r.winemaker_id):
-                    [r.quantity, r.amount_cents, r.glass_g] for r in _plain_rows(session, MonthlyFlow)}
+                    [r.quantity, r.amount_cents, r.glass_g]
+                    for r in _plain_rows(session, MonthlyFlow, MonthlyFlow.month >= first,
+                                         MonthlyFlow.month < end)}
     month_stored = {k: v for k, v in month_stored.items() if any(v)}
     for key in sorted(set(month_expected) | set(month_stored), key=str):
         if month_expected.get(key) != month_stored.get(key):
             problems.append(f"flux mensuel {key}: journal {month_expected.get(key)}, "
                             f"cumul {month_stored.get(key)}")
-    work_expected = {k: v for k, v in work_contributions(session, 0, hi).items() if any(v)}
+    work_expected = {k: v for k, v in work_contributions(session, 0, hi, (first, end)).items() if any(v)}
     work_stored = {(_as_date(r.day), r.kind, r.point_id): [r.events, r.fill_sum, r.fill_count, r.hours, r.km]
-                   for r in _plain_rows(session, DailyWork)}
+                   for r in _plain_rows(session, DailyWork, DailyWork.day >= first, DailyWork.day < end)}
     work_stored = {k: v for k, v in work_stored.items() if any(v)}
     month_work = {(_as_date(r.month), r.kind, r.point_id): [r.events, r.fill_sum, r.fill_count, r.hours, r.km]
-                  for r in _plain_rows(session, MonthlyWork)}
+                  for r in _plain_rows(session, MonthlyWork, MonthlyWork.month >= first,
+                                       MonthlyWork.month < end)}
     for label, exp, got in (("travail", work_expected, work_stored),
                             ("travail mensuel", by_month(work_expected), month_work)):
         for key in sorted(set(exp) | set(got), key=str):
             a, b = exp.get(key, [0] * 5), got.get(key, [0] * 5)
             if any(abs(x - y) > 1e-6 for x, y in zip(a, b, strict=True)):
                 problems.append(f"{label} {key}: journal {a}, cumul {b}")
-    problems.extend(_lead_differences(session, hi))
     return problems
 
 
-def _plain_rows(session: Session, model):
+def _plain_rows(session: Session, model, *where):
     """A roll-up table's rows as plain named tuples, streamed (no ORM identity map to fill)."""
-    return session.execute(select(*model.__table__.columns).execution_options(yield_per=50_000))
+    return session.execute(select(*model.__table__.columns).where(*where)
+                            .execution_options(yield_per=50_000))
 
 
 def _lead_differences(session: Session, hi: int):

@@ -17,8 +17,9 @@ from bottles import codes
 from bottles.db import db
 from bottles.models import Crate, Event, StockLevel, utcnow
 from bottles.rules import PARIS
-from reports import decide, report, rollup
+from reports import decide, planned_round_queries, report, rollup
 from reports.models import Phase
+from reports.phase_input import effective_params
 
 CRATES_PER_PAGE = 100
 HISTORY = 50
@@ -147,12 +148,15 @@ class Phases(MethodView):
 
 
 def indicators(phase: Phase) -> dict:
-    """The phase's figures with the keys of `flask reports kpis --json` (reports/cli.py)."""
+    """The phase's figures with the keys of `flask reports kpis --json` (reports/cli.py: the same
+    three parts, the phase's figures, the decision's and the planned rounds'; a test compares them)."""
     if rollup.refresh(db.session):
         db.session.commit()
     now = utcnow()
     covered = report.phase_period(phase, now)
-    values = {**report.phase_kpis(db.session, phase, now), **decide.kpis(db.session, phase, now)}
+    values = {**report.phase_kpis(db.session, phase, now), **decide.kpis(db.session, phase, now),
+              **planned_round_queries.kpis(db.session, phase.start_date, phase.end_date,
+                                           effective_params(phase.parameters)["cost_per_km_eur"])}
     days = {"phase_status": covered.status,
             "figures_until": covered.until.isoformat() if covered.elapsed_days else None,
             "elapsed_days": covered.elapsed_days, "phase_days": covered.phase_days}

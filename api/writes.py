@@ -361,6 +361,20 @@ def refusal(error: Exception) -> ApiError:
     return ApiError(409, message, "refuse_par_le_registre")
 
 
+def sale_twin(error: Exception, data: dict, crate: Crate | None):
+    """A sale refused for want of clean stock may be a resend racing its twin, which took that stock:
+    once the twin is committed, the answer is the twin's (200; 409 for another content); else None."""
+    if data["kind"] != "sale" or not isinstance(error, SaleInputError):
+        return None
+    db.session.rollback()
+    twin = db.session.scalar(select(Event).where(Event.id == data["id"]))
+    if twin is None:
+        return None
+    if not same_content(twin, data, crate):
+        raise ApiError(409, CONFLICT, "conflit_identifiant")
+    return recorded_answer(twin, False)
+
+
 def recorded_answer(event: Event, created: bool):
     attach_crate_codes(db.session, [event])
     return {"created": created, "event": event}, 201 if created else 200
@@ -392,6 +406,9 @@ class WriteEvent(MethodView):
             try:
                 result = act(person, data, crate, event_id)()
             except (LedgerError, InputError, SaleInputError) as error:
+                twin = sale_twin(error, data, crate)
+                if twin is not None:
+                    return twin
                 refused = refusal(error)
                 if crate is not None:  # what a client may offer instead (a pickup refused at its
                     db.session.rollback()  # point: declare it full); read once the savepoint is gone

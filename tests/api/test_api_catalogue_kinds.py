@@ -355,3 +355,37 @@ def test_a_sale_refused_for_stock_its_twin_took_answers_as_the_twin(app, world, 
         assert getattr(conflict.value, "code", None) == "conflit_identifiant"
         assert sale_twin(short, {**data, "id": uuid.uuid4()}, None) is None
         assert sale_twin(ValueError("x"), data, None) is None
+
+
+def test_every_kind_answers_as_its_document_says(world, client, session, factory):  # noqa: F811
+    """The field's nine kinds, each answer (201, then the replay's 200) validated against the document."""
+    spec = document(client)
+    model, loss = factory.model(), factory.reason("PERTE", kind="loss")
+    session.commit()
+    point_a, washer_a = world["points"][0], world["washers"][0]
+    crate = world["empty"].code
+    tokens = world["tokens"]
+    answers: dict[str, dict] = {}
+
+    def record(who: str, kind: str, **fields) -> dict:
+        body = {"id": str(uuid.uuid4()), "kind": kind, **fields}
+        made = post(client, tokens[who], body, spec)
+        assert made.status_code == 201, (kind, made.get_json())
+        assert post(client, tokens[who], body, spec).status_code == 200
+        answers[kind] = made.get_json()["event"]
+        return answers[kind]
+
+    record("driver", "crate_placed", crate=crate, point_id=point_a.id)
+    record("point_a", "crate_full", crate=crate, count=20)
+    round_id = record("driver", "pickup", crate=crate)["round_id"]
+    record("washer_a", "receipt", crate=crate, washer_id=washer_a.id, counted=20)
+    closed = record("driver", "round_closed", round_id=round_id, km="12.5", hours=2)
+    assert closed["km"] == 12.5 and closed["hours"] == 2
+    record("washer_a", "sorting", washer_id=washer_a.id, eligible={str(model.id): 20})
+    washed = record("washer_a", "wash", washer_id=washer_a.id, water_l=80,
+                    lines=[{"model_id": model.id, "taken": 20, "accepted": 20}])
+    assert washed["water_l"] == 80 and washed["energy_kwh"] is None
+    taken = record("washer_a", "stocktake", washer_id=washer_a.id, stage="clean",
+                   counted_by_model={str(model.id): 19}, loss_reason_id=loss.id)
+    record("washer_a", "correction", corrects_seq=taken["seq"], note="retrouvée")
+    assert len(answers) == 9

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     from collection_points.panels import crate_panel, home_panel
 
     app.register_blueprint(views.bp)
+    _register_demo_hook()
     if "labels" not in group.commands:
         group.add_command(labels_command)
     navigation.add_crate_panel(crate_panel)
@@ -37,3 +38,16 @@ def init_app(app: Flask) -> None:
                           _l("Tournée du jour optimisée : ordre des arrêts, km et temps estimés"))
     navigation.add_action(_l("Étiquettes de caisses"), "collection_points.labels_page", overseers,
                           _l("Planches A4 de QR codes à imprimer"))
+
+
+def _register_demo_hook() -> None:
+    """The demo's washer gets the coordinates its catalogue gives (the depot of planned rounds)."""
+    try:
+        from bottles import demo
+    except ImportError:  # the demo module is not there
+        return
+    from collection_points.plan_operations import demo_washer_location
+
+    if demo_washer_location not in demo.AFTER_DEMO:
+        demo.AFTER_DEMO.append(demo_washer_location)
+

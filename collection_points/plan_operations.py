@@ -61,3 +61,18 @@ def save_plan(session: Session, *, day: date, driver_id: int | None, washer_id: 
     session.add(row)
     session.flush()
     return row
+
+
+def demo_washer_location(session: Session) -> None:
+    """After the demo import: its washer's coordinates from the demo catalogue, unless already set."""
+    from sqlalchemy import select
+
+    from bottles.demo.catalogue import WASHER
+    from bottles.models import Washer
+
+    code, _name, _address, latitude, longitude = WASHER
+    washer_id = session.scalar(select(Washer.id).where(Washer.code == code))
+    if washer_id is not None and session.get(WasherLocation, washer_id) is None:
+        session.add(WasherLocation(washer_id=washer_id, latitude=latitude, longitude=longitude))
+        session.flush()
+

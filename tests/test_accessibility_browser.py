@@ -37,7 +37,7 @@ pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 MIN = 44  # CSS px, WCAG 2.5.5 (AAA) and Apple's and Google's guidelines for one-handed use
 PHONE = {"width": 390, "height": 844}
-ROLES = ("anonymous", "point", "driver", "washer", "coordinator", "admin")
+ROLES = ("anonymous", "point", "driver", "washer", "winemaker", "coordinator", "admin")
 
 MEASURE = """(min) => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });

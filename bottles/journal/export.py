@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, scoped_session
 
 from bottles.cells import safe_row
 from bottles.journal.columns import ALL_COLUMNS, ENERGY_KWH, HOURS, KM, UNIT_PRICE_EUR, WATER_L
@@ -52,11 +52,17 @@ def export_journal(session: Session, out: TextIO, *, start: datetime | None = No
                    end: datetime | None = None, flavour: str = RFC4180) -> int:
     """Write the ledger (events with start <= occurred_at < end) as CSV; return the row count.
 
-    Rows are streamed in seq order, so memory does not grow with the ledger. The canonical file
+    Rows are streamed in seq order, so memory does not grow with the ledger; on PostgreSQL a
+    session not yet in a transaction reads everything from one REPEATABLE READ snapshot. The canonical file
     (import, backup) is RFC 4180; `excel-fr` writes `;`, decimal commas and a byte order mark
     for French Excel (occurred_at stays ISO 8601 with its offset: the exact instant), and
     import-journal reads both.
     """
+    plain = session() if isinstance(session, scoped_session) else session
+    if plain.get_bind().dialect.name == "postgresql" and not plain.in_transaction():
+        # One snapshot for the codes and the events: under READ COMMITTED each statement sees its
+        # own, and a crate or round created between them would be exported without its code.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     users = _codes(session, User, User.username)
     crates = _codes(session, Crate, Crate.code)
     points = _codes(session, CollectionPoint, CollectionPoint.code)

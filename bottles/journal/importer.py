@@ -40,7 +40,7 @@ from bottles.models import (
     Winemaker,
 )
 
-CHUNK = 20_000
+CHUNK = 10_000
 # A file that fails in its own order is tried again in time order (a journal written by hand)
 # only up to this many events: that second reading holds the whole file in memory.
 TIME_ORDER_LIMIT = 200_000

@@ -687,7 +687,8 @@ def matrix(database, tmp_path_factory):
 def send(client, method: str, req: Req, token: str | None) -> int:
     """The status; the response is closed (a streamed one would keep its request's context pushed).
 
-    The API (/api/v1/…) is called with the role's bearer token: it reads no session cookie."""
+    The API (/api/v1/…) is called with the role's bearer token, or with the session cookie alone
+    when the row says bearer=False (as the pages' scripts call it; CSRF is off in this walk)."""
     api_call = req.bearer and token and req.url.startswith("/api/v1/")
     headers = {"Authorization": f"Bearer {token}"} if api_call else {}
     if method == "GET":

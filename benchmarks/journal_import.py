@@ -72,6 +72,15 @@ def write_history(scale: int, csv_path: Path) -> tuple[int, list]:
     return events, crates
 
 
+def demo_crates(csv_path: Path) -> list[tuple[str, int]]:
+    """The crates a demo journal names, with the demo's capacity (to register them beforehand)."""
+    from bottles.demo.history import CAPACITY
+
+    with open(csv_path, newline="", encoding="utf-8") as source:
+        codes = {row["crate"] for row in csv.DictReader(source)} - {""}
+    return [(code, CAPACITY) for code in sorted(codes)]
+
+
 def new_database(kind: str, workdir: Path, name: str) -> str:
     if kind == "sqlite":
         return f"sqlite:///{workdir / name}.db"
@@ -248,6 +257,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=40, help="40 ≈ a million events")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--journal", type=Path, help="reuse a journal file written by an earlier "
+                        "run (its crates are registered with the demo's capacity) instead of generating one")
     parser.add_argument("--import-only", nargs=2, metavar=("URL", "CSV"), help=argparse.SUPPRESS)
     parser.add_argument("--floor-only", nargs=2, metavar=("URL", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -259,8 +270,11 @@ def main() -> None:
         return
     workdir = Path(tempfile.mkdtemp(prefix="boucle-bench-"))
     os.environ.setdefault("BOUCLE_INSTANCE", str(workdir))
-    csv_path = workdir / "journal.csv"
-    _events, crates = write_history(args.scale, csv_path)
+    if args.journal:
+        csv_path, crates = args.journal, demo_crates(args.journal)
+    else:
+        csv_path = workdir / "journal.csv"
+        _events, crates = write_history(args.scale, csv_path)
     for kind in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
         bench(kind, workdir, csv_path, crates)
 

@@ -12,6 +12,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import LoginManager, current_user, login_user
 from flask_login.config import COOKIE_NAME
+from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bottles.db import db
@@ -67,7 +68,9 @@ def _load_user(user_id: str) -> User | None:
         return None
     if not -CLOCK_SKEW <= now() - signed_in_at <= max_sign_in_age():
         return None
-    user = db.session.get(User, account)
+    # One query: the account's row only. Its points and washers (and any other relation) load
+    # when a page reads them (a point's or a washer's staff), not on every request of a driver.
+    user = db.session.get(User, account, options=[lazyload("*")])
     if user is None or not user.active or user.session_version != version:
         return None
     user.signed_in_at = signed_in_at

@@ -93,6 +93,8 @@ def field_time_for(session: Session, event_id: uuid.UUID | None, raw: object, pe
                    now: datetime | None = None) -> datetime | None:
     """`field_time` of a new event; None for a resend of one recorded already (the operation answers
     it with the recorded event, whatever its time now says) or when no time was sent."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None  # nothing sent: no need to know whether the event is a resend
     if event_id is not None and session.scalar(select(Event.seq).where(Event.id == event_id)) is not None:
         return None
     return field_time(raw, person, now)

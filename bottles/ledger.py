@@ -20,7 +20,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from bottles import signals
 from bottles.field_time import before_previous
@@ -157,8 +157,12 @@ def record(session: Session, draft: Draft) -> Recorded:
             raise LedgerConflict(CONFLICT_MESSAGE)
         return Recorded(recorded, False)
 
-    existing = session.scalar(select(Event).where(Event.id == draft.id))  # after the locks: a twin
-    if existing is not None:                                              # committed meanwhile is seen
+    locks = held(session)
+    if draft.id in locks.unused_ids:  # the operation just looked, under these locks (a twin that
+        existing = None               # needs none is still caught by the insert's savepoint)
+    else:  # after the locks: a twin committed meanwhile is seen
+        existing = session.scalar(select(Event).where(Event.id == draft.id))
+    if existing is not None:
         return replay(existing)
     check_moves(draft.kind, draft.moves)
     if draft.field and draft.crate_id is not None:
@@ -181,6 +185,7 @@ def record(session: Session, draft: Draft) -> Recorded:
         with session.begin_nested():  # a twin that holds no lock (no crate, no stock) may win the insert
             session.add(event)
             session.flush()
+        locks.unused_ids.discard(draft.id)
     except IntegrityError:
         twin = session.scalar(select(Event).where(Event.id == draft.id))
         if twin is None:
@@ -207,8 +212,8 @@ def _check_field_order(session: Session, draft: Draft) -> None:
     previous = session.scalar(select(Event.occurred_at).where(Event.crate_id == draft.crate_id)
                               .order_by(Event.seq.desc()).limit(1))
     if previous is not None:
-        code = session.scalar(select(Crate.code).where(Crate.id == draft.crate_id)) or "?"
-        before_previous(draft.occurred_at, previous, code)
+        crate = session.get(Crate, draft.crate_id)  # locked and read by lock_in_order: no query
+        before_previous(draft.occurred_at, previous, crate.code if crate is not None else "?")
 
 
 @contextmanager
@@ -227,29 +232,67 @@ def lock_in_order(session: Session, crate_ids: Iterable[int | None] = (),
                   stock_keys: Iterable[tuple] = ()) -> dict[tuple, tuple[int, int]]:
     """Take write locks in the one global order, crates by id, then stock rows by key; returns
     each stock row's (id, quantity) under its lock. Every writer locks through here (record()
-    for its own event, a batch for all its lines first: `lock_batch`), so no two wait in a circle."""
-    ids = sorted({crate_id for crate_id in crate_ids if crate_id is not None})
+    for its own event, a batch for all its lines first: `lock_batch`), so no two wait in a circle.
+
+    A row this transaction already locked (and read under its lock) is not locked or read again:
+    see `held`."""
+    locks = held(session)
+    ids = sorted({crate_id for crate_id in crate_ids if crate_id is not None} - locks.crates)
     if ids:
         session.scalars(select(Crate).where(Crate.id.in_(ids)).order_by(Crate.id)
-                        .with_for_update(of=Crate).execution_options(populate_existing=True)).all()
+                        .with_for_update(of=Crate).options(lazyload("*"))
+                        .execution_options(populate_existing=True)).all()
+        locks.crates.update(ids)
     keys = sorted(set(stock_keys))
-    if not keys:
-        return {}
-    session.execute(
-        _insert_ignore(session).values(
-            [{"stage": s, "site_id": site, "model_id": m, "quantity": 0} for s, site, m in keys]
-        ).on_conflict_do_nothing(index_elements=["stage", "site_id", "model_id"])
-    )
-    levels = {}
-    for key in keys:
+    wanted = [key for key in keys if key not in locks.stocks]
+    if wanted:
+        session.execute(
+            _insert_ignore(session).values(
+                [{"stage": s, "site_id": site, "model_id": m, "quantity": 0} for s, site, m in wanted]
+            ).on_conflict_do_nothing(index_elements=["stage", "site_id", "model_id"])
+        )
+    for key in wanted:
         stage, site_id, model_id = key
-        levels[key] = tuple(session.execute(
+        locks.stocks[key] = tuple(session.execute(
             select(StockLevel.id, StockLevel.quantity)
             .where(StockLevel.stage == stage, StockLevel.site_id == site_id,
                    StockLevel.model_id == model_id)
             .with_for_update()
         ).one())
-    return levels
+    return {key: locks.stocks[key] for key in keys}
+
+
+@dataclass
+class Held:
+    """What this transaction holds locked: crate ids (their rows re-read under the lock) and stock
+    rows by key with their (id, quantity) as this transaction leaves them."""
+
+    crates: set[int] = field(default_factory=set)
+    stocks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    unused_ids: set[uuid.UUID] = field(default_factory=set)  # event ids looked up, absent, under the locks
+
+
+HELD = "boucle.held_locks"  # session.info: the transaction's Held, forgotten when it ends
+
+
+def held(session: Session) -> Held:
+    """The locks this transaction took through `lock_in_order`: a batch's lines and record() take
+    them again for free. Forgotten at the transaction's end and at any rollback, a savepoint's too
+    (PostgreSQL releases the locks a rolled-back savepoint took; the rows may be re-read)."""
+    return session.info.setdefault(HELD, Held())
+
+
+def _forget_held(session: Session, *_args) -> None:
+    session.info.pop(HELD, None)
+
+
+def _transaction_ended(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        _forget_held(session)
+
+
+sa_event.listen(Session, "after_soft_rollback", _forget_held)
+sa_event.listen(Session, "after_transaction_end", _transaction_ended)
 
 
 def lock_batch(session: Session, kind: Kind, crates: Iterable[Crate], washer_id: int | None = None) -> None:
@@ -367,6 +410,9 @@ def _apply_locked(session: Session, deltas: dict[tuple, int], levels: dict[tuple
             raise LedgerError(_shortage_message(session, key, quantity, -deltas[key]))
         session.execute(update(StockLevel).where(StockLevel.id == level_id)
                         .values(quantity=StockLevel.quantity + deltas[key]))
+        locks = held(session)
+        if key in locks.stocks:  # the quantity this transaction now leaves, for its next event
+            locks.stocks[key] = (level_id, quantity + deltas[key])
 
 
 def _shortage_message(session: Session, key: tuple, have: int, need: int) -> LazyString:

@@ -5,12 +5,13 @@ run carries the same event ids, and every write is idempotent by event id)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from bottles.db import db
 from bottles.ledger import live
@@ -29,7 +30,7 @@ def is_transient(error: BaseException) -> bool:
 
 def run(session: Session, work: Callable[[], T]) -> T:
     """`work` (which commits or rolls back itself) as a live unit of work, run at most twice."""
-    with live(session):
+    with live(session), kept_after_commit(session):
         try:
             return work()
         except DBAPIError as error:
@@ -37,8 +38,23 @@ def run(session: Session, work: Callable[[], T]) -> T:
                 raise
             session.rollback()
             log.warning("unit of work run again after %s", type(error.orig).__name__)
-    with live(session):
+    with live(session), kept_after_commit(session):
         return work()
+
+
+@contextmanager
+def kept_after_commit(session: Session) -> Iterator[None]:
+    """Within: the commit does not expire what the unit of work read and wrote. The answer built
+    after it (the flash, the redirect, the JSON lines, the request's log line) reads the values just
+    committed instead of reloading each row in a second transaction (on SQLite a second BEGIN
+    IMMEDIATE, the write lock taken again). A rollback still expires everything."""
+    actual = session() if isinstance(session, scoped_session) else session
+    before = actual.expire_on_commit
+    actual.expire_on_commit = False
+    try:
+        yield
+    finally:
+        actual.expire_on_commit = before
 
 
 def retried(view: Callable[..., T]) -> Callable[..., T]:

@@ -8,12 +8,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from bottles import codes, navigation, throttle
 from bottles.auth import ROLE_LABELS, may_see_point, may_see_washer, password_matches, sign_in
-from bottles.db import db
+from bottles.db import db, sqlite_begin_mode
 from bottles.forms import LoginForm
 from bottles.i18n import label
+from bottles.ledger import held
 from bottles.models import BottleModel, CollectionPoint, Crate, Reason, User, Washer, Winemaker
 from bottles.paging import page_number
 from bottles.people import operations
@@ -44,7 +46,8 @@ def login():
     """The sign-in form; signed in, the person goes on to the page they asked for, or home."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")) or url_for("bottles.home"))
-    form = LoginForm()
+    sqlite_begin_mode.set("DEFERRED")  # signing in only reads: SQLite's write lock is not held
+    form = LoginForm()                 # through the scrypt below, while scans wait for it
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(
             func.lower(User.username) == form.username.data.strip().lower()))
@@ -79,13 +82,22 @@ def home():
                            panels=panels, role_label=ROLE_LABELS.get(current_user.role, ""))
 
 
-def crate_or_404(code: str) -> Crate:
-    """The crate a typed or scanned code names, or a French 404 saying what is wrong."""
+def crate_or_404(code: str, for_update: bool = False) -> Crate:
+    """The crate a typed or scanned code names, or a French 404 saying what is wrong.
+
+    `for_update`: a write's first lock, in the ledger's order (bottles.ledger.lock_in_order), the
+    row read under it once for the whole transaction."""
     try:
         canonical = codes.normalise(code)
     except codes.CrateCodeError as error:
         abort(404, description=str(error))
-    crate = db.session.scalar(select(Crate).where(Crate.code == canonical))
+    query = select(Crate).where(Crate.code == canonical)
+    if for_update:
+        query = (query.with_for_update(of=Crate).options(lazyload("*"))
+                 .execution_options(populate_existing=True))
+    crate = db.session.scalar(query)
+    if crate is not None and for_update:
+        held(db.session).crates.add(crate.id)
     if crate is None:
         abort(404, description=gettext("Aucune caisse %(code)s dans le parc.", code=canonical))
     return crate

@@ -12,10 +12,10 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
-from bottles.ledger import Draft, LedgerConflict, Recorded, record
+from bottles.ledger import Draft, LedgerConflict, Recorded, held, lock_in_order, record
 from bottles.models import CollectionPoint, Crate, Event, Round, User, Washer
 from bottles.rules import CrateState, Kind, LedgerError, Move, Stage
 from collection_points import explain, queries, scope
@@ -27,6 +27,9 @@ def _replay(session: Session, event_id: uuid.UUID, kind: Kind, crate: Crate | No
     """The same form or scan sent again: the event already recorded, untouched."""
     existing = session.scalar(select(Event).where(Event.id == event_id))
     if existing is None:
+        locks = held(session)
+        if crate is not None and crate.id in locks.crates:  # looked under the crate's lock: record()
+            locks.unused_ids.add(event_id)                   # need not look again
         return None
     if existing.kind != kind.value or (crate is not None and existing.crate_id != crate.id):
         raise LedgerConflict(_l("Cet identifiant d'événement a déjà servi pour autre chose : rien n'est "
@@ -40,8 +43,9 @@ def savepoint(session: Session):
 
 
 def _lock(session: Session, crate: Crate) -> None:
-    """Re-read the crate under a row lock: a concurrent scan waits here, then sees the new state."""
-    session.refresh(crate, with_for_update={"of": Crate})
+    """Re-read the crate under a row lock: a concurrent scan waits here, then sees the new state
+    (once per transaction: a batch's `lock_batch` already did, and record() will not again)."""
+    lock_in_order(session, [crate.id])
 
 
 def _usable(session: Session, crate: Crate) -> None:
@@ -132,8 +136,7 @@ def pick_up(session: Session, *, crate: Crate, actor: User, event_id: uuid.UUID,
                                    crate_id=crate.id, collection_point_id=point_id, round_id=round_id,
                                    moves=[Move(Stage.AT_POINT, Stage.IN_TRANSIT, declared)], note=note,
                                    field=field))
-    need = queries.point_needs(session, {point_id}).get(point_id) if point_id else None
-    if result.created and need is not None and need.full_crates == 0:
+    if result.created and point_id is not None and queries.full_crates_at(session, point_id) == 0:
         for assignment in session.scalars(select(PickupAssignment).where(
                 PickupAssignment.collection_point_id == point_id, PickupAssignment.active.is_(True))):
             assignment.active = False
@@ -144,7 +147,7 @@ def ensure_round(session: Session, driver: User, day: date, token: str,
                  washer_id: int | None = None) -> Round:
     """The driver's open round, or a new one named after the form's token (a double tap opens one)."""
     code = f"T-{day:%Y%m%d}-{token.replace('-', '')[:8].upper()}"
-    existing = session.scalar(select(Round).where(Round.code == code))
+    existing = session.scalar(select(Round).where(Round.code == code).options(lazyload("*")))
     if existing is not None:  # the same page again; never another driver's round, nor a closed one
         scope.driver_may_add_to(driver, existing)
         return existing

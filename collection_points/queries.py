@@ -50,6 +50,13 @@ def point_needs(session: Session, point_ids: set[int] | None = None,
             for pid, n, q, oldest, last in session.execute(query).all()}
 
 
+def full_crates_at(session: Session, point_id: int) -> int:
+    """Full crates waiting at one point (after a pickup: is its pickup request done?). One count over
+    the crates, not point_needs' aggregates over the whole ledger, inside the pickup's locks."""
+    return session.scalar(select(func.count()).select_from(Crate).where(
+        Crate.collection_point_id == point_id, Crate.state == CrateState.FULL.value)) or 0
+
+
 def _aware(value):
     """min()/max() over a UTC_DT column come back raw (naive on SQLite)."""
     from datetime import UTC

@@ -77,16 +77,24 @@ def on_committed(sender: Kind, event: RecordedEvent, **_extra) -> None:
         return  # a past event imported now (journal, demo) alerts nobody
     try:
         with Session(db.engine) as session:
-            with session.begin():
-                subscribers = [s for s in queries.listening(session, topic)
-                               if _wanted(s, topic, event.collection_point_id)]
-                if not subscribers:
-                    return
-                data = _event_data(session, topic, event)
+            mode = sqlite_begin_mode.set("DEFERRED")  # a read: SQLite's write lock is not taken for it
+            try:
+                with session.begin():
+                    subscribers = [s for s in queries.listening(session, topic)
+                                   if _wanted(s, topic, event.collection_point_id)]
+                    if not subscribers:
+                        return
+                    data = _event_data(session, topic, event)
+            finally:
+                sqlite_begin_mode.reset(mode)
             key = event_key(topic, event.id)
-            with session.begin():  # its first statement writes: SQLite takes the lock at once
-                operations.enqueue(session, [{"subscription_id": s.id, "dedup_key": key, "payload": data}
-                                             for s in subscribers], now)
+            mode = sqlite_begin_mode.set("IMMEDIATE")
+            try:
+                with session.begin():  # its first statement writes: SQLite takes the lock at once
+                    operations.enqueue(session, [{"subscription_id": s.id, "dedup_key": key, "payload": data}
+                                                 for s in subscribers], now)
+            finally:
+                sqlite_begin_mode.reset(mode)
     except Exception:
         log.exception("alerts of event #%s not queued", event.seq)
 

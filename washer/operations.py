@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bottles import i18n
-from bottles.ledger import Draft, Recorded, record
+from bottles.ledger import Draft, Recorded, held, record
 from bottles.models import BottleModel, Crate, Event, Reason, User, Washer, Winemaker
 from bottles.rules import (
     CRATE_STATE_LABELS,
@@ -107,6 +107,9 @@ def receive(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID,
     replay = session.scalar(select(Event).where(Event.id == event_id))
     if replay is not None:  # the same scan again: the ledger answers it as a no-op
         return Recorded(replay, False)
+    locks = held(session)
+    if crate.id in locks.crates:  # looked under the crate's lock (the scan station's): record() need
+        locks.unused_ids.add(event_id)  # not look again
     if crate.state != CrateState.IN_TRANSIT.value:
         raise LedgerError(not_in_transit(crate))
     expected = queries.declared(session, crate)

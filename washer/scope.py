@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from bottles.auth import sees_everything
 from bottles.models import Crate, Event, Round, User
@@ -25,7 +25,7 @@ def round_of(session: Session, crate: Crate) -> Round | None:
     if crate.state != CrateState.IN_TRANSIT.value or crate.last_event_seq is None:
         return None
     round_id = session.scalar(select(Event.round_id).where(Event.seq == crate.last_event_seq))
-    return session.get(Round, round_id) if round_id else None
+    return session.get(Round, round_id, options=[lazyload("*")]) if round_id else None  # not its driver
 
 
 def bound_for(session: Session, crate: Crate) -> int | None:

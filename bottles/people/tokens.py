@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, defaultload, mapped_column, relationship
 
 from bottles.db import db
 from bottles.models import UTC_DT, User, utcnow
@@ -82,7 +82,8 @@ def find(session: Session, secret: str, now: datetime | None = None) -> ApiToken
     """The live token this secret is, or None (unknown, revoked, expired, person deactivated)."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret))  # its person,
+                         .options(defaultload(ApiToken.user).lazyload("*")))  # not their sites yet
     return row if row is not None and row.live(now or utcnow()) else None
 
 

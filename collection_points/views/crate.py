@@ -66,7 +66,7 @@ def typed_split() -> dict[int, object]:
 @retried
 def place(code: str):
     """An empty crate recorded at the chosen point, then back to the crate page."""
-    crate = crate_or_404(code)
+    crate = crate_or_404(code, for_update=True)
     event_id = event_id_from(request.form.get("event_id"))
     raw_point = request.form.get("point_id", "")
     point_id = parse_id(raw_point)
@@ -91,7 +91,7 @@ def place(code: str):
 @retried
 def full(code: str):
     """The crate declared full (its pickup requested), or the form again with what to fix."""
-    crate = crate_or_404(code)
+    crate = crate_or_404(code, for_update=True)
     event_id = event_id_from(request.form.get("event_id"))
     try:
         count = parse_count(request.form.get("count"), crate.capacity)
@@ -116,7 +116,7 @@ def full(code: str):
 @retried
 def pickup(code: str):
     """The crate picked up on the driver's round of the day (opened if need be), then back to it."""
-    crate = crate_or_404(code)
+    crate = crate_or_404(code, for_update=True)
     event_id = event_id_from(request.form.get("event_id"))
     raw_count = (request.form.get("counted") or "").strip()
     try:

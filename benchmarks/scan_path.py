@@ -14,8 +14,14 @@ cycle, one crate at a time, the way the phones send them today:
   page:  POST /c/<code>/placee, /pleine, /enlevee (form, then GET the crate page it redirects to)
   scan:  POST /tournee/deposer, /api/v1/events (crate_full, as the phone's queue sends it),
          /tournee/enlever (JSON, one line)
-  then   POST /lavage/reception/scan (the washer's staff, JSON) puts the crate back in the pool.
-Cycles alternate page and scan. Per endpoint: requests, throughput, p50/p95/p99, errors (status
+  then   POST /lavage/reception/scan (the washer's staff, JSON) puts the crate back in the pool;
+  api:   every step as the scan stations and the phone's queue send it now: POST /api/v1/events
+         (session cookie + CSRF token, one event, its field time), crate_placed, crate_full,
+         pickup, then the washer's receipt.
+Cycles take turns: page, scan, api. Scan lines and API events carry the phone's field time
+(occurred_at). Before the clock starts, each client signs in (one at a time: not measured) and
+takes one crate once round each kind of cycle, so every worker has served every endpoint.
+Per endpoint: requests, throughput, p50/p95/p99, errors (status
 >= 500 or no answer) and refusals (other unexpected statuses); the crate actions' throughput
 against the floor's. Then the ledger: every acknowledged event stored exactly once, check-ledger
 clean. --kill-workers sends SIGKILL to one gunicorn worker in the middle of the run (gunicorn
@@ -54,7 +60,10 @@ FLOOR_PATH = "/__floor"
 CRATES_PER_CLIENT = 3
 COUNT = 42  # bottles declared in each full crate
 ACTIONS = ("page placee", "page pleine", "page enlevee", "scan deposer", "api pleine", "scan enlever",
-           "reception scan")
+           "reception scan", "api placee", "api enlevee", "api reception")
+API_EVENTS = "/api/v1/events"
+SIGNING_IN = threading.Lock()
+HOW = ("page", "scan", "api")  # how each turn of a client's crates goes round the cycle, in turn
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,6 +309,13 @@ class Tally:
     clock: dict = field(default_factory=dict)  # the run's window: requests started after it are not timed
 
 
+def field_time() -> str:
+    """The phone's clock now, as scan.js and queue.js send it (the field time of issue 11)."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def acknowledged(status: int, location: str, data: bytes, code: str) -> bool:
     """The phone may forget this action: a crate page's redirect to the crate, or a JSON line
     recorded (or already recorded: a resend)."""
@@ -373,25 +389,39 @@ class Pair:
         return ok
 
     def scan(self, phone: Phone, label: str, path: str, line: dict, fields: dict) -> bool:
-        """A scan station's list of one line."""
+        """A scan station's list of one line, with its field time as the stations send it."""
+        line = {**line, "occurred_at": field_time()}
         return self.post(phone, label, line["code"], uuid.UUID(line["event_id"]),
                          lambda: phone.json(path, {"items": [line], "fields": fields}))
 
-    def cycle(self, code: str, by_page: bool) -> bool:
-        """The crate placed, full, picked up, received: by the crate page's forms or by the scan
-        stations; False when a step was refused (the crate leaves the run)."""
+    def api(self, phone: Phone, label: str, code: str, event_id: uuid.UUID, fields: dict) -> bool:
+        """One event as the stations and the queue send it: POST /api/v1/events, cookie + CSRF."""
+        return self.post(phone, label, code, event_id, lambda: phone.json(API_EVENTS, {
+            "id": str(event_id), "crate": code, "occurred_at": field_time(), **fields}))
+
+    def cycle(self, code: str, how: str) -> bool:
+        """The crate placed, full, picked up, received: by the crate page's forms, by the scan
+        stations or by the API; False when a step was refused (the crate leaves the run)."""
         ids = [uuid.uuid4() for _ in range(4)]
         token = {"round_token": self.round_token}
-        if by_page:
+        if how == "api":
+            return all(step() for step in [
+                lambda: self.api(self.driver, "api placee", code, ids[0],
+                                 {"kind": "crate_placed", "point_id": int(self.point)}),
+                lambda: self.api(self.driver, "api pleine", code, ids[1],
+                                 {"kind": "crate_full", "count": COUNT}),
+                lambda: self.api(self.driver, "api enlevee", code, ids[2], {"kind": "pickup", **token}),
+                lambda: self.api(self.washer, "api reception", code, ids[3],
+                                 {"kind": "receipt", "washer_id": int(self.washer_id), "counted": COUNT})])
+        if how == "page":
             steps = [lambda: self.page("page placee", code, "placee", ids[0], {"point_id": self.point}),
                      lambda: self.page("page pleine", code, "pleine", ids[1], {"count": str(COUNT)}),
                      lambda: self.page("page enlevee", code, "enlevee", ids[2], token)]
         else:
             steps = [lambda: self.scan(self.driver, "scan deposer", "/tournee/deposer",
                                        {"code": code, "event_id": str(ids[0])}, {"point_id": self.point}),
-                     lambda: self.post(self.driver, "api pleine", code, ids[1], lambda: self.driver.json(
-                         "/api/v1/events", {"id": str(ids[1]), "kind": "crate_full", "crate": code,
-                                            "count": COUNT})),
+                     lambda: self.api(self.driver, "api pleine", code, ids[1],
+                                      {"kind": "crate_full", "count": COUNT}),
                      lambda: self.scan(self.driver, "scan enlever", "/tournee/enlever",
                                        {"code": code, "event_id": str(ids[2])}, token)]
         steps.append(lambda: self.scan(self.washer, "reception scan", "/lavage/reception/scan",
@@ -403,23 +433,29 @@ def run_client(port: int, plan: Plan, tally: Tally, index: int, clock: dict,
                ready: threading.Barrier) -> None:
     """One pair of phones taking its crates round and round the cycle, one crate at a time."""
     driver, washer = Phone(port), Phone(port)
-    driver.sign_in(plan.drivers[index], "/tournee/deposer")
-    washer.sign_in(plan.washers[index], "/lavage/reception")
-    pair = Pair(driver, washer, str(plan.point_ids[index]), str(uuid.uuid4()), str(plan.washer_id), tally)
-    ready.wait(300)
+    with SIGNING_IN:  # not measured: one scrypt at a time, so no sign-in waits behind 31 others
+        driver.sign_in(plan.drivers[index], "/tournee/deposer")
+        washer.sign_in(plan.washers[index], "/lavage/reception")
+    pair = Pair(driver, washer, str(plan.point_ids[index]), str(uuid.uuid4()), str(plan.washer_id), Tally())
+    for how in HOW:  # not measured: every endpoint once, so no worker compiles a template or loads a
+        pair.cycle(plan.crates[index][0], how)  # catalogue while the clock runs (a warm server)
+    with tally.lock:
+        tally.acknowledged |= pair.tally.acknowledged
+    pair.tally = tally
+    ready.wait(900)
     ready.wait(60)
     tally.clock = clock
     crates, turn = list(plan.crates[index]), 0
     while crates and time.monotonic() < clock["stop"]:
         code = crates[turn % len(crates)]
-        if not pair.cycle(code, by_page=(turn // len(crates)) % 2 == 0):
+        if not pair.cycle(code, HOW[(turn // len(crates)) % len(HOW)]):
             crates.remove(code)  # refused: the tally says why
         turn += 1
 
 
 def run_floor_client(port: int, tally: Tally, _index: int, clock: dict, ready: threading.Barrier) -> None:
     phone = Phone(port)
-    ready.wait(300)
+    ready.wait(900)
     ready.wait(60)
     tally.clock = clock
     stop = clock["stop"]
@@ -439,7 +475,7 @@ def free_port() -> int:
 def start_gunicorn(url: str, tmp: str, port: int, workers: int | None) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "BOUCLE_INSTANCE": tmp, "BOUCLE_ENV": "development",
            "SECRET_KEY": "bench-" + uuid.uuid4().hex, "BOUCLE_BIND": f"127.0.0.1:{port}",
-           "LOGIN_LIMIT": "10000 per minute", "LOG_LEVEL": "warning"}
+           "LOGIN_LIMIT": "10000 per minute", "API_LIMIT": "100000 per minute", "LOG_LEVEL": "warning"}
     if workers:
         env["WEB_CONCURRENCY"] = str(workers)
     log = open(Path(tmp) / "gunicorn.log", "wb")  # noqa: SIM115  (closed with the process)
@@ -506,7 +542,7 @@ def drive(clients: int, seconds: float, body, at_half=None) -> None:
                for index in range(clients)]
     for thread in threads:
         thread.start()
-    ready.wait(300)
+    ready.wait(900)
     clock["start"] = time.monotonic()
     clock["stop"] = clock["start"] + seconds
     ready.wait(60)  # the second crossing: the clock is set
@@ -609,10 +645,10 @@ def profile(kind: str) -> None:
                 assert answer.status_code == 302, (username, answer.status_code)
             point, round_token = str(plan.point_ids[0]), str(uuid.uuid4())
             print(f"{kind}: statements per request (one crate, warm: the second cycle is measured)")
-            for cycle in range(4):
+            for cycle in range(2 * len(HOW)):
                 code = plan.crates[0][cycle % CRATES_PER_CLIENT]
                 ids = [str(uuid.uuid4()) for _ in range(4)]
-                page = cycle % 2 == 0
+                how = HOW[cycle % len(HOW)]
                 requests = [
                     ("page placee", driver, "form", f"/c/{code}/placee",
                      {"event_id": ids[0], "point_id": point}),
@@ -620,7 +656,7 @@ def profile(kind: str) -> None:
                      {"event_id": ids[1], "count": str(COUNT)}),
                     ("page enlevee", driver, "form", f"/c/{code}/enlevee",
                      {"event_id": ids[2], "round_token": round_token}),
-                ] if page else [
+                ] if how == "page" else [
                     ("scan deposer", driver, "json", "/tournee/deposer",
                      {"items": [{"code": code, "event_id": ids[0]}], "fields": {"point_id": point}}),
                     ("api pleine", driver, "json", "/api/v1/events",
@@ -631,6 +667,19 @@ def profile(kind: str) -> None:
                 requests.append(("reception scan", washer, "json", "/lavage/reception/scan",
                                  {"items": [{"code": code, "event_id": ids[3]}],
                                   "fields": {"w": str(plan.washer_id)}}))
+                if how == "api":
+                    requests = [(label, client, "json", API_EVENTS, {"id": ids[n], "crate": code, **body})
+                                for n, (label, client, body) in enumerate([
+                                    ("api placee", driver, {"kind": "crate_placed", "point_id": int(point)}),
+                                    ("api pleine", driver, {"kind": "crate_full", "count": COUNT}),
+                                    ("api enlevee", driver, {"kind": "pickup", "round_token": round_token}),
+                                    ("api reception", washer, {"kind": "receipt", "washer_id": plan.washer_id,
+                                                               "counted": COUNT})])]
+                for _label, _client, _how, path, payload in requests:  # the phone's field time
+                    if path == API_EVENTS:
+                        payload["occurred_at"] = field_time()
+                    elif "items" in payload:
+                        payload["items"][0]["occurred_at"] = field_time()
                 for label, client, how, path, payload in requests:
                     seen.clear()
                     started = time.perf_counter()
@@ -639,7 +688,7 @@ def profile(kind: str) -> None:
                     elapsed = time.perf_counter() - started
                     assert response.status_code in (200, 201, 302), (label, response.status_code,
                                                                  response.data[:300])
-                    if cycle < 2:
+                    if cycle < len(HOW):
                         continue
                     sql = sum(duration for _statement, duration in seen)
                     print(f"\n  {label}: {len(seen)} statements, {elapsed * 1000:.1f} ms in all, "

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TextIO
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, aliased, scoped_session
 
 from bottles.cells import safe_row
@@ -53,13 +53,15 @@ def export_journal(session: Session, out: TextIO, *, start: datetime | None = No
     """Write the ledger (events with start <= occurred_at < end) as CSV; return the row count.
 
     Rows are streamed in seq order, so memory does not grow with the ledger; on PostgreSQL a
-    session not yet in a transaction reads everything from one REPEATABLE READ snapshot. The canonical file
-    (import, backup) is RFC 4180; `excel-fr` writes `;`, decimal commas and a byte order mark
-    for French Excel (occurred_at stays ISO 8601 with its offset: the exact instant), and
+    session on the engine, not yet in a transaction, reads everything from one REPEATABLE READ
+    snapshot (a session on a connection reads in the connection's transaction: the backup's).
+    The canonical file (import, backup) is RFC 4180; `excel-fr` writes `;`, decimal commas and
+    a byte order mark for French Excel (occurred_at stays ISO 8601 with its offset: the exact instant), and
     import-journal reads both.
     """
     plain = session() if isinstance(session, scoped_session) else session
-    if plain.get_bind().dialect.name == "postgresql" and not plain.in_transaction():
+    bind = plain.get_bind()
+    if bind.dialect.name == "postgresql" and isinstance(bind, Engine) and not plain.in_transaction():
         # One snapshot for the codes and the events: under READ COMMITTED each statement sees its
         # own, and a crate or round created between them would be exported without its code.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})

@@ -10,11 +10,25 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import (
+    CheckConstraint,
+    Connection,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bottles.db import db
-from bottles.models import UTC_DT, BigId, BottleModel, User, Winemaker, utcnow
+from bottles.models import UTC_DT, BigId, BottleModel, Event, User, Winemaker, utcnow
+from bottles.rules import Kind
 
 STATUSES = ("open", "cancelled", "fulfilled")
 
@@ -57,3 +71,21 @@ class ReservationChange(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     sale_seq: Mapped[int | None] = mapped_column(BigId, ForeignKey("events.seq"))
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+@event.listens_for(Event, "after_insert")
+def _reopen_when_sale_corrected(_mapper: object, connection: Connection, target: Event) -> None:
+    """A sale cancelled by a correction gives its reservation back, open again, in the same
+    transaction, whichever page, station or API call recorded the correction."""
+    if target.kind != Kind.CORRECTION.value or target.corrects_seq is None:
+        return
+    reservations = Reservation.__table__
+    ids = connection.execute(select(reservations.c.id).where(
+        reservations.c.sale_seq == target.corrects_seq, reservations.c.status == "fulfilled")).scalars().all()
+    for reservation_id in ids:
+        connection.execute(update(reservations).where(reservations.c.id == reservation_id)
+                           .values(status="open", sale_seq=None))
+        connection.execute(insert(ReservationChange.__table__).values(
+            reservation_id=reservation_id, status="open", at=target.recorded_at or utcnow(),
+            actor_id=target.actor_id, sale_seq=target.corrects_seq,
+            note=target.note[:500]))  # the correction's reason, as typed

@@ -222,3 +222,37 @@ def test_an_admin_creates_a_winemaker_account_linked_to_one_estate(app, session,
          winemaker_id=str(shop.rival_estate.id))
     session.expire_all()
     assert session.get(User, user.id).winemaker_id is None
+
+
+def test_a_sale_corrected_gives_its_reservation_back(app, session, shop):
+    """The delivered reservation's sale cancelled (from the note, the washer's page or the API):
+    the reservation is open again, its history says which sale was cancelled and why."""
+    coord = signed_in(app, shop.coordinator)
+    assert reserve(coord, "/ventes/reservations", winemaker_id=shop.winemaker.id, model_id=shop.bourg.id,
+                   quantity="120", unit="bottles", wanted_by=day(10)).status_code == 302
+    reservation = reservations(session)[0]
+    url = f"/ventes/reservations/{reservation.id}/vendre"
+    form = coord.get(url).get_data(as_text=True)
+    event_id = re.search(r'name="event_id" value="([0-9a-f-]+)"', form).group(1)
+    sold = post(coord, url, url, washer_id=shop.washer.id, unit_price="", event_id=event_id)
+    assert sold.status_code == 302
+    sale_seq = reservations(session)[0].sale_seq
+    assert sale_seq is not None and stock(session, Stage.CLEAN, shop.washer.id, shop.bourg.id) == 380
+
+    corrected = post(coord, f"/ventes/{sale_seq}/corriger", f"/ventes/{sale_seq}",
+                     event_id="3c1b1b1b-0000-4000-8000-00000000003c", note="palette cassée au chargement")
+    assert corrected.status_code == 302
+    reservation = reservations(session)[0]
+    assert (reservation.status, reservation.sale_seq) == ("open", None)
+    change = ReservationChange
+    changes = session.execute(select(change.status, change.sale_seq, change.note)
+                              .where(ReservationChange.reservation_id == reservation.id)
+                              .order_by(ReservationChange.id)).all()
+    assert [tuple(c) for c in changes] == [("open", None, ""), ("fulfilled", sale_seq, ""),
+                                           ("open", sale_seq, "palette cassée au chargement")]
+    assert stock(session, Stage.CLEAN, shop.washer.id, shop.bourg.id) == 500
+    shown = text(coord.get("/ventes/reservations"))
+    assert f"rouverte : vente n° {sale_seq} corrigée" in shown and "palette cassée" in shown
+    # open again: it can be sold once more
+    again = coord.get(url)
+    assert again.status_code == 200

@@ -1,138 +1,13 @@
-"""The scan station's batch, server side: the one reading of the JSON body that bottles/static/scan.js sends.
+"""The scan station's and the phone's queue's texts, in the person's language, for their scripts.
 
-Both scan endpoints (a driver's pickups and drops, the washer's receipt) read it here, then apply
-their own operation to each line. The body's shape is the contract at the top of scan.js.
+The stations (bottles/static/scan.js) and the queue (bottles/static/queue.js) send each line as one
+event of the JSON API (POST /api/v1/events, api/writes.py); what they show comes from here.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
-
-from bottles import codes
-from bottles.field_time import field_time_for
-from bottles.ledger import held, lock_batch
-from bottles.models import Crate, User
-from bottles.rules import Kind
-
-MAX_BATCH = 200
-MAX_BODY_BYTES = 128 * 1024  # 200 lines of a long URL, an event id and a count: ~40 kB
-SHOWN_CODE_LENGTH = 80  # an unreadable code is sent back cut to this length
-
-
-class ScanBatchError(ValueError):
-    """The body is not a list the station could have sent: nothing is recorded (answer 400)."""
-
-
-@dataclass(frozen=True)
-class ScanItem:
-    """One scanned line: its code, its event id and the count typed beside it, as read."""
-
-    code: str  # the canonical code, or the text as scanned (cut) when it is not a crate code
-    event_id: uuid.UUID | None  # None when missing or unreadable
-    count: object  # as sent, None when absent or blank; each station reads it by its own rules
-    error: str | None = None  # why the code is not a crate code; the line is refused, the others go on
-    occurred_at: object = None  # the field time as sent (the phone's clock when scanned); see field_time_of
-
-
-@dataclass(frozen=True)
-class ScanBatch:
-    """The scanned lines, in order, and the page's extra fields (the macro's caller block)."""
-
-    items: list[ScanItem]
-    fields: dict[str, object]
-
-
-def parse_batch(body: object, max_items: int = MAX_BATCH) -> ScanBatch:
-    """Read `{"items": [{"code", "event_id", "occurred_at", "count"}, …], "fields": {…}}`; a malformed
-    body raises."""
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        raise ScanBatchError(_l("Liste de caisses illisible : rien n'a été enregistré."))
-    items, fields = body["items"], body.get("fields") or {}
-    if not items or len(items) > max_items or not isinstance(fields, dict):
-        raise ScanBatchError(_l("Envoyez entre 1 et %(n)s caisses à la fois.", n=max_items))
-    if not all(isinstance(item, dict) for item in items):
-        raise ScanBatchError(_l("Liste de caisses illisible : rien n'a été enregistré."))
-    return ScanBatch([parse_item(item) for item in items], fields)
-
-
-def parse_item(item: dict) -> ScanItem:
-    """One line of the list; an unreadable code or event id refuses this line only."""
-    raw_code = str(item.get("code") or "")
-    count = item.get("count")
-    if isinstance(count, str) and not count.strip():
-        count = None
-    try:
-        code = codes.normalise(raw_code)
-    except codes.CrateCodeError as error:
-        return ScanItem(raw_code[:SHOWN_CODE_LENGTH], None, count, str(error))
-    try:
-        event_id = uuid.UUID(str(item.get("event_id")))
-    except ValueError:
-        event_id = None
-    return ScanItem(code, event_id, count, occurred_at=item.get("occurred_at"))
-
-
-def field_time_of(session: Session, item: ScanItem, person: User | None, now: datetime) -> datetime | None:
-    """The line's field time, checked (bottles.field_time); None: dated by the server (none sent,
-    or a resend of a recorded line). Raises FieldTimeError, which refuses this line only."""
-    return field_time_for(session, item.event_id, item.occurred_at, person, now)
-
-
-def crates_scanned(session: Session, items: list[ScanItem]) -> dict[str, Crate]:
-    """The crates the readable codes name, by code (an unknown code is simply absent)."""
-    wanted = [item.code for item in items if item.error is None]
-    if not wanted:
-        return {}
-    return {crate.code: crate for crate in session.scalars(select(Crate).where(Crate.code.in_(wanted)))}
-
-
-def crates_locked(session: Session, items: list[ScanItem], kind: Kind,
-                  washer_id: int | None = None) -> dict[str, Crate]:
-    """The crates scanned, locked with the stocks a batch of `kind` touches before its first line
-    (bottles.ledger.lock_batch): a batch never holds a stock row while it waits for a crate.
-
-    The crates are found and locked by one statement, by id (the ledger's order), and read under
-    their locks once for the whole transaction (bottles.ledger.held)."""
-    wanted = [item.code for item in items if item.error is None]
-    if not wanted:
-        return {}
-    crates = session.scalars(select(Crate).where(Crate.code.in_(wanted)).order_by(Crate.id)
-                             .with_for_update(of=Crate).options(lazyload("*"))
-                             .execution_options(populate_existing=True)).all()
-    held(session).crates.update(crate.id for crate in crates)
-    lock_batch(session, kind, crates, washer_id)
-    return {crate.code: crate for crate in crates}
-
-
-@dataclass(frozen=True)
-class ScanTally:
-    """How the lines of a batch ended: recorded, already recorded (a resend), refused."""
-
-    recorded: int
-    already: int
-    refused: int
-
-    @property
-    def status(self) -> int:
-        """200 when something is done (recorded or already), 422 when every line was refused."""
-        return 422 if self.refused and not (self.recorded or self.already) else 200
-
-
-def tally(statuses: Iterable[str]) -> ScanTally:
-    """Count the lines' statuses ("recorded" | "already" | "refused") for the answer's summary."""
-    counted = Counter(statuses)
-    return ScanTally(counted["recorded"], counted["already"], sum(counted.values()) - counted["recorded"]
-                     - counted["already"])
 
 
 def plural_pair(singular: str, plural: str) -> list[str]:
@@ -184,6 +59,14 @@ def station_strings() -> dict[str, object]:
         "no_camera": _("Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo "
                        "du téléphone."),
         "declare_full": _("Déclarer pleine"),
+        # a receipt's line: the bottles counted at the dock against those declared when the crate was
+        # declared full, from the API's answer (its movements), e.g. "… 42 bouteilles comptées sur 44
+        # annoncées, 2 manquantes."
+        "receipt_counted": plural_pair("Réceptionnée : %(num)s bouteille comptée",
+                                       "Réceptionnée : %(num)s bouteilles comptées"),
+        "receipt_declared": plural_pair(" sur %(num)s annoncée", " sur %(num)s annoncées"),
+        "receipt_missing": plural_pair(", %(num)s manquante", ", %(num)s manquantes"),
+        "receipt_surplus": plural_pair(", %(num)s en plus", ", %(num)s en plus"),
     }
 
 

@@ -152,13 +152,14 @@
     return body;
   }
 
-  /* The API's answer as {status: recorded | already | refused, message, crateState}, or {keep: why,
+  /* The API's answer as {status: recorded | already | refused, message, crateState, event (the
+   * recorded event, its movements: what the scan stations say of a line)}, or {keep: why,
    * signedOut} when the item must wait (signed out, stale CSRF token, too many requests, server down). */
   function outcome(response) {
     if (response.status === 401) { return Promise.resolve({keep: TEXT.signed_out, signedOut: true}); }
     return response.json().then(function (data) {
       data = data || {};
-      if (response.ok) { return {status: data.created ? "recorded" : "already", message: ""}; }
+      if (response.ok) { return {status: data.created ? "recorded" : "already", message: "", event: data.event || null}; }
       if (response.status === 429 || response.status >= 500 || data.code === "jeton_csrf_invalide") {
         return {keep: fmt(TEXT.retry_later, {status: response.status})};
       }

@@ -57,7 +57,9 @@
  * queue sends the same events the same way.) Each answer sets its line: 201 "recorded", 200
  * "already" (the same event id again: nothing recorded twice), a JSON refusal {code, message,
  * errors?, crate_state?} "refused" with its French message; a pickup refused while the crate
- * stands at its point (crate_state "at_point") offers "Déclarer pleine" (a link to the crate page).
+ * stands at its point (crate_state "at_point") offers "Déclarer pleine" (a link to the crate page);
+ * a receipt recorded (or already) says the bottles counted against those declared, and the gap,
+ * from the answer's event and its movements (receiptText).
  * "recorded" and "already" rows are done (greyed, kept visible); "refused" rows stay in the list
  * with the reason, to fix or remove (✕).
  * No network (navigator.onLine false, or a request fails), signed out (401), a stale CSRF token,
@@ -118,7 +120,11 @@
     camera_unavailable: "La caméra n'est pas disponible sur cette page (il faut une adresse en https) : utilisez le champ de saisie.",
     decoder_failed: "Le lecteur de QR codes n'a pas pu se charger : réessayez, ou utilisez le champ de saisie.",
     no_camera: "Caméra refusée ou absente : utilisez le champ de saisie ou l'appareil photo du téléphone.",
-    declare_full: "Déclarer pleine"
+    declare_full: "Déclarer pleine",
+    receipt_counted: ["Réceptionnée : %(num)s bouteille comptée", "Réceptionnée : %(num)s bouteilles comptées"],
+    receipt_declared: [" sur %(num)s annoncée", " sur %(num)s annoncées"],
+    receipt_missing: [", %(num)s manquante", ", %(num)s manquantes"],
+    receipt_surplus: [", %(num)s en plus", ", %(num)s en plus"]
   };
 
   /* The page's translated texts (the first data-scan-strings block), over the French ones. */
@@ -148,6 +154,25 @@
 
   function crates(n) {
     return plural(TEXT.crates, n);
+  }
+
+  /* A receipt's line from the API's answer (the recorded event, sent again or not): the bottles
+   * counted at the dock (every movement into "received") against those declared when the crate was
+   * declared full (every movement out of "in_transit": received, or lost when fewer were counted),
+   * and the gap; "" when the answer carries no movements. */
+  function receiptText(event) {
+    var moves = event && Array.isArray(event.movements) ? event.movements : [];
+    if (!moves.length) { return ""; }
+    var counted = 0, declared = 0;
+    moves.forEach(function (m) {
+      var n = parseInt(m.quantity, 10) || 0;
+      if (m.to_stage === "received") { counted += n; }
+      if (m.from_stage === "in_transit") { declared += n; }
+    });
+    var text = plural(TEXT.receipt_counted, counted) + plural(TEXT.receipt_declared, declared);
+    if (counted < declared) { text += plural(TEXT.receipt_missing, declared - counted); }
+    if (counted > declared) { text += plural(TEXT.receipt_surplus, counted - declared); }
+    return text + ".";
   }
 
   function isValid(payloadWithCheck) {
@@ -377,6 +402,7 @@
     if (navigator.onLine === false) { this.queue(batch); return; }
     var fields = this.fields(), done = 0, refused = 0, kept = null;
     var pickup = this.root.getAttribute("data-queue-kind") === "pickup";
+    var receipt = this.root.getAttribute("data-queue-kind") === "receipt";
     batch.forEach(function (i) { i.status = "sending"; i.message = ""; i.action = null; });
     this.submit.disabled = true;
     this.render();
@@ -388,6 +414,7 @@
         return queue.post(queue.eventOf(self.entry(item, fields)), self.csrf).then(function (answer) {
           if (answer.keep) { kept = answer; return false; }
           item.status = answer.status; item.message = answer.message || "";
+          if (receipt && answer.status !== "refused") { item.message = receiptText(answer.event); }
           item.action = pickup && answer.status === "refused" && answer.crateState === "at_point"
             ? {label: TEXT.declare_full, url: "/c/" + encodeURIComponent(item.code) + "#action"} : null;
           if (answer.status === "refused") { refused++; } else { done++; }

@@ -41,7 +41,6 @@ from washer.views import (  # noqa: E402, F401  (routes on bp)
     batches,
     history,
     receipt,
-    receipt_scan,
     rounds,
     sorting,
     stock,

@@ -1,8 +1,9 @@
 """Writers that share crates and stock rows never deadlock, and their ledger always restores.
 
-On PostgreSQL a driver's batch of 31 pickups races staff declaring crates of the same point
-full (issue 10, points 9 and 10): every request is answered (no 5xx), every acknowledged event
-is stored, no event is dated before the event it follows, and the journal exported in seq order
+On PostgreSQL a driver's scan station sending 31 pickups (one event of the JSON API per line, one
+after the other, as bottles/static/scan.js sends them) races staff declaring crates of the same
+point full (issue 10, points 9 and 10): every request is answered (no 5xx), every acknowledged
+event is stored, no event is dated before the event it follows, and the journal exported in seq order
 imports into an empty database and exports again byte for byte.
 """
 
@@ -44,7 +45,8 @@ def _export(session) -> str:
 
 
 def _run_together(app, jobs: list[tuple[object, float, object]]) -> list[object]:
-    """Each (user, delay, request) in its own thread, client and connection; their responses.
+    """Each (user, delay, request) in its own thread, client and connection; their responses (a
+    station's job: the list of its lines' responses).
 
     A request that raised (a 500 under TESTING) is returned as the exception.
     """
@@ -73,6 +75,34 @@ def _run_together(app, jobs: list[tuple[object, float, object]]) -> list[object]
     return outcomes
 
 
+def _station_lines(codes: list[str]) -> list[dict]:
+    """A driver's scanned list: a pickup event per crate, its own id, one round for the list."""
+    round_token = str(uuid.uuid4())
+    return [{"id": str(uuid.uuid4()), "kind": "pickup", "crate": code, "round_token": round_token,
+             "occurred_at": utcnow().isoformat()} for code in codes]
+
+
+def _station(lines: list[dict]):
+    """The station's confirmation: each line POSTed alone to the API, one after the other."""
+    def send(client, token) -> list:
+        return [client.post("/api/v1/events", json=line, headers={"X-CSRFToken": token}) for line in lines]
+    return send
+
+
+def _acknowledged(lines: list[dict], outcome) -> list[str]:
+    """The event ids of the lines the API answered recorded (201) or already recorded (200)."""
+    if isinstance(outcome, Exception):
+        return []
+    return [line["id"] for line, response in zip(lines, outcome, strict=True)
+            if response.status_code in (200, 201)]
+
+
+def _failures(outcomes: list) -> list:
+    """The requests that raised or answered 5xx (a station's lines each on their own)."""
+    responses = [r for o in outcomes for r in (o if isinstance(o, list) else [o])]
+    return [r for r in responses if isinstance(r, Exception) or r.status_code >= 500]
+
+
 def _one_round(app, session, factory, washer, driver):
     """A point with 29 full crates and 2 still filling; the driver scans all 31 while the point's
     staff declares the 2 full. Returns (outcomes, acknowledged event ids)."""
@@ -85,12 +115,9 @@ def _one_round(app, session, factory, washer, driver):
         factory.event(Kind.CRATE_PLACED, crate=crate, point=point.id)
         filling.append(crate)
     session.commit()
-    batch = [{"code": crate.code, "event_id": str(uuid.uuid4())} for crate in full + filling]
+    batch = _station_lines([crate.code for crate in full + filling])
     fulls = {crate.code: str(uuid.uuid4()) for crate in filling}
-
-    def scan(client, token):
-        return client.post("/tournee/enlever", json={"items": batch, "fields": {
-            "round_token": str(uuid.uuid4())}}, headers={"X-CSRFToken": token})
+    scan = _station(batch)
 
     def declare(code):
         def post(client, token):
@@ -101,11 +128,7 @@ def _one_round(app, session, factory, washer, driver):
     jobs = [(driver, 0.0, scan)] + [(person, FULL_DELAY, declare(crate.code))
                                     for person, crate in zip(staff, filling, strict=True)]
     outcomes = _run_together(app, jobs)
-    acknowledged = []
-    if not isinstance(outcomes[0], Exception) and outcomes[0].status_code < 500:
-        by_code = {line["code"]: line for line in batch}
-        acknowledged += [by_code[row["code"]]["event_id"] for row in outcomes[0].get_json()["results"]
-                         if row["status"] == "recorded"]
+    acknowledged = _acknowledged(batch, outcomes[0])
     for crate, outcome in zip(filling, outcomes[1:], strict=True):
         if not isinstance(outcome, Exception) and outcome.status_code == 302:
             acknowledged.append(fulls[crate.code])
@@ -122,7 +145,7 @@ def test_a_pickup_batch_and_full_declarations_at_one_point_never_deadlock(
     with caplog.at_level(logging.WARNING, logger="boucle.ledger"):
         for _ in range(ROUNDS):
             outcomes, ids = _one_round(app, session, factory, washer, driver)
-            failures += [o for o in outcomes if isinstance(o, Exception) or o.status_code >= 500]
+            failures += _failures(outcomes)
             acknowledged += ids
     retries = sum("run again" in record.getMessage() for record in caplog.records)
     print(f"\n{ROUNDS} rounds of {BATCH} pickups against {DECLARED} 'full': {len(failures)} failed "
@@ -156,15 +179,9 @@ def _crossing_round(app, session, factory, washer, drivers):
         factory.event(Kind.CRATE_PLACED, crate=crate, point=point.id)
         filling.append(crate)
     session.commit()
-    batches = [[{"code": c.code, "event_id": str(uuid.uuid4())} for c in halves[(0, 0)] + halves[(1, 0)]],
-               [{"code": c.code, "event_id": str(uuid.uuid4())} for c in halves[(1, 1)] + halves[(0, 1)]]]
+    batches = [_station_lines([c.code for c in halves[(0, 0)] + halves[(1, 0)]]),
+               _station_lines([c.code for c in halves[(1, 1)] + halves[(0, 1)]])]
     fulls = {crate.code: str(uuid.uuid4()) for crate in filling}
-
-    def scan(batch):
-        def post(client, token):
-            return client.post("/tournee/enlever", json={"items": batch, "fields": {
-                "round_token": str(uuid.uuid4())}}, headers={"X-CSRFToken": token})
-        return post
 
     def declare(code):
         def post(client, token):
@@ -172,15 +189,12 @@ def _crossing_round(app, session, factory, washer, drivers):
                                                             "csrf_token": token})
         return post
 
-    jobs = [(driver, 0.0, scan(batch)) for driver, batch in zip(drivers, batches, strict=True)]
+    jobs = [(driver, 0.0, _station(batch)) for driver, batch in zip(drivers, batches, strict=True)]
     jobs += [(person, FULL_DELAY, declare(crate.code)) for person, crate in zip(staff, filling, strict=True)]
     outcomes = _run_together(app, jobs)
     acknowledged = []
     for batch, outcome in zip(batches, outcomes[:2], strict=True):
-        if not isinstance(outcome, Exception) and outcome.status_code < 500:
-            ids = {line["code"]: line["event_id"] for line in batch}
-            acknowledged += [ids[row["code"]] for row in outcome.get_json()["results"]
-                             if row["status"] == "recorded"]
+        acknowledged += _acknowledged(batch, outcome)
     for crate, outcome in zip(filling, outcomes[2:], strict=True):
         if not isinstance(outcome, Exception) and outcome.status_code == 302:
             acknowledged.append(fulls[crate.code])
@@ -196,7 +210,7 @@ def test_two_batches_crossing_two_points_and_full_declarations_never_deadlock(ap
     failures, acknowledged = [], []
     for _ in range(ROUNDS):
         outcomes, ids = _crossing_round(app, session, factory, washer, drivers)
-        failures += [o for o in outcomes if isinstance(o, Exception) or o.status_code >= 500]
+        failures += _failures(outcomes)
         acknowledged += ids
     assert not failures, f"{len(failures)} request(s) failed in {ROUNDS} rounds: {failures[:3]}"
     session.rollback()

@@ -1,7 +1,8 @@
-"""Two drivers scanning the same crate at the same moment, or one form sent twice at once,
-record exactly one event. Real concurrent connections: each thread has its own client, request,
-session and database connection; a barrier releases them together. PostgreSQL serialises them
-with row locks; SQLite with writing requests that begin IMMEDIATE (bottles.db)."""
+"""Two drivers scanning the same crate at the same moment (each line one event of the API, as the
+scan stations send it), one station line or one form sent twice at once, record exactly one event.
+Real concurrent connections: each thread has its own client, request, session and database
+connection; a barrier releases them together. PostgreSQL serialises them with row locks; SQLite with
+writing requests that begin IMMEDIATE (bottles.db)."""
 
 from __future__ import annotations
 
@@ -68,22 +69,41 @@ def test_two_drivers_scan_the_same_crate_at_once(app, session, factory, world, a
     session.commit()
     code = crate.code
 
-    def scan(client, token, i):
-        body = {"items": [{"code": code, "event_id": str(uuid.uuid4())}],
-                "fields": {"round_token": str(uuid.uuid4())}}
-        return client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token})
+    def scan(client, token, i):  # each station's line: one event of the API, its own id and round
+        body = {"id": str(uuid.uuid4()), "kind": "pickup", "crate": code, "round_token": str(uuid.uuid4())}
+        return client.post("/api/v1/events", json=body, headers={"X-CSRFToken": token})
 
     responses = _race(app, drivers, scan)
     session.rollback()  # end the test's read snapshot: see what the threads committed
-    statuses = sorted(r.get_json()["results"][0]["status"] for r in responses)
-    assert statuses == ["recorded", "refused"], [r.get_json() for r in responses]
-    refused = next(r for r in responses if r.get_json()["results"][0]["status"] == "refused")
-    assert refused.status_code == 422 and "enlevée" in refused.get_json()["results"][0]["message"]
+    assert sorted(r.status_code for r in responses) == [201, 422], [r.get_json() for r in responses]
+    refused = next(r for r in responses if r.status_code == 422)
+    assert refused.get_json()["code"] == "refuse" and "enlevée" in refused.get_json()["message"]
+    assert refused.get_json()["crate_state"] == "in_transit"
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Event).where(
         Event.kind == "pickup", Event.crate_id == crate.id)) == 1
     assert session.get(Crate, crate.id).state == "in_transit"
     assert stock(session, Stage.IN_TRANSIT, point.id) == 44 and stock(session, Stage.AT_POINT, point.id) == 0
+
+
+@pytest.mark.parametrize("attempt", range(ROUNDS))
+def test_the_same_station_line_sent_twice_at_once_records_one_event(app, session, factory, world, attempt):
+    """A station's line and the phone's queue resending it (same event id) at the same moment."""
+    washer, point, staff, drivers = world
+    crate = factory.full_crate_at(point, count=36, washer=washer, actor=staff)
+    session.commit()
+    body = {"id": str(uuid.uuid4()), "kind": "pickup", "crate": crate.code, "round_token": str(uuid.uuid4())}
+
+    def send(client, token, i):
+        return client.post("/api/v1/events", json=body, headers={"X-CSRFToken": token})
+
+    responses = _race(app, [drivers[0], drivers[0]], send)
+    session.rollback()
+    assert sorted(r.status_code for r in responses) == [200, 201], [r.get_json() for r in responses]
+    assert {r.get_json()["event"]["id"] for r in responses} == {body["id"]}
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Event).where(Event.kind == "pickup")) == 1
+    assert stock(session, Stage.IN_TRANSIT, point.id) == 36
 
 
 @pytest.mark.parametrize("attempt", range(ROUNDS))

@@ -167,23 +167,25 @@ def test_point_staff_see_only_their_points_part_of_the_history(client, session, 
 
 
 def test_a_refused_pickup_scan_offers_to_declare_the_crate_full(client, session, world):
+    """The station's line is one API event; a refusal naming crate_state "at_point" is what makes
+    scan.js offer "Déclarer pleine" (a link to the crate page), a crate in the pool gets no offer."""
     f, crate, point = world["f"], world["crate"], world["point"]
     f.event(Kind.CRATE_PLACED, crate=crate, point=point.id, actor=world["staff"])
     pooled = f.crate(washer=world["washer"])
     session.commit()
     login(client, world["driver"])
     page = client.get("/tournee/enlever").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page) or re.search(
-        r'data-csrf="([^"]+)"', page) or re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    response = client.post("/tournee/enlever", json={"items": [
-        {"code": crate.code, "event_id": str(uuid.uuid4()), "count": None},
-        {"code": pooled.code, "event_id": str(uuid.uuid4()), "count": None}], "fields": {}},
-        headers={"X-CSRFToken": token.group(1), "Accept": "application/json"})
-    results = {r["code"]: r for r in response.get_json()["results"]}
-    assert results[crate.code]["status"] == "refused"
-    action = results[crate.code]["action"]
-    assert action["label"] == "Déclarer pleine" and action["url"] == f"/c/{crate.code}#action"
-    assert "action" not in results[pooled.code]
+    assert '"declare_full": "D\\u00e9clarer pleine"' in page or '"declare_full": "Déclarer pleine"' in page
+    token = re.search(r'data-csrf="([^"]+)"', page).group(1)
+    before = events(session)
+    answers = {code: client.post("/api/v1/events", json={
+        "id": str(uuid.uuid4()), "kind": "pickup", "crate": code, "round_token": str(uuid.uuid4())},
+        headers={"X-CSRFToken": token, "Accept": "application/json"}) for code in (crate.code, pooled.code)}
+    at_point, in_pool = answers[crate.code], answers[pooled.code]
+    assert at_point.status_code == 422 and in_pool.status_code == 422
+    assert at_point.get_json()["crate_state"] == "at_point" and "pleine" in at_point.get_json()["message"]
+    assert in_pool.get_json()["crate_state"] != "at_point"
+    assert events(session) == before
 
 
 def test_points_visited_today_are_not_in_the_not_visited_for_long_list(client, session, world):

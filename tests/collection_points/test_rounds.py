@@ -69,51 +69,64 @@ def test_assignment_to_another_driver_moves_a_point_down(client, session, world)
     assert "attribué à" in page
 
 
-def test_scan_pickup_many_crates_once_with_per_code_results(client, session, world):
+def station_post(client, token: str, body: dict):
+    """One line of a scan station, as scan.js sends it: one event of the API, the session cookie and
+    the page's CSRF token."""
+    return client.post("/api/v1/events", json=body, headers={"X-CSRFToken": token})
+
+
+def test_scan_pickup_many_crates_one_event_each_with_its_own_answer(client, session, world):
     login(client, world["driver"])
     html = client.get("/tournee/enlever").get_data(as_text=True)
-    assert "data-scan-station" in html
+    assert "data-scan-station" in html and 'data-queue-kind="pickup"' in html
     token = csrf_from(html)
-    ids = [str(uuid.uuid4()) for _ in range(5)]
+    round_token = html.split('name="round_token" value="')[1][:36]
     late, fresh, empty = world["late"], world["fresh"], world["empty"]
-    body = {"items": [
-        {"code": f"https://boucle.test/c/{late.code.lower()}", "event_id": ids[0], "count": None},
-        {"code": fresh.code.replace("-", ""), "event_id": ids[1], "count": 28},
-        {"code": empty.code, "event_id": ids[2]},
-        {"code": "CJ-99999-0", "event_id": ids[3]},
-        {"code": late.code[:-1] + ("0" if late.code[-1] != "0" else "1"), "event_id": ids[4]},
-    ], "fields": {"round_token": str(uuid.uuid4())}}
+    wrong_check = late.code[:-1] + ("0" if late.code[-1] != "0" else "1")
+    lines = [(late.code, {}), (fresh.code.replace("-", "").lower(), {"counted": 28}), (empty.code, {}),
+             ("CJ-99999-0", {}), (wrong_check, {})]
+    bodies = [{"id": str(uuid.uuid4()), "kind": "pickup", "crate": code, "round_token": round_token, **extra}
+              for code, extra in lines]
     before = events(session)
-    response = client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token})
-    assert response.status_code == 200
-    results = {r["code"]: r for r in response.get_json()["results"]}
-    assert results[late.code]["status"] == "recorded" and results[fresh.code]["status"] == "recorded"
-    assert results[empty.code]["status"] == "refused" and "vide" in results[empty.code]["message"]
-    assert results["CJ-99999-0"]["status"] == "refused" or "contrôle" in results["CJ-99999-0"]["message"]
-    assert sum(r["status"] == "refused" for r in results.values()) == 3
+    answers = [station_post(client, token, body) for body in bodies]
+    assert [a.status_code for a in answers] == [201, 201, 422, 404, 404], [a.get_json() for a in answers]
+    assert answers[0].get_json()["event"]["crate"] == late.code
+    assert answers[1].get_json()["event"]["crate"] == fresh.code  # the typed form read as the code
+    refused = answers[2].get_json()
+    assert refused["code"] == "refuse" and "vide" in refused["message"]
+    assert [a.get_json()["code"] for a in answers[3:]] == ["caisse_inconnue", "caisse_inconnue"]
+    assert "CJ-99999-0" in answers[3].get_json()["message"]
     assert events(session) == before + 2
+    session.expire_all()
     round_ = session.scalar(select(Round))
     assert {e.round_id for e in session.scalars(select(Event).where(Event.kind == "pickup"))} == {round_.id}
-    # the same list sent again (lost answer): nothing more is recorded
-    again = client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token}).get_json()
-    assert {r["code"]: r["status"] for r in again["results"]}[late.code] == "already"
+    assert "28" in session.scalar(select(Event.note).where(Event.id == uuid.UUID(bodies[1]["id"])))
+    # the same lines sent again (lost answers): each answered as already recorded, nothing twice
+    again = [station_post(client, token, body) for body in bodies[:2]]
+    assert [a.status_code for a in again] == [200, 200]
+    assert [a.get_json()["created"] for a in again] == [False, False]
     assert events(session) == before + 2
+    assert session.scalar(select(func.count(Round.id))) == 1
 
 
-def test_scan_with_only_refusals_is_a_422_and_bad_bodies_are_400(client, session, world):
+def test_scan_refusals_and_bad_lines_record_nothing(client, session, world):
     login(client, world["driver"])
     token = csrf_from(client.get("/tournee/enlever").get_data(as_text=True))
     before = events(session)
-    body = {"items": [{"code": world["empty"].code, "event_id": str(uuid.uuid4())}], "fields": {}}
-    assert client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token}).status_code == 422
-    headers = {"X-CSRFToken": token}
-    assert client.post("/tournee/enlever", json={"items": "x"}, headers=headers).status_code == 400
-    assert client.post("/tournee/enlever", json={"items": []}, headers=headers).status_code == 400
-    bad = {"items": [{"code": world["late"].code, "event_id": str(uuid.uuid4()), "count": "beaucoup"}]}
-    result = client.post("/tournee/enlever", json=bad, headers={"X-CSRFToken": token})
-    assert result.status_code == 422 and "nombre entier" in result.get_json()["results"][0]["message"]
-    no_csrf = client.post("/tournee/enlever", json=body)
-    assert no_csrf.status_code == 400 and "jeton" in no_csrf.get_json()["error"]
+    body = {"id": str(uuid.uuid4()), "kind": "pickup", "crate": world["empty"].code}
+    assert station_post(client, token, body).status_code == 422
+    for bad in ({**body, "crate": world["late"].code, "counted": "beaucoup"},
+                {**body, "crate": world["late"].code, "counted": -3},
+                {**body, "crate": world["late"].code, "id": "pas-un-uuid"},
+                {**body, "crate": world["late"].code, "kind": "enlevee"}):
+        refused = station_post(client, token, bad)
+        assert refused.status_code == 422, bad
+        answer = refused.get_json()
+        assert answer["errors"] and answer["message"], answer
+    counted = station_post(client, token, {**body, "crate": world["late"].code, "counted": "beaucoup"})
+    assert "entier" in counted.get_json()["errors"]["counted"][0]
+    no_csrf = client.post("/api/v1/events", json={**body, "crate": world["late"].code})
+    assert no_csrf.status_code == 400 and no_csrf.get_json()["code"] == "jeton_csrf_invalide"
     assert events(session) == before
     assert session.scalar(select(func.count(Round.id))) == 0
 
@@ -121,20 +134,26 @@ def test_scan_with_only_refusals_is_a_422_and_bad_bodies_are_400(client, session
 def test_scan_place_empty_crates_at_a_point(client, session, world):
     login(client, world["driver"])
     html = client.get("/tournee/deposer").get_data(as_text=True)
-    assert "Déchetterie de Perrigny" in html
+    assert "Déchetterie de Perrigny" in html and 'data-queue-kind="drop"' in html
     token = csrf_from(html)
-    body = {"items": [{"code": world["empty"].code, "event_id": str(uuid.uuid4())},
-                      {"code": world["late"].code, "event_id": str(uuid.uuid4())}],
-            "fields": {"point_id": str(world["idle"].id)}}
-    response = client.post("/tournee/deposer", json=body, headers={"X-CSRFToken": token})
-    statuses = {r["code"]: r for r in response.get_json()["results"]}
-    assert statuses[world["empty"].code]["status"] == "recorded"
-    assert statuses[world["late"].code]["status"] == "refused"
-    assert "pas dans le parc" in statuses[world["late"].code]["message"] or \
-        "vide du parc" in statuses[world["late"].code]["message"]
+    line = {"kind": "crate_placed", "point_id": str(world["idle"].id)}  # the page's field is text
+    placed = station_post(client, token, {**line, "id": str(uuid.uuid4()), "crate": world["empty"].code})
+    assert placed.status_code == 201, placed.get_json()
+    refused = station_post(client, token, {**line, "id": str(uuid.uuid4()), "crate": world["late"].code})
+    assert refused.status_code == 422
+    message = refused.get_json()["message"]
+    assert "pas dans le parc" in message or "vide du parc" in message
+    session.expire_all()
     assert session.get(Crate, world["empty"].id).collection_point_id == world["idle"].id
-    no_point = client.post("/tournee/deposer", json={**body, "fields": {}}, headers={"X-CSRFToken": token})
-    assert no_point.status_code == 422 and "point de collecte" in no_point.get_json()["error"]
+    before = events(session)
+    no_point = station_post(client, token, {"id": str(uuid.uuid4()), "kind": "crate_placed",
+                                            "crate": world["fresh2"].code})
+    assert no_point.status_code == 422 and "point_id" in no_point.get_json()["errors"]
+    unknown = station_post(client, token, {**line, "point_id": "999999", "id": str(uuid.uuid4()),
+                                           "crate": world["fresh2"].code})
+    assert unknown.status_code == 422
+    assert "Point de collecte inconnu" in unknown.get_json()["errors"]["point_id"][0]
+    assert events(session) == before
 
 
 def test_open_and_close_a_round_records_km_and_hours_once(client, session, world):

@@ -83,6 +83,12 @@ def test_bounds_of_a_field_time(app):
 # ---------------------------------------------------------------- the scan stations
 
 
+def station_line(client, token: str, body: dict):
+    """One scanned line as the stations send it: one event of the API, session cookie and CSRF token."""
+    return client.post("/api/v1/events", json=body, headers={"X-CSRFToken": token,
+                                                             "Accept": "application/json"})
+
+
 def test_a_pickup_queue_is_dated_in_the_field_and_bounded(client, session, site):
     now = datetime.now(UTC)
     full = site["full"]
@@ -94,19 +100,20 @@ def test_a_pickup_queue_is_dated_in_the_field_and_bounded(client, session, site)
     lines = {queued: stamp(now - LATE_QUEUE), ahead: stamp(now + timedelta(minutes=10)),
              fast: stamp(now + timedelta(minutes=2)), old: stamp(now - timedelta(days=8)),
              recent: stamp(now - timedelta(hours=3)), unreadable: "hier 10 h", before: None}
-    body = {"items": [{"code": crate.code, "event_id": str(uuid.uuid4()), "occurred_at": at}
-                      for crate, at in lines.items()], "fields": {"round_token": str(uuid.uuid4())}}
+    round_token = str(uuid.uuid4())
+    bodies = {crate: {"id": str(uuid.uuid4()), "kind": "pickup", "crate": crate.code,
+                      "round_token": round_token} | ({} if at is None else {"occurred_at": at})
+              for crate, at in lines.items()}
     count = events(session)
-    response = client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token})
-    assert response.status_code == 200
-    results = {r["code"]: r for r in response.get_json()["results"]}
-    assert [results[c.code]["status"] for c in lines] == ["recorded", "refused", "recorded", "refused",
-                                                          "refused", "refused", "recorded"]
-    assert "Heure du terrain dans le futur" in results[ahead.code]["message"]
-    assert results[old.code]["message"] == ("Heure du terrain trop ancienne (plus de 7 jours) : demandez "
-                                            "à la coordination.")
-    assert "antérieure au dernier mouvement de la caisse " + recent.code in results[recent.code]["message"]
-    assert "illisible" in results[unreadable.code]["message"]
+    answers = {crate: station_line(client, token, body) for crate, body in bodies.items()}
+    assert [answers[c].status_code for c in lines] == [201, 422, 201, 422, 422, 422, 201]
+    refused = {c: answers[c].get_json() for c in (ahead, old, recent)}
+    assert {r["code"] for r in refused.values()} == {"heure_terrain_refusee"}
+    assert "Heure du terrain dans le futur" in refused[ahead]["message"]
+    assert refused[old]["message"] == ("Heure du terrain trop ancienne (plus de 7 jours) : demandez "
+                                       "à la coordination.")
+    assert "antérieure au dernier mouvement de la caisse " + recent.code in refused[recent]["message"]
+    assert "occurred_at" in answers[unreadable].get_json()["errors"]
     assert events(session) == count + 3
     session.expire_all()
     pickup = {e.crate_id: e for e in session.scalars(select(Event).where(Event.kind == "pickup"))}
@@ -116,9 +123,9 @@ def test_a_pickup_queue_is_dated_in_the_field_and_bounded(client, session, site)
     assert pickup[fast.id].occurred_at == pickup[fast.id].recorded_at  # a fast phone: the server's time
     assert pickup[before.id].occurred_at == pickup[before.id].recorded_at  # none sent: as before
     assert check_ledger(session) == []
-    # The same list again (a lost answer): nothing more, the recorded lines are "already".
-    again = client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token}).get_json()
-    assert {r["code"]: r["status"] for r in again["results"]}[queued.code] == "already"
+    # The same lines again (lost answers): nothing more, each recorded line answered "already".
+    again = station_line(client, token, bodies[queued])
+    assert again.status_code == 200 and again.get_json()["created"] is False
     assert events(session) == count + 3
 
 
@@ -128,19 +135,17 @@ def test_a_coordinator_may_send_an_older_field_time(client, session, site):
     session.commit()
     login(client, site["coordinator"])
     token = csrf_from(client.get("/tournee/enlever").get_data(as_text=True))
-    body = {"items": [{"code": crate.code, "event_id": str(uuid.uuid4()),
-                       "occurred_at": stamp(now - timedelta(days=8))}],
-            "fields": {"round_token": str(uuid.uuid4())}}
-    response = client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token})
-    assert response.status_code == 200, response.get_json()
-    assert response.get_json()["results"][0]["status"] == "recorded"
+    body = {"id": str(uuid.uuid4()), "kind": "pickup", "crate": crate.code,
+            "occurred_at": stamp(now - timedelta(days=8)), "round_token": str(uuid.uuid4())}
+    response = station_line(client, token, body)
+    assert response.status_code == 201, response.get_json()
     session.expire_all()
     pickup = session.scalar(select(Event).where(Event.kind == "pickup"))
     assert (pickup.recorded_at - pickup.occurred_at).days == 8
     assert check_ledger(session) == []
 
 
-def test_drop_queue_and_the_only_refusal_is_a_422(client, session, site):
+def test_a_drop_queue_dated_in_the_field_or_refused_with_a_422(client, session, site):
     now = datetime.now(UTC)
     factory = site["factory"]
     empty, stale = factory.crate(washer=site["washer"], at=now - timedelta(days=4)), \
@@ -148,17 +153,15 @@ def test_drop_queue_and_the_only_refusal_is_a_422(client, session, site):
     session.commit()
     login(client, site["driver"])
     token = csrf_from(client.get("/tournee/deposer").get_data(as_text=True))
-    fields = {"point_id": str(site["point"].id)}
-    refused = {"items": [{"code": stale.code, "event_id": str(uuid.uuid4()),
-                          "occurred_at": stamp(now - timedelta(days=9))}], "fields": fields}
+    fields = {"kind": "crate_placed", "point_id": str(site["point"].id)}
     count = events(session)
-    response = client.post("/tournee/deposer", json=refused, headers={"X-CSRFToken": token})
-    assert response.status_code == 422 and "trop ancienne" in response.get_json()["results"][0]["message"]
+    response = station_line(client, token, {**fields, "id": str(uuid.uuid4()), "crate": stale.code,
+                                            "occurred_at": stamp(now - timedelta(days=9))})
+    assert response.status_code == 422 and "trop ancienne" in response.get_json()["message"]
     assert events(session) == count
     at = now - timedelta(days=2, hours=3)
-    body = {"items": [{"code": empty.code, "event_id": str(uuid.uuid4()), "occurred_at": stamp(at)}],
-            "fields": fields}
-    assert client.post("/tournee/deposer", json=body, headers={"X-CSRFToken": token}).status_code == 200
+    assert station_line(client, token, {**fields, "id": str(uuid.uuid4()), "crate": empty.code,
+                                        "occurred_at": stamp(at)}).status_code == 201
     session.expire_all()
     placed = session.scalar(select(Event).where(Event.kind == "crate_placed", Event.crate_id == empty.id))
     assert abs(placed.occurred_at - at) < timedelta(milliseconds=1) and placed.recorded_at > now
@@ -173,21 +176,22 @@ def test_a_receipt_queue_at_the_dock(client, session, site):
     login(client, site["dock"])
     token = csrf_from(client.get("/lavage/reception").get_data(as_text=True))
     at = now - timedelta(days=2)
-    body = {"items": [{"code": crate.code, "event_id": str(uuid.uuid4()), "occurred_at": stamp(at),
-                       "count": None}], "fields": {"w": str(site["washer"].id)}}
-    response = client.post("/lavage/reception/scan", json=body,
-                           headers={"X-CSRFToken": token, "Accept": "application/json"})
-    assert response.status_code == 200 and response.get_json()["results"][0]["status"] == "recorded"
+    line = {"kind": "receipt", "washer_id": str(site["washer"].id)}
+    response = station_line(client, token, {**line, "id": str(uuid.uuid4()), "crate": crate.code,
+                                            "occurred_at": stamp(at)})
+    assert response.status_code == 201, response.get_json()
     session.expire_all()
     receipt = session.scalar(select(Event).where(Event.kind == "receipt"))
     assert abs(receipt.occurred_at - at) < timedelta(milliseconds=1) and receipt.recorded_at > now
-    ahead = {"items": [{"code": site["full"](now - timedelta(days=1)).code, "event_id": str(uuid.uuid4()),
-                        "occurred_at": stamp(now + timedelta(hours=1))}],
-             "fields": {"w": str(site["washer"].id)}}
+    other = site["full"](now - timedelta(days=1))
+    site["factory"].event(Kind.PICKUP, at=now - timedelta(hours=20), crate=other, point=site["point"].id,
+                          moves=[Move(Stage.AT_POINT, Stage.IN_TRANSIT, 40)])
     session.commit()
-    refused = client.post("/lavage/reception/scan", json=ahead,
-                          headers={"X-CSRFToken": token, "Accept": "application/json"})
-    assert refused.status_code == 422
+    count = events(session)
+    refused = station_line(client, token, {**line, "id": str(uuid.uuid4()), "crate": other.code,
+                                           "occurred_at": stamp(now + timedelta(hours=1))})
+    assert refused.status_code == 422 and refused.get_json()["code"] == "heure_terrain_refusee"
+    assert events(session) == count
     assert check_ledger(session) == []
 
 
@@ -243,20 +247,17 @@ def test_a_legitimate_late_queue_leaves_check_ledger_clean(client, session, site
     session.commit()
     login(client, site["driver"])
     token = csrf_from(client.get("/tournee/enlever").get_data(as_text=True))
-    body = {"items": [{"code": first.code, "event_id": str(uuid.uuid4()),
-                       "occurred_at": stamp(now - LATE_QUEUE - timedelta(minutes=4))}],
-            "fields": {"round_token": str(uuid.uuid4())}}
-    response = client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token})
-    assert response.get_json()["results"][0]["status"] == "recorded", response.get_json()
+    response = station_line(client, token, {
+        "id": str(uuid.uuid4()), "kind": "pickup", "crate": first.code, "round_token": str(uuid.uuid4()),
+        "occurred_at": stamp(now - LATE_QUEUE - timedelta(minutes=4))})
+    assert response.status_code == 201, response.get_json()
     post_form(client, "/logout", {}, page_url="/")
     login(client, site["dock"])
     token = csrf_from(client.get("/lavage/reception").get_data(as_text=True))
-    body = {"items": [{"code": first.code, "event_id": str(uuid.uuid4()),
-                       "occurred_at": stamp(datetime.now(UTC)), "count": None}],
-            "fields": {"w": str(site["washer"].id)}}
-    response = client.post("/lavage/reception/scan", json=body,
-                           headers={"X-CSRFToken": token, "Accept": "application/json"})
-    assert response.get_json()["results"][0]["status"] == "recorded"
+    response = station_line(client, token, {
+        "id": str(uuid.uuid4()), "kind": "receipt", "crate": first.code, "washer_id": str(site["washer"].id),
+        "occurred_at": stamp(datetime.now(UTC))})
+    assert response.status_code == 201, response.get_json()
     session.expire_all()
     history = session.scalars(select(Event).where(Event.crate_id == first.id).order_by(Event.seq)).all()
     assert [e.kind for e in history] == ["crate_registered", "crate_placed", "crate_full", "pickup",
@@ -335,24 +336,22 @@ def test_a_receipt_queue_sent_before_the_pickup_queue_is_taken_when_sent_again(c
     session.commit()
     login(client, site["dock"])
     token = csrf_from(client.get("/lavage/reception").get_data(as_text=True))
-    dock = {"items": [{"code": crate.code, "event_id": str(uuid.uuid4()),
-                       "occurred_at": stamp(now - timedelta(days=1)), "count": None}],
-            "fields": {"w": str(site["washer"].id)}}
-    headers = {"X-CSRFToken": token, "Accept": "application/json"}
-    first = client.post("/lavage/reception/scan", json=dock, headers=headers)
-    assert first.status_code == 422
+    dock = {"id": str(uuid.uuid4()), "kind": "receipt", "crate": crate.code,
+            "washer_id": str(site["washer"].id), "occurred_at": stamp(now - timedelta(days=1))}
+    first = station_line(client, token, dock)
+    assert first.status_code == 409 and first.get_json()["code"] == "refuse_par_le_registre"
+    assert "n'est pas en transport" in first.get_json()["message"]
     post_form(client, "/logout", {}, page_url="/")
     login(client, site["driver"])
     token = csrf_from(client.get("/tournee/enlever").get_data(as_text=True))
-    driver = {"items": [{"code": crate.code, "event_id": str(uuid.uuid4()),
-                         "occurred_at": stamp(now - timedelta(days=1, hours=3))}],
-              "fields": {"round_token": str(uuid.uuid4())}}
-    assert client.post("/tournee/enlever", json=driver, headers={"X-CSRFToken": token}).status_code == 200
+    driver = {"id": str(uuid.uuid4()), "kind": "pickup", "crate": crate.code,
+              "round_token": str(uuid.uuid4()), "occurred_at": stamp(now - timedelta(days=1, hours=3))}
+    assert station_line(client, token, driver).status_code == 201
     post_form(client, "/logout", {}, page_url="/")
     login(client, site["dock"])
     token = csrf_from(client.get("/lavage/reception").get_data(as_text=True))
-    again = client.post("/lavage/reception/scan", json=dock, headers={**headers, "X-CSRFToken": token})
-    assert again.status_code == 200 and again.get_json()["results"][0]["status"] == "recorded"
+    again = station_line(client, token, dock)  # the same line, its id and field time kept
+    assert again.status_code == 201 and again.get_json()["created"] is True
     session.expire_all()
     kinds = session.execute(select(Event.kind, Event.occurred_at).where(Event.crate_id == crate.id)
                             .order_by(Event.seq)).all()

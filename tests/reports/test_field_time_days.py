@@ -55,15 +55,16 @@ def test_a_queue_sent_two_days_later_lands_on_its_days(client, session, factory)
     assert picked_by_day(session, phase, now) == {}
     mark = rollup.watermark(session)
 
-    # The driver's phone scanned both crates two days ago (offline) and sends its queue now.
+    # The driver's phone scanned both crates two days ago (offline) and sends its queue now: one
+    # event of the API per line, as the station and the phone's queue send them.
     scanned = [now - timedelta(days=2, hours=1), now - timedelta(days=2)]
     login(client, driver)
     token = csrf_from(client.get("/tournee/enlever").get_data(as_text=True))
-    body = {"items": [{"code": crate.code, "event_id": str(uuid.uuid4()), "occurred_at": at.isoformat()}
-                      for crate, at in zip(crates, scanned, strict=True)],
-            "fields": {"round_token": str(uuid.uuid4())}}
-    response = client.post("/tournee/enlever", json=body, headers={"X-CSRFToken": token})
-    assert [r["status"] for r in response.get_json()["results"]] == ["recorded", "recorded"]
+    round_token = str(uuid.uuid4())
+    answers = [client.post("/api/v1/events", headers={"X-CSRFToken": token}, json={
+        "id": str(uuid.uuid4()), "kind": "pickup", "crate": crate.code, "round_token": round_token,
+        "occurred_at": at.isoformat()}) for crate, at in zip(crates, scanned, strict=True)]
+    assert [a.status_code for a in answers] == [201, 201], [a.get_json() for a in answers]
     session.expire_all()
     pickups = session.scalars(select(Event).where(Event.kind == "pickup").order_by(Event.seq)).all()
     assert all(e.seq > mark and e.recorded_at >= now for e in pickups)  # past the watermark, recorded now

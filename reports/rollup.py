@@ -84,6 +84,14 @@ def _within(column, days: tuple[date, date] | None) -> list:
             column < datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)]
 
 
+def _seqs(column, lo: int, hi: int | None, days: tuple[date, date] | None) -> list:
+    """SQL: lo < column <= hi. Within `days`, on `column + 0`: SQLite then narrows the rows by
+    the occurred_at index (one month's) instead of by seq (the whole ledger, in check())."""
+    if days is not None:
+        column = column + 0
+    return [column > lo, *([column <= hi] if hi is not None else [])]
+
+
 def _outside(day: date, days: tuple[date, date] | None) -> bool:
     return days is not None and not days[0] <= day < days[1]
 
@@ -113,8 +121,7 @@ def flow_contributions(session: Session, lo: int, hi: int | None,
             query = (query.select_from(corrector).join(Event, Event.seq == corrector.corrects_seq)
                      .join(Movement, Movement.event_seq == Event.seq))
         query = (query.outerjoin(BottleModel, BottleModel.id == Movement.bottle_model_id)
-                 .where(seq_col > lo, *where, *([seq_col <= hi] if hi is not None else []),
-                        *_within(source.occurred_at, days))
+                 .where(*_seqs(seq_col, lo, hi, days), *where, *_within(source.occurred_at, days))
                  .group_by(day, Movement.from_stage, Movement.to_stage, source.collection_point_id,
                            Movement.reason_id, Movement.winemaker_id))
         for d, f, t, p, r, w, q, cents, glass in session.execute(query.execution_options(yield_per=50_000)):
@@ -144,12 +151,11 @@ def work_contributions(session: Session, lo: int, hi: int | None,
                            func.coalesce(Event.collection_point_id, 0).label("point"),
                            fill.label("fill"), Event.hours.label("hours"), Event.km.label("km"))
         if sign == 1:
-            per_event = per_event.select_from(Event).where(
-                Event.seq > lo, Event.kind != "correction", *([Event.seq <= hi] if hi is not None else []))
+            per_event = per_event.select_from(Event).where(*_seqs(Event.seq, lo, hi, days),
+                                                           Event.kind != "correction")
         else:
             per_event = per_event.select_from(corrector).join(Event, Event.seq == corrector.corrects_seq) \
-                .where(corrector.seq > lo, corrector.kind == "correction",
-                       *([corrector.seq <= hi] if hi is not None else []))
+                .where(*_seqs(corrector.seq, lo, hi, days), corrector.kind == "correction")
         per_event = per_event.where(*_within(Event.occurred_at, days))
         sub = per_event.outerjoin(Crate, Crate.id == Event.crate_id).subquery()
         rows = session.execute(select(sub.c.day, sub.c.kind, sub.c.point, func.count(),

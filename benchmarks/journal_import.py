@@ -15,6 +15,12 @@ BENCH_POSTGRES_URL, created and dropped here) with the demo catalogue:
 
 It prints the import beside the floor and their ratio (time and memory), and the load average
 before each run: the figures are only comparable on a quiet machine.
+
+    .venv/bin/python benchmarks/journal_import.py --scale 195 --db sqlite --check-rollups  # ≈ 4.7 M
+
+With --check-rollups, instead of the floor: the roll-ups refreshed from the imported ledger, then
+`reports.rollup.check` (what `flask reports check-rollups` runs), each in its own process, with
+the same figures and the verdict (no difference expected).
 """
 
 from __future__ import annotations
@@ -213,6 +219,41 @@ def run_floor(url: str, folder: str) -> None:
           f"{_peak_mb():.1f}", flush=True)
 
 
+def run_rollups(url: str, step: str) -> None:
+    """(child process) refresh the roll-ups from the whole ledger, or check them against it."""
+    from sqlalchemy import func, select
+
+    from bottles.db import db
+    from reports import rollup
+    from reports.models import DailyFlow, DailyWork
+
+    app = _app(url)
+    with app.app_context():
+        started, cpu = time.perf_counter(), time.process_time()
+        if step == "refresh":
+            found = rollup.refresh(db.session)
+            db.session.commit()
+        else:
+            problems = rollup.check(db.session)
+            found = len(problems)
+            for problem in problems[:20]:
+                print(problem)
+            rows = sum(db.session.scalar(select(func.count()).select_from(model))
+                       for model in (DailyFlow, DailyWork))
+            way = "one pass" if rows <= rollup.ONE_PASS_ROWS else "month by month"
+            print(f"  {rows:,} daily roll-up rows: summed {way}")
+        print(f"RESULT {step} {time.perf_counter() - started:.3f} {time.process_time() - cpu:.3f} "
+              f"{_peak_mb():.1f} {found}", flush=True)
+
+
+def rollup_bench(kind: str, url: str) -> None:
+    for step, what in (("refresh", "events read"), ("check", "difference(s)")):
+        load = _load()
+        seconds, cpu, peak, found = _child("--rollups-only", url, step)
+        print(f"{kind}: {step}-rollups {float(seconds):.1f} s, CPU {float(cpu):.1f} s, peak memory "
+              f"{float(peak):,.0f} MB: {int(found):,} {what} (load average before: {load})")
+
+
 def _child(*args: str) -> list[str]:
     done = subprocess.run([sys.executable, __file__, *args], check=False, capture_output=True, text=True)
     if done.returncode:
@@ -223,7 +264,7 @@ def _child(*args: str) -> list[str]:
     return next(line for line in done.stdout.splitlines() if line.startswith("RESULT")).split()[2:]
 
 
-def bench(kind: str, workdir: Path, csv_path: Path, crates: list) -> None:
+def bench(kind: str, workdir: Path, csv_path: Path, crates: list, rollups: bool = False) -> None:
     urls = []
     try:
         target = new_database(kind, workdir, "import")
@@ -235,6 +276,9 @@ def bench(kind: str, workdir: Path, csv_path: Path, crates: list) -> None:
         print(f"{kind}: import {events:,} events, {movements:,} movements in {seconds:.1f} s "
               f"(commit {float(commit):.1f} s): {events / seconds:,.0f} events/s; CPU {float(cpu):.1f} s; "
               f"peak memory {float(peak):,.0f} MB (load average before: {load})")
+        if rollups:
+            rollup_bench(kind, target)
+            return
         dumped = workdir / f"dump-{kind}"
         dumped.mkdir(exist_ok=True)
         dump(target, dumped)
@@ -259,6 +303,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--journal", type=Path, help="reuse a journal file written by an earlier "
                         "run (its crates are registered with the demo's capacity) instead of generating one")
+    parser.add_argument("--check-rollups", action="store_true", help="after the import, time "
+                        "refresh-rollups and check-rollups instead of the floor")
+    parser.add_argument("--rollups-only", nargs=2, metavar=("URL", "STEP"), help=argparse.SUPPRESS)
     parser.add_argument("--import-only", nargs=2, metavar=("URL", "CSV"), help=argparse.SUPPRESS)
     parser.add_argument("--floor-only", nargs=2, metavar=("URL", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -268,6 +315,9 @@ def main() -> None:
     if args.floor_only:
         run_floor(*args.floor_only)
         return
+    if args.rollups_only:
+        run_rollups(*args.rollups_only)
+        return
     workdir = Path(tempfile.mkdtemp(prefix="boucle-bench-"))
     os.environ.setdefault("BOUCLE_INSTANCE", str(workdir))
     if args.journal:
@@ -276,7 +326,7 @@ def main() -> None:
         csv_path = workdir / "journal.csv"
         _events, crates = write_history(args.scale, csv_path)
     for kind in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
-        bench(kind, workdir, csv_path, crates)
+        bench(kind, workdir, csv_path, crates, args.check_rollups)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/big_bodies.py
 
-Sends a 60 MB urlencoded POST /login and a 55 MB JSON body to each scan endpoint, first through
+Sends a 60 MB urlencoded POST /login and a 55 MB JSON body to POST /api/v1/events (where the scan
+stations and the phone's queue send their events), first through
 the app's test client (a lazy body stream: the figures are the app's own, the bytes it read are
 counted), then through a real local server (werkzeug, in a thread) over a socket. Prints the
 status, the time to the answer, the bytes the app read and the peak Python memory allocated
@@ -25,10 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 MB = 1024 * 1024
 CASES = [("/login", 60 * MB, "application/x-www-form-urlencoded", b"username=" + b"a" * 65_536),
-         ("/tournee/enlever", 55 * MB, "application/json", b'{"items": [' + b'{"code": "x"},' * 4096),
-         ("/tournee/deposer", 55 * MB, "application/json", b'{"items": [' + b'{"code": "x"},' * 4096),
-         ("/lavage/reception/scan", 55 * MB, "application/json",
-          b'{"items": [' + b'{"code": "x"},' * 4096)]
+         ("/api/v1/events", 55 * MB, "application/json", b'{"kind": "pickup", "note": "' + b"x" * 65_536)]
 
 
 class LazyBody:

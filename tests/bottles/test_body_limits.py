@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -32,26 +33,40 @@ def test_an_ordinary_login_form_still_works(client, factory):
     assert login(client, user).status_code == 302
 
 
-def test_a_big_json_body_to_a_scan_endpoint_is_a_413_in_json(client, session):
+def test_a_big_json_body_to_the_api_the_stations_post_to_is_a_413_in_json(client, session, factory):
+    """The scan stations and the phone's queue post one event per request to POST /api/v1/events,
+    under the default limit (64 kB): a larger body is refused before anything reads it, signed in
+    or not, in JSON with a French message."""
     before = session.scalar(select(func.count()).select_from(Event))
-    items = [{"code": "CJ-00001-1", "event_id": str(uuid.uuid4()), "count": "x" * 5000}] * 200
-    for url in ("/tournee/enlever", "/tournee/deposer", "/lavage/reception/scan"):
-        response = client.post(url, data=json.dumps({"items": items}),
-                               content_type="application/json")
-        assert response.status_code == 413, url
-        assert "trop volumineu" in response.get_json()["error"]
+    line = {"id": str(uuid.uuid4()), "kind": "pickup", "crate": "CJ-00001-1", "note": "x" * 70_000}
+    response = client.post("/api/v1/events", data=json.dumps(line), content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["code"] == "trop_volumineux"
+    assert "trop volumineu" in response.get_json()["message"]
+    login(client, factory.user(role="driver"))
+    token = csrf_from(client.get("/tournee/enlever").get_data(as_text=True))
+    signed_in = client.post("/api/v1/events", data=json.dumps(line), content_type="application/json",
+                            headers={"X-CSRFToken": token})
+    assert signed_in.status_code == 413 and signed_in.get_json()["code"] == "trop_volumineux"
     assert session.scalar(select(func.count()).select_from(Event)) == before
 
 
-def test_the_largest_batch_a_station_sends_fits_the_scan_limit(client, factory):
-    driver = factory.user(role="driver")
-    login(client, driver)
+def test_the_largest_line_a_station_sends_fits_the_limit(client, session, factory):
+    """A pickup line with every field the station adds (its id, field time, round token, a count),
+    a note at the API's longest: far under the limit, recorded."""
+    washer, point = factory.washer(), factory.point()
+    crate = factory.full_crate_at(point, count=40, washer=washer)
+    session.commit()
+    login(client, factory.user(role="driver"))
     token = csrf_from(client.get("/tournee/enlever").get_data(as_text=True))
-    code = "https://boucle.example.org/c/" + "CJ-00001-1"
-    items = [{"code": code, "event_id": str(uuid.uuid4()), "count": 28} for _ in range(200)]
-    response = client.post("/tournee/enlever", json={"items": items, "fields": {}},
+    line = {"id": str(uuid.uuid4()), "kind": "pickup", "crate": crate.code, "counted": 38,
+            "occurred_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "round_token": str(uuid.uuid4()), "note": "é" * 500}
+    body = json.dumps(line, ensure_ascii=False).encode()
+    assert len(body) < 2 * 1024
+    response = client.post("/api/v1/events", data=body, content_type="application/json",
                            headers={"X-CSRFToken": token})
-    assert response.status_code != 413
+    assert response.status_code == 201, response.get_json()
 
 
 def test_the_catalogue_import_keeps_its_5_mb_message_and_refuses_far_bigger(client, factory):

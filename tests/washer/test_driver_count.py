@@ -41,23 +41,29 @@ def test_one_crate_form_shows_the_drivers_count_beside_the_declared_one(client, 
     assert "Compté par le chauffeur" not in html
 
 
-def test_scan_list_message_gives_the_drivers_count(client, session, dock, factory):
+def test_scan_list_answer_gives_counted_against_declared(client, session, dock, factory):
+    """The dock station's line is one API event: its answer's movements say the bottles counted
+    against those declared full (what the station's line shows), whatever the driver counted."""
     driver = factory.user("driver")
     crate = _picked_up(dock, driver, 48, 46, 1)
     plain = _picked_up(dock, driver, 30, None, 2)
     session.commit()
     login(client, dock.staff)
     token = csrf_from(client.get("/lavage/reception").get_data(as_text=True))
-    items = [{"code": crate.code, "event_id": str(uuid.uuid4()), "count": 46},
-             {"code": plain.code, "event_id": str(uuid.uuid4()), "count": None}]
-    r = client.post("/lavage/reception/scan", json={"items": items, "fields": {
-        "w": str(dock.washer.id), "loss_reason": str(dock.reasons["transit_breakage"].id)}},
-        headers={"X-CSRFToken": token, "Accept": "application/json"})
-    assert r.status_code == 200, r.get_data(as_text=True)
-    results = {x["code"]: x["message"] for x in r.get_json()["results"]}
-    assert "chauffeur : 46" in results[crate.code] and "48 annoncées" in results[crate.code]
-    assert "2 manquantes" in results[crate.code]
-    assert "chauffeur" not in results[plain.code] and "(s)" not in results[plain.code]
+    fields = {"kind": "receipt", "washer_id": str(dock.washer.id),
+              "loss_reason_id": str(dock.reasons["transit_breakage"].id)}
+    answers = [client.post("/api/v1/events", json={**fields, "id": str(uuid.uuid4()), **line},
+                           headers={"X-CSRFToken": token, "Accept": "application/json"})
+               for line in ({"crate": crate.code, "counted": 46}, {"crate": plain.code})]
+    assert [r.status_code for r in answers] == [201, 201], [r.get_json() for r in answers]
+
+    def counted_and_declared(answer) -> tuple[int, int]:
+        moves = answer.get_json()["event"]["movements"]
+        return (sum(m["quantity"] for m in moves if m["to_stage"] == "received"),
+                sum(m["quantity"] for m in moves if m["from_stage"] == "in_transit"))
+
+    assert counted_and_declared(answers[0]) == (46, 48)  # the declared count, not the driver's 46
+    assert counted_and_declared(answers[1]) == (30, 30)
 
 
 def test_round_summary_shows_the_drivers_counts_km_and_hours(client, session, dock, factory):

@@ -88,31 +88,37 @@ def test_receipt_needs_csrf_and_own_washer(client, session, dock):
 
 
 def test_scan_station_receives_a_list(client, session, dock):
+    """The dock's station sends each line as one API event (its page's fields: washer_id and the gap's
+    reasons); the answer's movements carry what the line says: counted against declared, the gap."""
     a, b, c = dock.in_transit(50, 1), dock.in_transit(30, 2), dock.in_transit(20, 3)
     session.commit()
     login(client, dock.staff)
     page = client.get("/lavage/reception").get_data(as_text=True)
-    assert "data-scan-station" in page
+    assert "data-scan-station" in page and 'data-queue-kind="receipt"' in page
+    assert f'name="washer_id" value="{dock.washer.id}"' in page and 'name="loss_reason_id"' in page
     token = csrf_from(page)
-    items = [{"code": a.code.lower().replace("-", ""), "event_id": str(uuid.uuid4()), "count": None},
-             {"code": b.code, "event_id": str(uuid.uuid4()), "count": 28},
-             {"code": c.code, "event_id": str(uuid.uuid4()), "count": "abc"},
-             {"code": "CJ-99999-0", "event_id": str(uuid.uuid4()), "count": None}]
-    r = client.post("/lavage/reception/scan", json={"items": items, "fields": {
-        "w": str(dock.washer.id), "loss_reason": str(dock.reasons["transit_breakage"].id)}},
-        headers={"X-CSRFToken": token, "Accept": "application/json"})
-    assert r.status_code == 200, r.get_data(as_text=True)
-    results = {x["code"]: x for x in r.get_json()["results"]}
-    assert results[a.code]["status"] == "recorded"
-    assert results[b.code]["status"] == "recorded" and "2 manquante" in results[b.code]["message"]
-    assert results[c.code]["status"] == "refused"
-    assert list(results.values())[3]["status"] == "refused"
+    headers = {"X-CSRFToken": token, "Accept": "application/json"}
+    fields = {"kind": "receipt", "washer_id": str(dock.washer.id),
+              "loss_reason_id": str(dock.reasons["transit_breakage"].id)}
+    lines = [{"crate": a.code.lower().replace("-", "")}, {"crate": b.code, "counted": 28},
+             {"crate": c.code, "counted": "abc"}, {"crate": "CJ-99999-0"}]
+    bodies = [{**fields, "id": str(uuid.uuid4()), **line} for line in lines]
+    answers = [client.post("/api/v1/events", json=body, headers=headers) for body in bodies]
+    assert [r.status_code for r in answers] == [201, 201, 422, 404], [r.get_json() for r in answers]
+    moves = [{(m["from_stage"], m["to_stage"]): m["quantity"] for m in r.get_json()["event"]["movements"]}
+             for r in answers[:2]]
+    assert moves[0] == {("in_transit", "received"): 50}  # counted as declared
+    assert moves[1] == {("in_transit", "received"): 28, ("in_transit", "lost"): 2}  # 28 of 30: 2 missing
+    lost = next(m for m in answers[1].get_json()["event"]["movements"] if m["to_stage"] == "lost")
+    assert lost["reason_id"] == dock.reasons["transit_breakage"].id
+    assert "counted" in answers[2].get_json()["errors"]
+    assert answers[3].get_json()["code"] == "caisse_inconnue"
     assert stock(session, Stage.RECEIVED, dock.washer.id) == 78
-    r = client.post("/lavage/reception/scan", json={"items": items[:1], "fields": {}},
-                    headers={"X-CSRFToken": token, "Accept": "application/json"})
-    assert r.get_json()["results"][0]["status"] == "already"
-    r = client.post("/lavage/reception/scan", json={"items": items[:1]})
-    assert r.status_code == 400
+    again = client.post("/api/v1/events", json=bodies[0], headers=headers)
+    assert again.status_code == 200 and again.get_json()["created"] is False
+    assert again.get_json()["event"]["movements"] == answers[0].get_json()["event"]["movements"]
+    no_csrf = client.post("/api/v1/events", json={**bodies[2], "counted": 20})
+    assert no_csrf.status_code == 400 and no_csrf.get_json()["code"] == "jeton_csrf_invalide"
     assert stock(session, Stage.RECEIVED, dock.washer.id) == 78
     assert check_ledger(session) == []
 

@@ -252,39 +252,44 @@ PATHS: list[tuple[str, str]] = [(role, path) for role, paths in {
 }.items() for path in paths]
 
 
-def _json_bodies(w: World) -> list[tuple[str, object]]:
-    """(what, body) pairs for the scan stations: wrong shapes and types, odd values, NULs."""
+def _json_bodies(w: World, kind: str) -> list[tuple[str, object]]:
+    """(what, body) pairs for a scan station's line, one event of POST /api/v1/events as scan.js
+    sends it (the session cookie, the page's CSRF token): wrong shapes and types, odd values, NULs."""
     code = w.crates["full"].code
-    item = {"code": code, "event_id": _eid()}
+    line = {"id": _eid(), "kind": kind, "crate": code}
     bodies: list[tuple[str, object]] = [
-        ("list", [item]), ("string", "items"), ("null", None), ("number", 12),
-        ("items-string", {"items": "x"}), ("items-empty", {"items": []}),
-        ("items-of-lists", {"items": [[code]]}), ("items-nested", {"items": [{"code": {"a": [1]}}]}),
-        ("fields-list", {"items": [item], "fields": [1]}), ("too-many", {"items": [item] * 500}),
-        ("nul-key", {"items": [item], "\x00": 1}),
+        ("list", [line]), ("string", "items"), ("null", None), ("number", 12), ("empty", {}),
+        ("items-of-the-old-batch", {"items": [{"code": code, "event_id": _eid()}], "fields": {}}),
+        ("nested", {**line, "crate": {"a": [1]}}), ("nul-key", {**line, "\x00": 1}),
+        ("unknown-field", {**line, "event_id": _eid()}),
     ]
-    for value in (None, 12, 1.5, True, [], {}, "\x00", "a\x00b", "x" * 10_000, "²", "$x^2$"):
-        bodies.append((f"code={value!r:.20}", {"items": [{"code": value, "event_id": _eid()}]}))
+    for value in (None, 12, 1.5, True, [], {}, "\x00", "a\x00b", "x" * 10_000, "²", "$x^2$", ""):
+        bodies.append((f"crate={value!r:.20}", {**line, "id": _eid(), "crate": value}))
     for value in (None, "", "²", "٣", "-1", -1, 0, "9" * 40, 9 * 10**40, "9" * 5000, 1e308, float("inf"),
                   True, [], {}, "\x00", "1e3"):
-        bodies.append((f"count={value!r:.20}", {"items": [{**item, "event_id": _eid(), "count": value}]}))
+        bodies.append((f"counted={value!r:.20}", {**line, "id": _eid(), "counted": value}))
     for value in (None, 12, "not-a-uuid", "\x00", [], "x" * 10_000):
-        bodies.append((f"event_id={value!r:.20}", {"items": [{"code": code, "event_id": value}]}))
+        bodies.append((f"id={value!r:.20}", {**line, "id": value}))
+    for value in (None, 12, "hier", "2026-11-29T08:00:00", "\x00", "9" * 5000, "2026-13-45T99:00:00Z"):
+        bodies.append((f"occurred_at={value!r:.20}", {**line, "id": _eid(), "occurred_at": value}))
+    for value in (None, "pickups", "\x00", 3):
+        bodies.append((f"kind={value!r:.20}", {**line, "id": _eid(), "kind": value}))
     return bodies
 
 
 def _json_fields() -> dict[str, tuple]:
-    return {"point_id": ("²", "٣", "-1", -1, 0, "9" * 40, 2**63, 2**80, True, [], {}, None, "\x00", 1.5),
-            "round_token": ("x" * 10_000, 12, [], {}, "\x00", None, True),
-            "w": ("²", "-1", "9" * 40, 2**63, [], "\x00"),
-            "loss_reason": ("²", "-1", "9" * 40, 2**63, [], "\x00", 1.5),
-            "surplus_reason": ("٣", "0", "9" * 5000, True)}
+    """The fields the stations' pages add to each line (the macro's caller block), named as the API."""
+    return {"point_id": ("²", "٣", "-1", -1, 0, "9" * 40, 2**63, 2**80, True, [], {}, "\x00", 1.5),
+            "round_token": ("x" * 10_000, 12, [], {}, "\x00", True),
+            "washer_id": ("²", "-1", "9" * 40, 2**63, [], "\x00"),
+            "loss_reason_id": ("²", "-1", "9" * 40, 2**63, [], "\x00", 1.5),
+            "surplus_reason_id": ("٣", "0", "9" * 5000, True)}
 
 
-SCAN_URLS = (("driver", "/tournee/enlever"), ("driver", "/tournee/deposer"),
-             ("washer", "/lavage/reception/scan"))
-RAW_JSON = (b'{"items": [', b"[" * 100_000, b'{"items": [{"code": "\\ud800"}]}', b"\xff\xfe{}",
-            b'{"items": [{"code": 1e99999}]}', b"", b"null")
+API_EVENTS = "/api/v1/events"  # where the scan stations send each line
+STATIONS = (("driver", "pickup"), ("driver", "crate_placed"), ("washer", "receipt"))
+RAW_JSON = (b'{"id": "', b"[" * 100_000, b'{"kind": "pickup", "crate": "\\ud800"}', b"\xff\xfe{}",
+            b'{"kind": "pickup", "counted": 1e99999}', b"", b"null")
 
 
 def _csv_files() -> list[tuple[str, bytes]]:
@@ -361,22 +366,22 @@ def _cases() -> list[Case]:
              for name, values in target.fields.items() for index, value in enumerate(values)]
     cases += [Case(f"path-{role}-{path[:40]!r}", role, lambda w, p=path: {"method": "GET", "path": p})
               for role, path in PATHS]
-    for role, url in SCAN_URLS:
-        for index in range(len(_json_bodies(_WORLD_STUB))):
-            cases.append(Case(f"json-{url}-{index}", role,
-                              lambda w, u=url, i=index: {"method": "POST", "path": u,
-                                                         "json": _json_bodies(w)[i][1]}))
+    for role, kind in STATIONS:
+        for index in range(len(_json_bodies(_WORLD_STUB, kind))):
+            cases.append(Case(f"json-{kind}-{index}", role,
+                              lambda w, k=kind, i=index: {"method": "POST", "path": API_EVENTS,
+                                                         "json": _json_bodies(w, k)[i][1]}))
         for name, values in _json_fields().items():
             for value in values:
-                def build(w, u=url, n=name, v=value):
-                    item = {"code": w.crates["in_transit"].code, "event_id": _eid()}
-                    fields = {"point_id": w.points[1].id, "w": w.washer.id, n: v}
-                    return {"method": "POST", "path": u, "json": {"items": [item], "fields": fields}}
-                cases.append(Case(f"json-{url}-fields-{name}-{value!r:.12}-{len(cases)}", role, build))
+                def build(w, k=kind, n=name, v=value):
+                    line = {"id": _eid(), "kind": k, "crate": w.crates["in_transit"].code,
+                            "point_id": w.points[1].id, "washer_id": w.washer.id, n: v}
+                    return {"method": "POST", "path": API_EVENTS, "json": line}
+                cases.append(Case(f"json-{kind}-fields-{name}-{value!r:.12}-{len(cases)}", role, build))
         for raw in RAW_JSON:
-            cases.append(Case(f"json-{url}-raw-{raw[:12]!r}-{len(raw)}", role,
-                              lambda w, u=url, r=raw: {"method": "POST", "path": u, "data": r,
-                                                       "content_type": "application/json"}))
+            cases.append(Case(f"json-{kind}-raw-{raw[:12]!r}-{len(raw)}", role,
+                              lambda w, r=raw: {"method": "POST", "path": API_EVENTS, "data": r,
+                                                "content_type": "application/json"}))
     for name, content in _csv_files() + _workbooks():
         cases.append(Case(f"history-upload-{name}", "coordinator",
                           lambda w, c=content, n=name: {
@@ -440,7 +445,8 @@ def site(database, tmp_path_factory):
 
     url = module_db_url(database, tmp_path_factory, "bad_input")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test-secret",
-                      "BASE_URL": "https://boucle.test", "SERVER_NAME": None})
+                      "BASE_URL": "https://boucle.test", "SERVER_NAME": None,
+                      "API_LIMIT": "100000 per minute"})  # the stations' corpus, not the limit
     with app.app_context():
         factory = Factory(db.session)
         world = world_module.build(factory)
@@ -479,6 +485,8 @@ def _send(site: Site, case: Case):
     data = request.get("data")
     if isinstance(data, dict) and request["method"] == "POST":
         request["data"] = {**data, "csrf_token": site.tokens[case.role]}
+    if request["path"] == API_EVENTS:  # as the stations send it: the page's token in the header
+        request["headers"] = {"X-CSRFToken": site.tokens[case.role], "Accept": "application/json"}
     with site.app.app_context():
         response = site.clients[case.role].open(**request)
         body = response.get_data()
@@ -501,6 +509,17 @@ def test_bad_input_is_refused_cleanly(site, case):
         after = site.count_rows()
         changed = {t: (before[t], after[t]) for t in before if before[t] != after[t] and t not in ROLLUPS}
         assert not changed, f"a refused request ({response.status_code}) wrote rows: {changed}"
+
+
+def test_the_stations_corpus_reaches_the_apis_checks(site):
+    """The stations' cases carry what the pages send (cookie and CSRF token), so the API's own checks
+    answer them, not the CSRF check: an unknown crate is its 404, an unreadable count its 422."""
+    for body, status, code in (({"crate": "CJ-99999-0"}, 404, "caisse_inconnue"),
+                               ({"crate": "CJ-99999-0", "counted": "²"}, 422, "saisie_invalide")):
+        case = Case("reaches", "driver", lambda w, b=body: {"method": "POST", "path": API_EVENTS, "json": {
+            "id": _eid(), "kind": "pickup", **b}})
+        response, _body = _send(site, case)
+        assert response.status_code == status and response.get_json()["code"] == code, response.get_json()
 
 
 def test_ledger_is_clean_after_the_corpus(site):

@@ -12,6 +12,7 @@ and the packages' form tests): the table is about who may do what.
 from __future__ import annotations
 
 import html
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -173,10 +174,6 @@ def sale_at_other(c: Ctx) -> Event:
     return event
 
 
-def scan_body(codes: list[str], **fields) -> dict:
-    return {"items": [{"code": code, "event_id": eid()} for code in codes], "fields": fields}
-
-
 # --- Requests aimed at the other site -----------------------------------------------------------
 
 
@@ -196,9 +193,11 @@ def pick_up(token: Callable[[Ctx], str]) -> Callable[[Ctx, str], Req]:
                                {"event_id": eid(), "round_token": token(c)})
 
 
-def scan_pick_up(token: Callable[[Ctx], str]) -> Callable[[Ctx, str], Req]:
-    return lambda c, role: Req("/tournee/enlever", json=scan_body(
-        [full_crate(c, c.world.points[0]).code], round_token=token(c)))
+def station_pick_up(token: Callable[[Ctx], str]) -> Callable[[Ctx, str], Req]:
+    """A scan station's pickup line (one API event, the session cookie) on the round `token` names."""
+    return lambda c, role: Req("/api/v1/events", bearer=False, json={
+        "id": eid(), "kind": "pickup", "crate": full_crate(c, c.world.points[0]).code,
+        "round_token": token(c)})
 
 
 def close_other_round(c: Ctx, role: str) -> Req:
@@ -218,11 +217,14 @@ def receive(with_w: bool) -> Callable[[Ctx, str], Req]:
     return build_request
 
 
-def scan_receive(with_w: bool) -> Callable[[Ctx, str], Req]:
+def station_receive(at_other_washer: bool) -> Callable[[Ctx, str], Req]:
+    """The dock station's line (one API event, the session cookie) for a crate on the other site's
+    round, sent with the first washer's id (the page of one's own washer) or the other's."""
     def build_request(c: Ctx, role: str) -> Req:
         crate = crate_on_round(c, c.other.round, c.other.point)
-        fields = {"w": str(c.other.washer.id)} if with_w else {}
-        return Req("/lavage/reception/scan", json=scan_body([crate.code], **fields))
+        washer = c.other.washer if at_other_washer else c.world.washer
+        return Req("/api/v1/events", bearer=False, json={"id": eid(), "kind": "receipt", "crate": crate.code,
+                                                         "washer_id": str(washer.id)})
     return build_request
 
 
@@ -381,6 +383,14 @@ TABLE: dict[str, Row] = {
     "POST /api/v1/events #the session cookie": Row(api_staff("point", "driver", point=403), lambda c, r: Req(
         "/api/v1/events", bearer=False, json={"id": eid(), "kind": "crate_placed",
                                               "crate": pool_crate(c).code, "point_id": c.other.point.id})),
+    "POST /api/v1/events #station pickup, another driver's round": Row(
+        api_staff("driver", driver=403), station_pick_up(lambda c: c.other.round_token)),
+    "POST /api/v1/events #station pickup, a closed round": Row(
+        api_staff("driver", ok=422, other_driver=403), station_pick_up(lambda c: c.other.closed_token)),
+    "POST /api/v1/events #station receipt, a crate bound for the other washer": Row(
+        api_staff("washer", washer=403, other_washer=403), station_receive(at_other_washer=False)),
+    "POST /api/v1/events #station receipt at the other washer": Row(
+        api_staff("washer", washer=403), station_receive(at_other_washer=True)),
     "GET /c": Row(signed_in(302), get(lambda c: f"/c?code={c.other.crates['in_transit'].code}")),
     "GET /c/<code>": Row(signed_in(), get(lambda c: f"/c/{c.other.crates['in_transit'].code}")),
     "GET /c/<code>/etiquette.<fmt>": Row(staff("coordinator"), get(
@@ -436,12 +446,8 @@ TABLE: dict[str, Row] = {
         lambda c, role: Req(f"/tournee/{c.other.closed.id}/clore", {"event_id": eid(), "km": "1",
                                                                     "hours": "1"})),
     "GET /tournee/enlever": Row(staff("driver"), get("/tournee/enlever")),
-    "POST /tournee/enlever": Row(staff("driver", driver=403), scan_pick_up(lambda c: c.other.round_token)),
-    "POST /tournee/enlever #closed round": Row(staff("driver", ok=422, other_driver=403),
-                                               scan_pick_up(lambda c: c.other.closed_token)),
+    # the station's lines are API events (the session cookie): "POST /api/v1/events #station …" below
     "GET /tournee/deposer": Row(staff("driver"), get(lambda c: f"/tournee/deposer?point={c.other.point.id}")),
-    "POST /tournee/deposer": Row(staff("driver"), lambda c, role: Req("/tournee/deposer", json=scan_body(
-        [pool_crate(c).code], point_id=str(c.other.point.id)))),
 
     # Coordination: requests, labels
     "GET /demandes": Row(staff("coordinator"), get("/demandes")),
@@ -472,9 +478,6 @@ TABLE: dict[str, Row] = {
         staff("washer", washer=403), get(lambda c: f"/lavage/reception?w={c.other.washer.id}")),
     "POST /lavage/reception": Row(staff("washer", ok=302, washer=403), receive(with_w=False)),
     "POST /lavage/reception #w": Row(staff("washer", ok=302, washer=403), receive(with_w=True)),
-    # every line refused → 422 with each line's reason (tests below: a mixed batch is a 200)
-    "POST /lavage/reception/scan": Row(staff("washer", washer=422), scan_receive(with_w=False)),
-    "POST /lavage/reception/scan #w": Row(staff("washer", washer=403), scan_receive(with_w=True)),
     "GET /lavage/tri": Row(staff("washer", washer=403), get(lambda c: f"/lavage/tri?w={c.other.washer.id}")),
     "POST /lavage/tri": Row(staff("washer", ok=302, washer=403),
                             at_other_washer("/lavage/tri", **{"m-{model}": "1"})),
@@ -778,14 +781,16 @@ def test_the_dock_neither_receives_nor_shows_a_crate_bound_for_another_washer(ma
     text_ = page_text(refused)
     assert refused.status_code == 403 and "autre centre de lavage" in text_
     assert 'name="crate_id"' not in text_ and 'class="declared"' not in text_
-    # a batch holding both: ours received, theirs refused with the reason, the batch answered 200
-    answer = client.post("/lavage/reception/scan", json=scan_body([ours_code, theirs_code]),
-                         headers={"Accept": "application/json"})
-    assert answer.status_code == 200
-    lines = {line["code"]: line for line in answer.get_json()["results"]}
-    assert lines[ours_code]["status"] == "recorded"
-    assert lines[theirs_code]["status"] == "refused"
-    assert "autre centre de lavage" in lines[theirs_code]["message"]
+    # the station's lines (one API event each, the session cookie): ours received, theirs refused
+    # with the reason, nothing of it shown
+    answers = {code: client.post("/api/v1/events", headers={"Accept": "application/json"}, json={
+        "id": eid(), "kind": "receipt", "crate": code, "washer_id": c.world.washer.id})
+        for code in (ours_code, theirs_code)}
+    assert answers[ours_code].status_code == 201, answers[ours_code].get_json()
+    refused_line = answers[theirs_code].get_json()
+    assert answers[theirs_code].status_code == 403 and refused_line["code"] == "pas_votre_site"
+    assert "autre centre de lavage" in refused_line["message"]
+    assert "17" not in json.dumps(refused_line)  # not its declared count
     with app.app_context():
         assert events_count() == before + 1
         assert db.session.get(Crate, theirs_id).state == "in_transit"
@@ -805,12 +810,11 @@ def test_a_driver_adds_nothing_to_another_drivers_round_nor_to_a_closed_one(matr
     theirs = client.post(f"/c/{codes[0]}/enlevee", data={"event_id": eid(),
                                                          "round_token": c.other.round_token})
     assert theirs.status_code == 403 and "celle d'un autre chauffeur" in page_text(theirs)
-    batch = client.post("/tournee/enlever", json=scan_body(codes, round_token=c.other.round_token),
-                        headers={"Accept": "application/json"})
-    assert batch.status_code == 403 and "celle d'un autre chauffeur" in batch.get_json()["error"]
-    batch = client.post("/tournee/enlever", json=scan_body(codes, round_token=c.other.closed_token),
-                        headers={"Accept": "application/json"})
-    assert batch.status_code == 422 and "clôturée" in batch.get_json()["error"]
+    for token, status, why in ((c.other.round_token, 403, "celle d'un autre chauffeur"),
+                               (c.other.closed_token, 422, "clôturée")):
+        line = client.post("/api/v1/events", headers={"Accept": "application/json"}, json={
+            "id": eid(), "kind": "pickup", "crate": codes[1], "round_token": token})  # a station's line
+        assert line.status_code == status and why in line.get_json()["message"], line.get_json()
     close = client.post(f"/tournee/{c.other.round.id}/clore",
                         data={"event_id": eid(), "km": "3", "hours": "1"})
     assert close.status_code == 403 and "Seul le chauffeur" in page_text(close)

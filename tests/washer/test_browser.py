@@ -25,6 +25,80 @@ def _no_sideways_scroll(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
 
 
+def _line(page, code: str) -> str:
+    """What the scan station's line of `code` says under its status."""
+    return page.locator(f".scan-item[data-code='{code}'] .scan-reason").inner_text().strip()
+
+
+def _sign_in(page, user, url: str) -> None:
+    page.goto(url)
+    page.fill("#username", user.username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{url}")
+
+
+def test_dock_station_says_counted_against_declared_on_each_line(phone, session, dock):
+    """Counted as declared, fewer, more (each gap with its reason); a line sent again by the phone's
+    queue (the same event id) is answered with the recorded event and says the same; a refused line
+    keeps its reason. The comparison is read from the API's answer (the receipt's movements)."""
+    same, fewer, more = dock.in_transit(44, 1), dock.in_transit(44, 2), dock.in_transit(1, 3)
+    session.commit()
+    _sign_in(phone, dock.staff, "/lavage/reception")
+    scan = phone.locator("[data-scan-input]")
+    for crate in (same, fewer, more):
+        scan.fill(crate.code)
+        scan.press("Enter")
+    phone.fill(f"[aria-label='Compté (vide = annoncé) {fewer.code}']", "42")
+    phone.fill(f"[aria-label='Compté (vide = annoncé) {more.code}']", "2")
+    phone.locator("details.gap-reasons summary").click()
+    phone.select_option("#loss_reason", label="transit breakage")
+    phone.select_option("#surplus_reason", label="count over")
+    sent: dict[str, dict] = {}
+    phone.on("request", lambda r: sent.setdefault(r.post_data_json["crate"], r.post_data_json)
+             if r.url.endswith("/api/v1/events") and r.method == "POST" else None)
+    phone.click("[data-scan-submit]")
+    phone.wait_for_selector(".scan-item.status-recorded >> nth=2")
+    assert _line(phone, same.code) == "Réceptionnée : 44 bouteilles comptées sur 44 annoncées."
+    assert _line(phone, fewer.code) == "Réceptionnée : 42 bouteilles comptées sur 44 annoncées, 2 manquantes."
+    assert _line(phone, more.code) == "Réceptionnée : 2 bouteilles comptées sur 1 annoncée, 1 en plus."
+    assert phone.locator("[data-scan-message]").inner_text().startswith("3 caisses enregistrées")
+    _no_sideways_scroll(phone)
+    _shot(phone, "03b-reception-counted-declared")
+    assert sent[same.code]["kind"] == "receipt" and "counted" not in sent[same.code]  # as declared
+    assert sent[fewer.code]["counted"] == 42
+    assert sent[fewer.code]["loss_reason_id"] == str(dock.reasons["transit_breakage"].id)
+
+    # the phone sends a line again (its answer was lost): already recorded, the same comparison
+    session.rollback()
+    phone.evaluate("""([id, code, washer]) => localStorage.setItem('boucle-scan:receipt-' + washer,
+        JSON.stringify([{code: code, event_id: id, count: '42', status: 'pending', message: '',
+                         occurred_at: new Date().toISOString()}]))""",
+                   [_event_id(session, fewer), fewer.code, dock.washer.id])
+    phone.reload()
+    phone.click("[data-scan-submit]")
+    phone.wait_for_selector(f".scan-item.status-already[data-code='{fewer.code}']")
+    assert _line(phone, fewer.code) == "Réceptionnée : 42 bouteilles comptées sur 44 annoncées, 2 manquantes."
+
+    # a crate received already, scanned anew (a new event): refused with the ledger's reason, no count
+    scan.fill(same.code)
+    scan.press("Enter")
+    phone.click("[data-scan-submit]")
+    phone.wait_for_selector(f".scan-item.status-refused[data-code='{same.code}']")
+    assert "n'est pas en transport" in _line(phone, same.code)
+    assert "comptée" not in _line(phone, same.code)
+    session.rollback()
+    assert stock(session, Stage.RECEIVED, dock.washer.id) == 88
+
+
+def _event_id(session, crate) -> str:
+    from sqlalchemy import select
+
+    from bottles.models import Event
+
+    return str(session.scalar(select(Event.id).where(Event.kind == "receipt", Event.crate_id == crate.id)))
+
+
 def test_dock_receipt_by_scanning_then_sorting_with_counters(phone, session, dock):
     a, b = dock.in_transit(48, 1), dock.in_transit(30, 2)
     session.commit()
@@ -50,6 +124,9 @@ def test_dock_receipt_by_scanning_then_sorting_with_counters(phone, session, doc
     phone.click("[data-scan-submit]")
     phone.wait_for_selector(".scan-item.status-recorded >> nth=1")
     _shot(phone, "03-reception-done")
+    # each line: the bottles counted against those declared full, from the API's answer
+    assert _line(phone, a.code) == "Réceptionnée : 48 bouteilles comptées sur 48 annoncées."
+    assert _line(phone, b.code) == "Réceptionnée : 29 bouteilles comptées sur 30 annoncées, 1 manquante."
     session.rollback()  # end the test's read snapshot: see what the server committed since
     assert stock(session, Stage.RECEIVED, dock.washer.id) == 77
 

@@ -126,7 +126,7 @@ def test_refusals_are_explained_in_english_too(client, factory):
 @pytest.mark.parametrize("package_message", [
     ("%(num)s bouteille", "%(num)s bouteilles"),  # kernel
     ("%(num)s caisse enlevée", "%(num)s caisses enlevées"),  # collection points
-    ("%(n)s caisse réceptionnée", "%(n)s caisses réceptionnées"),  # washer
+    ("%(n)s bouteille triée", "%(n)s bouteilles triées"),  # washer
 ])
 def test_french_counts_zero_as_singular_and_english_as_plural(app, package_message):
     from flask_babel import ngettext, refresh

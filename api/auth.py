@@ -19,7 +19,7 @@ from wtforms import ValidationError
 
 from api.errors import MESSAGES, ApiError, answer
 from bottles.auth import OVERSEERS
-from bottles.db import db
+from bottles.db import begin_write, db, sqlite_begin_mode
 from bottles.models import User, utcnow
 from bottles.people import tokens
 
@@ -67,9 +67,12 @@ def authenticate() -> None:
         raise ApiError(401)
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_STEP:
+        mode = sqlite_begin_mode.get()
+        begin_write(db.session)  # a write of its own (SQLite: never a read transaction upgraded)
         db.session.execute(update(tokens.ApiToken).where(tokens.ApiToken.id == row.id)
                            .values(last_used_at=now))
         db.session.commit()  # its own short transaction, before the request's unit of work
+        sqlite_begin_mode.set(mode)
     g.api_user = db.session.get(User, row.user_id)
     g.api_token_id = row.id
     g.person_language = g.api_user.language  # messages in the person's language (bottles.i18n)

@@ -15,6 +15,7 @@ from api.errors import ApiError
 from api.scope import crates_where, events_where, history_where, may_see_crate, stocks_where
 from bottles import codes
 from bottles.db import db
+from bottles.ledger import lock_by_code
 from bottles.models import Crate, Event, StockLevel, utcnow
 from bottles.rules import PARIS
 from reports import decide, planned_round_queries, report, rollup
@@ -34,14 +35,18 @@ def attach_crate_codes(session: Session, events: list[Event]) -> list[Event]:
     return events
 
 
-def crate_named(raw: str) -> Crate:
-    """The crate a code names, or 404 (a malformed code too: nothing to say about it)."""
+def crate_named(raw: str, lock: bool = False) -> Crate:
+    """The crate a code names, or 404 (a malformed code too: nothing to say about it).
+
+    `lock`: read it under its row lock, as the request's first lock (bottles.ledger.lock_in_order:
+    a crate is locked before any stock row), so the write's operation need not read it again."""
     try:
         code = codes.normalise(raw)
     except ValueError:
         raise ApiError(404, code="caisse_inconnue",
                        message=_l("Aucune caisse %(code)s dans le parc.", code=raw[:32])) from None
-    crate = db.session.scalar(select(Crate).where(Crate.code == code))
+    session = db.session
+    crate = lock_by_code(session, code) if lock else session.scalar(select(Crate).where(Crate.code == code))
     if crate is None:
         raise ApiError(404, code="caisse_inconnue",
                        message=_l("Aucune caisse %(code)s dans le parc.", code=code))
@@ -50,7 +55,7 @@ def crate_named(raw: str) -> Crate:
 
 @bp.route("/crates")
 class Crates(MethodView):
-    @bp.arguments(s.CrateQuery, location="query")
+    @bp.arguments(s.CrateQuery(), location="query")
     @bp.response(200, s.CratePage)
     @bp.alt_response(401, schema=s.Refusal)
     def get(self, args: dict):
@@ -92,7 +97,7 @@ class OneCrate(MethodView):
 
 @bp.route("/stocks")
 class Stocks(MethodView):
-    @bp.arguments(s.StockQuery, location="query")
+    @bp.arguments(s.StockQuery(), location="query")
     @bp.response(200, s.StockList)
     def get(self, args: dict):
         """Bottles held now, by stage, site (point, washer or winemaker id) and model (0: unsorted)."""
@@ -112,7 +117,7 @@ def paris_start(day) -> datetime:
 
 @bp.route("/events")
 class Events(MethodView):
-    @bp.arguments(s.EventQuery, location="query")
+    @bp.arguments(s.EventQuery(), location="query")
     @bp.response(200, s.EventPage)
     def get(self, args: dict):
         """The ledger in seq order from `since` (exclusive): pass `next_since` back to read on."""

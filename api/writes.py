@@ -14,6 +14,8 @@ from flask import current_app
 from flask.views import MethodView
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from api import auth, bp
 from api import schemas as s
@@ -25,9 +27,9 @@ from bottles import field_time as field_times
 from bottles.auth import washer_ids
 from bottles.catalogue import operations as catalogue
 from bottles.catalogue.queries import next_crate_numbers
-from bottles.db import db
+from bottles.db import LATE_WRITERS, begin_write, db
 from bottles.field_time import FieldTimeError
-from bottles.ledger import LedgerConflict, Recorded
+from bottles.ledger import LedgerConflict, Recorded, held
 from bottles.models import CollectionPoint, Crate, Event, Round, User, Washer, utcnow
 from bottles.retry import run
 from bottles.rules import PARIS, CrateState, LedgerError, Stage
@@ -57,6 +59,9 @@ CRATE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt", "crate_retired
 # Kinds whose operation goes straight to bottles.ledger.record: its content hash tells a replay
 # (200) from an id reused for another content (409).
 HASHED_KINDS = ("sorting", "wash")
+RACED = _l("Conflit avec un autre enregistrement : rechargez la page et réessayez.")
+CHANGED = _l("Cette caisse vient d'être modifiée par quelqu'un d'autre : rechargez la page pour voir où "
+             "elle en est.")
 CONFLICT = _l("Cet identifiant d'événement a déjà servi pour un autre contenu : rien n'est enregistré. "
               "Choisissez un nouvel identifiant pour un nouvel événement.")
 
@@ -299,37 +304,35 @@ def act(person: User, data: dict, crate: Crate | None, event_id: uuid.UUID) -> C
         point = session.get(CollectionPoint, data["point_id"])
         if point is None:
             raise ApiError(422, errors={"point_id": [str(_l("Point de collecte inconnu."))]})
-        return lambda: points.once(session, event_id, lambda: points.place_crate(
-            session, crate=crate, point=point, actor=person, event_id=event_id, at=at, note=note,
-            field=field))
+        return lambda: points.place_crate(session, crate=crate, point=point, actor=person,
+                                          event_id=event_id, at=at, note=note, field=field)
     if kind == "crate_full":
         split = split_of(data)
-        return lambda: points.once(session, event_id, lambda: points.declare_full(
-            session, crate=crate, actor=person, event_id=event_id, at=at, count=data["count"],
-            split=split, note=note, field=field))
+        return lambda: points.declare_full(session, crate=crate, actor=person, event_id=event_id, at=at,
+                                           count=data["count"], split=split, note=note, field=field)
     if kind == "pickup":
         def pick() -> Recorded:
             the_round = points.ensure_round(session, person, at.astimezone(PARIS).date(),
                                             data.get("round_token") or str(event_id))
-            return points.once(session, event_id, lambda: points.pick_up(
-                session, crate=crate, actor=person, event_id=event_id, at=at,
-                counted=data.get("counted"), round_id=the_round.id, note=note, field=field))
+            return points.pick_up(session, crate=crate, actor=person, event_id=event_id, at=at,
+                                  counted=data.get("counted"), round_id=the_round.id, note=note, field=field)
         return pick
 
     def receive() -> Recorded:
-        counted, reason_id = receipt_count(crate, data)
+        expected = dock_queries.declared(session, crate)
+        counted, reason_id = receipt_count(crate, data, expected.quantity)
         return dock.receive(session, actor=person, at=at, event_id=event_id, washer_id=data["washer_id"],
                             crate=crate, counted=counted, reason_id=reason_id, note=note,
-                            allowed=washer_ids(person), field=field)
+                            allowed=washer_ids(person), field=field, expected=expected)
     return receive
 
 
-def receipt_count(crate: Crate, data: dict) -> tuple[int, int | None]:
+def receipt_count(crate: Crate, data: dict, in_transit: int) -> tuple[int, int | None]:
     """A receipt's count (none sent: as declared, as the dock's scan station leaves it blank) and the
-    reason of its gap: `reason_id`, else `loss_reason_id` or `surplus_reason_id` by the gap's sign."""
+    reason of its gap: `reason_id`, else `loss_reason_id` or `surplus_reason_id` by the gap's sign.
+    `in_transit`: what the crate's pickup declared (washer.queries.declared)."""
     counted = data.get("counted")
-    declared = dock_queries.declared(db.session, crate).quantity \
-        if crate.state == CrateState.IN_TRANSIT.value else None
+    declared = in_transit if crate.state == CrateState.IN_TRANSIT.value else None
     if counted is None:
         counted = declared or 0  # not in transit: dock.receive refuses it with the pages' sentence
     reason_id = data.get("reason_id")
@@ -372,17 +375,39 @@ def sale_twin(error: Exception, data: dict, crate: Crate | None):
         return None
     if not same_content(twin, data, crate):
         raise ApiError(409, CONFLICT, "conflit_identifiant")
-    return recorded_answer(twin, False)
+    return recorded_answer(twin, False, crate)
 
 
-def recorded_answer(event: Event, created: bool):
-    attach_crate_codes(db.session, [event])
+def raced(error: Exception, data: dict, crate: Crate | None):
+    """A write that lost a race outside the ledger's own savepoint (the pages keep a savepoint per
+    form, `collection_points.operations.once`; one event per request needs none): the transaction
+    is rolled back whole, then the twin committed meanwhile answers (200, or 409 for another
+    content), else a 409 saying to look again."""
+    db.session.rollback()
+    twin = db.session.scalar(select(Event).where(Event.id == data["id"]))
+    if twin is None:
+        raise ApiError(409, CHANGED if isinstance(error, StaleDataError) else RACED, "refuse_par_le_registre")
+    if not same_content(twin, data, crate):
+        raise ApiError(409, CONFLICT, "conflit_identifiant")
+    return recorded_answer(twin, False, crate)
+
+
+def recorded_answer(event: Event, created: bool, crate: Crate | None = None):
+    """The answer's event with its crate's code: the crate the request holds, else one query (read
+    before the commit's answer is sent, never a second transaction for it)."""
+    if crate is not None and event.crate_id == crate.id:
+        event.crate_code = crate.code
+    else:
+        attach_crate_codes(db.session, [event])
     return {"created": created, "event": event}, 201 if created else 200
+
+
+LATE_WRITERS.add("api.WriteEvent")
 
 
 @bp.route("/events")
 class WriteEvent(MethodView):
-    @bp.arguments(s.EventIn)
+    @bp.arguments(s.EventIn())  # an instance: webargs would build one per request from a class
     @bp.response(201, s.EventWritten)
     @bp.alt_response(200, schema=s.EventWritten, description="The same event again: already recorded")
     @bp.alt_response(403, schema=s.Refusal)
@@ -394,7 +419,10 @@ class WriteEvent(MethodView):
         stocktake, correction, sale, crate_registered or crate_retired (docs/api.md: the kinds)."""
         person = auth.allow(*ROLES[data["kind"]])
         missing_fields(data)
-        crate = crate_named(data["crate"]) if data["kind"] in CRATE_KINDS else None
+        begin_write(db.session)  # SQLite's write lock from here to the commit only (LATE_WRITERS)
+        # A crate is locked as it is read (the request's first lock): a twin waits here, then finds
+        # its event below, and the operation reads neither again (bottles.ledger.held).
+        crate = crate_named(data["crate"], lock=True) if data["kind"] in CRATE_KINDS else None
         event_id = data["id"]
 
         def work():
@@ -402,9 +430,14 @@ class WriteEvent(MethodView):
             if existing is not None and data["kind"] not in HASHED_KINDS:
                 if not same_content(existing, data, crate):
                     raise ApiError(409, CONFLICT, "conflit_identifiant")
-                return recorded_answer(existing, False)
+                return recorded_answer(existing, False, crate)
+            locks = held(db.session)
+            if existing is None and crate is not None and crate.id in locks.crates:
+                locks.unused_ids.add(event_id)
             try:
                 result = act(person, data, crate, event_id)()
+            except (IntegrityError, StaleDataError) as error:
+                return raced(error, data, crate)
             except (LedgerError, InputError, SaleInputError) as error:
                 twin = sale_twin(error, data, crate)
                 if twin is not None:
@@ -417,7 +450,8 @@ class WriteEvent(MethodView):
             if result is None:  # a stock-take that found every count as expected
                 db.session.rollback()
                 return {"created": False, "event": None}, 200
+            answer = recorded_answer(result.event, result.created, crate)
             db.session.commit()
-            return recorded_answer(result.event, result.created)
+            return answer
 
         return run(db.session, work)

@@ -24,7 +24,7 @@ from bottles import (
     throttle,
 )
 from bottles.auth import login_manager, password_change_first
-from bottles.db import CONNECT_TIMEOUT_S, db, sqlite_begin_mode, with_connect_timeout
+from bottles.db import CONNECT_TIMEOUT_S, LATE_WRITERS, db, sqlite_begin_mode, with_connect_timeout
 from bottles.errors import register_error_handlers
 from bottles.ledger import install_append_only_guard
 
@@ -79,11 +79,12 @@ def init_app(app: Flask) -> None:
 
 
 def _sqlite_writes_begin_immediate(app: Flask) -> None:
-    """Requests that may write take SQLite's write lock when they begin (see bottles.db)."""
+    """Requests that may write take SQLite's write lock when they begin (see bottles.db), but those
+    of LATE_WRITERS, which take it themselves when their write begins (bottles.db.begin_write)."""
 
     @app.before_request
     def _choose_begin_mode() -> None:
-        safe = request.method in ("GET", "HEAD", "OPTIONS")
+        safe = request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint in LATE_WRITERS
         sqlite_begin_mode.set("DEFERRED" if safe else "IMMEDIATE")
 
     @app.teardown_request

@@ -7,7 +7,7 @@ from contextvars import ContextVar
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -27,6 +27,26 @@ db = SQLAlchemy(model_class=Base)
 # How the next SQLite transaction begins: IMMEDIATE for requests that write, so two writers
 # queue on busy_timeout instead of failing with "database is locked" when a reader upgrades.
 sqlite_begin_mode: ContextVar[str] = ContextVar("sqlite_begin_mode", default="DEFERRED")
+# Writing endpoints that take SQLite's write lock themselves, for their write alone (`begin_write`):
+# the request's checks before it (sign-in, CSRF, the body's schema) read without holding it.
+LATE_WRITERS: set[str] = set()
+
+
+def begin_write(session: Session | scoped_session) -> None:
+    """End the read transaction the request's checks began, keeping what they loaded, so that the
+    next statement begins the write (SQLite: BEGIN IMMEDIATE, the write lock held from there to the
+    commit only). On PostgreSQL nothing to do: rows are locked one by one, when written."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    actual = session() if isinstance(session, scoped_session) else session
+    if actual.in_transaction():
+        before = actual.expire_on_commit
+        actual.expire_on_commit = False
+        try:
+            actual.commit()  # nothing was written: only the read ends (and the person stays loaded)
+        finally:
+            actual.expire_on_commit = before
+    sqlite_begin_mode.set("IMMEDIATE")
 
 
 @event.listens_for(Engine, "connect")

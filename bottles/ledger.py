@@ -262,6 +262,22 @@ def lock_in_order(session: Session, crate_ids: Iterable[int | None] = (),
     return {key: locks.stocks[key] for key in keys}
 
 
+def lock_by_code(session: Session, code: str) -> Crate | None:
+    """The crate named `code`, read under its row lock in one statement when this transaction holds
+    no lock yet (one crate alone is in the global order); lock_in_order will not read it again."""
+    locks = held(session)
+    if locks.crates or locks.stocks:  # already holding: take it in the global order instead
+        crate = session.scalar(select(Crate).where(Crate.code == code))
+        if crate is not None:
+            lock_in_order(session, [crate.id])
+        return crate
+    crate = session.scalar(select(Crate).where(Crate.code == code).with_for_update(of=Crate)
+                           .options(lazyload("*")).execution_options(populate_existing=True))
+    if crate is not None:
+        locks.crates.add(crate.id)
+    return crate
+
+
 @dataclass
 class Held:
     """What this transaction holds locked: crate ids (their rows re-read under the lock) and stock

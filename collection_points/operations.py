@@ -25,9 +25,11 @@ from collection_points.rules import COUNTED, PARIS, Refused, out_of_service_reas
 
 def _replay(session: Session, event_id: uuid.UUID, kind: Kind, crate: Crate | None) -> Recorded | None:
     """The same form or scan sent again: the event already recorded, untouched."""
+    locks = held(session)
+    if crate is not None and crate.id in locks.crates and event_id in locks.unused_ids:
+        return None  # the caller looked, under the crate's lock (the API's write)
     existing = session.scalar(select(Event).where(Event.id == event_id))
     if existing is None:
-        locks = held(session)
         if crate is not None and crate.id in locks.crates:  # looked under the crate's lock: record()
             locks.unused_ids.add(event_id)                   # need not look again
         return None

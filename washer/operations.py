@@ -99,20 +99,23 @@ def moment(at: datetime) -> LazyString:
 
 def receive(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID, washer_id: int,
             crate: Crate, counted: int, reason_id: int | None = None, note: str = "",
-            allowed: set[int] | None = None, field: bool = False) -> Recorded:
+            allowed: set[int] | None = None, field: bool = False,
+            expected: queries.Declared | None = None) -> Recorded:
     """A crate arrives: its counted bottles enter `received`, a difference is lost or surplus
-    (`field`: `at` is the phone's field time, kept and checked by the ledger)."""
+    (`field`: `at` is the phone's field time, kept and checked by the ledger; `expected`: what
+    `queries.declared` says of the crate, when the caller read it already under its lock)."""
     _check_washer(session, washer_id, allowed)
     scope.washer_may_receive(session, actor, crate, washer_id)  # before the replay (a received crate: anyone)
-    replay = session.scalar(select(Event).where(Event.id == event_id))
+    locks = held(session)
+    looked = crate.id in locks.crates and event_id in locks.unused_ids  # by the caller, under the lock
+    replay = None if looked else session.scalar(select(Event).where(Event.id == event_id))
     if replay is not None:  # the same scan again: the ledger answers it as a no-op
         return Recorded(replay, False)
-    locks = held(session)
     if crate.id in locks.crates:  # looked under the crate's lock (the scan station's): record() need
         locks.unused_ids.add(event_id)  # not look again
     if crate.state != CrateState.IN_TRANSIT.value:
         raise LedgerError(not_in_transit(crate))
-    expected = queries.declared(session, crate)
+    expected = expected or queries.declared(session, crate)
     moves: list[Move] = []
     shared = min(counted, expected.quantity)
     if shared:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bottles.check import check_ledger
 from bottles.models import Event
 from bottles.queries import stock
-from bottles.rules import Kind, Move, Stage
+from bottles.rules import PARIS, Kind, Move, Stage
 from resales.models import Reservation, ReservationChange
 from tests.factories import csrf_from, login
 from tests.washer.dock import make_dock
@@ -55,7 +55,9 @@ def signed_in(app, user) -> Person:
 
 
 def day(days: int) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+    """`days` from today in the Jura (the day the pages count from: PARIS, not UTC, which is still
+    yesterday between midnight and 1 or 2 a.m.)."""
+    return (datetime.now(PARIS) + timedelta(days=days)).date().isoformat()
 
 
 def reserve(client, url: str = "/ventes/mes-reservations", **data):

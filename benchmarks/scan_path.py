@@ -1,7 +1,8 @@
 """Drive the scan path through gunicorn: phones placing, filling, picking up, receiving crates; and a floor.
 
     .venv/bin/python benchmarks/scan_path.py [--db sqlite|postgres|both] [--seconds 20] [--clients 16]
-                                             [--workers N] [--kill-workers] [--profile]
+                                             [--path api|page|both] [--workers N] [--kill-workers]
+                                             [--profile]
 
 A throwaway database (a SQLite file in a temporary directory, or a fresh PostgreSQL database
 boucle_bench_<pid> on BENCH_POSTGRES_URL, created and dropped here) holds the demo plus, per client,
@@ -10,18 +11,16 @@ gunicorn.conf.py (BOUCLE_ENV=development) on a free port, beside a floor: a bare
 one INSERT into a scratch table, same server, same workers, same database.
 
 The clients sign in through /login (CSRF as a phone does), then each runs its crates round the
-cycle, one crate at a time, the way the phones send them today:
-  page:  POST /c/<code>/placee, /pleine, /enlevee (form, then GET the crate page it redirects to)
-  scan:  POST /tournee/deposer, /api/v1/events (crate_full, as the phone's queue sends it),
-         /tournee/enlever (JSON, one line)
-  then   POST /lavage/reception/scan (the washer's staff, JSON) puts the crate back in the pool;
-  api:   every step as the scan stations and the phone's queue send it now: POST /api/v1/events
-         (session cookie + CSRF token, one event, its field time), crate_placed, crate_full,
-         pickup, then the washer's receipt.
-Cycles take turns: page, scan, api. Scan lines and API events carry the phone's field time
-(occurred_at). Before the clock starts, each client signs in (one at a time: not measured) and
-takes one crate once round each kind of cycle, so every worker has served every endpoint.
-Per endpoint: requests, throughput, p50/p95/p99, errors (status
+cycle, one crate at a time, in one measured phase per path (--path):
+  api:   the scan path: every step as the scan stations, the phone's queue and the crate page's
+         buttons send it, one POST /api/v1/events each (session cookie + CSRF token, one event,
+         its field time): crate_placed, crate_full, pickup, then the washer's receipt;
+  page:  the crate page's forms as a browser without JavaScript posts them:
+         POST /c/<code>/placee, /pleine, /enlevee (form, then GET the crate page it redirects
+         to), then the washer's receipt by the API as the dock station sends it.
+Before the clock starts, each client signs in (one at a time: not measured) and takes one crate
+once round each path, so every worker has served every endpoint.
+Per endpoint and per phase: requests, throughput, p50/p95/p99, errors (status
 >= 500 or no answer) and refusals (other unexpected statuses); the crate actions' throughput
 against the floor's. Then the ledger: every acknowledged event stored exactly once, check-ledger
 clean. --kill-workers sends SIGKILL to one gunicorn worker in the middle of the run (gunicorn
@@ -59,11 +58,11 @@ PASSWORD = "banc-d-essai-2026"
 FLOOR_PATH = "/__floor"
 CRATES_PER_CLIENT = 3
 COUNT = 42  # bottles declared in each full crate
-ACTIONS = ("page placee", "page pleine", "page enlevee", "scan deposer", "api pleine", "scan enlever",
-           "reception scan", "api placee", "api enlevee", "api reception")
+ACTIONS = {"api": ("api placee", "api pleine", "api enlevee", "api reception"),
+           "page": ("page placee", "page pleine", "page enlevee", "api reception")}
 API_EVENTS = "/api/v1/events"
 SIGNING_IN = threading.Lock()
-HOW = ("page", "scan", "api")  # how each turn of a client's crates goes round the cycle, in turn
+HOW = ("api", "page")  # the paths a crate may go round the cycle by (one measured phase each)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,50 +387,36 @@ class Pair:
                   lambda: self.driver.send("GET", f"/c/{code}"), code, None)
         return ok
 
-    def scan(self, phone: Phone, label: str, path: str, line: dict, fields: dict) -> bool:
-        """A scan station's list of one line, with its field time as the stations send it."""
-        line = {**line, "occurred_at": field_time()}
-        return self.post(phone, label, line["code"], uuid.UUID(line["event_id"]),
-                         lambda: phone.json(path, {"items": [line], "fields": fields}))
-
     def api(self, phone: Phone, label: str, code: str, event_id: uuid.UUID, fields: dict) -> bool:
         """One event as the stations and the queue send it: POST /api/v1/events, cookie + CSRF."""
         return self.post(phone, label, code, event_id, lambda: phone.json(API_EVENTS, {
             "id": str(event_id), "crate": code, "occurred_at": field_time(), **fields}))
 
     def cycle(self, code: str, how: str) -> bool:
-        """The crate placed, full, picked up, received: by the crate page's forms, by the scan
-        stations or by the API; False when a step was refused (the crate leaves the run)."""
+        """The crate placed, full, picked up (by the API, or by the crate page's forms), then received
+        by the washer's dock station (the API); False when a step was refused (the crate leaves the
+        run)."""
         ids = [uuid.uuid4() for _ in range(4)]
         token = {"round_token": self.round_token}
         if how == "api":
-            return all(step() for step in [
-                lambda: self.api(self.driver, "api placee", code, ids[0],
-                                 {"kind": "crate_placed", "point_id": int(self.point)}),
-                lambda: self.api(self.driver, "api pleine", code, ids[1],
-                                 {"kind": "crate_full", "count": COUNT}),
-                lambda: self.api(self.driver, "api enlevee", code, ids[2], {"kind": "pickup", **token}),
-                lambda: self.api(self.washer, "api reception", code, ids[3],
-                                 {"kind": "receipt", "washer_id": int(self.washer_id), "counted": COUNT})])
-        if how == "page":
+            steps = [lambda: self.api(self.driver, "api placee", code, ids[0],
+                                      {"kind": "crate_placed", "point_id": int(self.point)}),
+                     lambda: self.api(self.driver, "api pleine", code, ids[1],
+                                      {"kind": "crate_full", "count": COUNT}),
+                     lambda: self.api(self.driver, "api enlevee", code, ids[2], {"kind": "pickup", **token})]
+        else:
             steps = [lambda: self.page("page placee", code, "placee", ids[0], {"point_id": self.point}),
                      lambda: self.page("page pleine", code, "pleine", ids[1], {"count": str(COUNT)}),
                      lambda: self.page("page enlevee", code, "enlevee", ids[2], token)]
-        else:
-            steps = [lambda: self.scan(self.driver, "scan deposer", "/tournee/deposer",
-                                       {"code": code, "event_id": str(ids[0])}, {"point_id": self.point}),
-                     lambda: self.api(self.driver, "api pleine", code, ids[1],
-                                      {"kind": "crate_full", "count": COUNT}),
-                     lambda: self.scan(self.driver, "scan enlever", "/tournee/enlever",
-                                       {"code": code, "event_id": str(ids[2])}, token)]
-        steps.append(lambda: self.scan(self.washer, "reception scan", "/lavage/reception/scan",
-                                       {"code": code, "event_id": str(ids[3])}, {"w": self.washer_id}))
+        receipt = {"kind": "receipt", "washer_id": int(self.washer_id), "counted": COUNT}
+        steps.append(lambda: self.api(self.washer, "api reception", code, ids[3], receipt))
         return all(step() for step in steps)
 
 
-def run_client(port: int, plan: Plan, tally: Tally, index: int, clock: dict,
-               ready: threading.Barrier) -> None:
-    """One pair of phones taking its crates round and round the cycle, one crate at a time."""
+def run_client(port: int, plan: Plan, phases: list[tuple[str, Tally]], index: int,
+               clocks: list[dict], ready: threading.Barrier) -> None:
+    """One pair of phones taking its crates round and round the cycle, one crate at a time, by
+    each phase's path in turn (every client changes path at the same barrier)."""
     driver, washer = Phone(port), Phone(port)
     with SIGNING_IN:  # not measured: one scrypt at a time, so no sign-in waits behind 31 others
         driver.sign_in(plan.drivers[index], "/tournee/deposer")
@@ -439,22 +424,24 @@ def run_client(port: int, plan: Plan, tally: Tally, index: int, clock: dict,
     pair = Pair(driver, washer, str(plan.point_ids[index]), str(uuid.uuid4()), str(plan.washer_id), Tally())
     for how in HOW:  # not measured: every endpoint once, so no worker compiles a template or loads a
         pair.cycle(plan.crates[index][0], how)  # catalogue while the clock runs (a warm server)
-    with tally.lock:
-        tally.acknowledged |= pair.tally.acknowledged
-    pair.tally = tally
-    ready.wait(900)
-    ready.wait(60)
-    tally.clock = clock
     crates, turn = list(plan.crates[index]), 0
-    while crates and time.monotonic() < clock["stop"]:
-        code = crates[turn % len(crates)]
-        if not pair.cycle(code, HOW[(turn // len(crates)) % len(HOW)]):
-            crates.remove(code)  # refused: the tally says why
-        turn += 1
+    for (how, tally), clock in zip(phases, clocks, strict=True):
+        with tally.lock:
+            tally.acknowledged |= pair.tally.acknowledged
+        pair.tally = tally
+        ready.wait(900)
+        ready.wait(60)
+        tally.clock = clock
+        while crates and time.monotonic() < clock["stop"]:
+            code = crates[turn % len(crates)]
+            if not pair.cycle(code, how):
+                crates.remove(code)  # refused: the tally says why
+            turn += 1
 
 
-def run_floor_client(port: int, tally: Tally, _index: int, clock: dict, ready: threading.Barrier) -> None:
-    phone = Phone(port)
+def run_floor_client(port: int, tally: Tally, _index: int, clocks: list[dict],
+                     ready: threading.Barrier) -> None:
+    phone, clock = Phone(port), clocks[0]
     ready.wait(900)
     ready.wait(60)
     tally.clock = clock
@@ -533,26 +520,28 @@ def row(label: str, times: list[float], seconds: float, errors: int, refused: in
             f"{errors:>6} {refused:>7}  {ratio}")
 
 
-def drive(clients: int, seconds: float, body, at_half=None) -> None:
-    """`body(index, clock, ready)` in `clients` threads; the clock starts once every one is ready
-    (signed in), and stops `seconds` later; `at_half()` is called half way."""
+def drive(clients: int, seconds: float, body, at_half=None, phases: int = 1) -> None:
+    """`body(index, clocks, ready)` in `clients` threads, for `phases` phases one after the other:
+    each phase's clock starts once every thread is ready (signed in, or done with the phase
+    before) and stops `seconds` later; `at_half()` is called half way through the first."""
     ready = threading.Barrier(clients + 1)
-    clock = {"start": 0.0, "stop": 0.0}
-    threads = [threading.Thread(target=body, args=(index, clock, ready), daemon=True)
+    clocks = [{"start": 0.0, "stop": 0.0} for _ in range(phases)]
+    threads = [threading.Thread(target=body, args=(index, clocks, ready), daemon=True)
                for index in range(clients)]
     for thread in threads:
         thread.start()
-    ready.wait(900)
-    clock["start"] = time.monotonic()
-    clock["stop"] = clock["start"] + seconds
-    ready.wait(60)  # the second crossing: the clock is set
-    if at_half is not None:
-        threading.Timer(seconds / 2, at_half).start()
+    for phase, clock in enumerate(clocks):
+        ready.wait(900)
+        clock["start"] = time.monotonic()
+        clock["stop"] = clock["start"] + seconds
+        ready.wait(60)  # the second crossing: the clock is set
+        if at_half is not None and phase == 0:
+            threading.Timer(seconds / 2, at_half).start()
     for thread in threads:
-        thread.join(seconds + 300)
+        thread.join(seconds * phases + 300)
 
 
-def run(kind: str, seconds: float, clients: int, workers: int | None, kill: bool) -> None:
+def run(kind: str, seconds: float, clients: int, workers: int | None, kill: bool, paths: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = create_database(kind, tmp)
         server = None
@@ -562,48 +551,60 @@ def run(kind: str, seconds: float, clients: int, workers: int | None, kill: bool
             plan = prepare(app, clients)
             print(f"{kind}: database ready in {time.perf_counter() - started:.0f} s "
                   f"(demo + {clients} drivers, {clients} washer staff, "
-                  f"{clients * CRATES_PER_CLIENT} new crates)")
+                  f"{clients * CRATES_PER_CLIENT} new crates); load average {load()}")
             port = free_port()
             server = start_gunicorn(url, tmp, port, workers)
             warm(port, server)
             print(f"  gunicorn: {len(workers_of(server))} sync workers (gunicorn.conf.py), "
                   f"{clients} clients, {seconds:.0f} s per phase")
             floor = Tally()
-            drive(clients, seconds, lambda i, clock, ready: run_floor_client(port, floor, i, clock, ready))
-            tally = Tally()
+            drive(clients, seconds, lambda i, clocks, ready: run_floor_client(port, floor, i, clocks, ready))
+            phases = [(how, Tally()) for how in paths]
 
             def kill_one() -> None:
                 victim = workers_of(server)[0]
                 os.kill(victim, signal.SIGKILL)
-                print(f"  killed worker {victim} (SIGKILL) half way")
+                print(f"  killed worker {victim} (SIGKILL) half way through the first phase")
 
-            drive(clients, seconds, lambda i, clock, ready: run_client(port, plan, tally, i, clock, ready),
-                  kill_one if kill else None)
+            drive(clients, seconds, lambda i, clocks, ready: run_client(port, plan, phases, i, clocks, ready),
+                  kill_one if kill else None, len(phases))
             floor_rate = len(floor.times["floor INSERT"]) / seconds
             print(f"  {'endpoint':<22} {'req':>6} {'req/s':>8}  {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
                   f"{'errors':>6} {'refused':>7}  ×floor")
             print(row("floor INSERT", floor.times["floor INSERT"], seconds, floor.errors["floor INSERT"],
                       floor.refused["floor INSERT"], None))
-            actions: list[float] = []
-            for label in ACTIONS:
-                actions += tally.times[label]
-                print(row(label, tally.times[label], seconds, tally.errors[label], tally.refused[label],
-                          floor_rate))
-            print(row("all crate actions", actions, seconds, sum(tally.errors[a] for a in ACTIONS),
-                      sum(tally.refused[a] for a in ACTIONS), floor_rate))
-            label = "GET /c/<code> after"
-            print(row(label, tally.times[label], seconds, tally.errors[label], tally.refused[label], None))
-            for note, count in tally.notes.most_common(8):
-                print(f"    {count} × {note}")
+            for how, tally in phases:
+                print_phase(how, tally, seconds, floor_rate)
+            print(f"  load average after: {load()}")
             server.send_signal(signal.SIGTERM)
             server.wait(60)
             server = None
-            verify(app, tally.acknowledged, plan.user_ids)
+            verify(app, set().union(*(tally.acknowledged for _how, tally in phases)), plan.user_ids)
         finally:
             if server is not None:
                 server.kill()
                 server.wait()
             drop_database(url)
+
+
+def print_phase(how: str, tally: Tally, seconds: float, floor_rate: float) -> None:
+    """One phase's lines: each crate action, all of them against the floor, the page after a form."""
+    print(f"  -- path {how}: {'POST /api/v1/events' if how == 'api' else 'crate page forms'}")
+    actions: list[float] = []
+    for label in ACTIONS[how]:
+        actions += tally.times[label]
+        print(row(label, tally.times[label], seconds, tally.errors[label], tally.refused[label], floor_rate))
+    print(row(f"all crate actions ({how})", actions, seconds, sum(tally.errors[a] for a in ACTIONS[how]),
+              sum(tally.refused[a] for a in ACTIONS[how]), floor_rate))
+    label = "GET /c/<code> after"
+    if tally.times[label]:
+        print(row(label, tally.times[label], seconds, tally.errors[label], tally.refused[label], None))
+    for note, count in tally.notes.most_common(8):
+        print(f"    {count} × {note}")
+
+
+def load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -656,17 +657,10 @@ def profile(kind: str) -> None:
                      {"event_id": ids[1], "count": str(COUNT)}),
                     ("page enlevee", driver, "form", f"/c/{code}/enlevee",
                      {"event_id": ids[2], "round_token": round_token}),
-                ] if how == "page" else [
-                    ("scan deposer", driver, "json", "/tournee/deposer",
-                     {"items": [{"code": code, "event_id": ids[0]}], "fields": {"point_id": point}}),
-                    ("api pleine", driver, "json", "/api/v1/events",
-                     {"id": ids[1], "kind": "crate_full", "crate": code, "count": COUNT}),
-                    ("scan enlever", driver, "json", "/tournee/enlever",
-                     {"items": [{"code": code, "event_id": ids[2]}], "fields": {"round_token": round_token}}),
-                ]
-                requests.append(("reception scan", washer, "json", "/lavage/reception/scan",
-                                 {"items": [{"code": code, "event_id": ids[3]}],
-                                  "fields": {"w": str(plan.washer_id)}}))
+                ] if how == "page" else []
+                requests.append(("api reception", washer, "json", API_EVENTS,
+                                 {"id": ids[3], "crate": code, "kind": "receipt", "washer_id": plan.washer_id,
+                                  "counted": COUNT}))
                 if how == "api":
                     requests = [(label, client, "json", API_EVENTS, {"id": ids[n], "crate": code, **body})
                                 for n, (label, client, body) in enumerate([
@@ -678,8 +672,6 @@ def profile(kind: str) -> None:
                 for _label, _client, _how, path, payload in requests:  # the phone's field time
                     if path == API_EVENTS:
                         payload["occurred_at"] = field_time()
-                    elif "items" in payload:
-                        payload["items"][0]["occurred_at"] = field_time()
                 for label, client, how, path, payload in requests:
                     seen.clear()
                     started = time.perf_counter()
@@ -712,6 +704,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=None,
                         help="default: gunicorn.conf.py's (WEB_CONCURRENCY)")
+    parser.add_argument("--path", choices=["api", "page", "both"], default="both",
+                        help="the scan path (POST /api/v1/events), the crate page's forms, or both in turn")
     parser.add_argument("--kill-workers", action="store_true", help="SIGKILL one worker mid-run")
     parser.add_argument("--profile", action="store_true", help="count and time the SQL of each action")
     options = parser.parse_args()
@@ -719,7 +713,8 @@ def main() -> None:
         if options.profile:
             profile(kind)
         else:
-            run(kind, options.seconds, options.clients, options.workers, options.kill_workers)
+            run(kind, options.seconds, options.clients, options.workers, options.kill_workers,
+                list(HOW) if options.path == "both" else [options.path])
         print()
 
 

@@ -29,7 +29,7 @@ from bottles.catalogue import operations as catalogue
 from bottles.catalogue.queries import next_crate_numbers
 from bottles.db import LATE_WRITERS, begin_write, db
 from bottles.field_time import FieldTimeError
-from bottles.ledger import LedgerConflict, Recorded, held
+from bottles.ledger import LedgerConflict, Recorded, event_by_id, held
 from bottles.models import CollectionPoint, Crate, Event, Round, User, Washer, utcnow
 from bottles.retry import run
 from bottles.rules import PARIS, CrateState, LedgerError, Stage
@@ -370,7 +370,7 @@ def sale_twin(error: Exception, data: dict, crate: Crate | None):
     if data["kind"] != "sale" or not isinstance(error, SaleInputError):
         return None
     db.session.rollback()
-    twin = db.session.scalar(select(Event).where(Event.id == data["id"]))
+    twin = event_by_id(db.session, data["id"])
     if twin is None:
         return None
     if not same_content(twin, data, crate):
@@ -384,7 +384,7 @@ def raced(error: Exception, data: dict, crate: Crate | None):
     is rolled back whole, then the twin committed meanwhile answers (200, or 409 for another
     content), else a 409 saying to look again."""
     db.session.rollback()
-    twin = db.session.scalar(select(Event).where(Event.id == data["id"]))
+    twin = event_by_id(db.session, data["id"])
     if twin is None:
         raise ApiError(409, CHANGED if isinstance(error, StaleDataError) else RACED, "refuse_par_le_registre")
     if not same_content(twin, data, crate):
@@ -426,7 +426,7 @@ class WriteEvent(MethodView):
         event_id = data["id"]
 
         def work():
-            existing = db.session.scalar(select(Event).where(Event.id == event_id))
+            existing = event_by_id(db.session, event_id)
             if existing is not None and data["kind"] not in HASHED_KINDS:
                 if not same_content(existing, data, crate):
                     raise ApiError(409, CONFLICT, "conflit_identifiant")

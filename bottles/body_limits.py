@@ -1,7 +1,7 @@
 """Request bodies bounded per route: a larger body is refused with 413 before anything parses it.
 
 Every route accepts MAX_CONTENT_LENGTH bytes (a few kB: forms) and MAX_FORM_PARTS fields unless
-its view is marked with `accepts_body(n)` (the CSV upload, the scan stations' JSON batches). The
+its view is marked with `accepts_body(n)` (the CSV and spreadsheet uploads, the distance matrix). The
 check runs first of all before_request hooks, so neither CSRF nor a login reads a refused body.
 """
 

@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
@@ -37,9 +37,7 @@ from bottles.models import (
     utcnow,
 )
 from bottles.rules import (
-    ALLOWED_MOVES,
     CRATE_TRANSITIONS,
-    MODELLED_STAGES,
     STAGE_LABELS,
     STOCK_SITE,
     CrateState,
@@ -52,7 +50,6 @@ from bottles.rules import (
     next_crate_state,
     reverse,
     stock_deltas,
-    stock_key,
 )
 
 MAX_NOTE = 2000
@@ -120,6 +117,16 @@ def content_hash(draft: Draft) -> str:
     return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
 
 
+_EVENT_BY_ID = select(Event).where(Event.id == bindparam("event_id"))
+_CRATE_BY_CODE_LOCKED = (select(Crate).where(Crate.code == bindparam("code")).with_for_update(of=Crate)
+                         .options(lazyload("*")).execution_options(populate_existing=True))
+
+
+def event_by_id(session: Session, event_id: uuid.UUID) -> Event | None:
+    """The event a client's id names, if recorded (built once: every write looks one up)."""
+    return session.scalar(_EVENT_BY_ID, {"event_id": event_id})
+
+
 def moves_of(event: Event) -> list[Move]:
     return [
         Move(Stage(m.from_stage), Stage(m.to_stage), m.quantity, m.bottle_model_id, m.reason_id,
@@ -158,10 +165,9 @@ def record(session: Session, draft: Draft) -> Recorded:
         return Recorded(recorded, False)
 
     locks = held(session)
-    if draft.id in locks.unused_ids:  # the operation just looked, under these locks (a twin that
-        existing = None               # needs none is still caught by the insert's savepoint)
-    else:  # after the locks: a twin committed meanwhile is seen
-        existing = session.scalar(select(Event).where(Event.id == draft.id))
+    # Looked up after the locks (a twin committed meanwhile is seen), unless the operation just did,
+    # under these locks (a twin that needs none is still caught by the insert's savepoint).
+    existing = None if draft.id in locks.unused_ids else event_by_id(session, draft.id)
     if existing is not None:
         return replay(existing)
     check_moves(draft.kind, draft.moves)
@@ -187,7 +193,7 @@ def record(session: Session, draft: Draft) -> Recorded:
             session.flush()
         locks.unused_ids.discard(draft.id)
     except IntegrityError:
-        twin = session.scalar(select(Event).where(Event.id == draft.id))
+        twin = event_by_id(session, draft.id)
         if twin is None:
             raise
         return replay(twin)
@@ -232,7 +238,7 @@ def lock_in_order(session: Session, crate_ids: Iterable[int | None] = (),
                   stock_keys: Iterable[tuple] = ()) -> dict[tuple, tuple[int, int]]:
     """Take write locks in the one global order, crates by id, then stock rows by key; returns
     each stock row's (id, quantity) under its lock. Every writer locks through here (record()
-    for its own event, a batch for all its lines first: `lock_batch`), so no two wait in a circle.
+    for its own event, the API's write for its crate first: `lock_by_code`), so no two wait in a circle.
 
     A row this transaction already locked (and read under its lock) is not locked or read again:
     see `held`."""
@@ -271,8 +277,7 @@ def lock_by_code(session: Session, code: str) -> Crate | None:
         if crate is not None:
             lock_in_order(session, [crate.id])
         return crate
-    crate = session.scalar(select(Crate).where(Crate.code == code).with_for_update(of=Crate)
-                           .options(lazyload("*")).execution_options(populate_existing=True))
+    crate = session.scalar(_CRATE_BY_CODE_LOCKED, {"code": code})
     if crate is not None:
         locks.crates.add(crate.id)
     return crate
@@ -309,21 +314,6 @@ def _transaction_ended(session: Session, transaction) -> None:
 
 sa_event.listen(Session, "after_soft_rollback", _forget_held)
 sa_event.listen(Session, "after_transaction_end", _transaction_ended)
-
-
-def lock_batch(session: Session, kind: Kind, crates: Iterable[Crate], washer_id: int | None = None) -> None:
-    """Before a batch of `kind` events on `crates` (a scan station's list): every crate, then every
-    unsorted stock the batch may touch at their points and `washer_id`, locked in the global order,
-    so no line waits for a crate while the batch holds a stock row."""
-    crates = list(crates)
-    lock_in_order(session, [crate.id for crate in crates])  # re-reads them: their sites are current
-    keys = set()
-    for crate in crates:
-        sites = {Site.COLLECTION_POINT: crate.collection_point_id, Site.WASHER: washer_id or crate.washer_id}
-        for stage in {stage for pair in ALLOWED_MOVES.get(kind, ()) for stage in pair}:
-            if stage in STOCK_SITE and stage not in MODELLED_STAGES and sites.get(STOCK_SITE[stage]):
-                keys.add(stock_key(stage, None, sites))
-    lock_in_order(session, (), keys)
 
 
 def _prepare_correction(session: Session, draft: Draft) -> None:

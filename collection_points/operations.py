@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
-from bottles.ledger import Draft, LedgerConflict, Recorded, held, lock_in_order, record
-from bottles.models import CollectionPoint, Crate, Event, Round, User, Washer
+from bottles.ledger import Draft, LedgerConflict, Recorded, event_by_id, held, lock_in_order, record
+from bottles.models import CollectionPoint, Crate, Round, User, Washer
 from bottles.rules import CrateState, Kind, LedgerError, Move, Stage
 from collection_points import explain, queries, scope
 from collection_points.models import PickupAssignment
@@ -28,7 +26,7 @@ def _replay(session: Session, event_id: uuid.UUID, kind: Kind, crate: Crate | No
     locks = held(session)
     if crate is not None and crate.id in locks.crates and event_id in locks.unused_ids:
         return None  # the caller looked, under the crate's lock (the API's write)
-    existing = session.scalar(select(Event).where(Event.id == event_id))
+    existing = event_by_id(session, event_id)
     if existing is None:
         if crate is not None and crate.id in locks.crates:  # looked under the crate's lock: record()
             locks.unused_ids.add(event_id)                   # need not look again
@@ -46,7 +44,7 @@ def savepoint(session: Session):
 
 def _lock(session: Session, crate: Crate) -> None:
     """Re-read the crate under a row lock: a concurrent scan waits here, then sees the new state
-    (once per transaction: a batch's `lock_batch` already did, and record() will not again)."""
+    (once per transaction: the API's write already did, and record() will not again)."""
     lock_in_order(session, [crate.id])
 
 
@@ -208,7 +206,7 @@ def once(session: Session, event_id: uuid.UUID, act: Callable[[], Recorded]) -> 
         with savepoint(session):
             return act()
     except IntegrityError:
-        again = session.scalar(select(Event).where(Event.id == event_id))
+        again = event_by_id(session, event_id)
         if again is None:
             raise LedgerError(_l("Conflit avec un autre enregistrement : rechargez la page et "
                                  "réessayez.")) from None
@@ -216,58 +214,3 @@ def once(session: Session, event_id: uuid.UUID, act: Callable[[], Recorded]) -> 
     except StaleDataError:
         raise LedgerError(_l("Cette caisse vient d'être modifiée par quelqu'un d'autre : rechargez la page "
                              "pour voir où elle en est.")) from None
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    code: str
-    status: str  # recorded | already | refused
-    message: str
-    action: dict[str, object] | None = None  # {"label", "url", …}: what the person may do instead
-
-    def as_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"code": self.code, "status": self.status, "message": self.message}
-        if self.action:
-            out["action"] = self.action
-        return out
-
-
-def run_batch(session: Session, items: list[tuple[str, Crate | None, uuid.UUID | None, int | None]],
-              act: Callable[[Crate, uuid.UUID, int | None], Recorded],
-              done_text: str) -> list[ScanResult]:
-    """Apply `act` to each scanned crate in its own savepoint: one refusal spoils nothing else.
-
-    A duplicate event id racing in from another connection (double tap on two phones, a resend)
-    surfaces as a unique-key error: it is answered as 'already recorded'.
-    """
-    results: list[ScanResult] = []
-    for code, crate, event_id, count in items:
-        if crate is None or event_id is None:
-            results.append(ScanResult(code, "refused", str(
-                _l("Aucune caisse %(code)s dans le parc.", code=code) if event_id
-                else _l("Identifiant d'événement manquant ou invalide."))))
-            continue
-        try:
-            with savepoint(session):
-                outcome = act(crate, event_id, count)
-            results.append(ScanResult(code, "recorded" if outcome.created else "already",
-                                      done_text if outcome.created else str(_l("Déjà enregistrée."))))
-        except IntegrityError:
-            again = session.scalar(select(Event).where(Event.id == event_id))
-            results.append(ScanResult(code, "already", str(_l("Déjà enregistrée."))) if again is not None
-                           else ScanResult(code, "refused",
-                                           str(_l("Conflit avec un autre enregistrement : réessayez."))))
-        except (LedgerError, StaleDataError) as error:
-            session.refresh(crate)
-            message = str(error)
-            if lost_race(error):  # say where it is now
-                message = explain.refusal(session, crate, _l("Une autre personne vient de l'enregistrer."))
-            results.append(ScanResult(code, "refused", message))
-    return results
-
-
-def lost_race(error: Exception) -> bool:
-    """The ledger refused a move the crate's new state no longer allows (read in French, any language)."""
-    with force_locale("fr"):
-        message = str(error)
-    return "Impossible" in message or "bougé" in message

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bottles import i18n
-from bottles.ledger import Draft, Recorded, held, record
+from bottles.ledger import Draft, Recorded, event_by_id, held, record
 from bottles.models import BottleModel, Crate, Event, Reason, User, Washer, Winemaker
 from bottles.rules import (
     CRATE_STATE_LABELS,
@@ -108,7 +108,7 @@ def receive(session: Session, *, actor: User, at: datetime, event_id: uuid.UUID,
     scope.washer_may_receive(session, actor, crate, washer_id)  # before the replay (a received crate: anyone)
     locks = held(session)
     looked = crate.id in locks.crates and event_id in locks.unused_ids  # by the caller, under the lock
-    replay = None if looked else session.scalar(select(Event).where(Event.id == event_id))
+    replay = None if looked else event_by_id(session, event_id)
     if replay is not None:  # the same scan again: the ledger answers it as a no-op
         return Recorded(replay, False)
     if crate.id in locks.crates:  # looked under the crate's lock (the scan station's): record() need

@@ -79,18 +79,3 @@ def test_round_page_in_english_has_days_not_j(client, world):
     client.get("/lang/fr")
     page = text(client.get("/tournee"))
     assert re.search(r"\b\d+ j\b", page) and not re.search(r"\d+ days", page), page
-
-
-def test_a_lost_race_is_recognised_in_english_too(app):
-    """A scan that lost a race is told where the crate is now, whatever the person's language."""
-    from bottles.rules import CrateState, Kind, LedgerError, next_crate_state
-    from collection_points.operations import lost_race
-
-    with app.test_request_context("/"):
-        from flask import session
-
-        session["lang"] = "en"
-        with pytest.raises(LedgerError) as refused:
-            next_crate_state(Kind.CRATE_FULL, CrateState.IN_TRANSIT)
-        assert "Impossible :" not in str(refused.value) and lost_race(refused.value)
-        assert not lost_race(LedgerError("Caisse inconnue."))

@@ -9,6 +9,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
+from bottles import writer_turns
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -68,8 +70,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    mode = sqlite_begin_mode.get()
+    if mode == "IMMEDIATE":
+        writer_turns.take_turn(connection)
+    try:
+        connection.exec_driver_sql(f"BEGIN {mode}")
+    except Exception:
+        writer_turns.end_turn(connection)
+        raise
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _sqlite_end(connection) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(f"BEGIN {sqlite_begin_mode.get()}")
+        writer_turns.end_turn(connection)
 
 
 CONNECT_TIMEOUT_S = 5

@@ -59,9 +59,6 @@ CRATE_KINDS = ("crate_placed", "crate_full", "pickup", "receipt", "crate_retired
 # Kinds whose operation goes straight to bottles.ledger.record: its content hash tells a replay
 # (200) from an id reused for another content (409).
 HASHED_KINDS = ("sorting", "wash")
-RACED = _l("Conflit avec un autre enregistrement : rechargez la page et réessayez.")
-CHANGED = _l("Cette caisse vient d'être modifiée par quelqu'un d'autre : rechargez la page pour voir où "
-             "elle en est.")
 CONFLICT = _l("Cet identifiant d'événement a déjà servi pour un autre contenu : rien n'est enregistré. "
               "Choisissez un nouvel identifiant pour un nouvel événement.")
 
@@ -386,7 +383,8 @@ def raced(error: Exception, data: dict, crate: Crate | None):
     db.session.rollback()
     twin = event_by_id(db.session, data["id"])
     if twin is None:
-        raise ApiError(409, CHANGED if isinstance(error, StaleDataError) else RACED, "refuse_par_le_registre")
+        message = points.CHANGED if isinstance(error, StaleDataError) else points.RACED
+        raise ApiError(409, message, "refuse_par_le_registre")
     if not same_content(twin, data, crate):
         raise ApiError(409, CONFLICT, "conflit_identifiant")
     return recorded_answer(twin, False, crate)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask_sqlalchemy import SQLAlchemy
@@ -42,13 +44,24 @@ def begin_write(session: Session | scoped_session) -> None:
         return
     actual = session() if isinstance(session, scoped_session) else session
     if actual.in_transaction():
-        before = actual.expire_on_commit
-        actual.expire_on_commit = False
-        try:
+        with kept_after_commit(actual):
             actual.commit()  # nothing was written: only the read ends (and the person stays loaded)
-        finally:
-            actual.expire_on_commit = before
     sqlite_begin_mode.set("IMMEDIATE")
+
+
+@contextmanager
+def kept_after_commit(session: Session) -> Iterator[None]:
+    """Within: the commit does not expire what the unit of work read and wrote. The answer built
+    after it (the flash, the redirect, the JSON lines, the request's log line) reads the values just
+    committed instead of reloading each row in a second transaction (on SQLite a second BEGIN
+    IMMEDIATE, the write lock taken again). A rollback still expires everything."""
+    actual = session() if isinstance(session, scoped_session) else session
+    before = actual.expire_on_commit
+    actual.expire_on_commit = False
+    try:
+        yield
+    finally:
+        actual.expire_on_commit = before
 
 
 @event.listens_for(Engine, "connect")

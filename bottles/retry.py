@@ -5,15 +5,14 @@ run carries the same event ids, and every write is idempotent by event id)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 
-from bottles.db import db
+from bottles.db import db, kept_after_commit
 from bottles.ledger import live
 
 log = logging.getLogger("boucle.ledger")
@@ -40,21 +39,6 @@ def run(session: Session, work: Callable[[], T]) -> T:
             log.warning("unit of work run again after %s", type(error.orig).__name__)
     with live(session), kept_after_commit(session):
         return work()
-
-
-@contextmanager
-def kept_after_commit(session: Session) -> Iterator[None]:
-    """Within: the commit does not expire what the unit of work read and wrote. The answer built
-    after it (the flash, the redirect, the JSON lines, the request's log line) reads the values just
-    committed instead of reloading each row in a second transaction (on SQLite a second BEGIN
-    IMMEDIATE, the write lock taken again). A rollback still expires everything."""
-    actual = session() if isinstance(session, scoped_session) else session
-    before = actual.expire_on_commit
-    actual.expire_on_commit = False
-    try:
-        yield
-    finally:
-        actual.expire_on_commit = before
 
 
 def retried(view: Callable[..., T]) -> Callable[..., T]:

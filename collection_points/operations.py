@@ -37,6 +37,12 @@ def _replay(session: Session, event_id: uuid.UUID, kind: Kind, crate: Crate | No
     return Recorded(existing, False)
 
 
+# A write that lost a race: no twin committed meanwhile (RACED), or its crate moved (CHANGED).
+RACED = _l("Conflit avec un autre enregistrement : rechargez la page et réessayez.")
+CHANGED = _l("Cette caisse vient d'être modifiée par quelqu'un d'autre : rechargez la page pour voir où "
+             "elle en est.")
+
+
 def savepoint(session: Session):
     """A SAVEPOINT nested in the request's transaction (SQLite too: see bottles.db)."""
     return session.begin_nested()
@@ -208,9 +214,7 @@ def once(session: Session, event_id: uuid.UUID, act: Callable[[], Recorded]) -> 
     except IntegrityError:
         again = event_by_id(session, event_id)
         if again is None:
-            raise LedgerError(_l("Conflit avec un autre enregistrement : rechargez la page et "
-                                 "réessayez.")) from None
+            raise LedgerError(RACED) from None
         return Recorded(again, False)
     except StaleDataError:
-        raise LedgerError(_l("Cette caisse vient d'être modifiée par quelqu'un d'autre : rechargez la page "
-                             "pour voir où elle en est.")) from None
+        raise LedgerError(CHANGED) from None

@@ -30,6 +30,18 @@ def statements(app):
     event.remove(engine, "before_cursor_execute", keep)
 
 
+@pytest.fixture
+def placing(factory, session, client) -> tuple[str, str, int]:
+    """A driver signed in on `client` (their CSRF token), a crate in the pool and a point; the code
+    and the point's id read before the request's statements are counted."""
+    washer = factory.washer("LAVA", "Lavage A")
+    point = factory.point(name="Cave de la Comédie")
+    driver = factory.user("driver")
+    crate = factory.crate(washer=washer, at=datetime.now(UTC) - timedelta(days=1))
+    session.commit()
+    return signed_in(client, driver), crate.code, point.id
+
+
 def crate_reads(seen: list[str]) -> list[str]:
     return [s for s in seen if s.startswith("SELECT crates.id, crates.code, crates.capacity")]
 
@@ -38,14 +50,8 @@ def event_lookups(seen: list[str]) -> list[str]:
     return [s for s in seen if s.startswith("SELECT events.seq, events.id") and "WHERE events.id =" in s]
 
 
-def test_a_crate_placed_reads_its_crate_and_event_id_once(factory, session, client, statements):
-    washer = factory.washer("LAVA", "Lavage A")
-    point = factory.point(name="Cave de la Comédie")
-    driver = factory.user("driver")
-    crate = factory.crate(washer=washer, at=datetime.now(UTC) - timedelta(days=1))
-    session.commit()
-    csrf = signed_in(client, driver)
-    code, point_id = crate.code, point.id  # the test's own reads, before the request's are counted
+def test_a_crate_placed_reads_its_crate_and_event_id_once(placing, client, statements):
+    csrf, code, point_id = placing
     statements.clear()
     body = {"id": str(uuid.uuid4()), "kind": Kind.CRATE_PLACED.value, "crate": code, "point_id": point_id}
     answer = post(client, body, csrf)
@@ -60,16 +66,10 @@ def test_a_crate_placed_reads_its_crate_and_event_id_once(factory, session, clie
     assert again.status_code == 200 and again.get_json()["event"]["crate"] == code
 
 
-def test_on_sqlite_the_write_lock_is_held_for_the_write_alone(factory, session, client, statements):
+def test_on_sqlite_the_write_lock_is_held_for_the_write_alone(placing, client, statements):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's single write lock (PostgreSQL locks rows)")
-    washer = factory.washer("LAVA", "Lavage A")
-    point = factory.point(name="Cave de la Comédie")
-    driver = factory.user("driver")
-    crate = factory.crate(washer=washer, at=datetime.now(UTC) - timedelta(days=1))
-    session.commit()
-    csrf = signed_in(client, driver)
-    code, point_id = crate.code, point.id
+    csrf, code, point_id = placing
     db.session.rollback()  # the test's own transaction ended, as a worker's between requests
     statements.clear()
     answer = post(client, {"id": str(uuid.uuid4()), "kind": Kind.CRATE_PLACED.value, "crate": code,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -9,6 +10,7 @@ from contextvars import ContextVar
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 from bottles import writer_turns
@@ -79,6 +81,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # SQLAlchemy, not pysqlite, begins transactions (SQLAlchemy's documented recipe), so
     # SAVEPOINTs nest properly and the BEGIN mode can be chosen.
     dbapi_connection.isolation_level = None
+
+
+OWNER = "boucle.pid"  # a pooled connection's info: the process that opened it
+
+
+@event.listens_for(Engine, "connect")
+def _remember_owner(_dbapi_connection, record) -> None:
+    record.info[OWNER] = os.getpid()
+
+
+@event.listens_for(Engine, "checkout")
+def _never_inherited(_dbapi_connection, record, proxy) -> None:
+    """A connection opened before a fork (gunicorn's master with preload_app) is never used by the
+    child: two processes on one socket or one SQLite handle corrupt each other's conversation. The
+    pool drops it without closing it (the parent's) and opens one for this process (SQLAlchemy's
+    recipe for pools and os.fork)."""
+    if record.info.get(OWNER, os.getpid()) != os.getpid():
+        record.dbapi_connection = proxy.dbapi_connection = None
+        raise DisconnectionError("connection opened by another process (before a fork)")
 
 
 @event.listens_for(Engine, "begin")

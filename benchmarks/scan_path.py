@@ -1,8 +1,8 @@
 """Drive the scan path through gunicorn: phones placing, filling, picking up, receiving crates; and a floor.
 
     .venv/bin/python benchmarks/scan_path.py [--db sqlite|postgres|both] [--seconds 20] [--clients 16]
-                                             [--path api|page|both] [--workers N] [--kill-workers]
-                                             [--profile]
+                                             [--path api|page|read|both ...] [--rate N] [--workers N]
+                                             [--kill-workers] [--profile]
 
 A throwaway database (a SQLite file in a temporary directory, or a fresh PostgreSQL database
 boucle_bench_<pid> on BENCH_POSTGRES_URL, created and dropped here) holds the demo plus, per client,
@@ -17,9 +17,19 @@ cycle, one crate at a time, in one measured phase per path (--path):
          its field time): crate_placed, crate_full, pickup, then the washer's receipt;
   page:  the crate page's forms as a browser without JavaScript posts them:
          POST /c/<code>/placee, /pleine, /enlevee (form, then GET the crate page it redirects
-         to), then the washer's receipt by the API as the dock station sends it.
+         to), then the washer's receipt by the API as the dock station sends it;
+  read:  no write: the signed-in driver reads the crate (GET /api/v1/crates/<code>, cookie + CSRF
+         token as the pages send it), four times a cycle. The cheapest request a signed-in phone
+         makes of the API: session, sign-in check, CSRF, limiter, one SELECT, a JSON answer.
+         What Flask and its extensions cost per request bounds any write's throughput, beside
+         the floor's one INSERT without them.
 Before the clock starts, each client signs in (one at a time: not measured) and takes one crate
 once round each path, so every worker has served every endpoint.
+--rate N: open loop. The clients together start N crate actions a second, evenly spaced, whether
+or not the answers before have come back (phones do not wait for each other); a request's time
+runs from when it was due, so a server falling behind shows in the percentiles instead of slowing
+the clients down (without --rate, each client sends its next request when its last is answered:
+16 clients then keep 16 requests in the server, and the waiting time is 16 / throughput).
 Per endpoint and per phase: requests, throughput, p50/p95/p99, errors (status
 >= 500 or no answer) and refusals (other unexpected statuses); the crate actions' throughput
 against the floor's. Then the ledger: every acknowledged event stored exactly once, check-ledger
@@ -59,10 +69,11 @@ FLOOR_PATH = "/__floor"
 CRATES_PER_CLIENT = 3
 COUNT = 42  # bottles declared in each full crate
 ACTIONS = {"api": ("api placee", "api pleine", "api enlevee", "api reception"),
-           "page": ("page placee", "page pleine", "page enlevee", "api reception")}
+           "page": ("page placee", "page pleine", "page enlevee", "api reception"),
+           "read": ("api lire",)}
 API_EVENTS = "/api/v1/events"
 SIGNING_IN = threading.Lock()
-HOW = ("api", "page")  # the paths a crate may go round the cycle by (one measured phase each)
+HOW = ("api", "page", "read")  # the paths a crate may go round the cycle by (one measured phase each)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,10 +340,13 @@ def acknowledged(status: int, location: str, data: bytes, code: str) -> bool:
     return False
 
 
-def timed(phone: Phone, tally: Tally, label: str, call, code: str, event_id: uuid.UUID | None) -> bool:
-    """One request, sent again (same event id) while unanswered or 5xx, as the phone's queue does."""
+def timed(phone: Phone, tally: Tally, label: str, call, code: str, event_id: uuid.UUID | None,
+          due: float | None = None) -> bool:
+    """One request, sent again (same event id) while unanswered or 5xx, as the phone's queue does;
+    timed from `due` (perf_counter: when an open loop meant to send it) when given."""
     for _attempt in range(20):
-        started = time.perf_counter()
+        started = time.perf_counter() if due is None else min(due, time.perf_counter())
+        due = None  # a resend is timed from its own start
         try:
             status, location, data = call()
         except Unanswered:
@@ -363,6 +377,30 @@ def timed(phone: Phone, tally: Tally, label: str, call, code: str, event_id: uui
     return False
 
 
+class Pace:
+    """An open loop's timetable for one client: its next request is due every `gap` seconds
+    (perf_counter), the clients' timetables staggered; with no rate, due as soon as sent."""
+
+    def __init__(self, rate: float, clients: int, index: int) -> None:
+        self.gap = clients / rate if rate else 0.0
+        self.next_due = 0.0
+        self.index, self.clients = index, clients
+
+    def start(self) -> None:
+        self.next_due = time.perf_counter() + self.gap * self.index / self.clients
+
+    def wait(self) -> float | None:
+        """Sleep until the next request is due; when it was due (None in a closed loop)."""
+        if not self.gap:
+            return None
+        due = self.next_due
+        self.next_due += self.gap
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        return due
+
+
 @dataclass
 class Pair:
     """One client: a driver's phone and a washer's staff member's, their point and round."""
@@ -373,10 +411,11 @@ class Pair:
     round_token: str
     washer_id: str
     tally: Tally
+    pace: Pace
     stop: float = 0.0
 
     def post(self, phone: Phone, label: str, code: str, event_id: uuid.UUID, send) -> bool:
-        return timed(phone, self.tally, label, send, code, event_id)
+        return timed(phone, self.tally, label, send, code, event_id, self.pace.wait())
 
     def page(self, label: str, code: str, action: str, event_id: uuid.UUID, fields: dict) -> bool:
         """A crate page's form, then the crate page it redirects to (the flash shown)."""
@@ -398,6 +437,11 @@ class Pair:
         run)."""
         ids = [uuid.uuid4() for _ in range(4)]
         token = {"round_token": self.round_token}
+        if how == "read":
+            return all(timed(self.driver, self.tally, "api lire", lambda: self.driver.send(
+                "GET", f"/api/v1/crates/{code}", headers={"Accept": "application/json",
+                                                          "X-CSRFToken": self.driver.csrf}), code, None,
+                self.pace.wait()) for _ in range(4))
         if how == "api":
             steps = [lambda: self.api(self.driver, "api placee", code, ids[0],
                                       {"kind": "crate_placed", "point_id": int(self.point)}),
@@ -414,14 +458,15 @@ class Pair:
 
 
 def run_client(port: int, plan: Plan, phases: list[tuple[str, Tally]], index: int,
-               clocks: list[dict], ready: threading.Barrier) -> None:
+               clocks: list[dict], ready: threading.Barrier, rate: float = 0.0) -> None:
     """One pair of phones taking its crates round and round the cycle, one crate at a time, by
     each phase's path in turn (every client changes path at the same barrier)."""
     driver, washer = Phone(port), Phone(port)
     with SIGNING_IN:  # not measured: one scrypt at a time, so no sign-in waits behind 31 others
         driver.sign_in(plan.drivers[index], "/tournee/deposer")
         washer.sign_in(plan.washers[index], "/lavage/reception")
-    pair = Pair(driver, washer, str(plan.point_ids[index]), str(uuid.uuid4()), str(plan.washer_id), Tally())
+    pair = Pair(driver, washer, str(plan.point_ids[index]), str(uuid.uuid4()), str(plan.washer_id), Tally(),
+                Pace(0.0, 1, 0))
     for how in HOW:  # not measured: every endpoint once, so no worker compiles a template or loads a
         pair.cycle(plan.crates[index][0], how)  # catalogue while the clock runs (a warm server)
     crates, turn = list(plan.crates[index]), 0
@@ -432,6 +477,8 @@ def run_client(port: int, plan: Plan, phases: list[tuple[str, Tally]], index: in
         ready.wait(900)
         ready.wait(60)
         tally.clock = clock
+        pair.pace = Pace(rate, len(plan.drivers), index)
+        pair.pace.start()
         while crates and time.monotonic() < clock["stop"]:
             code = crates[turn % len(crates)]
             if not pair.cycle(code, how):
@@ -439,15 +486,18 @@ def run_client(port: int, plan: Plan, phases: list[tuple[str, Tally]], index: in
             turn += 1
 
 
-def run_floor_client(port: int, tally: Tally, _index: int, clocks: list[dict],
-                     ready: threading.Barrier) -> None:
+def run_floor_client(port: int, tally: Tally, index: int, clocks: list[dict],
+                     ready: threading.Barrier, clients: int = 1, rate: float = 0.0) -> None:
     phone, clock = Phone(port), clocks[0]
     ready.wait(900)
     ready.wait(60)
     tally.clock = clock
     stop = clock["stop"]
+    pace = Pace(rate, clients, index)
+    pace.start()
     while time.monotonic() < stop:
-        timed(phone, tally, "floor INSERT", lambda: phone.send("POST", FLOOR_PATH, b""), "", None)
+        timed(phone, tally, "floor INSERT", lambda: phone.send("POST", FLOOR_PATH, b""), "", None,
+              pace.wait())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,7 +591,8 @@ def drive(clients: int, seconds: float, body, at_half=None, phases: int = 1) -> 
         thread.join(seconds * phases + 300)
 
 
-def run(kind: str, seconds: float, clients: int, workers: int | None, kill: bool, paths: list[str]) -> None:
+def run(kind: str, seconds: float, clients: int, workers: int | None, kill: bool, paths: list[str],
+        rate: float = 0.0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = create_database(kind, tmp)
         server = None
@@ -556,9 +607,11 @@ def run(kind: str, seconds: float, clients: int, workers: int | None, kill: bool
             server = start_gunicorn(url, tmp, port, workers)
             warm(port, server)
             print(f"  gunicorn: {len(workers_of(server))} sync workers (gunicorn.conf.py), "
-                  f"{clients} clients, {seconds:.0f} s per phase")
+                  f"{clients} clients, {seconds:.0f} s per phase, "
+                  + (f"open loop, {rate:g} requests/s offered" if rate else "closed loop (each waits)"))
             floor = Tally()
-            drive(clients, seconds, lambda i, clocks, ready: run_floor_client(port, floor, i, clocks, ready))
+            drive(clients, seconds, lambda i, clocks, ready: run_floor_client(port, floor, i, clocks, ready,
+                                                                              clients, rate))
             phases = [(how, Tally()) for how in paths]
 
             def kill_one() -> None:
@@ -566,9 +619,11 @@ def run(kind: str, seconds: float, clients: int, workers: int | None, kill: bool
                 os.kill(victim, signal.SIGKILL)
                 print(f"  killed worker {victim} (SIGKILL) half way through the first phase")
 
-            drive(clients, seconds, lambda i, clocks, ready: run_client(port, plan, phases, i, clocks, ready),
+            drive(clients, seconds, lambda i, clocks, ready: run_client(port, plan, phases, i, clocks, ready,
+                                                                        rate),
                   kill_one if kill else None, len(phases))
-            floor_rate = len(floor.times["floor INSERT"]) / seconds
+            # Open loop: every phase was offered the same rate, so no ratio (run without --rate for it).
+            floor_rate = None if rate else len(floor.times["floor INSERT"]) / seconds
             print(f"  {'endpoint':<22} {'req':>6} {'req/s':>8}  {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
                   f"{'errors':>6} {'refused':>7}  ×floor")
             print(row("floor INSERT", floor.times["floor INSERT"], seconds, floor.errors["floor INSERT"],
@@ -587,15 +642,18 @@ def run(kind: str, seconds: float, clients: int, workers: int | None, kill: bool
             drop_database(url)
 
 
-def print_phase(how: str, tally: Tally, seconds: float, floor_rate: float) -> None:
+def print_phase(how: str, tally: Tally, seconds: float, floor_rate: float | None) -> None:
     """One phase's lines: each crate action, all of them against the floor, the page after a form."""
-    print(f"  -- path {how}: {'POST /api/v1/events' if how == 'api' else 'crate page forms'}")
+    title = {"api": "POST /api/v1/events", "page": "crate page forms",
+             "read": "GET /api/v1/crates/<code>, signed in (no write)"}[how]
+    print(f"  -- path {how}: {title}")
     actions: list[float] = []
     for label in ACTIONS[how]:
         actions += tally.times[label]
         print(row(label, tally.times[label], seconds, tally.errors[label], tally.refused[label], floor_rate))
-    print(row(f"all crate actions ({how})", actions, seconds, sum(tally.errors[a] for a in ACTIONS[how]),
-              sum(tally.refused[a] for a in ACTIONS[how]), floor_rate))
+    if len(ACTIONS[how]) > 1:
+        print(row(f"all crate actions ({how})", actions, seconds, sum(tally.errors[a] for a in ACTIONS[how]),
+                  sum(tally.refused[a] for a in ACTIONS[how]), floor_rate))
     label = "GET /c/<code> after"
     if tally.times[label]:
         print(row(label, tally.times[label], seconds, tally.errors[label], tally.refused[label], None))
@@ -646,10 +704,11 @@ def profile(kind: str) -> None:
                 assert answer.status_code == 302, (username, answer.status_code)
             point, round_token = str(plan.point_ids[0]), str(uuid.uuid4())
             print(f"{kind}: statements per request (one crate, warm: the second cycle is measured)")
-            for cycle in range(2 * len(HOW)):
+            writing = [how for how in HOW if how != "read"]
+            for cycle in range(2 * len(writing)):
                 code = plan.crates[0][cycle % CRATES_PER_CLIENT]
                 ids = [str(uuid.uuid4()) for _ in range(4)]
-                how = HOW[cycle % len(HOW)]
+                how = writing[cycle % len(writing)]
                 requests = [
                     ("page placee", driver, "form", f"/c/{code}/placee",
                      {"event_id": ids[0], "point_id": point}),
@@ -680,7 +739,7 @@ def profile(kind: str) -> None:
                     elapsed = time.perf_counter() - started
                     assert response.status_code in (200, 201, 302), (label, response.status_code,
                                                                  response.data[:300])
-                    if cycle < len(HOW):
+                    if cycle < len(writing):
                         continue
                     sql = sum(duration for _statement, duration in seen)
                     print(f"\n  {label}: {len(seen)} statements, {elapsed * 1000:.1f} ms in all, "
@@ -704,8 +763,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=None,
                         help="default: gunicorn.conf.py's (WEB_CONCURRENCY)")
-    parser.add_argument("--path", choices=["api", "page", "both"], default="both",
-                        help="the scan path (POST /api/v1/events), the crate page's forms, or both in turn")
+    parser.add_argument("--path", choices=["api", "page", "read", "both"], nargs="+", default=["both"],
+                        help="the phases, in turn: the scan path (POST /api/v1/events), the crate page's "
+                             "forms, a signed-in read (no write); both = api page")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="open loop: requests started per second by all the clients together "
+                             "(default: closed loop, each client waits for its answer)")
     parser.add_argument("--kill-workers", action="store_true", help="SIGKILL one worker mid-run")
     parser.add_argument("--profile", action="store_true", help="count and time the SQL of each action")
     options = parser.parse_args()
@@ -713,8 +776,9 @@ def main() -> None:
         if options.profile:
             profile(kind)
         else:
+            paths = [how for name in options.path for how in (("api", "page") if name == "both" else (name,))]
             run(kind, options.seconds, options.clients, options.workers, options.kill_workers,
-                list(HOW) if options.path == "both" else [options.path])
+                list(dict.fromkeys(paths)), options.rate)
         print()
 
 

@@ -18,9 +18,10 @@ cycle, one crate at a time, in one measured phase per path (--path):
   page:  the crate page's forms as a browser without JavaScript posts them:
          POST /c/<code>/placee, /pleine, /enlevee (form, then GET the crate page it redirects
          to), then the washer's receipt by the API as the dock station sends it;
-  read:  no write: the signed-in driver reads the crate (GET /api/v1/crates/<code>, cookie + CSRF
-         token as the pages send it), four times a cycle. The cheapest request a signed-in phone
-         makes of the API: session, sign-in check, CSRF, limiter, one SELECT, a JSON answer.
+  read:  no write: the signed-in driver reads a crate no phase moves (GET /api/v1/crates/<code>,
+         cookie + CSRF token as the pages send it; no history, so its answer stays one size),
+         four times a cycle. The cheapest request a signed-in phone makes of the API: session,
+         sign-in check, CSRF, limiter, a crate and its (empty) history read, a JSON answer.
          What Flask and its extensions cost per request bounds any write's throughput, beside
          the floor's one INSERT without them.
 Before the clock starts, each client signs in (one at a time: not measured) and takes one crate
@@ -134,6 +135,7 @@ class Plan:
     washer_id: int
     crates: list[list[str]]
     user_ids: list[int]
+    idle: list[str]  # per client, a crate no phase moves: the read phase's (its answer stays one size)
 
 
 def create_database(kind: str, tmp: str) -> str:
@@ -199,7 +201,7 @@ def prepare(app, clients: int) -> Plan:
                               display_name=f"Laveur {index}", washers=[washer]))
         db.session.add_all(users)
         crates = register_crates(db.session, actor_id=None, at=datetime.now(UTC), batch_id=uuid.uuid4(),
-                                 count=clients * CRATES_PER_CLIENT, capacity=60, washer_id=washer.id,
+                                 count=clients * (CRATES_PER_CLIENT + 1), capacity=60, washer_id=washer.id,
                                  prefix=app.config["CRATE_PREFIX"])
         db.session.commit()
         floor_table().create(db.engine)
@@ -208,7 +210,7 @@ def prepare(app, clients: int) -> Plan:
                     [f"banc-laveur-{i}" for i in range(clients)],
                     [points[i % len(points)] for i in range(clients)], washer.id,
                     [codes[i * CRATES_PER_CLIENT:(i + 1) * CRATES_PER_CLIENT] for i in range(clients)],
-                    [user.id for user in users])
+                    [user.id for user in users], codes[clients * CRATES_PER_CLIENT:])
         db.session.remove()
         db.engine.dispose()
     return plan
@@ -431,7 +433,7 @@ class Pair:
         return self.post(phone, label, code, event_id, lambda: phone.json(API_EVENTS, {
             "id": str(event_id), "crate": code, "occurred_at": field_time(), **fields}))
 
-    def cycle(self, code: str, how: str) -> bool:
+    def cycle(self, code: str, how: str, idle: str = "") -> bool:
         """The crate placed, full, picked up (by the API, or by the crate page's forms), then received
         by the washer's dock station (the API); False when a step was refused (the crate leaves the
         run)."""
@@ -439,7 +441,7 @@ class Pair:
         token = {"round_token": self.round_token}
         if how == "read":
             return all(timed(self.driver, self.tally, "api lire", lambda: self.driver.send(
-                "GET", f"/api/v1/crates/{code}", headers={"Accept": "application/json",
+                "GET", f"/api/v1/crates/{idle or code}", headers={"Accept": "application/json",
                                                           "X-CSRFToken": self.driver.csrf}), code, None,
                 self.pace.wait()) for _ in range(4))
         if how == "api":
@@ -468,7 +470,7 @@ def run_client(port: int, plan: Plan, phases: list[tuple[str, Tally]], index: in
     pair = Pair(driver, washer, str(plan.point_ids[index]), str(uuid.uuid4()), str(plan.washer_id), Tally(),
                 Pace(0.0, 1, 0))
     for how in HOW:  # not measured: every endpoint once, so no worker compiles a template or loads a
-        pair.cycle(plan.crates[index][0], how)  # catalogue while the clock runs (a warm server)
+        pair.cycle(plan.crates[index][0], how, plan.idle[index])  # catalogue while the clock runs
     crates, turn = list(plan.crates[index]), 0
     for (how, tally), clock in zip(phases, clocks, strict=True):
         with tally.lock:
@@ -481,7 +483,7 @@ def run_client(port: int, plan: Plan, phases: list[tuple[str, Tally]], index: in
         pair.pace.start()
         while crates and time.monotonic() < clock["stop"]:
             code = crates[turn % len(crates)]
-            if not pair.cycle(code, how):
+            if not pair.cycle(code, how, plan.idle[index]):
                 crates.remove(code)  # refused: the tally says why
             turn += 1
 

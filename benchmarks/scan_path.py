@@ -545,7 +545,12 @@ def workers_of(server: subprocess.Popen) -> list[int]:
 
 
 def warm(port: int, server: subprocess.Popen) -> None:
-    """Every worker loads Boucle on its first request; a few rounds of the login page first."""
+    """Every worker answers a few rounds of the login page first (the master answered the first
+    request as soon as one worker was forked: the others are waited for, up to 30 s)."""
+    counts, deadline = [0], time.monotonic() + 30
+    while time.monotonic() < deadline and not (len(counts) > 5 and len(set(counts[-5:])) == 1):
+        counts.append(len(workers_of(server)))
+        time.sleep(0.2)
     for _ in range(len(workers_of(server)) * 3):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         connection.request("GET", "/login")

@@ -54,13 +54,15 @@ def test_the_repository_config_serves_through_recycled_preloaded_workers(db_url,
     """Two workers recycled every 3 requests: every health check (a query) answers 200 while new
     workers are forked from the preloading master."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "BOUCLE_INSTANCE": str(tmp_path), "BOUCLE_ENV": "development",
-           "SECRET_KEY": "fork-test-" + "x" * 32, "BOUCLE_BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "info",
+    env = {**os.environ, "DATABASE_URL": db_url, "BOUCLE_INSTANCE": str(tmp_path),
+           "BOUCLE_ENV": "development", "SECRET_KEY": "fork-test-" + "x" * 32,
+           "BOUCLE_BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "info",
            "GUNICORN_CMD_ARGS": "--workers 2 --max-requests 3 --max-requests-jitter 0"}
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as output:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:create_app()"],
-                                  cwd=ROOT, env=env, stdout=output, stderr=output)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:create_app()"],
+            cwd=ROOT, env=env, stdout=output, stderr=output)
     try:
         statuses = []
         deadline = time.monotonic() + 60

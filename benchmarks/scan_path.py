@@ -433,15 +433,15 @@ class Pair:
         return self.post(phone, label, code, event_id, lambda: phone.json(API_EVENTS, {
             "id": str(event_id), "crate": code, "occurred_at": field_time(), **fields}))
 
-    def cycle(self, code: str, how: str, idle: str = "") -> bool:
+    def cycle(self, code: str, how: str, idle: str) -> bool:
         """The crate placed, full, picked up (by the API, or by the crate page's forms), then received
         by the washer's dock station (the API); False when a step was refused (the crate leaves the
-        run)."""
+        run). The read path reads `idle`, the client's crate no phase moves, four times instead."""
         ids = [uuid.uuid4() for _ in range(4)]
         token = {"round_token": self.round_token}
         if how == "read":
             return all(timed(self.driver, self.tally, "api lire", lambda: self.driver.send(
-                "GET", f"/api/v1/crates/{idle or code}", headers={"Accept": "application/json",
+                "GET", f"/api/v1/crates/{idle}", headers={"Accept": "application/json",
                                                           "X-CSRFToken": self.driver.csrf}), code, None,
                 self.pace.wait()) for _ in range(4))
         if how == "api":
